@@ -1,0 +1,38 @@
+using MailAuth.Core.Addresses;
+
+namespace MailAuth.Core.Mailboxes;
+
+/// <summary>
+/// Provisioning of domains and mailboxes (the admin side). Refusals are reported with
+/// <see cref="CredentialOperationException"/> carrying a reason fit to show the admin.
+/// </summary>
+public interface IMailboxDirectory
+{
+    Task AddDomainAsync(string domain, CancellationToken cancellationToken);
+
+    /// <summary>Removes a domain; with <paramref name="includingMailboxes"/> its mailboxes too, else it must be empty.</summary>
+    Task<IReadOnlyList<EmailAddress>> RemoveDomainAsync(string domain, bool includingMailboxes, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<Domain>> ListDomainsAsync(CancellationToken cancellationToken);
+
+    Task AddMailboxAsync(EmailAddress address, string passwordHash, CancellationToken cancellationToken);
+
+    Task SetPasswordHashAsync(EmailAddress address, string passwordHash, CancellationToken cancellationToken);
+
+    Task RemoveMailboxAsync(EmailAddress address, CancellationToken cancellationToken);
+
+    /// <summary>Disables with a reason, or enables when <paramref name="reason"/> is null.</summary>
+    Task SetDisabledAsync(EmailAddress address, string? reason, CancellationToken cancellationToken);
+
+    Task<Mailbox?> FindMailboxAsync(EmailAddress address, CancellationToken cancellationToken);
+
+    Task<IReadOnlyList<Mailbox>> ListMailboxesAsync(string? domain, CancellationToken cancellationToken);
+
+    /// <summary>Adds (or with <paramref name="replaceExisting"/> re-hashes) all mailboxes in one transaction, or none.</summary>
+    Task ImportAsync(
+        IReadOnlyList<ImportedMailbox> mailboxes,
+        bool createDomains,
+        bool replaceExisting,
+        IProgress<int>? progress,
+        CancellationToken cancellationToken);
+}

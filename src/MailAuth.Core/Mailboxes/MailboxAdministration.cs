@@ -1,0 +1,94 @@
+using MailAuth.Core.Addresses;
+using MailAuth.Core.Passwords;
+using Microsoft.Extensions.Logging;
+
+namespace MailAuth.Core.Mailboxes;
+
+/// <summary>
+/// The admin operations on domains and mailboxes: input is normalised and checked here, passwords
+/// are hashed here, and every change is logged (never with a secret).
+/// </summary>
+public sealed partial class MailboxAdministration(
+    IMailboxDirectory directory,
+    IPasswordHasher hasher,
+    ILogger<MailboxAdministration> logger)
+{
+    private const int MaxReasonLength = 200;
+
+    public async Task<string> AddDomainAsync(string domain, CancellationToken cancellationToken)
+    {
+        var name = NormalizeDomain(domain);
+        await directory.AddDomainAsync(name, cancellationToken);
+        LogChange("domain added", name);
+        return name;
+    }
+
+    public async Task<IReadOnlyList<EmailAddress>> RemoveDomainAsync(string domain, bool includingMailboxes, CancellationToken cancellationToken)
+    {
+        var name = NormalizeDomain(domain);
+        var removed = await directory.RemoveDomainAsync(name, includingMailboxes, cancellationToken);
+        LogChange($"domain removed with {removed.Count} mailbox(es)", name);
+        return removed;
+    }
+
+    public Task<IReadOnlyList<Domain>> ListDomainsAsync(CancellationToken cancellationToken) =>
+        directory.ListDomainsAsync(cancellationToken);
+
+    public async Task<EmailAddress> AddMailboxAsync(string address, string password, CancellationToken cancellationToken)
+    {
+        var parsed = EmailAddress.Parse(address);
+        PasswordPolicy.EnsureAcceptable(password);
+        await directory.AddMailboxAsync(parsed, hasher.Hash(password), cancellationToken);
+        LogChange("mailbox added", parsed.ToString());
+        return parsed;
+    }
+
+    public async Task<EmailAddress> SetPasswordAsync(string address, string password, CancellationToken cancellationToken)
+    {
+        var parsed = EmailAddress.Parse(address);
+        PasswordPolicy.EnsureAcceptable(password);
+        await directory.SetPasswordHashAsync(parsed, hasher.Hash(password), cancellationToken);
+        LogChange("mailbox password changed", parsed.ToString());
+        return parsed;
+    }
+
+    public async Task<EmailAddress> RemoveMailboxAsync(string address, CancellationToken cancellationToken)
+    {
+        var parsed = EmailAddress.Parse(address);
+        await directory.RemoveMailboxAsync(parsed, cancellationToken);
+        LogChange("mailbox removed", parsed.ToString());
+        return parsed;
+    }
+
+    public async Task<EmailAddress> DisableMailboxAsync(string address, string reason, CancellationToken cancellationToken)
+    {
+        var parsed = EmailAddress.Parse(address);
+        reason = reason.Trim();
+        if (reason.Length == 0 || reason.Length > MaxReasonLength || reason.Any(char.IsControl))
+        {
+            throw new CredentialOperationException($"give a reason of 1 to {MaxReasonLength} characters on one line");
+        }
+        await directory.SetDisabledAsync(parsed, reason, cancellationToken);
+        LogChange("mailbox disabled", parsed.ToString());
+        return parsed;
+    }
+
+    public async Task<EmailAddress> EnableMailboxAsync(string address, CancellationToken cancellationToken)
+    {
+        var parsed = EmailAddress.Parse(address);
+        await directory.SetDisabledAsync(parsed, null, cancellationToken);
+        LogChange("mailbox enabled", parsed.ToString());
+        return parsed;
+    }
+
+    public async Task<IReadOnlyList<Mailbox>> ListMailboxesAsync(string? domain, CancellationToken cancellationToken) =>
+        await directory.ListMailboxesAsync(domain is null ? null : NormalizeDomain(domain), cancellationToken);
+
+    private static string NormalizeDomain(string domain) =>
+        AddressNormalizer.TryNormalizeDomain(domain, out var name, out var error)
+            ? name
+            : throw new CredentialOperationException($"invalid domain '{AddressNormalizer.Printable(domain)}': {error}");
+
+    [LoggerMessage(EventId = 10, Level = LogLevel.Information, Message = "admin: {Change} {Subject}")]
+    private partial void LogChange(string change, string subject);
+}

@@ -1,0 +1,53 @@
+using Microsoft.Data.Sqlite;
+
+namespace MailAuth.Core.Storage;
+
+/// <summary>
+/// The embedded database file. The server and the CLI may open the same file at once: WAL mode
+/// lets readers proceed during a write, and writers wait (busy timeout) instead of failing.
+/// </summary>
+public sealed class SqliteDatabase
+{
+    public const string FileName = "mailauth.db";
+
+    private readonly string _connectionString;
+
+    private SqliteDatabase(string path)
+    {
+        Path = path;
+        _connectionString = new SqliteConnectionStringBuilder
+        {
+            DataSource = path,
+            Mode = SqliteOpenMode.ReadWriteCreate,
+            ForeignKeys = true,
+            Pooling = true,
+            // Seconds a statement waits for another process's write lock before giving up.
+            DefaultTimeout = 30,
+        }.ToString();
+    }
+
+    public string Path { get; }
+
+    /// <summary>Opens (creating if needed) the database in <paramref name="dataDirectory"/> and applies pending migrations.</summary>
+    public static SqliteDatabase OpenInDirectory(string dataDirectory)
+    {
+        Directory.CreateDirectory(dataDirectory);
+        var database = new SqliteDatabase(System.IO.Path.Combine(dataDirectory, FileName));
+        using var connection = database.Open();
+        SchemaMigrations.Apply(connection);
+        return database;
+    }
+
+    public SqliteConnection Open()
+    {
+        var connection = new SqliteConnection(_connectionString);
+        connection.Open();
+        using var pragma = connection.CreateCommand();
+        // FULL: a password change reported as done survives a power cut, WAL or not.
+        pragma.CommandText = "PRAGMA synchronous = FULL;";
+        pragma.ExecuteNonQuery();
+        return connection;
+    }
+
+    public static void ClearPools() => SqliteConnection.ClearAllPools();
+}

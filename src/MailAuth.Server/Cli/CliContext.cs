@@ -1,0 +1,79 @@
+using System.CommandLine;
+using System.Text.Json;
+using MailAuth.Core;
+using MailAuth.Core.Passwords;
+using MailAuth.Server.Hosting;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace MailAuth.Server.Cli;
+
+/// <summary>Exit codes of every verb (DESIGN.md §4).</summary>
+internal static class ExitCodes
+{
+    public const int Success = 0;
+    public const int Refused = 1;
+    public const int Usage = 2;
+}
+
+/// <summary>
+/// Runs one CLI verb: builds the services from the configuration, turns every refusal into one
+/// line on stderr and the right exit code.
+/// </summary>
+internal static class CliContext
+{
+    public static readonly Option<FileInfo?> ConfigOption = new("--config")
+    {
+        Description = "A JSON settings file layered over config/appsettings.json",
+        Recursive = true,
+    };
+
+    public static readonly JsonSerializerOptions Json = new(JsonSerializerDefaults.Web) { WriteIndented = true };
+
+    public static Func<ParseResult, CancellationToken, Task<int>> Verb(
+        Func<ParseResult, IServiceProvider, CancellationToken, Task<int>> body) =>
+        async (parseResult, cancellationToken) =>
+        {
+            try
+            {
+                var options = MailAuthConfiguration.BindOptions(
+                    MailAuthConfiguration.Build(parseResult.GetValue(ConfigOption)));
+                LibSodium.EnsureAvailable();
+                var services = new ServiceCollection()
+                    .AddLogging(logging => logging
+                        .SetMinimumLevel(LogLevel.Warning)
+                        .AddSimpleConsole(console => console.SingleLine = true)
+                        .AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace))
+                    .AddMailAuthCore(options);
+                await using var provider = services.BuildServiceProvider();
+                return await body(parseResult, provider, cancellationToken);
+            }
+            catch (ConfigurationException e)
+            {
+                return Fail(e.Message, ExitCodes.Usage);
+            }
+            catch (Exception e) when (e is CredentialOperationException or PasswordHashingUnavailableException)
+            {
+                return Fail(e.Message, ExitCodes.Refused);
+            }
+            catch (SqliteException e)
+            {
+                return Fail($"database: {e.Message}", ExitCodes.Refused);
+            }
+            catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+            {
+                return Fail(e.Message, ExitCodes.Refused);
+            }
+            catch (OperationCanceledException)
+            {
+                return Fail("interrupted", ExitCodes.Refused);
+            }
+        };
+
+    public static int Fail(string message, int exitCode)
+    {
+        Console.Error.WriteLine("error: " + message);
+        return exitCode;
+    }
+}

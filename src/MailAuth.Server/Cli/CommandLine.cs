@@ -1,0 +1,29 @@
+using System.CommandLine;
+
+namespace MailAuth.Server.Cli;
+
+internal static class CommandLine
+{
+    public static RootCommand Create()
+    {
+        var root = new RootCommand("MailAuth: mail credential backend (IMAP and SMTP submission logins by mailbox address and password)")
+        {
+            CliContext.ConfigOption,
+            ServeCommand.Create(),
+            DomainCommands.Create(),
+            MailboxCommands.Create(),
+            AuthCommands.Create(),
+        };
+        return root;
+    }
+
+    public static async Task<int> RunAsync(string[] args)
+    {
+        var parseResult = Create().Parse(args);
+        if (parseResult.Errors.Count > 0)
+        {
+            return CliContext.Fail($"{parseResult.Errors[0].Message} (see --help)", ExitCodes.Usage);
+        }
+        return await parseResult.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = true });
+    }
+}

@@ -1,0 +1,59 @@
+using System.CommandLine;
+using System.Text.Json;
+using MailAuth.Core.Mailboxes;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace MailAuth.Server.Cli;
+
+internal static class DomainCommands
+{
+    public static Command Create()
+    {
+        var domain = new Command("domain", "Add, remove and list mail domains");
+
+        var name = new Argument<string>("name") { Description = "Domain name; internationalised names are stored in ASCII (xn--) form" };
+        var add = new Command("add", "Add a domain") { name };
+        add.SetAction(CliContext.Verb(async (parse, services, ct) =>
+        {
+            var added = await services.GetRequiredService<MailboxAdministration>().AddDomainAsync(parse.GetRequiredValue(name), ct);
+            Console.WriteLine($"domain {added} added");
+            return ExitCodes.Success;
+        }));
+
+        var withMailboxes = new Option<bool>("--with-mailboxes") { Description = "Also remove every mailbox of the domain (cancels its mail service)" };
+        var remove = new Command("remove", "Remove a domain (it must be empty unless --with-mailboxes)") { name, withMailboxes };
+        remove.SetAction(CliContext.Verb(async (parse, services, ct) =>
+        {
+            var removed = await services.GetRequiredService<MailboxAdministration>()
+                .RemoveDomainAsync(parse.GetRequiredValue(name), parse.GetValue(withMailboxes), ct);
+            Console.WriteLine($"domain {parse.GetRequiredValue(name)} removed with {removed.Count} mailbox(es)");
+            return ExitCodes.Success;
+        }));
+
+        var json = new Option<bool>("--json") { Description = "Print JSON" };
+        var list = new Command("list", "List domains") { json };
+        list.SetAction(CliContext.Verb(async (parse, services, ct) =>
+        {
+            var domains = await services.GetRequiredService<MailboxAdministration>().ListDomainsAsync(ct);
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(
+                    domains.Select(d => new { name = d.Name, mailboxes = d.MailboxCount, createdAt = d.CreatedAt }),
+                    CliContext.Json));
+            }
+            else
+            {
+                foreach (var d in domains)
+                {
+                    Console.WriteLine($"{d.Name}\t{d.MailboxCount} mailbox(es)");
+                }
+            }
+            return ExitCodes.Success;
+        }));
+
+        domain.Add(add);
+        domain.Add(remove);
+        domain.Add(list);
+        return domain;
+    }
+}

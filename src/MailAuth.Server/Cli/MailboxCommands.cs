@@ -1,0 +1,117 @@
+using System.CommandLine;
+using System.Text.Json;
+using MailAuth.Core.Mailboxes;
+using MailAuth.Core.Passwords;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace MailAuth.Server.Cli;
+
+internal static class MailboxCommands
+{
+    public static Command Create()
+    {
+        var mailbox = new Command("mailbox", "Add, change, disable, remove, list and import mailboxes");
+        var address = new Argument<string>("address") { Description = "The mailbox address, e.g. julie@family.example" };
+        var generate = new Option<bool>("--generate") { Description = "Generate a strong password and print it once" };
+
+        var add = new Command("add", "Add a mailbox; the password is read from stdin or prompted") { address, generate };
+        add.SetAction(CliContext.Verb(async (parse, services, ct) =>
+        {
+            var password = NewPassword(parse.GetValue(generate));
+            var added = await Admin(services).AddMailboxAsync(parse.GetRequiredValue(address), password, ct);
+            Console.WriteLine($"mailbox {added} added");
+            PrintGenerated(parse.GetValue(generate), password);
+            return ExitCodes.Success;
+        }));
+
+        var passwd = new Command("passwd", "Set a mailbox's password; read from stdin or prompted") { address, generate };
+        passwd.SetAction(CliContext.Verb(async (parse, services, ct) =>
+        {
+            var password = NewPassword(parse.GetValue(generate));
+            var changed = await Admin(services).SetPasswordAsync(parse.GetRequiredValue(address), password, ct);
+            Console.WriteLine($"password of {changed} changed");
+            PrintGenerated(parse.GetValue(generate), password);
+            return ExitCodes.Success;
+        }));
+
+        var remove = new Command("remove", "Remove a mailbox") { address };
+        remove.SetAction(CliContext.Verb(async (parse, services, ct) =>
+        {
+            var removed = await Admin(services).RemoveMailboxAsync(parse.GetRequiredValue(address), ct);
+            Console.WriteLine($"mailbox {removed} removed");
+            return ExitCodes.Success;
+        }));
+
+        var reason = new Option<string>("--reason") { Description = "Why, shown in listings (required)", Required = true };
+        var disable = new Command("disable", "Refuse all logins to a mailbox, keeping its password") { address, reason };
+        disable.SetAction(CliContext.Verb(async (parse, services, ct) =>
+        {
+            var disabled = await Admin(services).DisableMailboxAsync(parse.GetRequiredValue(address), parse.GetRequiredValue(reason), ct);
+            Console.WriteLine($"mailbox {disabled} disabled");
+            return ExitCodes.Success;
+        }));
+
+        var enable = new Command("enable", "Allow logins to a disabled mailbox again") { address };
+        enable.SetAction(CliContext.Verb(async (parse, services, ct) =>
+        {
+            var enabled = await Admin(services).EnableMailboxAsync(parse.GetRequiredValue(address), ct);
+            Console.WriteLine($"mailbox {enabled} enabled");
+            return ExitCodes.Success;
+        }));
+
+        var domain = new Option<string?>("--domain") { Description = "Only this domain's mailboxes" };
+        var json = new Option<bool>("--json") { Description = "Print JSON" };
+        var list = new Command("list", "List mailboxes") { domain, json };
+        list.SetAction(CliContext.Verb(async (parse, services, ct) =>
+        {
+            var mailboxes = await Admin(services).ListMailboxesAsync(parse.GetValue(domain), ct);
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(
+                    mailboxes.Select(m => new
+                    {
+                        address = m.Address.ToString(),
+                        domain = m.Address.Domain,
+                        disabled = m.IsDisabled,
+                        disabledReason = m.DisabledReason,
+                        hashScheme = m.HashScheme,
+                        createdAt = m.CreatedAt,
+                        updatedAt = m.UpdatedAt,
+                    }),
+                    CliContext.Json));
+            }
+            else
+            {
+                foreach (var m in mailboxes)
+                {
+                    var state = m.IsDisabled ? $"disabled ({m.DisabledReason})" : "enabled";
+                    Console.WriteLine($"{m.Address}\t{state}\t{m.HashScheme}");
+                }
+            }
+            return ExitCodes.Success;
+        }));
+
+        mailbox.Add(add);
+        mailbox.Add(passwd);
+        mailbox.Add(remove);
+        mailbox.Add(list);
+        mailbox.Add(disable);
+        mailbox.Add(enable);
+        mailbox.Add(ImportCommand.Create());
+        return mailbox;
+    }
+
+    private static MailboxAdministration Admin(IServiceProvider services) => services.GetRequiredService<MailboxAdministration>();
+
+    private static string NewPassword(bool generate) =>
+        generate ? PasswordGenerator.Generate() : PasswordInput.Read("New password: ", confirm: true);
+
+    private static void PrintGenerated(bool generated, string password)
+    {
+        if (generated)
+        {
+            // Shown this once; only its hash is kept.
+            Console.WriteLine($"password: {password}");
+        }
+    }
+}

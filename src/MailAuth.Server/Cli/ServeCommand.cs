@@ -1,0 +1,58 @@
+using System.CommandLine;
+using MailAuth.Core;
+using MailAuth.Core.Passwords;
+using MailAuth.Server.Hosting;
+using MailAuth.Server.Tls;
+using Microsoft.Extensions.Configuration;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace MailAuth.Server.Cli;
+
+internal static class ServeCommand
+{
+    public static Command Create()
+    {
+        var serve = new Command("serve", "Run the server until SIGTERM or Ctrl-C");
+        serve.SetAction(async (parse, cancellationToken) =>
+        {
+            try
+            {
+                var configuration = MailAuthConfiguration.Build(parse.GetValue(CliContext.ConfigOption));
+                var options = MailAuthConfiguration.BindOptions(configuration);
+                LibSodium.EnsureAvailable();
+
+                var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
+                builder.Configuration.AddConfiguration(configuration);
+                builder.Logging
+                    .AddConfiguration(configuration.GetSection("Logging"))
+                    .AddSimpleConsole(console =>
+                    {
+                        console.SingleLine = true;
+                        console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+                        console.UseUtcTimestamp = true;
+                    });
+                builder.Services.AddMailAuthCore(options);
+                builder.Services.AddSingleton<CertificateProvider>();
+                builder.Services.AddHostedService<StartupReport>();
+
+                using var host = builder.Build();
+                await host.RunAsync(cancellationToken);
+                return ExitCodes.Success;
+            }
+            catch (ConfigurationException e)
+            {
+                return CliContext.Fail(e.Message, ExitCodes.Usage);
+            }
+            catch (Exception e) when (e is CredentialOperationException or PasswordHashingUnavailableException
+                                          or IOException or UnauthorizedAccessException
+                                          or Microsoft.Data.Sqlite.SqliteException
+                                          or System.Security.Cryptography.CryptographicException)
+            {
+                return CliContext.Fail("cannot start: " + e.Message, ExitCodes.Refused);
+            }
+        });
+        return serve;
+    }
+}

@@ -1,0 +1,1 @@
+return await MailAuth.Server.Cli.CommandLine.RunAsync(args);

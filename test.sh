@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# The test command (README): installs what the tests need on a fresh Debian machine, then runs
+# every test project. Extra arguments go to `dotnet test`.
+set -euo pipefail
+cd "$(dirname "$0")"
+
+need=()
+[ -e /usr/lib/x86_64-linux-gnu/libsodium.so.23 ] || [ -n "$(ldconfig -p 2>/dev/null | grep libsodium.so.23)" ] || need+=(libsodium23)
+command -v openssl >/dev/null || need+=(openssl)
+command -v python3 >/dev/null || need+=(python3)
+command -v curl >/dev/null || need+=(curl)
+if [ ${#need[@]} -gt 0 ]; then
+  echo "installing ${need[*]}" >&2
+  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >&2
+fi
+
+dotnet test MailAuth.sln -c Release "$@"
