@@ -96,7 +96,7 @@ public sealed partial class PasswdFileImporter(
             stored,
             options.CreateDomains,
             options.ReplaceExisting,
-            progress is null ? null : new Progress<int>(done => progress.Report(new ImportProgress(ImportPhase.Writing, done, stored.Count))),
+            progress is null ? null : new WritingProgress(progress, stored.Count),
             cancellationToken);
 
         errors.Sort((a, b) => a.LineNumber.CompareTo(b.LineNumber));
@@ -195,6 +195,15 @@ public sealed partial class PasswdFileImporter(
             });
         hashedFromPlain = plainTotal;
         return [.. result];
+    }
+
+    /// <summary>
+    /// Forwards the store's counts on the calling thread. <see cref="Progress{T}"/> would post each one
+    /// to the thread pool, so the last reports could arrive after the import returned, or never.
+    /// </summary>
+    private sealed class WritingProgress(IProgress<ImportProgress> progress, int total) : IProgress<int>
+    {
+        public void Report(int value) => progress.Report(new ImportProgress(ImportPhase.Writing, value, total));
     }
 
     [LoggerMessage(EventId = 20, Level = LogLevel.Information, Message = "admin: import wrote {Count} mailbox(es), {Plain} hashed from PLAIN, {Skipped} line(s) skipped")]

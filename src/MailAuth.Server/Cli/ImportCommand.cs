@@ -47,24 +47,32 @@ internal static class ImportCommand
     /// <summary>Progress for large files on stderr, so that stdout stays the result alone.</summary>
     private sealed class StderrProgress : IProgress<ImportProgress>
     {
+        // Reports come from several threads while {PLAIN} passwords are hashed.
+        private readonly Lock _lock = new();
         private long _lastReport = Environment.TickCount64;
+        private ImportProgress? _lastPrinted;
 
         public void Report(ImportProgress value)
         {
-            var now = Environment.TickCount64;
-            var finished = value.Total > 0 && value.Done == value.Total;
-            if (now - Interlocked.Read(ref _lastReport) < 1000 && !(finished && value.Total >= 10_000))
+            lock (_lock)
             {
-                return;
+                var now = Environment.TickCount64;
+                var finished = value.Total > 0 && value.Done == value.Total;
+                // The store reports its last batch and then the commit with the same count: print it once.
+                if (value == _lastPrinted || (now - _lastReport < 1000 && !(finished && value.Total >= 10_000)))
+                {
+                    return;
+                }
+                _lastReport = now;
+                _lastPrinted = value;
+                var phase = value.Phase switch
+                {
+                    ImportPhase.Reading => "read",
+                    ImportPhase.Hashing => "hashed {PLAIN}",
+                    _ => "written",
+                };
+                Console.Error.WriteLine(value.Total > 0 ? $"{phase}: {value.Done}/{value.Total}" : $"{phase}: {value.Done} lines");
             }
-            Interlocked.Exchange(ref _lastReport, now);
-            var phase = value.Phase switch
-            {
-                ImportPhase.Reading => "read",
-                ImportPhase.Hashing => "hashed {PLAIN}",
-                _ => "written",
-            };
-            Console.Error.WriteLine(value.Total > 0 ? $"{phase}: {value.Done}/{value.Total}" : $"{phase}: {value.Done} lines");
         }
     }
 }

@@ -2,6 +2,10 @@ using System.CommandLine;
 using MailAuth.Core;
 using MailAuth.Core.Passwords;
 using MailAuth.Server.Hosting;
+using MailAuth.Server.Imap;
+using MailAuth.Server.Maildir;
+using MailAuth.Server.Protocol;
+using MailAuth.Server.Smtp;
 using MailAuth.Server.Tls;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -35,7 +39,13 @@ internal static class ServeCommand
                     });
                 builder.Services.AddMailAuthCore(options);
                 builder.Services.AddSingleton<CertificateProvider>();
+                builder.Services.AddSingleton<TlsContext>();
+                builder.Services.AddSingleton<MaildirLocator>();
+                builder.Services.AddSingleton<MaildirDelivery>();
+                builder.Services.AddImap(options);
+                builder.Services.AddSmtp(options);
                 builder.Services.AddHostedService<StartupReport>();
+                builder.Services.AddHostedService<ProtocolListenerService>();
 
                 using var host = builder.Build();
                 await host.RunAsync(cancellationToken);

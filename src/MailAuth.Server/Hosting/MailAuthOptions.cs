@@ -17,6 +17,9 @@ internal sealed class MailAuthOptions
 
     public TlsOptions Tls { get; set; } = new();
 
+    /// <summary>Address the listeners bind to; <c>*</c> means every IPv6 and IPv4 address.</summary>
+    public string BindAddress { get; set; } = "*";
+
     /// <summary>Every problem with the settings, each as one sentence naming its key.</summary>
     public IReadOnlyList<string> Validate()
     {
@@ -30,6 +33,27 @@ internal sealed class MailAuthOptions
         CheckPort(errors, "MailAuth:Imap:TlsPort", Imap.TlsPort);
         CheckPort(errors, "MailAuth:Smtp:SubmissionPort", Smtp.SubmissionPort);
         CheckPort(errors, "MailAuth:Smtp:SubmissionsPort", Smtp.SubmissionsPort);
+        errors.AddRange(Imap.Validate("MailAuth:Imap"));
+        errors.AddRange(Smtp.Validate("MailAuth:Smtp"));
+        if (Imap.MaxLiteralSize < 1 || Imap.MaxLiteralSizeBeforeLogin < 1 || Smtp.MaxMessageSize < 1)
+        {
+            errors.Add("MailAuth:Imap:MaxLiteralSize, MaxLiteralSizeBeforeLogin and MailAuth:Smtp:MaxMessageSize must be at least 1");
+        }
+        if (Smtp.MaxRecipients < 100)
+        {
+            errors.Add($"MailAuth:Smtp:MaxRecipients must be at least 100 (RFC 5321 §4.5.3.1.8), not {Smtp.MaxRecipients}");
+        }
+        if (BindAddress != "*" && !System.Net.IPAddress.TryParse(BindAddress, out _))
+        {
+            errors.Add($"MailAuth:BindAddress must be * or an IP address, not '{BindAddress}'");
+        }
+        foreach (var network in Tls.PlaintextAuthNetworks)
+        {
+            if (!System.Net.IPNetwork.TryParse(network, out _))
+            {
+                errors.Add($"MailAuth:Tls:PlaintextAuthNetworks: '{network}' is not a network like 192.0.2.0/24");
+            }
+        }
         if (string.IsNullOrEmpty(Tls.CertificateFile) != string.IsNullOrEmpty(Tls.KeyFile))
         {
             errors.Add("MailAuth:Tls:CertificateFile and MailAuth:Tls:KeyFile must be set together");
@@ -46,16 +70,80 @@ internal sealed class MailAuthOptions
     }
 }
 
-internal sealed class ImapOptions
+/// <summary>Limits shared by every protocol listener; each default says why it is what it is.</summary>
+internal abstract class ListenerOptions
+{
+    /// <summary>Longest command line in bytes, enforced before the line is buffered.</summary>
+    public abstract int MaxLineLength { get; set; }
+
+    /// <summary>Thunderbird and Apple Mail open up to 5 IMAP connections per account, and a family or office shares one address.</summary>
+    public int MaxConnectionsPerAddress { get; set; } = 20;
+
+    /// <summary>Caps memory and file descriptors whatever the spread of addresses.</summary>
+    public int MaxConnections { get; set; } = 10_000;
+
+    /// <summary>Time allowed for a client to complete the TLS handshake: scanners and slowloris tricks wait forever.</summary>
+    public int TlsHandshakeTimeoutSeconds { get; set; } = 10;
+
+    /// <summary>Time to wait for a full command before login: real clients log in at once.</summary>
+    public int PreLoginIdleTimeoutSeconds { get; set; } = 60;
+
+    /// <summary>Time to wait for a full command after login (RFC-given, see each protocol).</summary>
+    public abstract int IdleTimeoutSeconds { get; set; }
+
+    /// <summary>Failed authentications on one connection before it is closed: a person mistyping needs two or three.</summary>
+    public int MaxFailedAuthentications { get; set; } = 3;
+
+    /// <summary>Commands accepted before login (CAPABILITY, STARTTLS, ID, NOOP…): a client needs a handful.</summary>
+    public int MaxCommandsBeforeLogin { get; set; } = 30;
+
+    public IEnumerable<string> Validate(string section)
+    {
+        if (MaxLineLength < 512)
+        {
+            yield return $"{section}:MaxLineLength must be at least 512 (RFC 5321 minimum), not {MaxLineLength}";
+        }
+        foreach (var (key, value) in new[]
+        {
+            ("MaxConnectionsPerAddress", MaxConnectionsPerAddress),
+            ("MaxConnections", MaxConnections),
+            ("TlsHandshakeTimeoutSeconds", TlsHandshakeTimeoutSeconds),
+            ("PreLoginIdleTimeoutSeconds", PreLoginIdleTimeoutSeconds),
+            ("IdleTimeoutSeconds", IdleTimeoutSeconds),
+            ("MaxFailedAuthentications", MaxFailedAuthentications),
+            ("MaxCommandsBeforeLogin", MaxCommandsBeforeLogin),
+        })
+        {
+            if (value < 1)
+            {
+                yield return $"{section}:{key} must be at least 1, not {value}";
+            }
+        }
+    }
+}
+
+internal sealed class ImapOptions : ListenerOptions
 {
     /// <summary>IMAP with STARTTLS (RFC 3501); 0 disables.</summary>
     public int Port { get; set; } = 143;
 
     /// <summary>IMAP over implicit TLS (RFC 8314); 0 disables.</summary>
     public int TlsPort { get; set; } = 993;
+
+    /// <summary>Long UID sets from clients with large mailboxes; Dovecot allows 64 KiB too.</summary>
+    public override int MaxLineLength { get; set; } = 64 * 1024;
+
+    /// <summary>RFC 3501 §5.4: the autologout timer is at least 30 minutes.</summary>
+    public override int IdleTimeoutSeconds { get; set; } = 30 * 60;
+
+    /// <summary>Largest literal (APPEND message) in bytes; it is streamed to disk, never held in memory.</summary>
+    public long MaxLiteralSize { get; set; } = 50L * 1024 * 1024;
+
+    /// <summary>Largest literal accepted before login (LOGIN arguments): a username and a password.</summary>
+    public int MaxLiteralSizeBeforeLogin { get; set; } = 4096;
 }
 
-internal sealed class SmtpOptions
+internal sealed class SmtpOptions : ListenerOptions
 {
     /// <summary>Submission with STARTTLS (RFC 6409); 0 disables.</summary>
     public int SubmissionPort { get; set; } = 587;
@@ -65,6 +153,18 @@ internal sealed class SmtpOptions
 
     /// <summary>host:port of a smarthost for non-local recipients; empty refuses them.</summary>
     public string RelayHost { get; set; } = "";
+
+    /// <summary>RFC 5321 §4.5.3.1.4 sets 512 for command lines and §4.5.3.1.6 1000 for text lines; AUTH PLAIN lines run longer.</summary>
+    public override int MaxLineLength { get; set; } = 4096;
+
+    /// <summary>RFC 5321 §4.5.3.2.7: a server waits at least 5 minutes for the next command.</summary>
+    public override int IdleTimeoutSeconds { get; set; } = 5 * 60;
+
+    /// <summary>Advertised with SIZE (RFC 1870) and enforced while the message streams to disk.</summary>
+    public long MaxMessageSize { get; set; } = 50L * 1024 * 1024;
+
+    /// <summary>RFC 5321 §4.5.3.1.8 requires at least 100.</summary>
+    public int MaxRecipients { get; set; } = 100;
 }
 
 internal sealed class TlsOptions
@@ -72,4 +172,10 @@ internal sealed class TlsOptions
     public string CertificateFile { get; set; } = "";
 
     public string KeyFile { get; set; } = "";
+
+    /// <summary>
+    /// Networks from which LOGIN/AUTH PLAIN may be used without TLS. Loopback only by default:
+    /// a password in clear text on any other network can be read by anyone on the path.
+    /// </summary>
+    public string[] PlaintextAuthNetworks { get; set; } = ["127.0.0.0/8", "::1/128"];
 }

@@ -1,0 +1,65 @@
+using System.Collections.Concurrent;
+using System.Net;
+using System.Net.Sockets;
+
+namespace MailAuth.Server.Protocol;
+
+/// <summary>
+/// Counts open connections of one protocol (both its ports) in total and per client network:
+/// an IPv4 address, or an IPv6 /64, since one IPv6 host can use a whole /64.
+/// </summary>
+internal sealed class ConnectionLimiter(int maxPerNetwork, int maxTotal)
+{
+    private readonly ConcurrentDictionary<IPAddress, int> _perNetwork = new();
+    private int _total;
+
+    public int Total => Volatile.Read(ref _total);
+
+    public bool TryAcquire(IPAddress client, out IPAddress network)
+    {
+        network = NetworkOf(client);
+        if (Interlocked.Increment(ref _total) > maxTotal)
+        {
+            Interlocked.Decrement(ref _total);
+            return false;
+        }
+        var count = _perNetwork.AddOrUpdate(network, 1, (_, current) => current + 1);
+        if (count > maxPerNetwork)
+        {
+            Release(network);
+            return false;
+        }
+        return true;
+    }
+
+    public void Release(IPAddress network)
+    {
+        Interlocked.Decrement(ref _total);
+        while (_perNetwork.TryGetValue(network, out var count))
+        {
+            if (count <= 1
+                ? _perNetwork.TryRemove(KeyValuePair.Create(network, count))
+                : _perNetwork.TryUpdate(network, count - 1, count))
+            {
+                return;
+            }
+        }
+    }
+
+    /// <summary>The unit that limits and penalties apply to: IPv4 address, or IPv6 /64 prefix.</summary>
+    public static IPAddress NetworkOf(IPAddress address)
+    {
+        if (address.IsIPv4MappedToIPv6)
+        {
+            return address.MapToIPv4();
+        }
+        if (address.AddressFamily != AddressFamily.InterNetworkV6 || IPAddress.IsLoopback(address))
+        {
+            return address;
+        }
+        Span<byte> bytes = stackalloc byte[16];
+        address.TryWriteBytes(bytes, out _);
+        bytes[8..].Clear();
+        return new IPAddress(bytes);
+    }
+}

@@ -1,0 +1,211 @@
+using System.Net;
+using System.Net.Sockets;
+using MailAuth.Server.Hosting;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace MailAuth.Server.Protocol;
+
+/// <summary>
+/// Binds every configured port at start-up (so a port in use fails the start with a clear line),
+/// accepts connections, applies the connection limits and runs each session on its own task.
+/// </summary>
+internal sealed partial class ProtocolListenerService(
+    IEnumerable<ListenerDefinition> definitions,
+    MailAuthOptions options,
+    TlsContext tls,
+    ILogger<ProtocolListenerService> logger) : IHostedService
+{
+    private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(5);
+
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly List<Task> _acceptLoops = [];
+    private readonly List<Socket> _sockets = [];
+    private readonly ConcurrentSessions _sessions = new();
+
+    public Task StartAsync(CancellationToken cancellationToken)
+    {
+        foreach (var definition in definitions.Where(d => d.Port != 0))
+        {
+            var socket = Bind(definition.Port);
+            _sockets.Add(socket);
+            LogListening(definition.Name, socket.LocalEndPoint!);
+            _acceptLoops.Add(AcceptLoopAsync(socket, definition));
+        }
+        return Task.CompletedTask;
+    }
+
+    public async Task StopAsync(CancellationToken cancellationToken)
+    {
+        await _stopping.CancelAsync();
+        foreach (var socket in _sockets)
+        {
+            socket.Dispose();
+        }
+        await Task.WhenAll(_acceptLoops);
+        await _sessions.WaitAsync(DrainTimeout);
+    }
+
+    private Socket Bind(int port)
+    {
+        try
+        {
+            if (options.BindAddress != "*")
+            {
+                var address = IPAddress.Parse(options.BindAddress);
+                return Listen(new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp), new IPEndPoint(address, port));
+            }
+            if (Socket.OSSupportsIPv6)
+            {
+                var dualMode = new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp) { DualMode = true };
+                return Listen(dualMode, new IPEndPoint(IPAddress.IPv6Any, port));
+            }
+            return Listen(new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp), new IPEndPoint(IPAddress.Any, port));
+        }
+        catch (SocketException e)
+        {
+            throw new IOException($"cannot listen on {options.BindAddress} port {port}: {e.Message}", e);
+        }
+    }
+
+    private static Socket Listen(Socket socket, IPEndPoint endPoint)
+    {
+        try
+        {
+            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            socket.Bind(endPoint);
+            socket.Listen(512);
+            return socket;
+        }
+        catch
+        {
+            socket.Dispose();
+            throw;
+        }
+    }
+
+    private async Task AcceptLoopAsync(Socket listener, ListenerDefinition definition)
+    {
+        while (!_stopping.IsCancellationRequested)
+        {
+            Socket client;
+            try
+            {
+                client = await listener.AcceptAsync(_stopping.Token);
+            }
+            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
+            {
+                return;
+            }
+            catch (SocketException e)
+            {
+                LogAcceptFailed(definition.Name, e.SocketErrorCode);
+                continue;
+            }
+            client.NoDelay = true;
+            _sessions.Track(ServeAsync(client, definition));
+        }
+    }
+
+    private async Task ServeAsync(Socket socket, ListenerDefinition definition)
+    {
+        ProtocolConnection connection;
+        try
+        {
+            connection = new ProtocolConnection(socket, definition.Name);
+        }
+        catch (Exception e) when (e is SocketException or ObjectDisposedException)
+        {
+            socket.Dispose(); // Gone before we looked at it.
+            return;
+        }
+        await using var _ = connection;
+        var token = _stopping.Token;
+        try
+        {
+            if (!definition.Connections.TryAcquire(connection.RemoteAddress, out var network))
+            {
+                LogRejected(definition.Name, connection.RemoteAddress);
+                if (!definition.ImplicitTls
+                    || await connection.AuthenticateTlsAsync(tls.ServerOptions, TimeSpan.FromSeconds(definition.Limits.TlsHandshakeTimeoutSeconds), token))
+                {
+                    await definition.Handler.RejectAsync(connection, "too many connections from your address", token);
+                }
+                return;
+            }
+            try
+            {
+                if (definition.ImplicitTls
+                    && !await connection.AuthenticateTlsAsync(tls.ServerOptions, TimeSpan.FromSeconds(definition.Limits.TlsHandshakeTimeoutSeconds), token))
+                {
+                    LogHandshakeFailed(definition.Name, connection.RemoteAddress);
+                    return;
+                }
+                await definition.Handler.RunSessionAsync(connection, token);
+            }
+            finally
+            {
+                definition.Connections.Release(network);
+            }
+        }
+        catch (OperationCanceledException) when (token.IsCancellationRequested)
+        {
+            // Shutting down.
+        }
+        catch (Exception e)
+        {
+            // A bug in one session must not take the listener down; it is logged with its stack.
+            LogSessionCrashed(e, definition.Name, connection.RemoteAddress);
+        }
+    }
+
+    /// <summary>The running sessions, so that shutdown can wait for them briefly.</summary>
+    private sealed class ConcurrentSessions
+    {
+        private readonly HashSet<Task> _running = [];
+
+        public void Track(Task session)
+        {
+            lock (_running)
+            {
+                _running.Add(session);
+            }
+            session.ContinueWith(
+                finished =>
+                {
+                    lock (_running)
+                    {
+                        _running.Remove(finished);
+                    }
+                },
+                CancellationToken.None,
+                TaskContinuationOptions.ExecuteSynchronously,
+                TaskScheduler.Default);
+        }
+
+        public async Task WaitAsync(TimeSpan timeout)
+        {
+            Task[] running;
+            lock (_running)
+            {
+                running = [.. _running];
+            }
+            await Task.WhenAny(Task.WhenAll(running), Task.Delay(timeout));
+        }
+    }
+
+    [LoggerMessage(EventId = 100, Level = LogLevel.Information, Message = "listening {Listener} on {EndPoint}")]
+    private partial void LogListening(string listener, EndPoint endPoint);
+
+    [LoggerMessage(EventId = 101, Level = LogLevel.Warning, Message = "connection {Listener} remote={Remote} rejected: too many connections")]
+    private partial void LogRejected(string listener, IPAddress remote);
+
+    [LoggerMessage(EventId = 102, Level = LogLevel.Debug, Message = "connection {Listener} remote={Remote} TLS handshake failed or timed out")]
+    private partial void LogHandshakeFailed(string listener, IPAddress remote);
+
+    [LoggerMessage(EventId = 103, Level = LogLevel.Warning, Message = "accept on {Listener} failed: {Error}")]
+    private partial void LogAcceptFailed(string listener, SocketError error);
+
+    [LoggerMessage(EventId = 104, Level = LogLevel.Error, Message = "session {Listener} remote={Remote} ended by an unexpected error")]
+    private partial void LogSessionCrashed(Exception exception, string listener, IPAddress remote);
+}

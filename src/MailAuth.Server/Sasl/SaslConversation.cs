@@ -1,0 +1,95 @@
+using System.Buffers;
+using System.Buffers.Text;
+
+namespace MailAuth.Server.Sasl;
+
+internal enum SaslReplyKind
+{
+    Response,
+
+    /// <summary>The client sent "*" (RFC 4422 §3.5 abort).</summary>
+    Cancelled,
+
+    /// <summary>The line was not valid base64.</summary>
+    Malformed,
+
+    /// <summary>The client went away, timed out or sent an over-long line.</summary>
+    Disconnected,
+}
+
+internal readonly record struct SaslReply(SaslReplyKind Kind, byte[] Data);
+
+internal enum SaslOutcomeKind
+{
+    Credentials,
+    Cancelled,
+    Malformed,
+    Disconnected,
+}
+
+internal readonly record struct SaslOutcome(SaslOutcomeKind Kind, SaslCredentials? Credentials, string? Error);
+
+/// <summary>
+/// Drives a mechanism to the end. The protocol supplies how a challenge is sent and the reply
+/// read (IMAP "+ …", SMTP "334 …"); everything else is shared.
+/// </summary>
+internal static class SaslConversation
+{
+    /// <summary>PLAIN needs one round, LOGIN two; more means a confused or hostile client.</summary>
+    private const int MaxRounds = 4;
+
+    public static async Task<SaslOutcome> RunAsync(
+        SaslMechanism mechanism,
+        byte[]? initialResponse,
+        Func<byte[], CancellationToken, ValueTask<SaslReply>> challenge,
+        CancellationToken cancellationToken)
+    {
+        var response = initialResponse;
+        for (var round = 0; round <= MaxRounds; round++)
+        {
+            var step = mechanism.Step(response);
+            switch (step.Kind)
+            {
+                case SaslStepKind.Done:
+                    return new SaslOutcome(SaslOutcomeKind.Credentials, step.Credentials, null);
+                case SaslStepKind.Malformed:
+                    return new SaslOutcome(SaslOutcomeKind.Malformed, null, step.Error);
+            }
+            var reply = await challenge(step.Challenge, cancellationToken);
+            switch (reply.Kind)
+            {
+                case SaslReplyKind.Cancelled:
+                    return new SaslOutcome(SaslOutcomeKind.Cancelled, null, null);
+                case SaslReplyKind.Malformed:
+                    return new SaslOutcome(SaslOutcomeKind.Malformed, null, "invalid base64");
+                case SaslReplyKind.Disconnected:
+                    return new SaslOutcome(SaslOutcomeKind.Disconnected, null, null);
+            }
+            response = reply.Data;
+        }
+        return new SaslOutcome(SaslOutcomeKind.Malformed, null, "too many SASL rounds");
+    }
+
+    /// <summary>
+    /// Decodes a client's SASL line: "*" cancels, "=" is an empty initial response (RFC 4959,
+    /// RFC 4954), anything else must be strict base64 (no spaces, correct padding).
+    /// </summary>
+    public static SaslReply Decode(ReadOnlySpan<byte> line)
+    {
+        if (line.SequenceEqual("*"u8))
+        {
+            return new SaslReply(SaslReplyKind.Cancelled, []);
+        }
+        if (line.SequenceEqual("="u8))
+        {
+            return new SaslReply(SaslReplyKind.Response, []);
+        }
+        var decoded = new byte[Base64.GetMaxDecodedFromUtf8Length(line.Length)];
+        var status = Base64.DecodeFromUtf8(line, decoded, out var consumed, out var written);
+        return status == OperationStatus.Done && consumed == line.Length
+            ? new SaslReply(SaslReplyKind.Response, decoded[..written])
+            : new SaslReply(SaslReplyKind.Malformed, []);
+    }
+
+    public static string Encode(byte[] challenge) => Convert.ToBase64String(challenge);
+}

@@ -1,0 +1,161 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using System.Text;
+
+namespace MailAuth.Server.Tests;
+
+/// <summary>
+/// The real <c>mailauth serve</c> in its own process on free loopback ports, with its own data
+/// directory; provision it with <see cref="Cli"/> (the CLI and the server share the database).
+/// Disposing sends SIGTERM and waits for a clean exit.
+/// </summary>
+internal sealed class RunningServer : IAsyncDisposable
+{
+    private readonly Process _process;
+    private readonly StringBuilder _log = new();
+
+    private RunningServer(MailAuthProcess cli, Process process, Dictionary<string, int> ports)
+    {
+        Cli = cli;
+        _process = process;
+        Ports = ports;
+    }
+
+    public MailAuthProcess Cli { get; }
+
+    /// <summary>Listener name (imap, imaps, submission, submissions) → port.</summary>
+    public IReadOnlyDictionary<string, int> Ports { get; }
+
+    public int ImapPort => Ports["imap"];
+
+    public int ImapsPort => Ports["imaps"];
+
+    public int SubmissionPort => Ports["submission"];
+
+    public int SubmissionsPort => Ports["submissions"];
+
+    /// <summary>Everything the server logged so far (stdout and stderr).</summary>
+    public string Log
+    {
+        get
+        {
+            lock (_log)
+            {
+                return _log.ToString();
+            }
+        }
+    }
+
+    /// <summary>
+    /// Starts the server; <paramref name="settings"/> are extra environment variables such as
+    /// <c>MailAuth__Imap__MaxFailedAuthentications=2</c>. Every port gets a free loopback port.
+    /// </summary>
+    public static async Task<RunningServer> StartAsync(IDictionary<string, string>? settings = null)
+    {
+        var cli = new MailAuthProcess();
+        var ports = new Dictionary<string, int>
+        {
+            ["imap"] = FreePort(),
+            ["imaps"] = FreePort(),
+            ["submission"] = FreePort(),
+            ["submissions"] = FreePort(),
+        };
+        cli.Environment["MailAuth__BindAddress"] = "127.0.0.1";
+        cli.Environment["MailAuth__Imap__Port"] = ports["imap"].ToString(System.Globalization.CultureInfo.InvariantCulture);
+        cli.Environment["MailAuth__Imap__TlsPort"] = ports["imaps"].ToString(System.Globalization.CultureInfo.InvariantCulture);
+        cli.Environment["MailAuth__Smtp__SubmissionPort"] = ports["submission"].ToString(System.Globalization.CultureInfo.InvariantCulture);
+        cli.Environment["MailAuth__Smtp__SubmissionsPort"] = ports["submissions"].ToString(System.Globalization.CultureInfo.InvariantCulture);
+        foreach (var (key, value) in settings ?? new Dictionary<string, string>())
+        {
+            cli.Environment[key] = value;
+        }
+        foreach (var (name, key) in new[]
+        {
+            ("imap", "MailAuth__Imap__Port"), ("imaps", "MailAuth__Imap__TlsPort"),
+            ("submission", "MailAuth__Smtp__SubmissionPort"), ("submissions", "MailAuth__Smtp__SubmissionsPort"),
+        })
+        {
+            if (cli.Environment[key] == "0")
+            {
+                ports.Remove(name); // disabled by the caller
+            }
+        }
+
+        var process = cli.Start("serve");
+        var server = new RunningServer(cli, process, ports);
+        process.OutputDataReceived += (_, e) => server.Append(e.Data);
+        process.ErrorDataReceived += (_, e) => server.Append(e.Data);
+        process.BeginOutputReadLine();
+        process.BeginErrorReadLine();
+        await server.WaitForListenersAsync();
+        return server;
+    }
+
+    public async Task<TcpClient> ConnectAsync(int port)
+    {
+        var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, port);
+        return client;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (!_process.HasExited)
+        {
+            using (var kill = Process.Start("kill", ["-TERM", _process.Id.ToString(System.Globalization.CultureInfo.InvariantCulture)]))
+            {
+                await kill.WaitForExitAsync();
+            }
+            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(15));
+            try
+            {
+                await _process.WaitForExitAsync(timeout.Token);
+            }
+            catch (OperationCanceledException)
+            {
+                _process.Kill(entireProcessTree: true);
+            }
+        }
+        _process.Dispose();
+        Cli.Dispose();
+    }
+
+    private void Append(string? line)
+    {
+        if (line is null)
+        {
+            return;
+        }
+        lock (_log)
+        {
+            _log.AppendLine(line);
+        }
+    }
+
+    private async Task WaitForListenersAsync()
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(60);
+        while (DateTime.UtcNow < deadline)
+        {
+            if (_process.HasExited)
+            {
+                throw new InvalidOperationException($"mailauth serve exited with {_process.ExitCode}:\n{Log}");
+            }
+            var log = Log;
+            if (Ports.Keys.All(name => log.Contains($"listening {name} on", StringComparison.Ordinal)))
+            {
+                return;
+            }
+            await Task.Delay(50);
+        }
+        throw new TimeoutException($"mailauth serve did not listen on every port within 60 s:\n{Log}");
+    }
+
+    private static int FreePort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+}
