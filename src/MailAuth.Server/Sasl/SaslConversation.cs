@@ -38,6 +38,9 @@ internal static class SaslConversation
     /// <summary>PLAIN needs one round, LOGIN two; more means a confused or hostile client.</summary>
     private const int MaxRounds = 4;
 
+    private static readonly SearchValues<byte> Base64Alphabet =
+        SearchValues.Create("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/="u8);
+
     public static async Task<SaslOutcome> RunAsync(
         SaslMechanism mechanism,
         byte[]? initialResponse,
@@ -83,6 +86,11 @@ internal static class SaslConversation
         if (line.SequenceEqual("="u8))
         {
             return new SaslReply(SaslReplyKind.Response, []);
+        }
+        // Base64.DecodeFromUtf8 skips whitespace; a SASL line may not contain any.
+        if (line.ContainsAnyExcept(Base64Alphabet))
+        {
+            return new SaslReply(SaslReplyKind.Malformed, []);
         }
         var decoded = new byte[Base64.GetMaxDecodedFromUtf8Length(line.Length)];
         var status = Base64.DecodeFromUtf8(line, decoded, out var consumed, out var written);
