@@ -29,6 +29,63 @@ internal static class SchemaMigrations
         ) STRICT;
         CREATE INDEX mailboxes_by_domain ON mailboxes(domain_id);
         """,
+
+        // 2: manager accounts (the second realm), their grants to mailboxes, unification,
+        // reset tokens, the notification outbox and the audit log.
+        """
+        CREATE TABLE accounts (
+            id                  INTEGER PRIMARY KEY,
+            login               TEXT UNIQUE,
+            recovery_username   TEXT UNIQUE,
+            former_login        TEXT,
+            password_hash       TEXT NOT NULL,
+            name                TEXT NOT NULL,
+            phone               TEXT NOT NULL,
+            secondary_email     TEXT NOT NULL,
+            totp_secret         BLOB,
+            totp_last_step      INTEGER,
+            credential_version  INTEGER NOT NULL DEFAULT 1,
+            created_at          TEXT NOT NULL,
+            updated_at          TEXT NOT NULL,
+            CHECK ((login IS NULL) <> (recovery_username IS NULL))
+        ) STRICT;
+        CREATE INDEX accounts_by_phone ON accounts(phone);
+        CREATE TABLE account_grants (
+            account_id           INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+            mailbox_id           INTEGER NOT NULL REFERENCES mailboxes(id) ON DELETE CASCADE,
+            can_change_password  INTEGER NOT NULL,
+            PRIMARY KEY (account_id, mailbox_id)
+        ) STRICT;
+        CREATE INDEX account_grants_by_mailbox ON account_grants(mailbox_id);
+        CREATE TABLE unifications (
+            account_id  INTEGER NOT NULL UNIQUE REFERENCES accounts(id) ON DELETE CASCADE,
+            mailbox_id  INTEGER NOT NULL UNIQUE REFERENCES mailboxes(id) ON DELETE CASCADE,
+            created_at  TEXT NOT NULL
+        ) STRICT;
+        CREATE TABLE reset_tokens (
+            token_hash  BLOB PRIMARY KEY,
+            account_id  INTEGER NOT NULL REFERENCES accounts(id) ON DELETE CASCADE,
+            expires_at  TEXT NOT NULL,
+            used_at     TEXT
+        ) STRICT;
+        CREATE TABLE outbox (
+            id          INTEGER PRIMARY KEY,
+            channel     TEXT NOT NULL CHECK (channel IN ('email', 'sms')),
+            recipient   TEXT NOT NULL,
+            subject     TEXT NOT NULL,
+            body        TEXT NOT NULL,
+            created_at  TEXT NOT NULL,
+            sent_at     TEXT
+        ) STRICT;
+        CREATE TABLE audit_log (
+            id       INTEGER PRIMARY KEY,
+            at       TEXT NOT NULL,
+            actor    TEXT NOT NULL,
+            event    TEXT NOT NULL,
+            subject  TEXT NOT NULL,
+            reason   TEXT NOT NULL
+        ) STRICT;
+        """,
     ];
 
     public static int LatestVersion => Steps.Length;

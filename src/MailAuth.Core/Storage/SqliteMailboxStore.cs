@@ -1,101 +1,111 @@
 using System.Globalization;
 using MailAuth.Core.Addresses;
+using MailAuth.Core.Audit;
 using MailAuth.Core.Mailboxes;
 using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace MailAuth.Core.Storage;
 
-public sealed class SqliteMailboxStore(SqliteDatabase database, TimeProvider clock) : IMailboxCredentialStore, IMailboxDirectory
+/// <summary>
+/// Domains and mailboxes as the admin changes them. Every change is one transaction that also
+/// writes its audit row and lets the manager-account side react (<see cref="IMailboxChangeHook"/>).
+/// </summary>
+public sealed class SqliteMailboxStore : IMailboxCredentialStore, IMailboxDirectory
 {
     private const int SqliteConstraintUnique = 2067;
 
-    public async Task<MailboxCredential?> FindAsync(EmailAddress address, CancellationToken cancellationToken)
+    private readonly SqliteDatabase _database;
+    private readonly TimeProvider _clock;
+    private readonly SqliteJournal _journal;
+    private readonly IReadOnlyList<IMailboxChangeHook> _hooks;
+    private readonly SqliteMailboxCredentialStore _credentials;
+
+    public SqliteMailboxStore(SqliteDatabase database, TimeProvider clock)
+        : this(database, clock, new SqliteJournal(database, clock, NullLogger<SqliteJournal>.Instance), [])
     {
-        await using var connection = database.Open();
-        await using var command = connection.CreateCommand();
-        command.CommandText =
-            "SELECT password_hash, disabled_reason IS NOT NULL, credential_version FROM mailboxes WHERE address = $address";
-        command.Parameters.AddWithValue("$address", address.ToString());
-        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
-        if (!await reader.ReadAsync(cancellationToken))
-        {
-            return null;
-        }
-        return new MailboxCredential(address, reader.GetString(0), reader.GetBoolean(1), reader.GetInt64(2));
     }
 
-    public async Task<bool> TryUpgradeHashAsync(MailboxCredential verified, string newHash, CancellationToken cancellationToken)
+    internal SqliteMailboxStore(SqliteDatabase database, TimeProvider clock, SqliteJournal journal, IEnumerable<IMailboxChangeHook> hooks)
     {
-        await using var connection = database.Open();
-        await using var command = connection.CreateCommand();
-        command.CommandText = """
-            UPDATE mailboxes SET password_hash = $new, updated_at = $now
-            WHERE address = $address AND credential_version = $version AND password_hash = $old
-            """;
-        command.Parameters.AddWithValue("$new", newHash);
-        command.Parameters.AddWithValue("$now", Now());
-        command.Parameters.AddWithValue("$address", verified.Address.ToString());
-        command.Parameters.AddWithValue("$version", verified.CredentialVersion);
-        command.Parameters.AddWithValue("$old", verified.PasswordHash);
-        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+        _database = database;
+        _clock = clock;
+        _journal = journal;
+        _hooks = [.. hooks];
+        _credentials = new SqliteMailboxCredentialStore(database, clock);
     }
+
+    public Task<MailboxCredential?> FindAsync(EmailAddress address, CancellationToken cancellationToken) =>
+        _credentials.FindAsync(address, cancellationToken);
+
+    public Task<bool> IsHostedDomainAsync(string domain, CancellationToken cancellationToken) =>
+        _credentials.IsHostedDomainAsync(domain, cancellationToken);
+
+    public Task<bool> TryUpgradeHashAsync(MailboxCredential verified, string newHash, CancellationToken cancellationToken) =>
+        _credentials.TryUpgradeHashAsync(verified, newHash, cancellationToken);
 
     public async Task AddDomainAsync(string domain, CancellationToken cancellationToken)
     {
-        await using var connection = database.Open();
-        await using var command = connection.CreateCommand();
-        command.CommandText = "INSERT INTO domains (name, created_at) VALUES ($name, $now)";
-        command.Parameters.AddWithValue("$name", domain);
-        command.Parameters.AddWithValue("$now", Now());
+        await using var connection = _database.Open();
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
         try
         {
-            await command.ExecuteNonQueryAsync(cancellationToken);
+            await InsertDomainAsync(connection, transaction, domain, Now(), cancellationToken);
         }
         catch (SqliteException e) when (e.SqliteExtendedErrorCode == SqliteConstraintUnique)
         {
             throw new CredentialOperationException($"domain {domain} already exists");
         }
+        await _journal.AuditAsync(connection, transaction, Actor.Admin, "domain.added", domain, "admin request", cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
     }
 
     public async Task<IReadOnlyList<EmailAddress>> RemoveDomainAsync(string domain, bool includingMailboxes, CancellationToken cancellationToken)
     {
-        await using var connection = database.Open();
+        await using var connection = _database.Open();
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
         var domainId = await FindDomainIdAsync(connection, transaction, domain, cancellationToken)
             ?? throw new CredentialOperationException($"domain {domain} does not exist");
 
-        var removed = new List<EmailAddress>();
+        var mailboxes = new List<MailboxRow>();
         await using (var select = connection.CreateCommand())
         {
             select.Transaction = transaction;
-            select.CommandText = "SELECT address FROM mailboxes WHERE domain_id = $id ORDER BY address";
+            select.CommandText = "SELECT id, address FROM mailboxes WHERE domain_id = $id ORDER BY address";
             select.Parameters.AddWithValue("$id", domainId);
             await using var reader = await select.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
-                removed.Add(EmailAddress.Parse(reader.GetString(0)));
+                mailboxes.Add(new MailboxRow(reader.GetInt64(0), EmailAddress.Parse(reader.GetString(1))));
             }
         }
-        if (removed.Count > 0 && !includingMailboxes)
+        if (mailboxes.Count > 0 && !includingMailboxes)
         {
             throw new CredentialOperationException(
-                $"domain {domain} still has {removed.Count} mailbox(es); remove them first or pass --with-mailboxes");
+                $"domain {domain} still has {mailboxes.Count} mailbox(es); remove them first or pass --with-mailboxes");
         }
 
+        await RemoveMailboxRowsAsync(connection, transaction, mailboxes, $"mail service of {domain} cancelled", cancellationToken);
+        foreach (var hook in _hooks)
+        {
+            await hook.OnDomainRemovingAsync(connection, transaction, domain, cancellationToken);
+        }
         await using (var delete = connection.CreateCommand())
         {
             delete.Transaction = transaction;
-            delete.CommandText = "DELETE FROM mailboxes WHERE domain_id = $id; DELETE FROM domains WHERE id = $id;";
+            delete.CommandText = "DELETE FROM domains WHERE id = $id";
             delete.Parameters.AddWithValue("$id", domainId);
             await delete.ExecuteNonQueryAsync(cancellationToken);
         }
+        await _journal.AuditAsync(connection, transaction, Actor.Admin, "domain.removed", domain,
+            $"admin request, with {mailboxes.Count} mailbox(es)", cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return removed;
+        return [.. mailboxes.Select(m => m.Address)];
     }
 
     public async Task<IReadOnlyList<Domain>> ListDomainsAsync(CancellationToken cancellationToken)
     {
-        await using var connection = database.Open();
+        await using var connection = _database.Open();
         await using var command = connection.CreateCommand();
         command.CommandText = """
             SELECT d.name, d.created_at, (SELECT COUNT(*) FROM mailboxes m WHERE m.domain_id = d.id)
@@ -112,45 +122,67 @@ public sealed class SqliteMailboxStore(SqliteDatabase database, TimeProvider clo
 
     public async Task AddMailboxAsync(EmailAddress address, string passwordHash, CancellationToken cancellationToken)
     {
-        await using var connection = database.Open();
+        await using var connection = _database.Open();
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
         var domainId = await FindDomainIdAsync(connection, transaction, address.Domain, cancellationToken)
             ?? throw new CredentialOperationException($"domain {address.Domain} does not exist; add it first with 'domain add {address.Domain}'");
-        try
+        await using (var command = connection.CreateCommand())
         {
-            await InsertMailboxAsync(connection, transaction, domainId, address, passwordHash, cancellationToken);
+            command.Transaction = transaction;
+            command.CommandText = """
+                INSERT INTO mailboxes (domain_id, address, password_hash, created_at, updated_at)
+                VALUES ($domain, $address, $hash, $now, $now)
+                """;
+            command.Parameters.AddWithValue("$domain", domainId);
+            command.Parameters.AddWithValue("$address", address.ToString());
+            command.Parameters.AddWithValue("$hash", passwordHash);
+            command.Parameters.AddWithValue("$now", Now());
+            try
+            {
+                await command.ExecuteNonQueryAsync(cancellationToken);
+            }
+            catch (SqliteException e) when (e.SqliteExtendedErrorCode == SqliteConstraintUnique)
+            {
+                throw new CredentialOperationException($"mailbox {address} already exists");
+            }
         }
-        catch (SqliteException e) when (e.SqliteExtendedErrorCode == SqliteConstraintUnique)
-        {
-            throw new CredentialOperationException($"mailbox {address} already exists");
-        }
+        await _journal.AuditAsync(connection, transaction, Actor.Admin, "mailbox.added", address.ToString(), "admin request", cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
 
-    public Task SetPasswordHashAsync(EmailAddress address, string passwordHash, CancellationToken cancellationToken) =>
-        UpdateMailboxAsync(
-            address,
-            "password_hash = $value, credential_version = credential_version + 1",
-            passwordHash,
-            cancellationToken);
+    public async Task SetPasswordHashAsync(EmailAddress address, string passwordHash, CancellationToken cancellationToken)
+    {
+        await using var connection = _database.Open();
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        var mailbox = await UpdateMailboxAsync(
+            connection, transaction, address, "password_hash = $value, credential_version = credential_version + 1", passwordHash, cancellationToken);
+        foreach (var hook in _hooks)
+        {
+            await hook.OnMailboxPasswordSetAsync(connection, transaction, mailbox, "mailbox password reset by the admin", cancellationToken);
+        }
+        await _journal.AuditAsync(connection, transaction, Actor.Admin, "mailbox.password-changed", address.ToString(), "admin reset", cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
 
-    public Task SetDisabledAsync(EmailAddress address, string? reason, CancellationToken cancellationToken) =>
-        UpdateMailboxAsync(
-            address,
-            "disabled_reason = $value, credential_version = credential_version + 1",
-            reason,
-            cancellationToken);
+    public async Task SetDisabledAsync(EmailAddress address, string? reason, CancellationToken cancellationToken)
+    {
+        await using var connection = _database.Open();
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await UpdateMailboxAsync(
+            connection, transaction, address, "disabled_reason = $value, credential_version = credential_version + 1", reason, cancellationToken);
+        await _journal.AuditAsync(connection, transaction, Actor.Admin,
+            reason is null ? "mailbox.enabled" : "mailbox.disabled", address.ToString(), reason ?? "admin request", cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
 
     public async Task RemoveMailboxAsync(EmailAddress address, CancellationToken cancellationToken)
     {
-        await using var connection = database.Open();
-        await using var command = connection.CreateCommand();
-        command.CommandText = "DELETE FROM mailboxes WHERE address = $address";
-        command.Parameters.AddWithValue("$address", address.ToString());
-        if (await command.ExecuteNonQueryAsync(cancellationToken) == 0)
-        {
-            throw new CredentialOperationException($"mailbox {address} does not exist");
-        }
+        await using var connection = _database.Open();
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        var id = await FindMailboxIdAsync(connection, transaction, address, cancellationToken)
+            ?? throw new CredentialOperationException($"mailbox {address} does not exist");
+        await RemoveMailboxRowsAsync(connection, transaction, [new MailboxRow(id, address)], "mailbox deleted", cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
     }
 
     public async Task<Mailbox?> FindMailboxAsync(EmailAddress address, CancellationToken cancellationToken)
@@ -171,13 +203,14 @@ public sealed class SqliteMailboxStore(SqliteDatabase database, TimeProvider clo
         IProgress<int>? progress,
         CancellationToken cancellationToken)
     {
-        await using var connection = database.Open();
+        await using var connection = _database.Open();
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
         var domainIds = new Dictionary<string, long>(StringComparer.Ordinal);
         var now = Now();
 
         await using var upsert = connection.CreateCommand();
         upsert.Transaction = transaction;
+        // RETURNING tells an insert (credential_version 1) from a replaced password (> 1).
         upsert.CommandText = replaceExisting
             ? """
               INSERT INTO mailboxes (domain_id, address, password_hash, created_at, updated_at)
@@ -186,10 +219,12 @@ public sealed class SqliteMailboxStore(SqliteDatabase database, TimeProvider clo
                   password_hash = excluded.password_hash,
                   credential_version = credential_version + 1,
                   updated_at = excluded.updated_at
+              RETURNING id, credential_version
               """
             : """
               INSERT INTO mailboxes (domain_id, address, password_hash, created_at, updated_at)
               VALUES ($domain, $address, $hash, $now, $now)
+              RETURNING id, credential_version
               """;
         var domainParameter = upsert.Parameters.Add("$domain", SqliteType.Integer);
         var addressParameter = upsert.Parameters.Add("$address", SqliteType.Text);
@@ -197,6 +232,7 @@ public sealed class SqliteMailboxStore(SqliteDatabase database, TimeProvider clo
         upsert.Parameters.AddWithValue("$now", now);
         upsert.Prepare();
 
+        var replaced = new List<MailboxRow>();
         for (var i = 0; i < mailboxes.Count; i++)
         {
             cancellationToken.ThrowIfCancellationRequested();
@@ -214,7 +250,12 @@ public sealed class SqliteMailboxStore(SqliteDatabase database, TimeProvider clo
             hashParameter.Value = mailbox.PasswordHash;
             try
             {
-                await upsert.ExecuteNonQueryAsync(cancellationToken);
+                await using var reader = await upsert.ExecuteReaderAsync(cancellationToken);
+                await reader.ReadAsync(cancellationToken);
+                if (reader.GetInt64(1) > 1)
+                {
+                    replaced.Add(new MailboxRow(reader.GetInt64(0), mailbox.Address));
+                }
             }
             catch (SqliteException e) when (e.SqliteExtendedErrorCode == SqliteConstraintUnique)
             {
@@ -225,27 +266,61 @@ public sealed class SqliteMailboxStore(SqliteDatabase database, TimeProvider clo
                 progress?.Report(i + 1);
             }
         }
+        foreach (var row in replaced)
+        {
+            foreach (var hook in _hooks)
+            {
+                await hook.OnMailboxPasswordSetAsync(connection, transaction, row, "mailbox password replaced by an import", cancellationToken);
+            }
+        }
+        await _journal.AuditAsync(connection, transaction, Actor.Admin, "mailbox.imported", $"{mailboxes.Count} mailbox(es)",
+            $"passwd-file import, {replaced.Count} password(s) replaced", cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         progress?.Report(mailboxes.Count);
     }
 
-    private async Task UpdateMailboxAsync(EmailAddress address, string assignments, string? value, CancellationToken cancellationToken)
+    private async Task RemoveMailboxRowsAsync(
+        SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<MailboxRow> mailboxes, string reason,
+        CancellationToken cancellationToken)
     {
-        await using var connection = database.Open();
+        if (mailboxes.Count == 0)
+        {
+            return;
+        }
+        foreach (var hook in _hooks)
+        {
+            await hook.OnMailboxesRemovingAsync(connection, transaction, mailboxes, reason, cancellationToken);
+        }
+        await using var delete = connection.CreateCommand();
+        delete.Transaction = transaction;
+        delete.CommandText = "DELETE FROM mailboxes WHERE id = $id";
+        var id = delete.Parameters.Add("$id", SqliteType.Integer);
+        foreach (var mailbox in mailboxes)
+        {
+            id.Value = mailbox.Id;
+            await delete.ExecuteNonQueryAsync(cancellationToken);
+            await _journal.AuditAsync(connection, transaction, Actor.Admin, "mailbox.removed", mailbox.Address.ToString(), reason, cancellationToken);
+        }
+    }
+
+    private async Task<MailboxRow> UpdateMailboxAsync(
+        SqliteConnection connection, SqliteTransaction transaction, EmailAddress address, string assignments, string? value,
+        CancellationToken cancellationToken)
+    {
         await using var command = connection.CreateCommand();
-        command.CommandText = $"UPDATE mailboxes SET {assignments}, updated_at = $now WHERE address = $address";
+        command.Transaction = transaction;
+        command.CommandText = $"UPDATE mailboxes SET {assignments}, updated_at = $now WHERE address = $address RETURNING id";
         command.Parameters.AddWithValue("$value", (object?)value ?? DBNull.Value);
         command.Parameters.AddWithValue("$now", Now());
         command.Parameters.AddWithValue("$address", address.ToString());
-        if (await command.ExecuteNonQueryAsync(cancellationToken) == 0)
-        {
-            throw new CredentialOperationException($"mailbox {address} does not exist");
-        }
+        return await command.ExecuteScalarAsync(cancellationToken) is long id
+            ? new MailboxRow(id, address)
+            : throw new CredentialOperationException($"mailbox {address} does not exist");
     }
 
     private async Task<IReadOnlyList<Mailbox>> QueryMailboxesAsync(string where, string? filter, CancellationToken cancellationToken)
     {
-        await using var connection = database.Open();
+        await using var connection = _database.Open();
         await using var command = connection.CreateCommand();
         command.CommandText = $"""
             SELECT m.address, m.disabled_reason, m.password_hash, m.created_at, m.updated_at
@@ -279,6 +354,16 @@ public sealed class SqliteMailboxStore(SqliteDatabase database, TimeProvider clo
         return await command.ExecuteScalarAsync(cancellationToken) as long?;
     }
 
+    private static async Task<long?> FindMailboxIdAsync(
+        SqliteConnection connection, SqliteTransaction transaction, EmailAddress address, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "SELECT id FROM mailboxes WHERE address = $address";
+        command.Parameters.AddWithValue("$address", address.ToString());
+        return await command.ExecuteScalarAsync(cancellationToken) as long?;
+    }
+
     private static async Task<long> InsertDomainAsync(
         SqliteConnection connection, SqliteTransaction transaction, string domain, string now, CancellationToken cancellationToken)
     {
@@ -290,27 +375,6 @@ public sealed class SqliteMailboxStore(SqliteDatabase database, TimeProvider clo
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
-    private async Task InsertMailboxAsync(
-        SqliteConnection connection,
-        SqliteTransaction transaction,
-        long domainId,
-        EmailAddress address,
-        string passwordHash,
-        CancellationToken cancellationToken)
-    {
-        await using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = """
-            INSERT INTO mailboxes (domain_id, address, password_hash, created_at, updated_at)
-            VALUES ($domain, $address, $hash, $now, $now)
-            """;
-        command.Parameters.AddWithValue("$domain", domainId);
-        command.Parameters.AddWithValue("$address", address.ToString());
-        command.Parameters.AddWithValue("$hash", passwordHash);
-        command.Parameters.AddWithValue("$now", Now());
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
     /// <summary>The scheme name of a stored <c>{SCHEME}…</c> hash, for listings; never the hash itself.</summary>
     private static string SchemeOf(string storedHash)
     {
@@ -318,7 +382,7 @@ public sealed class SqliteMailboxStore(SqliteDatabase database, TimeProvider clo
         return storedHash.StartsWith('{') && end > 1 ? storedHash[1..end] : "UNKNOWN";
     }
 
-    private string Now() => clock.GetUtcNow().ToString("O", CultureInfo.InvariantCulture);
+    private string Now() => _clock.GetUtcNow().ToString("O", CultureInfo.InvariantCulture);
 
     private static DateTimeOffset ParseTime(string text) =>
         DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);

@@ -13,7 +13,12 @@ internal static class CommandLine
             DomainCommands.Create(),
             MailboxCommands.Create(),
             AuthCommands.Create(),
+            AccountCommands.Create(),
         };
+        foreach (var journal in JournalCommands.Create())
+        {
+            root.Add(journal);
+        }
         return root;
     }
 

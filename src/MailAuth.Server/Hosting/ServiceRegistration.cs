@@ -1,4 +1,7 @@
+using MailAuth.Core.Accounts;
+using MailAuth.Core.Audit;
 using MailAuth.Core.Authentication;
+using MailAuth.Core.Notifications;
 using MailAuth.Core.Mailboxes;
 using MailAuth.Core.Passwords;
 using MailAuth.Core.Storage;
@@ -15,9 +18,23 @@ internal static class ServiceRegistration
         services.AddSingleton(options.Hashing);
         services.AddSingleton(TimeProvider.System);
         services.AddSingleton(_ => SqliteDatabase.OpenInDirectory(options.DataDirectory));
-        services.AddSingleton<SqliteMailboxStore>();
-        services.AddSingleton<IMailboxCredentialStore>(provider => provider.GetRequiredService<SqliteMailboxStore>());
-        services.AddSingleton<IMailboxDirectory>(provider => provider.GetRequiredService<SqliteMailboxStore>());
+        // The login path gets a store that reads mailbox credentials and nothing else.
+        services.AddSingleton<IMailboxCredentialStore, SqliteMailboxCredentialStore>();
+        services.AddSingleton<SqliteJournal>();
+        services.AddSingleton<IAuditLog>(provider => provider.GetRequiredService<SqliteJournal>());
+        services.AddSingleton<INotificationOutbox>(provider => provider.GetRequiredService<SqliteJournal>());
+        services.AddSingleton<SqliteManagerAccountStore>();
+        services.AddSingleton<IMailboxDirectory>(provider => new SqliteMailboxStore(
+            provider.GetRequiredService<SqliteDatabase>(),
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetRequiredService<SqliteJournal>(),
+            [provider.GetRequiredService<SqliteManagerAccountStore>()]));
+        services.AddSingleton(provider => new ManagerAccountService(
+            provider.GetRequiredService<SqliteManagerAccountStore>(),
+            provider.GetRequiredService<IPasswordHasher>(),
+            provider.GetRequiredService<HashingPool>(),
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<ManagerAccountService>>()));
         services.AddSingleton<IPasswordHasher>(_ => new PasswordHasher(options.Hashing));
         services.AddSingleton(_ => new HashingPool(options.Hashing.EffectiveWorkers, options.Hashing.MaxQueuedVerifications));
         services.AddSingleton<MailAuthenticator>();

@@ -1,0 +1,28 @@
+using MailAuth.Core.Addresses;
+using Microsoft.Data.Sqlite;
+
+namespace MailAuth.Core.Storage;
+
+/// <summary>A mailbox row affected by an admin change.</summary>
+internal readonly record struct MailboxRow(long Id, EmailAddress Address);
+
+/// <summary>
+/// Lets the manager-account side react to mailbox changes inside the same transaction (dissolve
+/// a unification, start login-identifier recovery), so that neither half can happen alone.
+/// </summary>
+internal interface IMailboxChangeHook
+{
+    /// <summary>Before the rows are deleted (the mailbox was removed, or its domain's mail service cancelled).</summary>
+    Task OnMailboxesRemovingAsync(
+        SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<MailboxRow> mailboxes, string reason,
+        CancellationToken cancellationToken);
+
+    /// <summary>Before a domain row is deleted, after its mailboxes: its mail service is cancelled.</summary>
+    Task OnDomainRemovingAsync(
+        SqliteConnection connection, SqliteTransaction transaction, string domain, CancellationToken cancellationToken);
+
+    /// <summary>The mailbox password was set by a path other than its unified account (admin reset, import).</summary>
+    Task OnMailboxPasswordSetAsync(
+        SqliteConnection connection, SqliteTransaction transaction, MailboxRow mailbox, string reason,
+        CancellationToken cancellationToken);
+}

@@ -1,0 +1,53 @@
+using System.Globalization;
+using MailAuth.Core.Addresses;
+using MailAuth.Core.Mailboxes;
+
+namespace MailAuth.Core.Storage;
+
+/// <summary>
+/// The login path's view of the database: one read per login and the rehash write. It knows
+/// nothing of manager accounts (a test walks the login path's object graph to prove it).
+/// </summary>
+public sealed class SqliteMailboxCredentialStore(SqliteDatabase database, TimeProvider clock) : IMailboxCredentialStore
+{
+    public async Task<MailboxCredential?> FindAsync(EmailAddress address, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText =
+            "SELECT password_hash, disabled_reason IS NOT NULL, credential_version FROM mailboxes WHERE address = $address";
+        command.Parameters.AddWithValue("$address", address.ToString());
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        if (!await reader.ReadAsync(cancellationToken))
+        {
+            return null;
+        }
+        return new MailboxCredential(address, reader.GetString(0), reader.GetBoolean(1), reader.GetInt64(2));
+    }
+
+    public async Task<bool> IsHostedDomainAsync(string domain, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT EXISTS (SELECT 1 FROM domains WHERE name = $name)";
+        command.Parameters.AddWithValue("$name", domain);
+        return (long)(await command.ExecuteScalarAsync(cancellationToken))! == 1;
+    }
+
+    public async Task<bool> TryUpgradeHashAsync(MailboxCredential verified, string newHash, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        // The hash of a unified pair is upgraded on the mailbox side only: each side has its own hash.
+        command.CommandText = """
+            UPDATE mailboxes SET password_hash = $new, updated_at = $now
+            WHERE address = $address AND credential_version = $version AND password_hash = $old
+            """;
+        command.Parameters.AddWithValue("$new", newHash);
+        command.Parameters.AddWithValue("$now", clock.GetUtcNow().ToString("O", CultureInfo.InvariantCulture));
+        command.Parameters.AddWithValue("$address", verified.Address.ToString());
+        command.Parameters.AddWithValue("$version", verified.CredentialVersion);
+        command.Parameters.AddWithValue("$old", verified.PasswordHash);
+        return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+}

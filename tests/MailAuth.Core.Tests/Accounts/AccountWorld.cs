@@ -1,0 +1,79 @@
+using System.Net;
+using MailAuth.Core.Accounts;
+using MailAuth.Core.Authentication;
+using MailAuth.Core.Mailboxes;
+using MailAuth.Core.Passwords;
+using MailAuth.Core.Storage;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace MailAuth.Core.Tests.Accounts;
+
+/// <summary>A test clock that moves only when told.</summary>
+internal sealed class ManualClock(DateTimeOffset start) : TimeProvider
+{
+    public DateTimeOffset Now { get; set; } = start;
+
+    public override DateTimeOffset GetUtcNow() => Now;
+}
+
+/// <summary>Both realms wired together as the server wires them, on a temporary database.</summary>
+internal sealed class AccountWorld : IDisposable
+{
+    private static readonly ClientContext Imap = new("imap", "PLAIN", IPAddress.Parse("192.0.2.7"), IsSecure: true);
+
+    public AccountWorld()
+    {
+        Directory = TestDirectories.Create();
+        Database = SqliteDatabase.OpenInDirectory(Directory);
+        Clock = new ManualClock(DateTimeOffset.UtcNow);
+        Journal = new SqliteJournal(Database, Clock, NullLogger<SqliteJournal>.Instance);
+        AccountStore = new SqliteManagerAccountStore(Database, Journal, Clock);
+        MailboxStore = new SqliteMailboxStore(Database, Clock, Journal, [AccountStore]);
+        Hasher = new PasswordHasher(new HashingOptions { MemoryKiB = 1024, Iterations = 1 });
+        Pool = new HashingPool(2, 64);
+        Authenticator = new MailAuthenticator(new SqliteMailboxCredentialStore(Database, Clock), Hasher, Pool, NullLogger<MailAuthenticator>.Instance);
+        Admin = new MailboxAdministration(MailboxStore, Hasher, NullLogger<MailboxAdministration>.Instance);
+        Accounts = new ManagerAccountService(AccountStore, Hasher, Pool, Clock, NullLogger<ManagerAccountService>.Instance);
+    }
+
+    public string Directory { get; }
+
+    public SqliteDatabase Database { get; }
+
+    public ManualClock Clock { get; }
+
+    public SqliteJournal Journal { get; }
+
+    public SqliteManagerAccountStore AccountStore { get; }
+
+    public SqliteMailboxStore MailboxStore { get; }
+
+    public IPasswordHasher Hasher { get; }
+
+    public HashingPool Pool { get; }
+
+    public MailAuthenticator Authenticator { get; }
+
+    public MailboxAdministration Admin { get; }
+
+    public ManagerAccountService Accounts { get; }
+
+    /// <summary>An IMAP/SMTP login, through the same authenticator the protocols use.</summary>
+    public async Task<bool> MailLoginAsync(string address, string password) =>
+        (await Authenticator.AuthenticateAsync(address, password, Imap, default)).Succeeded;
+
+    public async Task<AccountLoginStatus> AccountLoginAsync(string identifier, string password, string? totp = null) =>
+        (await Accounts.LoginAsync(identifier, password, totp, default)).Status;
+
+    public async Task<IReadOnlyList<string>> AuditEventsAsync() =>
+        [.. (await Journal.ListAsync(10_000, default)).Select(e => $"{e.Event} {e.Subject}: {e.Reason}")];
+
+    public async Task<IReadOnlyList<Notifications.OutboxMessage>> OutboxAsync() =>
+        await ((Notifications.INotificationOutbox)Journal).ListAsync(10_000, default);
+
+    public void Dispose()
+    {
+        Pool.Dispose();
+        TestDirectories.Remove(Directory);
+    }
+}
