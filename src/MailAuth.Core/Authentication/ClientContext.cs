@@ -25,6 +25,9 @@ public enum AuthenticationFailure
     Disabled,
     PasswordTooLong,
     Busy,
+
+    /// <summary>Refused before verification: too many recent failures (see <see cref="FailureThrottle"/>).</summary>
+    Throttled,
 }
 
 public sealed record AuthenticationResult(AuthenticationStatus Status, EmailAddress? Address, AuthenticationFailure Failure)

@@ -8,25 +8,66 @@ namespace MailAuth.Core.Authentication;
 /// <summary>
 /// The one mail login check, shared by IMAP, SMTP and <c>auth test</c>: mailbox address and mailbox
 /// password, nothing else. Every failure looks and costs the same: an unknown or malformed address
-/// is verified against a dummy hash, a disabled mailbox against its real hash.
+/// is verified against a dummy hash, a disabled mailbox against its real hash. A throttled attempt
+/// costs no hashing at all; a repeat of a recently verified password costs one HMAC.
 /// </summary>
-public sealed partial class MailAuthenticator(
-    IMailboxCredentialStore store,
-    IPasswordHasher hasher,
-    HashingPool pool,
-    ILogger<MailAuthenticator> logger)
+public sealed partial class MailAuthenticator
 {
+    private readonly IMailboxCredentialStore _store;
+    private readonly IPasswordHasher _hasher;
+    private readonly HashingPool _pool;
+    private readonly FailureThrottle _throttle;
+    private readonly VerifiedLoginCache _cache;
+    private readonly ILogger<MailAuthenticator> _logger;
+
+    public MailAuthenticator(
+        IMailboxCredentialStore store,
+        IPasswordHasher hasher,
+        HashingPool pool,
+        FailureThrottle throttle,
+        VerifiedLoginCache cache,
+        ILogger<MailAuthenticator> logger)
+    {
+        _store = store;
+        _hasher = hasher;
+        _pool = pool;
+        _throttle = throttle;
+        _cache = cache;
+        _logger = logger;
+    }
+
+    /// <summary>Without throttling or cache: every attempt runs Argon2.</summary>
+    public MailAuthenticator(IMailboxCredentialStore store, IPasswordHasher hasher, HashingPool pool, ILogger<MailAuthenticator> logger)
+        : this(store, hasher, pool, FailureThrottle.Unlimited, VerifiedLoginCache.Disabled, logger)
+    {
+    }
+
     public async Task<AuthenticationResult> AuthenticateAsync(
         string address, string password, ClientContext client, CancellationToken cancellationToken)
     {
         AddressNormalizer.TryNormalize(address, out var normalized, out _);
-        var credential = normalized is null ? null : await store.FindAsync(normalized, cancellationToken);
-        var withinLength = PasswordPolicy.IsWithinLength(password);
-        var hashToCheck = credential is not null && withinLength ? credential.PasswordHash : hasher.DummyHash;
+        var throttleKey = normalized?.ToString() ?? AddressNormalizer.Printable(address).ToLowerInvariant();
 
-        if (!pool.TryRun(() => hasher.Verify(hashToCheck, password), cancellationToken, out var verification))
+        var decision = _throttle.Check(client.RemoteAddress, throttleKey);
+        if (decision.Blocked)
         {
-            return Finish(AuthenticationStatus.TemporarilyUnavailable, normalized, AuthenticationFailure.Busy);
+            // Cheap refusal: no database read, no Argon2, and the client waits instead of retrying at once.
+            await Task.Delay(decision.Delay, cancellationToken);
+            return Finish(AuthenticationStatus.Failed, AuthenticationFailure.Throttled, cached: false);
+        }
+
+        var credential = normalized is null ? null : await _store.FindAsync(normalized, cancellationToken);
+        var withinLength = PasswordPolicy.IsWithinLength(password);
+        if (credential is { IsDisabled: false } && withinLength && _cache.Matches(credential, password))
+        {
+            _throttle.RecordSuccess(client.RemoteAddress, throttleKey);
+            return Finish(AuthenticationStatus.Succeeded, AuthenticationFailure.None, cached: true);
+        }
+
+        var hashToCheck = credential is not null && withinLength ? credential.PasswordHash : _hasher.DummyHash;
+        if (!_pool.TryRun(() => _hasher.Verify(hashToCheck, password), cancellationToken, out var verification))
+        {
+            return Finish(AuthenticationStatus.TemporarilyUnavailable, AuthenticationFailure.Busy, cached: false);
         }
         var check = await verification;
 
@@ -39,49 +80,67 @@ public sealed partial class MailAuthenticator(
             : AuthenticationFailure.None;
         if (failure != AuthenticationFailure.None)
         {
-            return Finish(AuthenticationStatus.Failed, normalized, failure);
+            _throttle.RecordFailure(client.RemoteAddress, throttleKey, password);
+            return Finish(AuthenticationStatus.Failed, failure, cached: false);
         }
 
-        if (check.NeedsRehash)
-        {
-            await UpgradeHashAsync(credential!, password, cancellationToken);
-        }
-        return Finish(AuthenticationStatus.Succeeded, normalized, AuthenticationFailure.None);
+        var verified = check.NeedsRehash ? await UpgradeHashAsync(credential!, password, cancellationToken) : credential!;
+        _cache.Remember(verified, password);
+        _throttle.RecordSuccess(client.RemoteAddress, throttleKey);
+        return Finish(AuthenticationStatus.Succeeded, AuthenticationFailure.None, cached: false);
 
-        AuthenticationResult Finish(AuthenticationStatus status, EmailAddress? who, AuthenticationFailure reason)
+        AuthenticationResult Finish(AuthenticationStatus status, AuthenticationFailure reason, bool cached)
         {
             LogAttempt(
-                client.Protocol,
-                client.Mechanism,
-                who?.ToString() ?? AddressNormalizer.Printable(address),
-                client.RemoteAddress,
-                client.IsSecure ? "yes" : "no",
                 status switch
                 {
                     AuthenticationStatus.Succeeded => "ok",
                     AuthenticationStatus.Failed => "failed",
                     _ => "unavailable",
                 },
-                reason);
-            return new AuthenticationResult(status, status == AuthenticationStatus.Succeeded ? who : null, reason);
+                ReasonText(reason, cached),
+                client.Protocol,
+                client.Mechanism,
+                client.IsSecure ? "yes" : "no",
+                client.RemoteAddress,
+                normalized?.ToString() ?? AddressNormalizer.Printable(address).Replace(' ', '_'));
+            return new AuthenticationResult(status, status == AuthenticationStatus.Succeeded ? normalized : null, reason);
         }
     }
+
+    /// <summary>The reason words of the log line (README, "Log format"); stable for log parsers.</summary>
+    public static string ReasonText(AuthenticationFailure reason, bool cached) => reason switch
+    {
+        AuthenticationFailure.None => cached ? "cached" : "verified",
+        AuthenticationFailure.MalformedAddress => "malformed-address",
+        AuthenticationFailure.UnknownAddress => "unknown-address",
+        AuthenticationFailure.WrongPassword => "wrong-password",
+        AuthenticationFailure.Disabled => "disabled",
+        AuthenticationFailure.PasswordTooLong => "password-too-long",
+        AuthenticationFailure.Busy => "busy",
+        AuthenticationFailure.Throttled => "throttled",
+        _ => reason.ToString(),
+    };
 
     /// <summary>Replaces a legacy or weaker hash with one at the configured parameters, best effort.</summary>
-    private async Task UpgradeHashAsync(MailboxCredential credential, string password, CancellationToken cancellationToken)
+    private async Task<MailboxCredential> UpgradeHashAsync(MailboxCredential credential, string password, CancellationToken cancellationToken)
     {
-        if (!pool.TryRun(() => hasher.Hash(password), cancellationToken, out var hashing))
+        if (!_pool.TryRun(() => _hasher.Hash(password), cancellationToken, out var hashing))
         {
-            return; // Busy: the next login will try again.
+            return credential; // Busy: the next login will try again.
         }
-        var upgraded = await store.TryUpgradeHashAsync(credential, await hashing, cancellationToken);
+        var newHash = await hashing;
+        var upgraded = await _store.TryUpgradeHashAsync(credential, newHash, cancellationToken);
         LogRehash(credential.Address.ToString(), upgraded);
+        return upgraded ? credential with { PasswordHash = newHash } : credential;
     }
 
+    // One line per attempt, in a fixed order with the address last (it is the only free-form
+    // field); fail2ban's filter in config/ matches it.
     [LoggerMessage(EventId = 1, Level = LogLevel.Information,
-        Message = "auth protocol={Protocol} mechanism={Mechanism} address={Address} remote={Remote} tls={Tls} result={Result} reason={Reason}")]
+        Message = "auth result={Result} reason={Reason} protocol={Protocol} mechanism={Mechanism} tls={Tls} remote={Remote} address={Address}")]
     private partial void LogAttempt(
-        string protocol, string mechanism, string address, System.Net.IPAddress remote, string tls, string result, AuthenticationFailure reason);
+        string result, string reason, string protocol, string mechanism, string tls, System.Net.IPAddress remote, string address);
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "rehash address={Address} stored={Stored}")]
     private partial void LogRehash(string address, bool stored);

@@ -1,3 +1,4 @@
+using MailAuth.Core.Authentication;
 using MailAuth.Core.Passwords;
 
 namespace MailAuth.Server.Hosting;
@@ -10,6 +11,8 @@ internal sealed class MailAuthOptions
     public string DataDirectory { get; set; } = "data";
 
     public HashingOptions Hashing { get; set; } = new();
+
+    public AuthenticationOptions Authentication { get; set; } = new();
 
     public ImapOptions Imap { get; set; } = new();
 
@@ -29,6 +32,7 @@ internal sealed class MailAuthOptions
             errors.Add("MailAuth:DataDirectory is empty");
         }
         errors.AddRange(Hashing.Validate());
+        errors.AddRange(Authentication.Validate());
         CheckPort(errors, "MailAuth:Imap:Port", Imap.Port);
         CheckPort(errors, "MailAuth:Imap:TlsPort", Imap.TlsPort);
         CheckPort(errors, "MailAuth:Smtp:SubmissionPort", Smtp.SubmissionPort);
@@ -141,6 +145,12 @@ internal sealed class ImapOptions : ListenerOptions
 
     /// <summary>Largest literal accepted before login (LOGIN arguments): a username and a password.</summary>
     public int MaxLiteralSizeBeforeLogin { get; set; } = 4096;
+
+    /// <summary>
+    /// How often an IDLE session looks for mail delivered into new/ (changes made through this server
+    /// wake it at once); one second feels instant and costs one directory read. Values below 100 count as 100.
+    /// </summary>
+    public int IdlePollIntervalMilliseconds { get; set; } = 1000;
 }
 
 internal sealed class SmtpOptions : ListenerOptions
@@ -165,6 +175,12 @@ internal sealed class SmtpOptions : ListenerOptions
 
     /// <summary>RFC 5321 §4.5.3.1.8 requires at least 100.</summary>
     public int MaxRecipients { get; set; } = 100;
+
+    /// <summary>Our name in the greeting, the EHLO reply and Received headers; empty takes the machine's host name.</summary>
+    public string HostName { get; set; } = "";
+
+    /// <summary>Longest wait for any one step with the relay host (connect, a reply, a write): RFC 5321 §4.5.3.2 allows up to 10 minutes per step; a submitting client should not wait that long.</summary>
+    public int RelayTimeoutSeconds { get; set; } = 60;
 }
 
 internal sealed class TlsOptions

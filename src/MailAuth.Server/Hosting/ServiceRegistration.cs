@@ -37,7 +37,19 @@ internal static class ServiceRegistration
             provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<ManagerAccountService>>()));
         services.AddSingleton<IPasswordHasher>(_ => new PasswordHasher(options.Hashing));
         services.AddSingleton(_ => new HashingPool(options.Hashing.EffectiveWorkers, options.Hashing.MaxQueuedVerifications));
-        services.AddSingleton<MailAuthenticator>();
+        services.AddSingleton(provider => new FailureThrottle(
+            options.Authentication.Throttle,
+            options.Authentication.TrustedNetworks.Select(System.Net.IPNetwork.Parse),
+            provider.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(provider => new VerifiedLoginCache(
+            TimeSpan.FromSeconds(options.Authentication.VerifiedLoginCacheSeconds), provider.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(provider => new MailAuthenticator(
+            provider.GetRequiredService<IMailboxCredentialStore>(),
+            provider.GetRequiredService<IPasswordHasher>(),
+            provider.GetRequiredService<HashingPool>(),
+            provider.GetRequiredService<FailureThrottle>(),
+            provider.GetRequiredService<VerifiedLoginCache>(),
+            provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<MailAuthenticator>>()));
         services.AddSingleton<MailboxAdministration>();
         services.AddSingleton<PasswdFileImporter>();
         return services;

@@ -1,6 +1,6 @@
 using System.Collections.Concurrent;
 using System.Net;
-using System.Net.Sockets;
+using MailAuth.Core.Authentication;
 
 namespace MailAuth.Server.Protocol;
 
@@ -46,20 +46,6 @@ internal sealed class ConnectionLimiter(int maxPerNetwork, int maxTotal)
         }
     }
 
-    /// <summary>The unit that limits and penalties apply to: IPv4 address, or IPv6 /64 prefix.</summary>
-    public static IPAddress NetworkOf(IPAddress address)
-    {
-        if (address.IsIPv4MappedToIPv6)
-        {
-            return address.MapToIPv4();
-        }
-        if (address.AddressFamily != AddressFamily.InterNetworkV6 || IPAddress.IsLoopback(address))
-        {
-            return address;
-        }
-        Span<byte> bytes = stackalloc byte[16];
-        address.TryWriteBytes(bytes, out _);
-        bytes[8..].Clear();
-        return new IPAddress(bytes);
-    }
+    /// <summary>The unit that limits and penalties apply to (see <see cref="ClientNetwork"/>).</summary>
+    public static IPAddress NetworkOf(IPAddress address) => ClientNetwork.Of(address);
 }

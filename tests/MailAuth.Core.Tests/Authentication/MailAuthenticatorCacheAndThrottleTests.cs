@@ -1,0 +1,116 @@
+using System.Net;
+using MailAuth.Core.Addresses;
+using MailAuth.Core.Authentication;
+using MailAuth.Core.Passwords;
+using MailAuth.Core.Storage;
+using Microsoft.Extensions.Logging.Abstractions;
+
+namespace MailAuth.Core.Tests.Authentication;
+
+/// <summary>The authenticator with its cache and throttle on, as the server runs it.</summary>
+[TestFixture]
+public sealed class MailAuthenticatorCacheAndThrottleTests
+{
+    private static readonly ClientContext Phone = new("imap", "PLAIN", IPAddress.Parse("198.51.100.7"), IsSecure: true);
+    private static readonly EmailAddress Julie = EmailAddress.Parse("julie@family.example");
+
+    private string _directory = "";
+    private SqliteMailboxStore _admin = null!;
+    private CountingHasher _hasher = null!;
+    private HashingPool _pool = null!;
+    private MailAuthenticator _authenticator = null!;
+
+    [SetUp]
+    public async Task Create()
+    {
+        _directory = TestDirectories.Create();
+        var database = SqliteDatabase.OpenInDirectory(_directory);
+        _admin = new SqliteMailboxStore(database, TimeProvider.System);
+        var inner = new PasswordHasher(new HashingOptions { MemoryKiB = 1024, Iterations = 1 });
+        _hasher = new CountingHasher(inner);
+        _pool = new HashingPool(2, 16);
+        _authenticator = new MailAuthenticator(
+            new SqliteMailboxCredentialStore(database, TimeProvider.System), _hasher, _pool,
+            new FailureThrottle(new ThrottleOptions { PairFailures = 3, MaxDelaySeconds = 0 }, [], TimeProvider.System),
+            new VerifiedLoginCache(TimeSpan.FromMinutes(5), TimeProvider.System),
+            NullLogger<MailAuthenticator>.Instance);
+        await _admin.AddDomainAsync("family.example", default);
+        await _admin.AddMailboxAsync(Julie, inner.Hash("123-Abc"), default);
+    }
+
+    [TearDown]
+    public void Dispose()
+    {
+        _pool.Dispose();
+        TestDirectories.Remove(_directory);
+    }
+
+    [Test]
+    public async Task RepeatLoginsSkipArgon2()
+    {
+        for (var i = 0; i < 5; i++)
+        {
+            Assert.That((await Login("123-Abc")).Succeeded, Is.True);
+        }
+        Assert.That(_hasher.Verifications, Is.EqualTo(1));
+        Assert.That((await Login("wrong")).Succeeded, Is.False);
+        Assert.That(_hasher.Verifications, Is.EqualTo(2), "a wrong password always runs the full verification");
+    }
+
+    [TestCase("password change")]
+    [TestCase("disable")]
+    [TestCase("removal")]
+    public async Task EveryChangeThroughAnotherConnectionInvalidatesTheCache(string change)
+    {
+        Assert.That((await Login("123-Abc")).Succeeded, Is.True);
+        // A separate store and connection, as the CLI in another process would use.
+        var otherProcess = new SqliteMailboxStore(SqliteDatabase.OpenInDirectory(_directory), TimeProvider.System);
+        switch (change)
+        {
+            case "password change":
+                await otherProcess.SetPasswordHashAsync(Julie, new PasswordHasher(new HashingOptions { MemoryKiB = 1024, Iterations = 1 }).Hash("New-2"), default);
+                break;
+            case "disable":
+                await otherProcess.SetDisabledAsync(Julie, "unpaid", default);
+                break;
+            default:
+                await otherProcess.RemoveMailboxAsync(Julie, default);
+                break;
+        }
+        Assert.That((await Login("123-Abc")).Succeeded, Is.False);
+    }
+
+    [Test]
+    public async Task ThrottledAttemptsCostNoVerification()
+    {
+        foreach (var guess in new[] { "a", "b", "c" })
+        {
+            await Login(guess);
+        }
+        var before = _hasher.Verifications;
+        var refused = await Login("123-Abc");
+        Assert.That(refused, Is.EqualTo(new AuthenticationResult(AuthenticationStatus.Failed, null, AuthenticationFailure.Throttled)));
+        Assert.That(_hasher.Verifications, Is.EqualTo(before));
+        var unknown = await _authenticator.AuthenticateAsync("nobody@family.example", "x", Phone, default);
+        Assert.That(unknown.Failure, Is.EqualTo(AuthenticationFailure.UnknownAddress), "other addresses are not caught by the pair limit");
+    }
+
+    private Task<AuthenticationResult> Login(string password) => _authenticator.AuthenticateAsync("julie@family.example", password, Phone, default);
+
+    private sealed class CountingHasher(IPasswordHasher inner) : IPasswordHasher
+    {
+        private int _verifications;
+
+        public int Verifications => Volatile.Read(ref _verifications);
+
+        public string DummyHash => inner.DummyHash;
+
+        public string Hash(string password) => inner.Hash(password);
+
+        public PasswordCheck Verify(string storedHash, string password)
+        {
+            Interlocked.Increment(ref _verifications);
+            return inner.Verify(storedHash, password);
+        }
+    }
+}
