@@ -15,9 +15,27 @@ if (args is ["--help" or "-h"])
     return 0;
 }
 
+if (args is ["users" or "login" or "idle", .. var rest])
+{
+    try
+    {
+        return args[0] switch
+        {
+            "users" => LoginCommands.Users(rest),
+            "login" => await LoginCommands.LoginAsync(rest),
+            _ => await LoginCommands.IdleAsync(rest),
+        };
+    }
+    catch (Exception e) when (e is ArgumentException or IOException)
+    {
+        Console.Error.WriteLine($"MailAuth.Bench: {e.Message}\n{LoginCommands.Usage}");
+        return 2;
+    }
+}
+
 if (args is not ["argon2", .. var options])
 {
-    Console.Error.WriteLine(usage);
+    Console.Error.WriteLine(usage + "\n" + LoginCommands.Usage);
     return 2;
 }
 

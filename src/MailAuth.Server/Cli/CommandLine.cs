@@ -14,6 +14,7 @@ internal static class CommandLine
             MailboxCommands.Create(),
             AuthCommands.Create(),
             AccountCommands.Create(),
+            ThrottleCommands.Create(),
         };
         foreach (var journal in JournalCommands.Create())
         {

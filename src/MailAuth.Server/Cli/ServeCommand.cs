@@ -1,6 +1,7 @@
 using System.CommandLine;
 using MailAuth.Core;
 using MailAuth.Core.Passwords;
+using MailAuth.Core.Storage;
 using MailAuth.Server.Hosting;
 using MailAuth.Server.Imap;
 using MailAuth.Server.Maildir;
@@ -46,8 +47,13 @@ internal static class ServeCommand
                 builder.Services.AddSmtp(options);
                 builder.Services.AddHostedService<StartupReport>();
                 builder.Services.AddHostedService<ProtocolListenerService>();
+                builder.Services.AddHostedService<ControlSocketService>();
 
                 using var host = builder.Build();
+                // Open the store and load the certificate before the host starts: the host would log
+                // such a failure with its stack trace before the one "error:" line.
+                _ = host.Services.GetRequiredService<SqliteDatabase>();
+                _ = host.Services.GetRequiredService<CertificateProvider>().Certificate;
                 await host.RunAsync(cancellationToken);
                 return ExitCodes.Success;
             }

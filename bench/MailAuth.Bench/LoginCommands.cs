@@ -1,0 +1,172 @@
+using System.Globalization;
+using System.Security.Cryptography;
+using System.Security.Cryptography.X509Certificates;
+using MailAuth.Core.Passwords;
+
+namespace MailAuth.Bench;
+
+/// <summary>The <c>users</c> and <c>login</c> verbs, with their small option parser.</summary>
+internal static class LoginCommands
+{
+    public const string Usage =
+        "usage: MailAuth.Bench users --count N --domain D --out DIR [--memory-kib N] [--iterations N]\n"
+        + "  Writes DIR/credentials (address:password, for 'login') and DIR/passwd (Dovecot passwd-file with\n"
+        + "  {ARGON2ID} hashes at the given parameters, for 'mailauth mailbox import' and Dovecot alike).\n"
+        + "usage: MailAuth.Bench login --protocol imap|smtp --port N --users FILE [--host H] [--starttls]\n"
+        + "       [--clients N] [--seconds N] [--skip N] [--distinct N] [--no-repeat] [--wrong-password] [--ca PEM] [--label TEXT]\n"
+        + "  N concurrent clients, each login on a new connection: connect, TLS, AUTHENTICATE/AUTH PLAIN, logout.\n"
+        + "  --skip N leaves out the first N users; --distinct N uses only the next N (repeat logins);\n"
+        + "  --no-repeat stops once every user logged in once (cold logins); --wrong-password expects refusals.\n"
+        + "usage: MailAuth.Bench idle --port N --users FILE --server-pid PID [--connections N] [--host H] [--ca PEM]\n"
+        + "  Opens N authenticated IMAP connections over implicit TLS, leaves them idle and reports the\n"
+        + "  server's resident memory before and with them (raise 'ulimit -n' for both processes first).";
+
+    public static int Users(IReadOnlyList<string> args)
+    {
+        var options = Parse(args);
+        var count = Int(options, "--count", 1000);
+        var domain = options.GetValueOrDefault("--domain") ?? "bench.example";
+        var directory = options.GetValueOrDefault("--out") ?? throw new ArgumentException("--out DIR is required");
+        var hashing = new HashingOptions { MemoryKiB = Int(options, "--memory-kib", 19456), Iterations = Int(options, "--iterations", 2) };
+        var hasher = new PasswordHasher(hashing);
+        Directory.CreateDirectory(directory);
+        var users = Enumerable.Range(1, count)
+            .Select(i => (Address: $"user{i:D5}@{domain}", Password: Convert.ToBase64String(RandomNumberGenerator.GetBytes(12))))
+            .ToArray();
+        var hashes = new string[count];
+        Parallel.For(0, count, i => hashes[i] = hasher.Hash(users[i].Password));
+        File.WriteAllLines(Path.Combine(directory, "credentials"), users.Select(u => $"{u.Address}:{u.Password}"));
+        File.WriteAllLines(Path.Combine(directory, "passwd"), users.Select((u, i) => $"{u.Address}:{hashes[i]}"));
+        Console.WriteLine($"{count} users in {directory} (argon2id m={hashing.MemoryKiB} KiB, t={hashing.Iterations}, p=1)");
+        return 0;
+    }
+
+    public static async Task<int> LoginAsync(IReadOnlyList<string> args)
+    {
+        var options = Parse(args);
+        var protocol = options.GetValueOrDefault("--protocol") switch
+        {
+            "imap" => Protocol.Imap,
+            "smtp" => Protocol.Smtp,
+            _ => throw new ArgumentException("--protocol imap|smtp is required"),
+        };
+        var usersFile = options.GetValueOrDefault("--users") ?? throw new ArgumentException("--users FILE is required");
+        var users = ReadUsers(usersFile).Skip(Int(options, "--skip", 0)).ToList();
+        var distinct = Int(options, "--distinct", users.Count);
+        if (distinct < 1)
+        {
+            throw new ArgumentException("--distinct must be at least 1");
+        }
+        users = users.Take(distinct).ToList();
+        var wrong = options.ContainsKey("--wrong-password");
+        if (wrong)
+        {
+            users = users.Select(u => u with { Password = u.Password + "-wrong" }).ToList();
+        }
+        var ca = options.GetValueOrDefault("--ca");
+        var target = new LoginTarget(
+            protocol,
+            options.GetValueOrDefault("--host") ?? "127.0.0.1",
+            Int(options, "--port", 0),
+            options.ContainsKey("--starttls"),
+            ca is null ? null : X509Certificate2.CreateFromPem(File.ReadAllText(ca)));
+        var clients = Int(options, "--clients", 16);
+        var seconds = Int(options, "--seconds", 10);
+        var load = new LoginLoad(target, users, expectSuccess: !wrong, noRepeat: options.ContainsKey("--no-repeat"));
+        // One login first: a configuration error shows at once rather than as thousands of errors.
+        try
+        {
+            if (await load.LoginOnceAsync(users[0], default) == wrong)
+            {
+                Console.Error.WriteLine($"MailAuth.Bench: the first login of {users[0].Address} was {(wrong ? "accepted" : "refused")}");
+                return 1;
+            }
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or System.Security.Authentication.AuthenticationException or ProtocolException)
+        {
+            Console.Error.WriteLine($"MailAuth.Bench: the first login of {users[0].Address} failed: {e.Message}");
+            return 1;
+        }
+        var report = await load.RunAsync(clients, TimeSpan.FromSeconds(seconds), default);
+        var label = options.GetValueOrDefault("--label")
+            ?? $"{protocol.ToString().ToLowerInvariant()}{(target.StartTls ? "+starttls" : "s")} {distinct} users x{clients}";
+        Console.WriteLine(report.Format(label));
+        return report.Unexpected > 0 || report.Failures > 0 ? 1 : 0;
+    }
+
+    public static async Task<int> IdleAsync(IReadOnlyList<string> args)
+    {
+        var options = Parse(args);
+        var users = ReadUsers(options.GetValueOrDefault("--users") ?? throw new ArgumentException("--users FILE is required"));
+        var pid = Int(options, "--server-pid", 0);
+        var count = Int(options, "--connections", 10_000);
+        var ca = options.GetValueOrDefault("--ca");
+        var target = new LoginTarget(Protocol.Imap, options.GetValueOrDefault("--host") ?? "127.0.0.1", Int(options, "--port", 0), false,
+            ca is null ? null : X509Certificate2.CreateFromPem(File.ReadAllText(ca)));
+        var load = new LoginLoad(target, users, expectSuccess: true);
+        var before = ResidentMiB(pid);
+        var open = new System.Collections.Concurrent.ConcurrentBag<IDisposable>();
+        var clock = System.Diagnostics.Stopwatch.StartNew();
+        await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (i, ct) =>
+            open.Add(await load.OpenIdleImapAsync(users[i % users.Count], ct)));
+        var opened = clock.Elapsed;
+        await Task.Delay(TimeSpan.FromSeconds(3));
+        GC.Collect();
+        var with = ResidentMiB(pid);
+        Console.WriteLine($"idle imaps connections   {open.Count} logged in and idle (opened in {opened.TotalSeconds:0.0} s)");
+        Console.WriteLine($"server resident memory   {before:0} MiB before, {with:0} MiB with them: {(with - before) * 1024 / Math.Max(1, open.Count):0.0} KiB per connection");
+        foreach (var connection in open)
+        {
+            connection.Dispose();
+        }
+        return 0;
+    }
+
+    private static IReadOnlyList<Credential> ReadUsers(string file)
+    {
+        var users = File.ReadLines(file)
+            .Where(line => line.Contains(':', StringComparison.Ordinal))
+            .Select(line => new Credential(line[..line.IndexOf(':', StringComparison.Ordinal)], line[(line.IndexOf(':', StringComparison.Ordinal) + 1)..]))
+            .ToList();
+        return users.Count > 0 ? users : throw new ArgumentException($"{file} holds no address:password lines");
+    }
+
+    /// <summary>VmRSS of a process, from /proc.</summary>
+    private static double ResidentMiB(int pid)
+    {
+        var line = File.ReadLines($"/proc/{pid}/status").FirstOrDefault(l => l.StartsWith("VmRSS:", StringComparison.Ordinal))
+            ?? throw new ArgumentException($"no process {pid}");
+        return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], CultureInfo.InvariantCulture) / 1024;
+    }
+
+    private static Dictionary<string, string> Parse(IReadOnlyList<string> args)
+    {
+        var options = new Dictionary<string, string>(StringComparer.Ordinal);
+        for (var i = 0; i < args.Count; i++)
+        {
+            var name = args[i];
+            if (!name.StartsWith("--", StringComparison.Ordinal))
+            {
+                throw new ArgumentException($"unexpected argument {name}");
+            }
+            if (name is "--starttls" or "--wrong-password" or "--no-repeat")
+            {
+                options[name] = "";
+            }
+            else if (i + 1 < args.Count)
+            {
+                options[name] = args[++i];
+            }
+            else
+            {
+                throw new ArgumentException($"{name} needs a value");
+            }
+        }
+        return options;
+    }
+
+    private static int Int(Dictionary<string, string> options, string name, int fallback) =>
+        !options.TryGetValue(name, out var text) ? fallback
+        : int.TryParse(text, CultureInfo.InvariantCulture, out var value) && value >= 0 ? value
+        : throw new ArgumentException($"{name} {text}: not a number");
+}

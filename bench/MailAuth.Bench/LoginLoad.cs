@@ -1,0 +1,275 @@
+using System.Diagnostics;
+using System.Net.Security;
+using System.Net.Sockets;
+using System.Security.Authentication;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+
+namespace MailAuth.Bench;
+
+internal enum Protocol
+{
+    Imap,
+    Smtp,
+}
+
+/// <summary>One login target: where, how (implicit TLS or STARTTLS) and which protocol.</summary>
+internal sealed record LoginTarget(Protocol Protocol, string Host, int Port, bool StartTls, X509Certificate2? TrustedCertificate);
+
+internal sealed record Credential(string Address, string Password);
+
+internal sealed record LoadReport(int Logins, int Failures, int Unexpected, TimeSpan Elapsed, double[] LatenciesMs, string? FirstError)
+{
+    public double Rate => Logins / Elapsed.TotalSeconds;
+
+    public double Percentile(double p)
+    {
+        if (LatenciesMs.Length == 0)
+        {
+            return double.NaN;
+        }
+        var sorted = LatenciesMs.Order().ToArray();
+        return sorted[Math.Clamp((int)Math.Ceiling(p / 100 * sorted.Length) - 1, 0, sorted.Length - 1)];
+    }
+
+    public string Format(string label) =>
+        $"{label,-34} {Logins,7} logins  {Rate,8:0.0}/s  p50 {Percentile(50),7:0.0} ms  p99 {Percentile(99),7:0.0} ms  " +
+        $"refused {Failures}  errors {Unexpected}" + (FirstError is null ? "" : $"  (first error: {FirstError})");
+}
+
+/// <summary>
+/// Drives concurrent clients through connect + TLS + authenticate + logout, each login on a new
+/// connection, as phones and desktop clients do. Works against any IMAP or submission server.
+/// </summary>
+internal sealed class LoginLoad(LoginTarget target, IReadOnlyList<Credential> users, bool expectSuccess, bool noRepeat = false)
+{
+    private int _next = -1;
+    private string? _firstError;
+
+    public async Task<LoadReport> RunAsync(int clients, TimeSpan duration, CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        stop.CancelAfter(duration);
+        var latencies = new List<double>[clients];
+        var outcomes = new (int Refused, int Errors)[clients];
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(async client =>
+        {
+            latencies[client] = [];
+            while (!stop.IsCancellationRequested)
+            {
+                var index = Interlocked.Increment(ref _next);
+                if (noRepeat && index >= users.Count)
+                {
+                    break; // Every user logged in once: a cold run must not turn warm.
+                }
+                var user = users[(int)((uint)index % users.Count)];
+                var started = Stopwatch.GetTimestamp();
+                bool accepted;
+                try
+                {
+                    accepted = await LoginOnceAsync(user, stop.Token);
+                }
+                catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                {
+                    break;
+                }
+                catch (Exception e) when (e is IOException or SocketException or AuthenticationException or ProtocolException)
+                {
+                    if (stop.IsCancellationRequested)
+                    {
+                        break; // Cut off by the end of the run, not a server error.
+                    }
+                    outcomes[client].Errors++;
+                    Interlocked.CompareExchange(ref _firstError, $"{user.Address}: {e.GetType().Name}: {e.Message}", null);
+                    continue;
+                }
+                latencies[client].Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                if (accepted != expectSuccess)
+                {
+                    outcomes[client].Refused++;
+                }
+            }
+        }));
+        var elapsed = clock.Elapsed;
+        var all = latencies.SelectMany(l => l).ToArray();
+        return new LoadReport(all.Length, outcomes.Sum(o => o.Refused), outcomes.Sum(o => o.Errors), elapsed, all, _firstError);
+    }
+
+    /// <summary>
+    /// Logs in on a new IMAP connection and leaves it open and idle (authenticated state);
+    /// the caller disposes the returned connection.
+    /// </summary>
+    public async Task<IDisposable> OpenIdleImapAsync(Credential user, CancellationToken cancellationToken)
+    {
+        var tcp = new TcpClient { NoDelay = true };
+        try
+        {
+            await tcp.ConnectAsync(target.Host, target.Port, cancellationToken);
+            var stream = await TlsAsync(tcp.GetStream(), cancellationToken);
+            var session = new LineSession(stream);
+            await session.ExpectAsync("* OK", cancellationToken);
+            var plain = Convert.ToBase64String(Encoding.UTF8.GetBytes($"\0{user.Address}\0{user.Password}"));
+            await session.SendAsync($"a AUTHENTICATE PLAIN {plain}", cancellationToken);
+            if (!(await session.ReadTaggedAsync("a ", cancellationToken)).StartsWith("a OK", StringComparison.Ordinal))
+            {
+                throw new ProtocolException($"login of {user.Address} refused");
+            }
+            return tcp;
+        }
+        catch
+        {
+            tcp.Dispose();
+            throw;
+        }
+    }
+
+    /// <summary>One full login on a fresh connection; true when the server accepted the password.</summary>
+    public async Task<bool> LoginOnceAsync(Credential user, CancellationToken cancellationToken)
+    {
+        using var tcp = new TcpClient { NoDelay = true };
+        await tcp.ConnectAsync(target.Host, target.Port, cancellationToken);
+        Stream stream = tcp.GetStream();
+        if (!target.StartTls)
+        {
+            stream = await TlsAsync(stream, cancellationToken);
+        }
+        var session = new LineSession(stream);
+        return target.Protocol == Protocol.Imap
+            ? await ImapAsync(session, tcp, user, cancellationToken)
+            : await SmtpAsync(session, tcp, user, cancellationToken);
+    }
+
+    private async Task<bool> ImapAsync(LineSession session, TcpClient tcp, Credential user, CancellationToken cancellationToken)
+    {
+        await session.ExpectAsync("* OK", cancellationToken);
+        if (target.StartTls)
+        {
+            await session.SendAsync("s STARTTLS", cancellationToken);
+            await session.ReadTaggedAsync("s ", cancellationToken);
+            session = new LineSession(await TlsAsync(tcp.GetStream(), cancellationToken));
+        }
+        var plain = Convert.ToBase64String(Encoding.UTF8.GetBytes($"\0{user.Address}\0{user.Password}"));
+        await session.SendAsync($"a AUTHENTICATE PLAIN {plain}", cancellationToken);
+        var accepted = (await session.ReadTaggedAsync("a ", cancellationToken)).StartsWith("a OK", StringComparison.Ordinal);
+        await session.SendAsync("z LOGOUT", cancellationToken);
+        await session.ReadTaggedAsync("z ", cancellationToken);
+        return accepted;
+    }
+
+    private async Task<bool> SmtpAsync(LineSession session, TcpClient tcp, Credential user, CancellationToken cancellationToken)
+    {
+        await session.ReadSmtpReplyAsync("220", cancellationToken);
+        await session.SendAsync("EHLO bench.example", cancellationToken);
+        await session.ReadSmtpReplyAsync("250", cancellationToken);
+        if (target.StartTls)
+        {
+            await session.SendAsync("STARTTLS", cancellationToken);
+            await session.ReadSmtpReplyAsync("220", cancellationToken);
+            session = new LineSession(await TlsAsync(tcp.GetStream(), cancellationToken));
+            await session.SendAsync("EHLO bench.example", cancellationToken);
+            await session.ReadSmtpReplyAsync("250", cancellationToken);
+        }
+        var plain = Convert.ToBase64String(Encoding.UTF8.GetBytes($"\0{user.Address}\0{user.Password}"));
+        await session.SendAsync($"AUTH PLAIN {plain}", cancellationToken);
+        var reply = await session.ReadSmtpReplyAsync(null, cancellationToken);
+        await session.SendAsync("QUIT", cancellationToken);
+        await session.ReadSmtpReplyAsync(null, cancellationToken);
+        return reply.StartsWith("235", StringComparison.Ordinal);
+    }
+
+    private async Task<Stream> TlsAsync(Stream inner, CancellationToken cancellationToken)
+    {
+        var tls = new SslStream(inner, leaveInnerStreamOpen: true, (_, certificate, _, errors) =>
+            errors == SslPolicyErrors.None
+            || (target.TrustedCertificate is not null && certificate is not null
+                && certificate.GetRawCertData().AsSpan().SequenceEqual(target.TrustedCertificate.RawData)));
+        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions { TargetHost = target.Host }, cancellationToken);
+        return tls;
+    }
+
+    /// <summary>Line-oriented reading with a bound, enough for greetings, tagged and SMTP replies.</summary>
+    private sealed class LineSession(Stream stream)
+    {
+        private readonly byte[] _buffer = new byte[8192];
+        private int _start;
+        private int _end;
+
+        public async Task SendAsync(string line, CancellationToken cancellationToken)
+        {
+            await stream.WriteAsync(Encoding.UTF8.GetBytes(line + "\r\n"), cancellationToken);
+            await stream.FlushAsync(cancellationToken);
+        }
+
+        public async Task ExpectAsync(string prefix, CancellationToken cancellationToken)
+        {
+            var line = await ReadLineAsync(cancellationToken);
+            if (!line.StartsWith(prefix, StringComparison.Ordinal))
+            {
+                throw new ProtocolException($"expected '{prefix}', got '{line}'");
+            }
+        }
+
+        /// <summary>Skips untagged lines up to the one starting with <paramref name="tag"/>.</summary>
+        public async Task<string> ReadTaggedAsync(string tag, CancellationToken cancellationToken)
+        {
+            while (true)
+            {
+                var line = await ReadLineAsync(cancellationToken);
+                if (line.StartsWith(tag, StringComparison.Ordinal))
+                {
+                    return line;
+                }
+            }
+        }
+
+        /// <summary>Reads a (multi-line) SMTP reply; checks its code when <paramref name="expected"/> is given.</summary>
+        public async Task<string> ReadSmtpReplyAsync(string? expected, CancellationToken cancellationToken)
+        {
+            while (true)
+            {
+                var line = await ReadLineAsync(cancellationToken);
+                if (line.Length < 4 || line[3] != '-')
+                {
+                    if (expected is not null && !line.StartsWith(expected, StringComparison.Ordinal))
+                    {
+                        throw new ProtocolException($"expected {expected}, got '{line}'");
+                    }
+                    return line;
+                }
+            }
+        }
+
+        private async Task<string> ReadLineAsync(CancellationToken cancellationToken)
+        {
+            while (true)
+            {
+                var newline = Array.IndexOf(_buffer, (byte)'\n', _start, _end - _start);
+                if (newline >= 0)
+                {
+                    var line = Encoding.UTF8.GetString(_buffer, _start, newline - _start).TrimEnd('\r');
+                    _start = newline + 1;
+                    return line;
+                }
+                if (_start > 0)
+                {
+                    Array.Copy(_buffer, _start, _buffer, 0, _end - _start);
+                    _end -= _start;
+                    _start = 0;
+                }
+                if (_end == _buffer.Length)
+                {
+                    throw new ProtocolException("line too long");
+                }
+                var read = await stream.ReadAsync(_buffer.AsMemory(_end), cancellationToken);
+                if (read == 0)
+                {
+                    throw new ProtocolException("connection closed");
+                }
+                _end += read;
+            }
+        }
+    }
+}
+
+internal sealed class ProtocolException(string message) : Exception(message);

@@ -1,0 +1,70 @@
+using System.CommandLine;
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using MailAuth.Core;
+using MailAuth.Core.Authentication;
+using MailAuth.Server.Hosting;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace MailAuth.Server.Cli;
+
+/// <summary><c>throttle list</c> and <c>throttle clear</c>: the running server's failure counters, over its control socket.</summary>
+internal static class ThrottleCommands
+{
+    public static Command Create()
+    {
+        var throttle = new Command("throttle", "See and lift the running server's login throttling");
+        var json = new Option<bool>("--json") { Description = "Print JSON" };
+        var list = new Command("list", "Networks and addresses with recent failures, most throttled first") { json };
+        list.SetAction(CliContext.Verb(async (parse, services, ct) =>
+        {
+            var answer = await AskAsync(services, "throttle-list", ct);
+            var entries = JsonSerializer.Deserialize<List<ThrottleEntry>>(answer, CliContext.Json) ?? [];
+            if (parse.GetValue(json))
+            {
+                Console.WriteLine(JsonSerializer.Serialize(entries, CliContext.Json));
+                return ExitCodes.Success;
+            }
+            foreach (var entry in entries)
+            {
+                Console.WriteLine($"{entry.Kind}\t{entry.Key}\t{entry.Failures:0.##}/{entry.Limit}{(entry.Blocked ? "\tblocked" : "")}");
+            }
+            return ExitCodes.Success;
+        }));
+
+        var key = new Argument<string>("ip-or-address") { Description = "An IP address (its /64 for IPv6) or a mailbox address" };
+        var clear = new Command("clear", "Forget the failures of an IP address or a mailbox address") { key };
+        clear.SetAction(CliContext.Verb(async (parse, services, ct) =>
+        {
+            var target = parse.GetRequiredValue(key).Trim();
+            if (target.Length == 0 || target.Length > 300 || target.Any(c => char.IsWhiteSpace(c) || char.IsControl(c)))
+            {
+                throw new CredentialOperationException("give one IP address or mailbox address");
+            }
+            using var answer = JsonDocument.Parse(await AskAsync(services, "throttle-clear " + target, ct));
+            Console.WriteLine($"cleared {answer.RootElement.GetProperty("cleared").GetInt32()} entr(y/ies) for {target}");
+            return ExitCodes.Success;
+        }));
+        throttle.Add(list);
+        throttle.Add(clear);
+        return throttle;
+    }
+
+    private static async Task<string> AskAsync(IServiceProvider services, string request, CancellationToken cancellationToken)
+    {
+        var path = ControlSocketService.PathIn(services.GetRequiredService<MailAuthOptions>().DataDirectory);
+        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        try
+        {
+            await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken);
+        }
+        catch (SocketException)
+        {
+            throw new CredentialOperationException($"the server is not running for this data directory (no {path})");
+        }
+        await socket.SendAsync(Encoding.UTF8.GetBytes(request + "\n"), cancellationToken);
+        using var reader = new StreamReader(new NetworkStream(socket, ownsSocket: false), Encoding.UTF8);
+        return await reader.ReadLineAsync(cancellationToken) ?? throw new CredentialOperationException("the server closed the control socket without answering");
+    }
+}

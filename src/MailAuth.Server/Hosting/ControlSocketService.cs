@@ -1,0 +1,90 @@
+using System.Net.Sockets;
+using System.Text;
+using System.Text.Json;
+using MailAuth.Core.Authentication;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace MailAuth.Server.Hosting;
+
+/// <summary>
+/// A UNIX socket in the data directory (mode 0600: only the server's user) through which the CLI
+/// reaches state that lives in the server's memory: <c>throttle list</c> and <c>throttle clear</c>.
+/// One request line per connection, one JSON answer.
+/// </summary>
+internal sealed partial class ControlSocketService(MailAuthOptions options, FailureThrottle throttle, ILogger<ControlSocketService> logger)
+    : BackgroundService
+{
+    public const string FileName = "control.sock";
+
+    /// <summary>The longest request: a verb and an address or IP.</summary>
+    private const int MaxRequestBytes = 512;
+
+    public static string PathIn(string dataDirectory) => Path.Combine(dataDirectory, FileName);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var path = PathIn(options.DataDirectory);
+        File.Delete(path); // A socket file left by a crashed server.
+        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        listener.Bind(new UnixDomainSocketEndPoint(path));
+        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        listener.Listen(16);
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                using var client = await listener.AcceptAsync(stoppingToken);
+                await AnswerAsync(client, stoppingToken);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+        finally
+        {
+            File.Delete(path);
+        }
+    }
+
+    private async Task AnswerAsync(Socket client, CancellationToken cancellationToken)
+    {
+        using var timeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        timeout.CancelAfter(TimeSpan.FromSeconds(5));
+        try
+        {
+            var buffer = new byte[MaxRequestBytes];
+            var length = 0;
+            while (length < buffer.Length)
+            {
+                var read = await client.ReceiveAsync(buffer.AsMemory(length), timeout.Token);
+                if (read == 0 || Array.IndexOf(buffer, (byte)'\n', length, read) >= 0)
+                {
+                    length += read;
+                    break;
+                }
+                length += read;
+            }
+            var request = Encoding.UTF8.GetString(buffer, 0, length).Trim().Split(' ', 2, StringSplitOptions.RemoveEmptyEntries);
+            object answer = request switch
+            {
+                ["throttle-list"] => throttle.Snapshot(),
+                ["throttle-clear", var key] => new { cleared = throttle.Clear(key) },
+                _ => new { error = "unknown request" },
+            };
+            if (request is ["throttle-clear", var cleared])
+            {
+                LogCleared(cleared);
+            }
+            await client.SendAsync(Encoding.UTF8.GetBytes(JsonSerializer.Serialize(answer) + "\n"), timeout.Token);
+        }
+        catch (Exception e) when (e is OperationCanceledException or SocketException)
+        {
+            // A client that went away or stalled: nothing to answer.
+        }
+    }
+
+    [LoggerMessage(EventId = 120, Level = LogLevel.Information, Message = "throttle cleared for {Key} by the admin")]
+    private partial void LogCleared(string key);
+}
