@@ -49,7 +49,11 @@ public sealed class FailureThrottle
         _clock = clock;
     }
 
-    /// <summary>Decides before any password work whether this attempt may be verified at all.</summary>
+    /// <summary>
+    /// Decides before any password work whether this attempt may be verified at all. An admitted
+    /// attempt is charged as a failure at once and refunded if it succeeds, so that concurrent
+    /// attempts cannot all slip under a limit before the first of them fails.
+    /// </summary>
     public ThrottleDecision Check(IPAddress remote, string address)
     {
         if (IsTrusted(remote))
@@ -58,50 +62,73 @@ public sealed class FailureThrottle
         }
         var network = ClientNetwork.Of(remote);
         var now = _clock.GetUtcNow();
-        if (_pairs.TryGetValue((network, address), out var pair) && Reached(pair.Score.Value(now, HalfLife), _options.PairFailures))
+        MakeRoom();
+        var (pair, perAddress, perNetwork) = Entries(remote, address);
+        if (Reached(pair.Score.Value(now, HalfLife), _options.PairFailures))
         {
             return Block(pair.Score, _options.PairFailures, "address from this network", now);
         }
-        if (RecentlySucceeded(network, address, now))
-        {
-            return ThrottleDecision.Allowed;
-        }
-        if (_addresses.TryGetValue(address, out var perAddress) && Reached(perAddress.Value(now, HalfLife), _options.AddressFailures))
+        var exempt = RecentlySucceeded(network, address, now);
+        if (!exempt && Reached(perAddress.Value(now, HalfLife), _options.AddressFailures))
         {
             return Block(perAddress, _options.AddressFailures, "address", now);
         }
-        if (_networks.TryGetValue(network, out var perNetwork) && Reached(perNetwork.Value(now, HalfLife), _options.NetworkFailures))
+        if (!exempt && Reached(perNetwork.Value(now, HalfLife), _options.NetworkFailures))
         {
             return Block(perNetwork, _options.NetworkFailures, "network", now);
         }
+        Charge(pair, perAddress, perNetwork, now, +1);
         return ThrottleDecision.Allowed;
     }
 
+    /// <summary>An admitted attempt failed: it stays charged, unless it repeated a wrong password already counted.</summary>
     public void RecordFailure(IPAddress remote, string address, string password)
     {
         if (IsTrusted(remote))
         {
             return;
         }
-        var network = ClientNetwork.Of(remote);
-        var now = _clock.GetUtcNow();
-        MakeRoom();
-        var pair = _pairs.GetOrAdd((network, address), _ => new PairState());
+        var (pair, perAddress, perNetwork) = Entries(remote, address);
         if (!pair.RememberWrongPassword(WrongPasswordDigest(password)))
         {
-            return; // The same stale password again (a phone retrying): it taught the client nothing new.
+            // The same stale password again (a phone retrying): it taught the client nothing new.
+            Charge(pair, perAddress, perNetwork, _clock.GetUtcNow(), -1);
         }
-        pair.Score.Add(now, HalfLife, cap: 4.0 * _options.PairFailures);
-        _addresses.GetOrAdd(address, _ => new Score()).Add(now, HalfLife, cap: 4.0 * _options.AddressFailures);
-        _networks.GetOrAdd(network, _ => new Score()).Add(now, HalfLife, cap: 4.0 * _options.NetworkFailures);
     }
 
+    /// <summary>An admitted attempt succeeded: its charge is refunded and the network is known to the address.</summary>
     public void RecordSuccess(IPAddress remote, string address)
     {
+        RecordAbandoned(remote, address);
         var network = ClientNetwork.Of(remote);
-        MakeRoom();
         _successes[(network, address)] = _clock.GetUtcNow();
         _pairs.TryRemove((network, address), out _);
+    }
+
+    /// <summary>An admitted attempt that was never verified (the hashing pool was full): its charge is refunded.</summary>
+    public void RecordAbandoned(IPAddress remote, string address)
+    {
+        if (!IsTrusted(remote))
+        {
+            var (pair, perAddress, perNetwork) = Entries(remote, address);
+            Charge(pair, perAddress, perNetwork, _clock.GetUtcNow(), -1);
+        }
+    }
+
+    private (PairState Pair, Score PerAddress, Score PerNetwork) Entries(IPAddress remote, string address)
+    {
+        var network = ClientNetwork.Of(remote);
+        return (
+            _pairs.GetOrAdd((network, address), _ => new PairState()),
+            _addresses.GetOrAdd(address, _ => new Score()),
+            _networks.GetOrAdd(network, _ => new Score()));
+    }
+
+    private void Charge(PairState pair, Score perAddress, Score perNetwork, DateTimeOffset now, int amount)
+    {
+        pair.Score.Add(now, HalfLife, amount, cap: 4.0 * _options.PairFailures);
+        perAddress.Add(now, HalfLife, amount, cap: 4.0 * _options.AddressFailures);
+        perNetwork.Add(now, HalfLife, amount, cap: 4.0 * _options.NetworkFailures);
     }
 
     public IReadOnlyList<ThrottleEntry> Snapshot()
@@ -167,7 +194,7 @@ public sealed class FailureThrottle
     private ThrottleDecision Block(Score score, int limit, string what, DateTimeOffset now)
     {
         var over = score.Value(now, HalfLife) - limit;
-        score.Add(now, HalfLife, cap: 4.0 * limit);
+        score.Add(now, HalfLife, 1, cap: 4.0 * limit);
         var delay = FirstDelay * Math.Pow(2, Math.Min(over, 16));
         var max = TimeSpan.FromSeconds(_options.MaxDelaySeconds);
         return new ThrottleDecision(true, delay < max ? delay : max, what);
@@ -232,11 +259,11 @@ public sealed class FailureThrottle
             }
         }
 
-        public void Add(DateTimeOffset now, TimeSpan halfLife, double cap)
+        public void Add(DateTimeOffset now, TimeSpan halfLife, int amount, double cap)
         {
             lock (_lock)
             {
-                _value = Math.Min(cap, Decayed(now, halfLife) + 1);
+                _value = Math.Clamp(Decayed(now, halfLife) + amount, 0, cap);
                 _at = now;
             }
         }

@@ -67,6 +67,7 @@ public sealed partial class MailAuthenticator
         var hashToCheck = credential is not null && withinLength ? credential.PasswordHash : _hasher.DummyHash;
         if (!_pool.TryRun(() => _hasher.Verify(hashToCheck, password), cancellationToken, out var verification))
         {
+            _throttle.RecordAbandoned(client.RemoteAddress, throttleKey);
             return Finish(AuthenticationStatus.TemporarilyUnavailable, AuthenticationFailure.Busy, cached: false);
         }
         var check = await verification;

@@ -42,6 +42,7 @@ public sealed class FailureThrottleTests
     {
         for (var i = 0; i < 50; i++)
         {
+            _throttle.Check(Attacker, "julie@family.example");
             _throttle.RecordFailure(Attacker, "julie@family.example", "old-password");
         }
         Assert.That(_throttle.Check(Attacker, "julie@family.example").Blocked, Is.False);
@@ -90,10 +91,40 @@ public sealed class FailureThrottleTests
     {
         for (var i = 0; i < 5; i++)
         {
-            _throttle.RecordFailure(IPAddress.Parse($"2001:db8:1:2::{i + 1:x}"), "julie@family.example", $"guess-{i}");
+            var host = IPAddress.Parse($"2001:db8:1:2::{i + 1:x}");
+            _throttle.Check(host, "julie@family.example");
+            _throttle.RecordFailure(host, "julie@family.example", $"guess-{i}");
         }
         Assert.That(_throttle.Check(IPAddress.Parse("2001:db8:1:2:ffff::1"), "julie@family.example").Blocked, Is.True);
         Assert.That(_throttle.Check(IPAddress.Parse("2001:db8:1:3::1"), "julie@family.example").Blocked, Is.False);
+    }
+
+    [Test]
+    public void ConcurrentAttemptsCannotAllSlipUnderTheLimit()
+    {
+        // Twenty attempts admitted at once, before any of them has failed: only the limit's worth get through.
+        var admitted = Enumerable.Range(0, 20).Count(i => !_throttle.Check(Attacker, $"user{i}@family.example").Blocked);
+        Assert.That(admitted, Is.LessThanOrEqualTo(30));
+        var burst = Enumerable.Range(0, 40).Count(i => !_throttle.Check(Attacker, $"other{i}@family.example").Blocked);
+        Assert.That(admitted + burst, Is.EqualTo(30));
+    }
+
+    [Test]
+    public void SuccessAndAbandonedAttemptsAreRefunded()
+    {
+        for (var i = 0; i < 100; i++)
+        {
+            _throttle.Check(Attacker, "julie@family.example");
+            if (i % 2 == 0)
+            {
+                _throttle.RecordSuccess(Attacker, "julie@family.example");
+            }
+            else
+            {
+                _throttle.RecordAbandoned(Attacker, "julie@family.example");
+            }
+        }
+        Assert.That(_throttle.Snapshot(), Has.None.Property(nameof(ThrottleEntry.Blocked)).True);
     }
 
     [Test]
@@ -126,7 +157,9 @@ public sealed class FailureThrottleTests
         var small = new FailureThrottle(new ThrottleOptions { MaxTrackedEntries = 1000 }, [], _clock);
         for (var i = 0; i < 20_000; i++)
         {
-            small.RecordFailure(IPAddress.Parse($"10.{i / 65536 % 256}.{i / 256 % 256}.{i % 256}"), $"u{i}@family.example", "x");
+            var host = IPAddress.Parse($"10.{i / 65536 % 256}.{i / 256 % 256}.{i % 256}");
+            small.Check(host, $"u{i}@family.example");
+            small.RecordFailure(host, $"u{i}@family.example", "x");
         }
         Assert.That(small.Snapshot(), Has.Count.LessThanOrEqualTo(1000));
     }
@@ -135,6 +168,7 @@ public sealed class FailureThrottleTests
     {
         for (var i = 0; i < times; i++)
         {
+            _throttle.Check(from, address);
             _throttle.RecordFailure(from, address, $"guess-{Guid.NewGuid()}");
         }
     }
