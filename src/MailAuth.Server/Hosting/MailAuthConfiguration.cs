@@ -34,7 +34,10 @@ internal static class MailAuthConfiguration
         }
         catch (Exception e) when (e is FormatException or InvalidDataException or IOException)
         {
-            throw new ConfigurationException($"cannot read configuration: {e.Message}");
+            // The JSON reader's message, innermost, says where the file is malformed.
+            var innermost = e.GetBaseException();
+            var reason = innermost == e ? e.Message : $"{e.Message.TrimEnd('.')}: {innermost.Message}";
+            throw new ConfigurationException($"cannot read configuration: {reason}");
         }
     }
 

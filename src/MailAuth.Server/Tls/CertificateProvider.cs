@@ -27,7 +27,7 @@ internal sealed partial class CertificateProvider(MailAuthOptions options, TimeP
     {
         if (!string.IsNullOrEmpty(options.Tls.CertificateFile))
         {
-            var configured = X509Certificate2.CreateFromPemFile(options.Tls.CertificateFile, options.Tls.KeyFile);
+            var configured = LoadConfigured(options.Tls.CertificateFile, options.Tls.KeyFile);
             LogCertificate(logger, "configured", configured.Subject, configured.NotAfter, configured.Thumbprint);
             return configured;
         }
@@ -51,6 +51,20 @@ internal sealed partial class CertificateProvider(MailAuthOptions options, TimeP
         File.WriteAllText(certificateFile, generated.ExportCertificatePem());
         LogCertificate(logger, "generated self-signed", generated.Subject, generated.NotAfter, generated.Thumbprint);
         return generated;
+    }
+
+    /// <summary>A configured pair that cannot be used is a configuration error (exit 2), named by its keys.</summary>
+    private static X509Certificate2 LoadConfigured(string certificateFile, string keyFile)
+    {
+        try
+        {
+            return X509Certificate2.CreateFromPemFile(certificateFile, keyFile);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException or CryptographicException or ArgumentException)
+        {
+            throw new ConfigurationException(
+                $"MailAuth:Tls:CertificateFile {certificateFile} and MailAuth:Tls:KeyFile {keyFile} are not a usable PEM pair: {e.Message}");
+        }
     }
 
     /// <summary>ECDSA P-256: the cheapest handshake for the server, understood by every current client.</summary>

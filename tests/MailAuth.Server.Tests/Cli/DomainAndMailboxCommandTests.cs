@@ -1,4 +1,5 @@
 using System.Text.Json;
+using static MailAuth.Server.Tests.Cli.CliAssert;
 
 namespace MailAuth.Server.Tests.Cli;
 
@@ -140,33 +141,5 @@ public sealed class DomainAndMailboxCommandTests
         var stored = _cli.AllStoredBytes();
         Assert.That(stored, Is.Not.Empty);
         Assert.That(System.Text.Encoding.Latin1.GetString(stored), Does.Not.Contain("Plaintext-Canary"));
-    }
-
-    private static void Expect(CliResult result, int exitCode, string stdoutFirstLine)
-    {
-        Assert.Multiple(() =>
-        {
-            Assert.That(result.ExitCode, Is.EqualTo(exitCode), result.ToString());
-            Assert.That(result.Stdout.Split('\n')[0], Is.EqualTo(stdoutFirstLine), result.ToString());
-        });
-    }
-
-    /// <summary>A refusal: the exit code, nothing on stdout unless given, one line on stderr.</summary>
-    private static void Refused(CliResult result, int exitCode, string? stderr, string? stdout = null)
-    {
-        Assert.Multiple(() =>
-        {
-            Assert.That(result.ExitCode, Is.EqualTo(exitCode), result.ToString());
-            Assert.That(result.Stdout.TrimEnd('\n'), Is.EqualTo(stdout ?? ""), result.ToString());
-            if (stderr is not null)
-            {
-                Assert.That(result.Stderr, Is.EqualTo(stderr + "\n"), result.ToString());
-            }
-            else if (exitCode == 2)
-            {
-                Assert.That(result.Stderr.TrimEnd('\n').Split('\n'), Has.Length.EqualTo(1), result.ToString());
-                Assert.That(result.Stderr, Does.StartWith("error: "), result.ToString());
-            }
-        });
     }
 }
