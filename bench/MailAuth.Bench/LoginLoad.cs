@@ -124,6 +124,35 @@ internal sealed class LoginLoad(LoginTarget target, IReadOnlyList<Credential> us
         }
     }
 
+    /// <summary>The time from sending the AUTH command to its answer, on a fresh TLS connection.</summary>
+    public async Task<(TimeSpan Elapsed, bool Accepted)> TimeAuthenticationAsync(Credential user, CancellationToken cancellationToken)
+    {
+        using var tcp = new TcpClient { NoDelay = true };
+        await tcp.ConnectAsync(target.Host, target.Port, cancellationToken);
+        var session = new LineSession(await TlsAsync(tcp.GetStream(), cancellationToken));
+        var plain = Convert.ToBase64String(Encoding.UTF8.GetBytes($"\0{user.Address}\0{user.Password}"));
+        string reply;
+        long started;
+        if (target.Protocol == Protocol.Imap)
+        {
+            await session.ExpectAsync("* OK", cancellationToken);
+            started = Stopwatch.GetTimestamp();
+            await session.SendAsync($"a AUTHENTICATE PLAIN {plain}", cancellationToken);
+            reply = await session.ReadTaggedAsync("a ", cancellationToken);
+        }
+        else
+        {
+            await session.ReadSmtpReplyAsync("220", cancellationToken);
+            await session.SendAsync("EHLO bench.example", cancellationToken);
+            await session.ReadSmtpReplyAsync("250", cancellationToken);
+            started = Stopwatch.GetTimestamp();
+            await session.SendAsync($"AUTH PLAIN {plain}", cancellationToken);
+            reply = await session.ReadSmtpReplyAsync(null, cancellationToken);
+        }
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        return (elapsed, reply.StartsWith("a OK", StringComparison.Ordinal) || reply.StartsWith("235", StringComparison.Ordinal));
+    }
+
     /// <summary>One full login on a fresh connection; true when the server accepted the password.</summary>
     public async Task<bool> LoginOnceAsync(Credential user, CancellationToken cancellationToken)
     {

@@ -15,7 +15,7 @@ if (args is ["--help" or "-h"])
     return 0;
 }
 
-if (args is ["users" or "login" or "idle", .. var rest])
+if (args is ["users" or "login" or "idle" or "timing", .. var rest])
 {
     try
     {
@@ -23,7 +23,8 @@ if (args is ["users" or "login" or "idle", .. var rest])
         {
             "users" => LoginCommands.Users(rest),
             "login" => await LoginCommands.LoginAsync(rest),
-            _ => await LoginCommands.IdleAsync(rest),
+            "idle" => await LoginCommands.IdleAsync(rest),
+            _ => await LoginCommands.TimingAsync(rest),
         };
     }
     catch (Exception e) when (e is ArgumentException or IOException)
