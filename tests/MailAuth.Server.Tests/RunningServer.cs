@@ -15,14 +15,27 @@ internal sealed class RunningServer : IAsyncDisposable
     private readonly Process _process;
     private readonly StringBuilder _log = new();
 
-    private RunningServer(MailAuthProcess cli, Process process, Dictionary<string, int> ports)
+    private readonly bool _ownsCli;
+
+    private RunningServer(MailAuthProcess cli, Process process, Dictionary<string, int> ports, bool ownsCli)
     {
         Cli = cli;
         _process = process;
         Ports = ports;
+        _ownsCli = ownsCli;
     }
 
     public MailAuthProcess Cli { get; }
+
+    /// <summary>The server's process id, e.g. to read its memory from /proc.</summary>
+    public int ProcessId => _process.Id;
+
+    /// <summary>The server's resident memory (VmRSS) in MiB.</summary>
+    public double ResidentMemoryMiB()
+    {
+        var line = File.ReadLines($"/proc/{_process.Id}/status").First(l => l.StartsWith("VmRSS:", StringComparison.Ordinal));
+        return double.Parse(line.Split(' ', StringSplitOptions.RemoveEmptyEntries)[1], System.Globalization.CultureInfo.InvariantCulture) / 1024;
+    }
 
     /// <summary>Listener name (imap, imaps, submission, submissions) → port.</summary>
     public IReadOnlyDictionary<string, int> Ports { get; }
@@ -50,10 +63,12 @@ internal sealed class RunningServer : IAsyncDisposable
     /// <summary>
     /// Starts the server; <paramref name="settings"/> are extra environment variables such as
     /// <c>MailAuth__Imap__MaxFailedAuthentications=2</c>. Every port gets a free loopback port.
+    /// With <paramref name="existing"/> (the <see cref="Cli"/> of a server already stopped), the new
+    /// server runs on that data directory, as after a restart; the caller keeps owning it.
     /// </summary>
-    public static async Task<RunningServer> StartAsync(IDictionary<string, string>? settings = null)
+    public static async Task<RunningServer> StartAsync(IDictionary<string, string>? settings = null, MailAuthProcess? existing = null)
     {
-        var cli = new MailAuthProcess();
+        var cli = existing ?? new MailAuthProcess();
         var ports = new Dictionary<string, int>
         {
             ["imap"] = FreePort(),
@@ -83,7 +98,7 @@ internal sealed class RunningServer : IAsyncDisposable
         }
 
         var process = cli.Start("serve");
-        var server = new RunningServer(cli, process, ports);
+        var server = new RunningServer(cli, process, ports, ownsCli: existing is null);
         process.OutputDataReceived += (_, e) => server.Append(e.Data);
         process.ErrorDataReceived += (_, e) => server.Append(e.Data);
         process.BeginOutputReadLine();
@@ -118,7 +133,10 @@ internal sealed class RunningServer : IAsyncDisposable
             }
         }
         _process.Dispose();
-        Cli.Dispose();
+        if (_ownsCli)
+        {
+            Cli.Dispose();
+        }
     }
 
     private void Append(string? line)
