@@ -51,7 +51,7 @@ internal sealed class MailAuthOptions
         {
             errors.Add($"MailAuth:BindAddress must be * or an IP address, not '{BindAddress}'");
         }
-        foreach (var network in Tls.PlaintextAuthNetworks)
+        foreach (var network in Tls.EffectivePlaintextAuthNetworks)
         {
             if (!System.Net.IPNetwork.TryParse(network, out _))
             {
@@ -191,7 +191,11 @@ internal sealed class TlsOptions
 
     /// <summary>
     /// Networks from which LOGIN/AUTH PLAIN may be used without TLS. Loopback only by default:
-    /// a password in clear text on any other network can be read by anyone on the path.
+    /// a password in clear text on any other network can be read by anyone on the path. Null
+    /// until configured, because the configuration binder appends to an array that has items,
+    /// so a default here could never be narrowed; see <see cref="EffectivePlaintextAuthNetworks"/>.
     /// </summary>
-    public string[] PlaintextAuthNetworks { get; set; } = ["127.0.0.0/8", "::1/128"];
+    public string[]? PlaintextAuthNetworks { get; set; }
+
+    public IReadOnlyList<string> EffectivePlaintextAuthNetworks => PlaintextAuthNetworks ?? ["127.0.0.0/8", "::1/128"];
 }

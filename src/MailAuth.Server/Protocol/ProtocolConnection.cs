@@ -160,6 +160,16 @@ internal sealed class ProtocolConnection : IAsyncDisposable
         {
             await Input.CompleteAsync();
             await Output.CompleteAsync();
+            if (_tls is not null)
+            {
+                // close_notify, so that clients see a clean end rather than a truncated stream.
+                using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+                await _tls.ShutdownAsync().WaitAsync(deadline.Token);
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // The peer stopped reading; close anyway.
         }
         catch (Exception e) when (e is IOException or SocketException or ObjectDisposedException or InvalidOperationException)
         {

@@ -17,7 +17,7 @@ internal sealed class TlsContext(CertificateProvider certificates, MailAuthOptio
         AllowTlsResume = true,
     });
 
-    private readonly IPNetwork[] _plaintextNetworks = [.. options.Tls.PlaintextAuthNetworks.Select(IPNetwork.Parse)];
+    private readonly IPNetwork[] _plaintextNetworks = [.. options.Tls.EffectivePlaintextAuthNetworks.Select(IPNetwork.Parse)];
 
     public SslServerAuthenticationOptions ServerOptions => _serverOptions.Value;
 

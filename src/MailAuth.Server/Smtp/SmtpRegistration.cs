@@ -1,10 +1,48 @@
 using MailAuth.Server.Hosting;
+using MailAuth.Server.Protocol;
+using MailAuth.Server.Smtp.Delivery;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
 
 namespace MailAuth.Server.Smtp;
 
 internal static class SmtpRegistration
 {
     /// <summary>Registers the SMTP submission handler and its <see cref="Protocol.ListenerDefinition"/>s (SubmissionPort: STARTTLS, SubmissionsPort: implicit TLS).</summary>
-    public static IServiceCollection AddSmtp(this IServiceCollection services, MailAuthOptions options) => services;
+    public static IServiceCollection AddSmtp(this IServiceCollection services, MailAuthOptions options)
+    {
+        if (options.Smtp.RelayTimeoutSeconds < 1)
+        {
+            throw new ConfigurationException($"invalid configuration: MailAuth:Smtp:RelayTimeoutSeconds must be at least 1, not {options.Smtp.RelayTimeoutSeconds}");
+        }
+        if (options.Smtp.HostName.Any(c => !char.IsAsciiLetterOrDigit(c) && c is not ('.' or '-')))
+        {
+            throw new ConfigurationException($"invalid configuration: MailAuth:Smtp:HostName must be a host name like mail.example.org, not '{options.Smtp.HostName}'");
+        }
+        SmtpRelayClient? relay = null;
+        if (options.Smtp.RelayHost.Length > 0)
+        {
+            if (!RelayEndpoint.TryParse(options.Smtp.RelayHost, out var endpoint))
+            {
+                throw new ConfigurationException(
+                    $"invalid configuration: MailAuth:Smtp:RelayHost must be host:port (or [IPv6]:port), not '{options.Smtp.RelayHost}'");
+            }
+            relay = new SmtpRelayClient(endpoint!, SmtpProtocolHandler.HostNameOf(options.Smtp), TimeSpan.FromSeconds(options.Smtp.RelayTimeoutSeconds));
+        }
+        services.AddSingleton<RecipientResolver>();
+        services.AddSingleton<MessageSpool>();
+        services.AddSingleton(provider => new SmtpDelivery(
+            provider.GetRequiredService<Maildir.MaildirDelivery>(), relay, provider.GetRequiredService<ILogger<SmtpDelivery>>()));
+        services.AddSingleton<SmtpProtocolHandler>();
+
+        // One limiter for both ports: a client's connections count together whichever port it uses.
+        var connections = new ConnectionLimiter(options.Smtp.MaxConnectionsPerAddress, options.Smtp.MaxConnections);
+        services.AddSingleton(provider => new ListenerDefinition(
+            "submission", options.Smtp.SubmissionPort, ImplicitTls: false, options.Smtp, connections,
+            provider.GetRequiredService<SmtpProtocolHandler>()));
+        services.AddSingleton(provider => new ListenerDefinition(
+            "submissions", options.Smtp.SubmissionsPort, ImplicitTls: true, options.Smtp, connections,
+            provider.GetRequiredService<SmtpProtocolHandler>()));
+        return services;
+    }
 }

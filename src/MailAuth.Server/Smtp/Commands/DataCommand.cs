@@ -1,0 +1,70 @@
+using System.Security.Cryptography;
+using System.Text;
+using MailAuth.Server.Smtp.Delivery;
+
+namespace MailAuth.Server.Smtp.Commands;
+
+/// <summary>
+/// DATA (RFC 5321 §4.1.1.4): the message goes to a spool file behind our Received header, and is
+/// delivered before the reply; 250 only once every copy is durable.
+/// </summary>
+internal sealed class DataCommand(MessageSpool spool, SmtpDelivery delivery, TimeProvider clock) : SmtpCommandHandler
+{
+    public override async ValueTask<SmtpAction> HandleAsync(SmtpSession session, string argument, CancellationToken cancellationToken)
+    {
+        if (argument.Trim().Length > 0)
+        {
+            session.Reply("501 5.5.4 Syntax: DATA");
+            return SmtpAction.Continue;
+        }
+        var transaction = session.Transaction!;
+        var id = Convert.ToHexString(RandomNumberGenerator.GetBytes(8));
+        FileStream? file = null;
+        try
+        {
+            file = spool.Create();
+            var header = ReceivedHeader.Build(
+                session.ClientName, session.Connection.RemoteAddress, session.HostName, session.AuthenticatedAddress!,
+                session.Connection.TlsDescription, id, clock.GetUtcNow());
+            await file.WriteAsync(Encoding.UTF8.GetBytes(header), cancellationToken);
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            if (file is not null)
+            {
+                await file.DisposeAsync();
+            }
+            session.ResetTransaction();
+            session.Reply("452 4.3.1 Insufficient system storage");
+            return SmtpAction.Continue;
+        }
+
+        await using (file)
+        {
+            session.Reply("354 Start mail input; end with <CRLF>.<CRLF>");
+            if (!await session.Connection.FlushAsync(cancellationToken))
+            {
+                return SmtpAction.Close;
+            }
+            var result = await SmtpDataReader.ReadAsync(
+                session.Connection.Input, file, session.Options.MaxMessageSize, session.IdleTimeout, cancellationToken);
+            session.ResetTransaction();
+            switch (result.Status)
+            {
+                case DataReadStatus.Disconnected:
+                    return SmtpAction.Close;
+                case DataReadStatus.TimedOut:
+                    session.Reply("421 4.4.2 Idle timeout, closing connection");
+                    return SmtpAction.Close;
+                case DataReadStatus.TooLarge:
+                    session.Reply("552 5.3.4 Message size exceeds fixed maximum message size");
+                    return SmtpAction.Continue;
+                case DataReadStatus.StorageFailed:
+                    session.Reply("452 4.3.1 Insufficient system storage");
+                    return SmtpAction.Continue;
+            }
+            session.Reply(await delivery.DeliverAsync(transaction, file, id, cancellationToken));
+            return SmtpAction.Continue;
+        }
+    }
+}

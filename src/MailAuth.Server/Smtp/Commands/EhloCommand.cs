@@ -1,0 +1,53 @@
+using System.Globalization;
+using MailAuth.Server.Protocol;
+using MailAuth.Server.Sasl;
+
+namespace MailAuth.Server.Smtp.Commands;
+
+/// <summary>EHLO (RFC 5321 §4.1.1.1): greets, resets any transaction and lists the extensions.</summary>
+internal sealed class EhloCommand(TlsContext tls) : SmtpCommandHandler
+{
+    public override ValueTask<SmtpAction> HandleAsync(SmtpSession session, string argument, CancellationToken cancellationToken)
+    {
+        var name = argument.Trim();
+        if (name.Length == 0 || name.Contains(' ', StringComparison.Ordinal) || name.Any(char.IsControl))
+        {
+            session.Reply("501 5.5.4 Syntax: EHLO hostname");
+            return ValueTask.FromResult(SmtpAction.Continue);
+        }
+        Greet(session, name);
+        var extensions = new List<string>
+        {
+            "PIPELINING",
+            "SIZE " + session.Options.MaxMessageSize.ToString(CultureInfo.InvariantCulture),
+            "8BITMIME",
+            "ENHANCEDSTATUSCODES",
+            "SMTPUTF8",
+        };
+        if (!session.Connection.IsSecure)
+        {
+            extensions.Add("STARTTLS");
+        }
+        // RFC 4954 §4 and RFC 8314: no password in clear text, so AUTH is not offered before TLS
+        // except on a network the admin declared trusted.
+        if (session.AuthenticatedAddress is null && tls.AllowsPlaintextAuthentication(session.Connection))
+        {
+            extensions.Add("AUTH " + string.Join(' ', SaslMechanism.Names));
+        }
+        extensions.Add("HELP");
+        session.Reply($"250-{session.HostName} Hello {SmtpCommandParser.Printable(name)} [{session.Connection.RemoteAddress}]");
+        for (var i = 0; i < extensions.Count; i++)
+        {
+            session.Reply((i == extensions.Count - 1 ? "250 " : "250-") + extensions[i]);
+        }
+        return ValueTask.FromResult(SmtpAction.Continue);
+    }
+
+    /// <summary>Shared with HELO: a new greeting aborts the transaction but keeps the login.</summary>
+    public static void Greet(SmtpSession session, string name)
+    {
+        session.ClientName = name;
+        session.Transaction = null;
+        session.State = session.AuthenticatedAddress is null ? SmtpState.Greeted : SmtpState.Authenticated;
+    }
+}

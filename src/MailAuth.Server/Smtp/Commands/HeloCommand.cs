@@ -1,0 +1,18 @@
+namespace MailAuth.Server.Smtp.Commands;
+
+/// <summary>HELO: the pre-ESMTP greeting, still sent by some scripts.</summary>
+internal sealed class HeloCommand : SmtpCommandHandler
+{
+    public override ValueTask<SmtpAction> HandleAsync(SmtpSession session, string argument, CancellationToken cancellationToken)
+    {
+        var name = argument.Trim();
+        if (name.Length == 0 || name.Contains(' ', StringComparison.Ordinal) || name.Any(char.IsControl))
+        {
+            session.Reply("501 5.5.4 Syntax: HELO hostname");
+            return ValueTask.FromResult(SmtpAction.Continue);
+        }
+        EhloCommand.Greet(session, name);
+        session.Reply($"250 {session.HostName}");
+        return ValueTask.FromResult(SmtpAction.Continue);
+    }
+}

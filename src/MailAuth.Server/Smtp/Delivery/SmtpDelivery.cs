@@ -1,0 +1,83 @@
+using MailAuth.Server.Maildir;
+using Microsoft.Extensions.Logging;
+
+namespace MailAuth.Server.Smtp.Delivery;
+
+/// <summary>
+/// Hands a received message to its recipients and says what to answer after DATA. The order
+/// makes a 250 mean "every copy is safe" and anything else mean "no local copy exists":
+/// <list type="number">
+/// <item>the relay first (when the transaction has remote recipients): a refusal or an unreachable
+/// relay ends the transaction before anything is written locally (451 4.4.1 / 554 5.4.0);</item>
+/// <item>then each local mailbox, atomically and durably (Maildir tmp → fsync → new/ → fsync). If
+/// one fails, the copies already written for this transaction are removed and the client gets
+/// 452 4.3.1, so that its retry does not duplicate them locally. The relay's copy, if any, is
+/// already gone by then: a retry can duplicate it, which is preferred to losing a message.</item>
+/// </list>
+/// </summary>
+internal sealed partial class SmtpDelivery(MaildirDelivery maildir, SmtpRelayClient? relay, ILogger<SmtpDelivery> logger)
+{
+    public async Task<string> DeliverAsync(SmtpTransaction transaction, Stream message, string id, CancellationToken cancellationToken)
+    {
+        var remote = transaction.Recipients.Where(r => !r.IsLocal).Select(r => r.ForwardPath).ToList();
+        var local = transaction.Recipients.Where(r => r.IsLocal).ToList();
+        var sender = transaction.Sender.ToString();
+
+        if (remote.Count > 0)
+        {
+            if (relay is null)
+            {
+                // RCPT refuses remote recipients without a relay; reaching here is a bug.
+                throw new InvalidOperationException("remote recipients accepted without a relay host");
+            }
+            message.Position = 0;
+            var relayed = await relay.SendAsync(sender, remote, message, transaction.MailFrom.Body, transaction.MailFrom.SmtpUtf8, cancellationToken);
+            LogRelay(id, sender, remote.Count, relayed.Status, relayed.Detail);
+            switch (relayed.Status)
+            {
+                case RelayStatus.TemporaryFailure:
+                    return $"451 4.4.1 Message not accepted, try again later: {relayed.Detail}";
+                case RelayStatus.PermanentFailure:
+                    return $"554 5.4.0 Message refused: {relayed.Detail}";
+            }
+        }
+
+        var written = new List<string>();
+        foreach (var recipient in local)
+        {
+            try
+            {
+                message.Position = 0;
+                written.Add(await maildir.DeliverAsync(recipient.Address, message, cancellationToken));
+            }
+            catch (Exception e)
+            {
+                // Whatever stopped this delivery (a failing disk, shutdown), the client will not
+                // get a 250, so no copy of this transaction may stay behind.
+                foreach (var path in written)
+                {
+                    File.Delete(path);
+                }
+                if (e is not (IOException or UnauthorizedAccessException))
+                {
+                    throw;
+                }
+                LogLocalFailed(e, id, recipient.Address.ToString());
+                return "452 4.3.1 Insufficient system storage, message not accepted";
+            }
+        }
+        LogAccepted(id, sender, local.Count, remote.Count, message.Length);
+        return $"250 2.0.0 Message accepted as {id}";
+    }
+
+    [LoggerMessage(EventId = 400, Level = LogLevel.Information,
+        Message = "smtp message id={Id} from={Sender} local={Local} relayed={Relayed} size={Size} result=accepted")]
+    private partial void LogAccepted(string id, string sender, int local, int relayed, long size);
+
+    [LoggerMessage(EventId = 401, Level = LogLevel.Information,
+        Message = "smtp relay id={Id} from={Sender} recipients={Recipients} result={Status} detail={Detail}")]
+    private partial void LogRelay(string id, string sender, int recipients, RelayStatus status, string detail);
+
+    [LoggerMessage(EventId = 402, Level = LogLevel.Error, Message = "smtp message id={Id} local delivery to {Recipient} failed; transaction refused")]
+    private partial void LogLocalFailed(Exception exception, string id, string recipient);
+}

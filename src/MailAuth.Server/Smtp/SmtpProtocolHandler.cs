@@ -1,0 +1,129 @@
+using MailAuth.Core.Authentication;
+using MailAuth.Server.Hosting;
+using MailAuth.Server.Protocol;
+using MailAuth.Server.Smtp.Commands;
+using MailAuth.Server.Smtp.Delivery;
+
+namespace MailAuth.Server.Smtp;
+
+/// <summary>
+/// The SMTP submission session (RFC 6409, RFC 5321): reads a bounded line, checks the state
+/// table, runs the verb's handler. Replies are buffered and flushed when no more pipelined input
+/// is waiting (RFC 2920 §3.2), so a pipelined group gets its replies in one write.
+/// </summary>
+internal sealed class SmtpProtocolHandler : IProtocolHandler
+{
+    private readonly SmtpOptions _options;
+    private readonly string _hostName;
+    private readonly Dictionary<string, SmtpCommandHandler> _handlers;
+
+    public SmtpProtocolHandler(
+        MailAuthOptions options,
+        TlsContext tls,
+        MailAuthenticator authenticator,
+        RecipientResolver recipients,
+        MessageSpool spool,
+        SmtpDelivery delivery,
+        TimeProvider clock)
+    {
+        _options = options.Smtp;
+        _hostName = HostNameOf(options.Smtp);
+        _handlers = new Dictionary<string, SmtpCommandHandler>(StringComparer.Ordinal)
+        {
+            ["EHLO"] = new EhloCommand(tls),
+            ["HELO"] = new HeloCommand(),
+            ["STARTTLS"] = new StartTlsCommand(tls),
+            ["AUTH"] = new AuthCommand(tls, authenticator),
+            ["MAIL"] = new MailCommand(),
+            ["RCPT"] = new RcptCommand(recipients, relayConfigured: options.Smtp.RelayHost.Length > 0),
+            ["DATA"] = new DataCommand(spool, delivery, clock),
+            ["RSET"] = new RsetCommand(),
+            ["NOOP"] = new NoopCommand(),
+            ["QUIT"] = new QuitCommand(),
+            ["VRFY"] = new VrfyCommand(),
+            ["HELP"] = new HelpCommand(),
+        };
+    }
+
+    /// <summary>The configured name, else the machine's; used in the greeting, EHLO and Received.</summary>
+    public static string HostNameOf(SmtpOptions options) =>
+        options.HostName.Length > 0 ? options.HostName : System.Net.Dns.GetHostName();
+
+    public async Task RunSessionAsync(ProtocolConnection connection, CancellationToken cancellationToken)
+    {
+        var session = new SmtpSession(connection, _options, _hostName);
+        session.Reply($"220 {_hostName} ESMTP MailAuth");
+        if (!await connection.FlushAsync(cancellationToken))
+        {
+            return;
+        }
+        try
+        {
+            await RunCommandsAsync(session, cancellationToken);
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // RFC 5321 §3.8: tell the client, so that it retries later rather than guessing.
+            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            await connection.WriteAndFlushAsync("421 4.3.2 Service shutting down, closing connection\r\n", grace.Token);
+        }
+    }
+
+    public async Task RejectAsync(ProtocolConnection connection, string reason, CancellationToken cancellationToken) =>
+        await connection.WriteAndFlushAsync("421 4.7.0 Too many connections from your address\r\n", cancellationToken);
+
+    private async Task RunCommandsAsync(SmtpSession session, CancellationToken cancellationToken)
+    {
+        var connection = session.Connection;
+        while (true)
+        {
+            var line = await connection.ReadLineAsync(_options.MaxLineLength, session.IdleTimeout, cancellationToken);
+            var action = line.Status switch
+            {
+                LineStatus.Closed => SmtpAction.Close,
+                LineStatus.TimedOut => Reply(session, "421 4.4.2 Idle timeout, closing connection", SmtpAction.Close),
+                _ => await HandleLineAsync(session, line, cancellationToken),
+            };
+            if (action == SmtpAction.Close)
+            {
+                await connection.FlushAsync(cancellationToken);
+                return;
+            }
+            if (!connection.HasBufferedInput() && !await connection.FlushAsync(cancellationToken))
+            {
+                return;
+            }
+        }
+    }
+
+    private async ValueTask<SmtpAction> HandleLineAsync(SmtpSession session, LineResult line, CancellationToken cancellationToken)
+    {
+        if (session.AuthenticatedAddress is null && ++session.CommandsBeforeLogin > _options.MaxCommandsBeforeLogin)
+        {
+            return Reply(session, "421 4.7.0 Too many commands before authentication, closing connection", SmtpAction.Close);
+        }
+        if (line.Status == LineStatus.TooLong)
+        {
+            return Reply(session, "500 5.5.2 Line too long", SmtpAction.Continue);
+        }
+        if (!SmtpCommandParser.TryParseLine(line.Line, out var command))
+        {
+            return Reply(session, "500 5.5.2 Command is not valid UTF-8", SmtpAction.Continue);
+        }
+        if (!_handlers.TryGetValue(command.Verb, out var handler))
+        {
+            return Reply(session, "500 5.5.1 Command unrecognized", SmtpAction.Continue);
+        }
+        if (SmtpStateTable.Refusal(session.State, command.Verb) is { } refusal)
+        {
+            return Reply(session, refusal, SmtpAction.Continue);
+        }
+        return await handler.HandleAsync(session, command.Argument, cancellationToken);
+    }
+
+    private static SmtpAction Reply(SmtpSession session, string reply, SmtpAction action)
+    {
+        session.Reply(reply);
+        return action;
+    }
+}

@@ -1,0 +1,85 @@
+using MailAuth.Core.Addresses;
+using MailAuth.Server.Hosting;
+using MailAuth.Server.Protocol;
+
+namespace MailAuth.Server.Smtp;
+
+/// <summary>One accepted recipient of the current transaction.</summary>
+internal sealed record SmtpRecipient(EmailAddress Address, string ForwardPath, bool IsLocal);
+
+/// <summary>The envelope being built by MAIL and RCPT; dropped by RSET, EHLO, STARTTLS and after DATA.</summary>
+internal sealed class SmtpTransaction(EmailAddress sender, MailFromArguments mailFrom)
+{
+    public EmailAddress Sender { get; } = sender;
+
+    public MailFromArguments MailFrom { get; } = mailFrom;
+
+    public List<SmtpRecipient> Recipients { get; } = [];
+
+    /// <summary>Accepted RCPT commands, duplicates included: the recipient limit bounds the work a client can ask for.</summary>
+    public int AcceptedRcptCommands { get; set; }
+}
+
+/// <summary>What a command handler tells the session loop.</summary>
+internal enum SmtpAction
+{
+    Continue,
+
+    /// <summary>The replies written so far are flushed and the connection closed.</summary>
+    Close,
+}
+
+/// <summary>The state of one SMTP connection; the handlers read and change it.</summary>
+internal sealed class SmtpSession(ProtocolConnection connection, SmtpOptions options, string hostName)
+{
+    public ProtocolConnection Connection { get; } = connection;
+
+    public SmtpOptions Options { get; } = options;
+
+    /// <summary>Our name, in the greeting, EHLO and Received headers.</summary>
+    public string HostName { get; } = hostName;
+
+    public SmtpState State { get; set; } = SmtpState.Connected;
+
+    /// <summary>The name the client gave in EHLO/HELO.</summary>
+    public string ClientName { get; set; } = "";
+
+    public EmailAddress? AuthenticatedAddress { get; set; }
+
+    public SmtpTransaction? Transaction { get; set; }
+
+    public int FailedAuthentications { get; set; }
+
+    public int CommandsBeforeLogin { get; set; }
+
+    public TimeSpan IdleTimeout => TimeSpan.FromSeconds(
+        AuthenticatedAddress is null ? Options.PreLoginIdleTimeoutSeconds : Options.IdleTimeoutSeconds);
+
+    /// <summary>Buffers one reply line; <paramref name="line"/> carries no CRLF.</summary>
+    public void Reply(string line) => Connection.Write(line + "\r\n");
+
+    /// <summary>Back to the state after EHLO (or after AUTH when authenticated), the envelope dropped.</summary>
+    public void ResetTransaction()
+    {
+        Transaction = null;
+        if (State is SmtpState.MailFrom or SmtpState.Recipients)
+        {
+            State = SmtpState.Authenticated;
+        }
+    }
+
+    /// <summary>RFC 3207 §4.2: after the TLS handshake the client starts again from EHLO, knowing nothing.</summary>
+    public void ForgetEverything()
+    {
+        State = SmtpState.Connected;
+        ClientName = "";
+        AuthenticatedAddress = null;
+        Transaction = null;
+    }
+}
+
+/// <summary>One SMTP verb's behaviour; found through the verb map, run only when the state table allows it.</summary>
+internal abstract class SmtpCommandHandler
+{
+    public abstract ValueTask<SmtpAction> HandleAsync(SmtpSession session, string argument, CancellationToken cancellationToken);
+}

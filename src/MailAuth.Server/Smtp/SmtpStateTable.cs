@@ -1,0 +1,70 @@
+namespace MailAuth.Server.Smtp;
+
+/// <summary>Where a submission session is; DATA is read inside its handler and ends in <see cref="Authenticated"/>.</summary>
+internal enum SmtpState
+{
+    /// <summary>Greeted by us, no EHLO/HELO yet (also right after STARTTLS, RFC 3207 §4.2).</summary>
+    Connected,
+
+    /// <summary>EHLO/HELO done, not authenticated.</summary>
+    Greeted,
+
+    /// <summary>Authenticated, no transaction.</summary>
+    Authenticated,
+
+    /// <summary>MAIL accepted, no recipient yet.</summary>
+    MailFrom,
+
+    /// <summary>At least one RCPT accepted.</summary>
+    Recipients,
+}
+
+/// <summary>
+/// The commands allowed in each state, checked before any handler runs: a command not allowed
+/// gets the refusal listed here (RFC 5321 §4.1.4: 503 bad sequence; 530 for MAIL before AUTH,
+/// RFC 4954 §6).
+/// </summary>
+internal static class SmtpStateTable
+{
+    private const string BadSequence = "503 5.5.1 Bad sequence of commands";
+
+    /// <summary>Verbs that are always allowed (RSET, NOOP, QUIT, VRFY, HELP; EHLO/HELO also reset a transaction, §4.1.4).</summary>
+    private static readonly HashSet<string> Anytime = ["EHLO", "HELO", "RSET", "NOOP", "QUIT", "VRFY", "HELP"];
+
+    /// <summary>Null when <paramref name="verb"/> may run in <paramref name="state"/>, else the reply to send instead.</summary>
+    public static string? Refusal(SmtpState state, string verb)
+    {
+        if (Anytime.Contains(verb))
+        {
+            return null;
+        }
+        return (verb, state) switch
+        {
+            ("STARTTLS", SmtpState.Greeted) => null,
+            ("STARTTLS", SmtpState.Connected) => "503 5.5.1 Send EHLO first",
+            ("STARTTLS", _) => "503 5.5.1 STARTTLS is not allowed after authentication",
+
+            ("AUTH", SmtpState.Greeted) => null,
+            ("AUTH", SmtpState.Connected) => "503 5.5.1 Send EHLO first",
+            ("AUTH", SmtpState.Authenticated) => "503 5.5.1 Already authenticated",
+            ("AUTH", _) => "503 5.5.1 AUTH is not allowed during a mail transaction",
+
+            ("MAIL", SmtpState.Authenticated) => null,
+            ("MAIL", SmtpState.Connected) => "503 5.5.1 Send EHLO first",
+            ("MAIL", SmtpState.Greeted) => "530 5.7.0 Authentication required",
+            ("MAIL", _) => "503 5.5.1 Nested MAIL command",
+
+            ("RCPT", SmtpState.MailFrom or SmtpState.Recipients) => null,
+            ("RCPT", SmtpState.Greeted) => "530 5.7.0 Authentication required",
+            ("RCPT", _) => "503 5.5.1 Need MAIL before RCPT",
+
+            ("DATA", SmtpState.Recipients) => null,
+            // RFC 2920 §3.1: with PIPELINING, DATA after only refused RCPTs gets 554 (or 503).
+            ("DATA", SmtpState.MailFrom) => "554 5.5.1 No valid recipients",
+            ("DATA", SmtpState.Greeted) => "530 5.7.0 Authentication required",
+            ("DATA", _) => "503 5.5.1 Need RCPT before DATA",
+
+            _ => BadSequence,
+        };
+    }
+}
