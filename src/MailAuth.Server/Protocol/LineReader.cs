@@ -78,11 +78,12 @@ internal static class LineReader
     /// <paramref name="destination"/> as they arrive; false when the peer closed first.
     /// </summary>
     public static async ValueTask<bool> CopyExactlyAsync(
-        PipeReader input, long count, Stream destination, CancellationToken cancellationToken)
+        PipeReader input, long count, Stream destination, CancellationToken cancellationToken, Action? beforeEachRead = null)
     {
         var remaining = count;
         while (remaining > 0)
         {
+            beforeEachRead?.Invoke();
             var read = await input.ReadAsync(cancellationToken);
             var buffer = read.Buffer;
             var take = buffer.Slice(0, Math.Min(remaining, buffer.Length));

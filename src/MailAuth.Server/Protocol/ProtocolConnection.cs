@@ -107,10 +107,10 @@ internal sealed class ProtocolConnection : IAsyncDisposable
     public async ValueTask<bool> CopyExactlyAsync(long count, Stream destination, TimeSpan idleTimeout, CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        deadline.CancelAfter(idleTimeout);
         try
         {
-            return await LineReader.CopyExactlyAsync(Input, count, destination, deadline.Token);
+            // Re-armed before every read: a large literal on a slow link is fine, a stalled one is not.
+            return await LineReader.CopyExactlyAsync(Input, count, destination, deadline.Token, () => deadline.CancelAfter(idleTimeout));
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

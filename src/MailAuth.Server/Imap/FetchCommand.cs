@@ -1,0 +1,203 @@
+using MailAuth.Server.Maildir;
+
+namespace MailAuth.Server.Imap;
+
+/// <summary>FETCH and UID FETCH (RFC 3501 §6.4.5, §6.4.8).</summary>
+internal sealed class FetchCommand(bool byUid) : IImapCommand
+{
+    /// <summary>Responses are sent in pieces of about this size, so a large FETCH never sits whole in memory.</summary>
+    private const int FlushThreshold = 256 * 1024;
+
+    public string Name => byUid ? "UID FETCH" : "FETCH";
+
+    public bool AllowsExpungeUpdates => byUid;
+
+    public async Task ExecuteAsync(ImapSession session, string tag, ImapReader arguments, CancellationToken cancellationToken)
+    {
+        arguments.ExpectSpace();
+        var set = arguments.ReadSequenceSet();
+        arguments.ExpectSpace();
+        var attributes = FetchAttribute.ParseList(arguments);
+        arguments.ExpectEnd();
+        if (byUid && !attributes.Any(a => a.Kind == FetchKind.Uid))
+        {
+            attributes.Insert(0, new FetchAttribute(FetchKind.Uid));
+        }
+        var selected = session.RequireSelected();
+        var indexes = selected.Resolve(set, byUid);
+
+        // Reading a body marks the message \Seen (unless PEEK or EXAMINE); the new flags go in the same response.
+        var seenNow = new HashSet<uint>();
+        if (!selected.ReadOnly && attributes.Any(a => a.SetsSeen))
+        {
+            var unseen = indexes.Select(i => selected.Uids[i])
+                .Where(uid => selected.Message(uid) is { } m && !m.Flags.HasFlag(MessageFlags.Seen))
+                .ToList();
+            foreach (var message in selected.Folder.SetFlags(unseen, flags => flags | MessageFlags.Seen))
+            {
+                selected.Reported(message);
+                seenNow.Add(message.Uid);
+            }
+        }
+
+        long pending = 0;
+        foreach (var index in indexes)
+        {
+            var uid = selected.Uids[index];
+            if (selected.Message(uid) is not { } message)
+            {
+                continue; // Expunged by another session; its EXPUNGE is reported after this command.
+            }
+            var path = selected.Folder.FilePathOf(uid);
+            var response = new ImapResponseBuilder();
+            MimeEntity? parsed = null;
+            FileStream? file = null;
+            try
+            {
+                response.Append($"* {index + 1} FETCH (");
+                var available = true;
+                for (var i = 0; i < attributes.Count && available; i++)
+                {
+                    var attribute = attributes[i];
+                    if (IsWholeMessage(attribute))
+                    {
+                        file ??= Open(path);
+                        available = file is not null;
+                    }
+                    else if (NeedsContent(attribute))
+                    {
+                        parsed ??= Load(path);
+                        available = parsed is not null;
+                    }
+                    if (available)
+                    {
+                        response.Append(i > 0 ? " " : "");
+                        Write(response, attribute, message, parsed, file, selected.IsRecent(uid));
+                    }
+                }
+                if (!available)
+                {
+                    continue; // The file went away between the snapshot and now.
+                }
+                if (seenNow.Contains(uid) && !attributes.Any(a => a.Kind == FetchKind.Flags))
+                {
+                    response.Append($" FLAGS {MaildirFlags.ToImap(message.Flags, selected.IsRecent(uid))}");
+                }
+                response.Append(")\r\n");
+                if (!await response.WriteToAsync(session, cancellationToken))
+                {
+                    session.Closing = true;
+                    return;
+                }
+                pending += response.Length;
+                if (pending > FlushThreshold)
+                {
+                    pending = 0;
+                    if (!await session.FlushAsync(cancellationToken))
+                    {
+                        session.Closing = true;
+                        return;
+                    }
+                }
+            }
+            finally
+            {
+                if (file is not null)
+                {
+                    await file.DisposeAsync();
+                }
+            }
+        }
+        session.Tagged(tag, $"OK {Name} completed");
+    }
+
+    /// <summary>BODY[], BODY.PEEK[] and RFC822 (with or without a partial) are sent from the file as it is.</summary>
+    private static bool IsWholeMessage(FetchAttribute attribute) =>
+        attribute.Kind == FetchKind.Rfc822
+        || (attribute.Kind == FetchKind.Section && attribute.Section is { Part.Count: 0, Text: SectionText.All });
+
+    private static bool NeedsContent(FetchAttribute attribute) =>
+        attribute.Kind is not (FetchKind.Flags or FetchKind.Uid or FetchKind.InternalDate or FetchKind.Rfc822Size);
+
+    private static FileStream? Open(string? path)
+    {
+        try
+        {
+            return path is null ? null : new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, useAsync: true);
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    private static MimeEntity? Load(string? path)
+    {
+        try
+        {
+            return path is null ? null : MimeEntity.Parse(File.ReadAllBytes(path));
+        }
+        catch (FileNotFoundException)
+        {
+            return null;
+        }
+    }
+
+    private static void Write(ImapResponseBuilder response, FetchAttribute attribute, MaildirMessage message, MimeEntity? parsed, FileStream? file, bool recent)
+    {
+        switch (attribute.Kind)
+        {
+            case FetchKind.Flags:
+                response.Append("FLAGS " + MaildirFlags.ToImap(message.Flags, recent));
+                break;
+            case FetchKind.Uid:
+                response.Append("UID " + ImapFormat.Number(message.Uid));
+                break;
+            case FetchKind.InternalDate:
+                response.Append("INTERNALDATE \"" + ImapReader.FormatDateTime(message.InternalDate) + "\"");
+                break;
+            case FetchKind.Rfc822Size:
+                response.Append("RFC822.SIZE " + ImapFormat.Number(message.Size));
+                break;
+            case FetchKind.Envelope:
+                response.Append("ENVELOPE ");
+                MessageFormatter.Envelope(response, parsed!);
+                break;
+            case FetchKind.BodyStructure:
+                response.Append("BODYSTRUCTURE ");
+                MessageFormatter.Structure(response, parsed!, extensible: true);
+                break;
+            case FetchKind.Body:
+                response.Append("BODY ");
+                MessageFormatter.Structure(response, parsed!, extensible: false);
+                break;
+            case FetchKind.Rfc822:
+                response.Append("RFC822 ").FileLiteral(file!, 0, file!.Length);
+                break;
+            case FetchKind.Rfc822Header:
+                response.Append("RFC822.HEADER ").Literal(MessageFormatter.Section(parsed!, new BodySection([], SectionText.Header, [])));
+                break;
+            case FetchKind.Rfc822Text:
+                response.Append("RFC822.TEXT ").Literal(MessageFormatter.Section(parsed!, new BodySection([], SectionText.Text, [])));
+                break;
+            default:
+                response.Append($"BODY[{attribute.Section}]");
+                if (attribute.PartialOffset is { } offset)
+                {
+                    response.Append("<" + ImapFormat.Number(offset) + ">");
+                }
+                response.Append(" ");
+                if (file is not null && IsWholeMessage(attribute))
+                {
+                    var (start, length) = MessageFormatter.PartialRange(file.Length, attribute.PartialOffset, attribute.PartialLength);
+                    response.FileLiteral(file, start, length);
+                }
+                else
+                {
+                    var bytes = MessageFormatter.Section(parsed!, attribute.Section!);
+                    response.Literal(MessageFormatter.Partial(bytes, attribute.PartialOffset, attribute.PartialLength));
+                }
+                break;
+        }
+    }
+}

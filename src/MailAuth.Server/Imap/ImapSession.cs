@@ -1,0 +1,247 @@
+using System.Text;
+using MailAuth.Core.Addresses;
+using MailAuth.Core.Authentication;
+using MailAuth.Server.Hosting;
+using MailAuth.Server.Maildir;
+using MailAuth.Server.Protocol;
+using Microsoft.Extensions.Logging;
+
+namespace MailAuth.Server.Imap;
+
+/// <summary>
+/// One IMAP connection from greeting to goodbye: reads commands (with their literals, within the
+/// limits), checks the state table, and hands each command to its handler. What a command
+/// means lives in the handlers; how lines and literals arrive lives in ImapSession.Input.cs.
+/// </summary>
+internal sealed partial class ImapSession(
+    ProtocolConnection connection,
+    ImapOptions options,
+    TlsContext tls,
+    MailAuthenticator authenticator,
+    MaildirLocator locator,
+    MaildirFolders folders,
+    ImapCommands commands,
+    ILogger logger)
+{
+    /// <summary>The running command's tagged response, held back until its untagged updates are out.</summary>
+    private string? _tagged;
+
+    public ProtocolConnection Connection { get; } = connection;
+
+    public ImapOptions Options { get; } = options;
+
+    public TlsContext Tls { get; } = tls;
+
+    public MailAuthenticator Authenticator { get; } = authenticator;
+
+    public ImapState State { get; private set; } = ImapState.NotAuthenticated;
+
+    public EmailAddress? User { get; private set; }
+
+    public MaildirStore? Store { get; private set; }
+
+    public SelectedFolder? Selected { get; private set; }
+
+    public int FailedAuthentications { get; set; }
+
+    /// <summary>Set by a handler when the connection must end after its response (LOGOUT, BYE).</summary>
+    public bool Closing { get; set; }
+
+    public bool AllowsPlaintextAuthentication => Tls.AllowsPlaintextAuthentication(Connection);
+
+    public TimeSpan IdleTimeout => TimeSpan.FromSeconds(State == ImapState.NotAuthenticated ? Options.PreLoginIdleTimeoutSeconds : Options.IdleTimeoutSeconds);
+
+    public MaildirStore RequireStore() => Store ?? throw new InvalidOperationException("not authenticated");
+
+    public SelectedFolder RequireSelected() => Selected ?? throw new InvalidOperationException("no folder selected");
+
+    /// <summary>The capabilities for the current state (RFC 3501 §7.2.1), without the leading "CAPABILITY".</summary>
+    public string Capabilities()
+    {
+        var capabilities = new List<string> { "IMAP4rev1", "LITERAL+", "SASL-IR", "ID", "ENABLE", "IDLE" };
+        if (State == ImapState.NotAuthenticated)
+        {
+            if (!Connection.IsSecure && Connection.ListenerName != "imaps")
+            {
+                capabilities.Add("STARTTLS");
+            }
+            if (AllowsPlaintextAuthentication)
+            {
+                capabilities.AddRange(Sasl.SaslMechanism.Names.Select(name => "AUTH=" + name));
+            }
+            else
+            {
+                capabilities.Add("LOGINDISABLED");
+            }
+        }
+        else
+        {
+            capabilities.AddRange(["UIDPLUS", "MOVE", "NAMESPACE", "UNSELECT", "SPECIAL-USE", "CHILDREN"]);
+        }
+        return string.Join(' ', capabilities);
+    }
+
+    public async Task RunAsync(CancellationToken cancellationToken)
+    {
+        Write($"* OK [CAPABILITY {Capabilities()}] MailAuth ready\r\n");
+        if (!await Connection.FlushAsync(cancellationToken))
+        {
+            return;
+        }
+        var commandsBeforeLogin = 0;
+        try
+        {
+            while (!Closing)
+            {
+                using var command = await ReadCommandAsync(cancellationToken);
+                if (command is null)
+                {
+                    break;
+                }
+                if (State == ImapState.NotAuthenticated && ++commandsBeforeLogin > Options.MaxCommandsBeforeLogin)
+                {
+                    Write("* BYE Too many commands before login\r\n");
+                    await Connection.FlushAsync(cancellationToken);
+                    break;
+                }
+                await ExecuteAsync(command, cancellationToken);
+                if (!await Connection.FlushAsync(cancellationToken))
+                {
+                    break;
+                }
+            }
+        }
+        catch (OperationCanceledException) when (cancellationToken.IsCancellationRequested)
+        {
+            // The server is stopping: say so (RFC 3501 §7.1.5) instead of just dropping the connection.
+            using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(2));
+            Write("* BYE Server shutting down\r\n");
+            await Connection.FlushAsync(grace.Token);
+        }
+        finally
+        {
+            Selected = null;
+        }
+    }
+
+    private async Task ExecuteAsync(ImapCommandText text, CancellationToken cancellationToken)
+    {
+        var reader = new ImapReader(text);
+        string tag;
+        string name;
+        try
+        {
+            tag = reader.ReadTag();
+            reader.ExpectSpace();
+            name = reader.ReadAtom().ToUpperInvariant();
+            if (name == "UID")
+            {
+                reader.ExpectSpace();
+                name = "UID " + reader.ReadAtom().ToUpperInvariant();
+            }
+        }
+        catch (ImapSyntaxException)
+        {
+            Write("* BAD Command line must start with a tag and a command name\r\n");
+            return;
+        }
+        var handler = commands.Find(name);
+        if (handler is null)
+        {
+            Write($"{tag} BAD Unknown command {Sanitize(name)}\r\n");
+            return;
+        }
+        if (!ImapStateTable.IsAllowed(State, name))
+        {
+            Write($"{tag} BAD {name} is not allowed {StateDescription()}\r\n");
+            return;
+        }
+        if (Selected is not null && !Directory.Exists(Selected.Folder.CurPath))
+        {
+            // Deleted or renamed by another session: sequence numbers mean nothing any more (RFC 3501 §7.1.5).
+            Write("* BYE The selected folder was deleted or renamed\r\n");
+            Closing = true;
+            return;
+        }
+        try
+        {
+            Selected?.Refresh();
+            await handler.ExecuteAsync(this, tag, reader, cancellationToken);
+        }
+        catch (ImapSyntaxException e)
+        {
+            Tagged(tag, $"BAD {e.Message}");
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException && (Store is not null || name is "LOGIN" or "AUTHENTICATE"))
+        {
+            // The Maildir could not be read or written (disk full, permissions): the command fails, the session goes on.
+            LogStoreError(e, User?.ToString() ?? "", name);
+            Tagged(tag, "NO [SERVERBUG] The mail store failed, try again later");
+        }
+        // Changes by other sessions go out before the tagged response, so the client has them when the command completes.
+        if (Selected is not null && !Closing && handler.SendsUpdatesAfter)
+        {
+            Selected.WriteUpdates(this, allowExpunge: handler.AllowsExpungeUpdates);
+        }
+        if (_tagged is not null)
+        {
+            Write(_tagged);
+            _tagged = null;
+        }
+    }
+
+    /// <summary>The tagged completion of the running command; sent after any untagged updates.</summary>
+    public void Tagged(string tag, string response) => _tagged = $"{tag} {response}\r\n";
+
+    private string StateDescription() => State switch
+    {
+        ImapState.NotAuthenticated => "before login",
+        ImapState.Authenticated => "without a selected folder",
+        _ => "now",
+    };
+
+    /// <summary>Login succeeded: open the mailbox's Maildir, creating it and its special-use folders the first time.</summary>
+    public void LoggedIn(EmailAddress address)
+    {
+        var store = new MaildirStore(locator.InboxPath(address), folders);
+        store.EnsureCreated();
+        (User, Store, State) = (address, store, ImapState.Authenticated);
+    }
+
+    public void Select(SelectedFolder folder)
+    {
+        Selected = folder;
+        State = ImapState.Selected;
+    }
+
+    public void Deselect()
+    {
+        Selected = null;
+        if (State == ImapState.Selected)
+        {
+            State = ImapState.Authenticated;
+        }
+    }
+
+    public void Logout() => State = ImapState.Logout;
+
+    public void Write(string text) => Connection.Write(text);
+
+    public void Write(ReadOnlySpan<byte> bytes) => Connection.Write(bytes);
+
+    public ValueTask<bool> FlushAsync(CancellationToken cancellationToken) => Connection.FlushAsync(cancellationToken);
+
+    /// <summary>Client text echoed in a response: printable ASCII only, bounded.</summary>
+    public static string Sanitize(string text)
+    {
+        var clean = new StringBuilder();
+        foreach (var c in text.Take(40))
+        {
+            clean.Append(c is >= ' ' and < '\x7f' ? c : '?');
+        }
+        return clean.ToString();
+    }
+
+    [LoggerMessage(EventId = 300, Level = LogLevel.Error, Message = "imap address={Address} command={Command} failed on the mail store")]
+    private partial void LogStoreError(Exception exception, string address, string command);
+}

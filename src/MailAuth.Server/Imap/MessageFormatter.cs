@@ -1,0 +1,227 @@
+using System.Text;
+
+namespace MailAuth.Server.Imap;
+
+/// <summary>ENVELOPE, BODY/BODYSTRUCTURE and BODY[section] of a parsed message (RFC 3501 §7.4.2).</summary>
+internal static class MessageFormatter
+{
+    public static void Envelope(ImapResponseBuilder output, MimeEntity message)
+    {
+        output.Append("(");
+        output.NString(message.Header("Date")).Append(" ");
+        output.NString(message.Header("Subject")).Append(" ");
+        var from = message.Header("From");
+        Addresses(output, from).Append(" ");
+        Addresses(output, message.Header("Sender") ?? from).Append(" ");
+        Addresses(output, message.Header("Reply-To") ?? from).Append(" ");
+        Addresses(output, message.Header("To")).Append(" ");
+        Addresses(output, message.Header("Cc")).Append(" ");
+        Addresses(output, message.Header("Bcc")).Append(" ");
+        output.NString(message.Header("In-Reply-To")).Append(" ");
+        output.NString(message.Header("Message-ID")).Append(")");
+    }
+
+    private static ImapResponseBuilder Addresses(ImapResponseBuilder output, string? value)
+    {
+        var addresses = value is null ? [] : EnvelopeAddress.ParseList(value);
+        if (addresses.Count == 0)
+        {
+            return output.Append("NIL");
+        }
+        output.Append("(");
+        foreach (var address in addresses)
+        {
+            output.Append("(").NString(address.Name).Append(" NIL ").NString(address.Mailbox).Append(" ").NString(address.Host).Append(")");
+        }
+        return output.Append(")");
+    }
+
+    /// <summary>BODYSTRUCTURE (extensible = true) or BODY (false).</summary>
+    public static void Structure(ImapResponseBuilder output, MimeEntity entity, bool extensible)
+    {
+        if (entity.IsMultipart && entity.Parts.Count > 0)
+        {
+            output.Append("(");
+            foreach (var part in entity.Parts)
+            {
+                Structure(output, part, extensible);
+            }
+            output.Append(" ").NString(entity.MediaSubtype.ToUpperInvariant());
+            if (extensible)
+            {
+                output.Append(" ");
+                Parameters(output, entity.Parameters);
+                output.Append(" ");
+                Extensions(output, entity);
+            }
+            output.Append(")");
+            return;
+        }
+        output.Append("(").NString(entity.MediaType.ToUpperInvariant()).Append(" ").NString(entity.MediaSubtype.ToUpperInvariant()).Append(" ");
+        var parameters = entity.Parameters;
+        if (entity.MediaType == "text" && entity.Parameter("charset") is null && entity.Header("Content-Type") is null)
+        {
+            parameters = [KeyValuePair.Create("charset", "us-ascii")];
+        }
+        Parameters(output, parameters);
+        output.Append(" ").NString(entity.Header("Content-ID"));
+        output.Append(" ").NString(entity.Header("Content-Description"));
+        output.Append(" ").NString((entity.Header("Content-Transfer-Encoding") ?? "7bit").ToUpperInvariant());
+        output.Append(" ").Append(ImapFormat.Number(entity.BodyLength));
+        if (entity.IsMessage && entity.Message is { } inner)
+        {
+            output.Append(" ");
+            Envelope(output, inner);
+            output.Append(" ");
+            Structure(output, inner, extensible);
+            output.Append(" ").Append(ImapFormat.Number(entity.BodyLines));
+        }
+        else if (entity.MediaType == "text")
+        {
+            output.Append(" ").Append(ImapFormat.Number(entity.BodyLines));
+        }
+        if (extensible)
+        {
+            output.Append(" ").NString(entity.Header("Content-MD5")).Append(" ");
+            Extensions(output, entity);
+        }
+        output.Append(")");
+    }
+
+    /// <summary>body-fld-dsp body-fld-lang body-fld-loc.</summary>
+    private static void Extensions(ImapResponseBuilder output, MimeEntity entity)
+    {
+        if (MimeEntity.ParseDisposition(entity.Header("Content-Disposition")) is var (kind, parameters))
+        {
+            output.Append("(").NString(kind.ToUpperInvariant()).Append(" ");
+            Parameters(output, parameters);
+            output.Append(")");
+        }
+        else
+        {
+            output.Append("NIL");
+        }
+        var language = entity.Header("Content-Language");
+        output.Append(" ").NString(language?.Trim());
+        output.Append(" ").NString(entity.Header("Content-Location"));
+    }
+
+    private static void Parameters(ImapResponseBuilder output, List<KeyValuePair<string, string>> parameters)
+    {
+        if (parameters.Count == 0)
+        {
+            output.Append("NIL");
+            return;
+        }
+        output.Append("(");
+        var first = true;
+        foreach (var (name, value) in parameters)
+        {
+            if (!first)
+            {
+                output.Append(" ");
+            }
+            first = false;
+            output.NString(name.ToUpperInvariant()).Append(" ").NString(value);
+        }
+        output.Append(")");
+    }
+
+    /// <summary>The bytes a section names, or empty when the message has no such part (RFC 3501 allows an empty string).</summary>
+    public static byte[] Section(MimeEntity message, BodySection section)
+    {
+        var entity = message;
+        for (var i = 0; i < section.Part.Count; i++)
+        {
+            if (i > 0 && entity.IsMessage && entity.Message is { } inner)
+            {
+                entity = inner;
+            }
+            var number = section.Part[i];
+            if (entity.IsMultipart && entity.Parts.Count > 0)
+            {
+                if (number > entity.Parts.Count)
+                {
+                    return [];
+                }
+                entity = entity.Parts[number - 1];
+            }
+            else if (number != 1)
+            {
+                return [];
+            }
+        }
+        if (section.Text == SectionText.Mime)
+        {
+            return entity.Slice(entity.Start, entity.BodyStart).ToArray();
+        }
+        if (section.Text == SectionText.All)
+        {
+            return section.Part.Count == 0
+                ? entity.Slice(entity.Start, entity.End).ToArray()
+                : entity.Slice(entity.BodyStart, entity.End).ToArray();
+        }
+        // HEADER, HEADER.FIELDS and TEXT of a part apply to the message inside a message/rfc822 part.
+        if (section.Part.Count > 0)
+        {
+            if (!entity.IsMessage || entity.Message is null)
+            {
+                return [];
+            }
+            entity = entity.Message;
+        }
+        return section.Text switch
+        {
+            SectionText.Header => entity.Slice(entity.Start, entity.BodyStart).ToArray(),
+            SectionText.Text => entity.Slice(entity.BodyStart, entity.End).ToArray(),
+            _ => HeaderFields(entity, section.Fields, section.Text == SectionText.HeaderFieldsNot),
+        };
+    }
+
+    private static byte[] HeaderFields(MimeEntity entity, IReadOnlyList<string> fields, bool exclude)
+    {
+        var output = new MemoryStream();
+        foreach (var header in entity.Headers)
+        {
+            var named = fields.Any(f => f.Equals(header.Name, StringComparison.OrdinalIgnoreCase));
+            if (named != exclude)
+            {
+                output.Write(entity.Slice(header.Start, header.End));
+                if (entity.Data[header.End - 1] != '\n')
+                {
+                    output.Write("\r\n"u8);
+                }
+            }
+        }
+        output.Write("\r\n"u8);
+        return output.ToArray();
+    }
+
+    /// <summary>Applies a partial &lt;offset.length&gt; (RFC 3501 §6.4.5): beyond the end is empty.</summary>
+    public static ReadOnlySpan<byte> Partial(byte[] bytes, long? offset, long? length)
+    {
+        var (start, count) = PartialRange(bytes.Length, offset, length);
+        return bytes.AsSpan((int)start, (int)count);
+    }
+
+    /// <summary>The (start, length) a partial names within <paramref name="total"/> bytes.</summary>
+    public static (long Start, long Length) PartialRange(long total, long? offset, long? length)
+    {
+        if (offset is null)
+        {
+            return (0, total);
+        }
+        if (offset.Value >= total)
+        {
+            return (total, 0);
+        }
+        return (offset.Value, Math.Min(length ?? long.MaxValue, total - offset.Value));
+    }
+
+    /// <summary>Header values as text for SEARCH: Latin-1 bytes re-read as UTF-8 and MIME encoded-words (RFC 2047) decoded.</summary>
+    public static string SearchableText(string latin1)
+    {
+        var text = Encoding.UTF8.GetString(Encoding.Latin1.GetBytes(latin1));
+        return EncodedWords.Decode(text);
+    }
+}

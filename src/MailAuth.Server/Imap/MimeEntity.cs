@@ -1,0 +1,298 @@
+using System.Text;
+
+namespace MailAuth.Server.Imap;
+
+/// <summary>One header field: name, unfolded value (Latin-1, one char per byte) and its raw bytes.</summary>
+internal sealed record MimeHeader(string Name, string Value, int Start, int End);
+
+/// <summary>
+/// A message or body part, parsed just enough for FETCH and SEARCH: offsets into the original
+/// bytes (so that every section is sent byte-identical), header fields, the content type, the
+/// parts of a multipart and the message inside a message/rfc822. Tolerant: any bytes parse.
+/// </summary>
+internal sealed class MimeEntity
+{
+    /// <summary>A hostile message cannot make parsing recurse without bound.</summary>
+    private const int MaxDepth = 32;
+
+    private MimeEntity(byte[] data, int start, int end)
+    {
+        Data = data;
+        Start = start;
+        End = end;
+    }
+
+    public byte[] Data { get; }
+
+    public int Start { get; }
+
+    public int BodyStart { get; private set; }
+
+    public int End { get; }
+
+    public List<MimeHeader> Headers { get; } = [];
+
+    public string MediaType { get; private set; } = "text";
+
+    public string MediaSubtype { get; private set; } = "plain";
+
+    public List<KeyValuePair<string, string>> Parameters { get; } = [];
+
+    public List<MimeEntity> Parts { get; } = [];
+
+    /// <summary>The encapsulated message of a message/rfc822 part.</summary>
+    public MimeEntity? Message { get; private set; }
+
+    public bool IsMultipart => MediaType == "multipart";
+
+    public bool IsMessage => MediaType == "message" && MediaSubtype == "rfc822";
+
+    public int BodyLength => End - BodyStart;
+
+    public static MimeEntity Parse(byte[] data) => Parse(data, 0, data.Length, null, 0);
+
+    public string? Header(string name) => Headers.FirstOrDefault(h => h.Name.Equals(name, StringComparison.OrdinalIgnoreCase))?.Value;
+
+    public string? Parameter(string name) => Parameters.FirstOrDefault(p => p.Key.Equals(name, StringComparison.OrdinalIgnoreCase)).Value;
+
+    public ReadOnlySpan<byte> Slice(int start, int end) => Data.AsSpan(start, end - start);
+
+    /// <summary>Number of lines in the body (LF count, plus a last line without LF).</summary>
+    public int BodyLines
+    {
+        get
+        {
+            var body = Slice(BodyStart, End);
+            var lines = body.Count((byte)'\n');
+            return body.Length > 0 && body[^1] != (byte)'\n' ? lines + 1 : lines;
+        }
+    }
+
+    private static MimeEntity Parse(byte[] data, int start, int end, (string, string)? defaultType, int depth)
+    {
+        var entity = new MimeEntity(data, start, end);
+        entity.ParseHeaders();
+        var contentType = entity.Header("Content-Type");
+        if (contentType is not null && ParseContentType(contentType, entity.Parameters) is var (type, subtype))
+        {
+            (entity.MediaType, entity.MediaSubtype) = (type, subtype);
+        }
+        else if (defaultType is var (defaultMedia, defaultSub))
+        {
+            (entity.MediaType, entity.MediaSubtype) = (defaultMedia, defaultSub);
+        }
+        if (depth >= MaxDepth)
+        {
+            return entity;
+        }
+        if (entity.IsMultipart && entity.Parameter("boundary") is { Length: > 0 } boundary)
+        {
+            var childDefault = entity.MediaSubtype == "digest" ? ("message", "rfc822") : ("text", "plain");
+            foreach (var (partStart, partEnd) in SplitMultipart(data, entity.BodyStart, end, Encoding.Latin1.GetBytes("--" + boundary)))
+            {
+                entity.Parts.Add(Parse(data, partStart, partEnd, childDefault, depth + 1));
+            }
+        }
+        else if (entity.IsMessage)
+        {
+            entity.Message = Parse(data, entity.BodyStart, end, ("text", "plain"), depth + 1);
+        }
+        return entity;
+    }
+
+    private void ParseHeaders()
+    {
+        var position = Start;
+        MimeHeader? current = null;
+        var value = new StringBuilder();
+        while (position < End)
+        {
+            var lineEnd = Array.IndexOf(Data, (byte)'\n', position, End - position);
+            var next = lineEnd < 0 ? End : lineEnd + 1;
+            var contentEnd = lineEnd < 0 ? End : (lineEnd > position && Data[lineEnd - 1] == '\r' ? lineEnd - 1 : lineEnd);
+            if (contentEnd == position && lineEnd >= 0)
+            {
+                Flush();
+                BodyStart = next;
+                return;
+            }
+            var line = Encoding.Latin1.GetString(Data, position, contentEnd - position);
+            if (line.Length > 0 && (line[0] == ' ' || line[0] == '\t') && current is not null)
+            {
+                value.Append(line);
+                current = current with { End = next };
+            }
+            else
+            {
+                Flush();
+                var colon = line.IndexOf(':', StringComparison.Ordinal);
+                if (colon > 0)
+                {
+                    current = new MimeHeader(line[..colon].Trim(), "", position, next);
+                    value.Clear().Append(line, colon + 1, line.Length - colon - 1);
+                }
+            }
+            position = next;
+        }
+        Flush();
+        BodyStart = End;
+
+        void Flush()
+        {
+            if (current is not null)
+            {
+                Headers.Add(current with { Value = value.ToString().Trim() });
+                current = null;
+            }
+        }
+    }
+
+    /// <summary>Splits a multipart body at its delimiter lines (RFC 2046 §5.1.1); the CRLF before a delimiter belongs to it.</summary>
+    private static List<(int, int)> SplitMultipart(byte[] data, int start, int end, byte[] delimiter)
+    {
+        var parts = new List<(int, int)>();
+        var partStart = -1;
+        var position = start;
+        while (position < end)
+        {
+            var lineEnd = Array.IndexOf(data, (byte)'\n', position, end - position);
+            var next = lineEnd < 0 ? end : lineEnd + 1;
+            if (data.AsSpan(position, Math.Min(end - position, delimiter.Length)).SequenceEqual(delimiter))
+            {
+                var isClose = position + delimiter.Length + 1 < end && data[position + delimiter.Length] == '-' && data[position + delimiter.Length + 1] == '-';
+                if (partStart >= 0)
+                {
+                    var partEnd = position;
+                    if (partEnd > partStart && data[partEnd - 1] == '\n')
+                    {
+                        partEnd--;
+                        if (partEnd > partStart && data[partEnd - 1] == '\r')
+                        {
+                            partEnd--;
+                        }
+                    }
+                    parts.Add((partStart, Math.Max(partStart, partEnd)));
+                }
+                if (isClose)
+                {
+                    return parts;
+                }
+                partStart = next;
+            }
+            position = next;
+        }
+        if (partStart >= 0 && partStart <= end)
+        {
+            parts.Add((partStart, end)); // No closing delimiter: the last part runs to the end.
+        }
+        return parts;
+    }
+
+    /// <summary>"text/plain; charset=utf-8" → ("text", "plain") and the parameters; null when unusable.</summary>
+    public static (string, string)? ParseContentType(string value, List<KeyValuePair<string, string>> parameters)
+    {
+        var pieces = SplitParameters(value);
+        var slash = pieces[0].IndexOf('/', StringComparison.Ordinal);
+        if (slash <= 0 || slash == pieces[0].Length - 1)
+        {
+            return null;
+        }
+        ParseParameters(pieces, parameters);
+        return (pieces[0][..slash].Trim().ToLowerInvariant(), pieces[0][(slash + 1)..].Trim().ToLowerInvariant());
+    }
+
+    /// <summary>"attachment; filename=a.pdf" → ("attachment", parameters).</summary>
+    public static (string Kind, List<KeyValuePair<string, string>> Parameters)? ParseDisposition(string? value)
+    {
+        if (value is null)
+        {
+            return null;
+        }
+        var pieces = SplitParameters(value);
+        var parameters = new List<KeyValuePair<string, string>>();
+        ParseParameters(pieces, parameters);
+        return pieces[0].Trim().Length == 0 ? null : (pieces[0].Trim(), parameters);
+    }
+
+    private static void ParseParameters(List<string> pieces, List<KeyValuePair<string, string>> parameters)
+    {
+        foreach (var piece in pieces.Skip(1))
+        {
+            var equals = piece.IndexOf('=', StringComparison.Ordinal);
+            if (equals <= 0)
+            {
+                continue;
+            }
+            var name = piece[..equals].Trim();
+            var value = piece[(equals + 1)..].Trim();
+            if (value.Length >= 2 && value[0] == '"' && value[^1] == '"')
+            {
+                value = Unquote(value[1..^1]);
+            }
+            parameters.Add(KeyValuePair.Create(name, value));
+        }
+    }
+
+    /// <summary>Splits at semicolons outside quoted strings, dropping (comments).</summary>
+    private static List<string> SplitParameters(string value)
+    {
+        var pieces = new List<string>();
+        var current = new StringBuilder();
+        var inQuote = false;
+        var comment = 0;
+        for (var i = 0; i < value.Length; i++)
+        {
+            var c = value[i];
+            if (inQuote)
+            {
+                current.Append(c);
+                if (c == '\\' && i + 1 < value.Length)
+                {
+                    current.Append(value[++i]);
+                }
+                else if (c == '"')
+                {
+                    inQuote = false;
+                }
+            }
+            else if (comment > 0)
+            {
+                comment += c == '(' ? 1 : c == ')' ? -1 : 0;
+            }
+            else if (c == '(')
+            {
+                comment = 1;
+            }
+            else if (c == '"')
+            {
+                inQuote = true;
+                current.Append(c);
+            }
+            else if (c == ';')
+            {
+                pieces.Add(current.ToString());
+                current.Clear();
+            }
+            else
+            {
+                current.Append(c);
+            }
+        }
+        pieces.Add(current.ToString());
+        return pieces;
+    }
+
+    public static string Unquote(string quoted)
+    {
+        var builder = new StringBuilder(quoted.Length);
+        for (var i = 0; i < quoted.Length; i++)
+        {
+            if (quoted[i] == '\\' && i + 1 < quoted.Length)
+            {
+                i++;
+            }
+            builder.Append(quoted[i]);
+        }
+        return builder.ToString();
+    }
+}

@@ -1,0 +1,158 @@
+using System.Globalization;
+using System.Text;
+using MailAuth.Server.Maildir;
+
+namespace MailAuth.Server.Imap;
+
+/// <summary>One message tested against a search key; the file is read only when a key needs its content.</summary>
+internal sealed class SearchCandidate(MaildirFolder folder, MaildirMessage message, uint sequence, uint largestSequence, uint largestUid, bool recent)
+{
+    private MimeEntity? _parsed;
+    private bool _loaded;
+
+    public bool Matches(SearchKey key) => key switch
+    {
+        SearchAll => true,
+        SearchFlag flag => MaildirFlags.FromImap(flag.Flag) is var system && system != MessageFlags.None
+            ? message.Flags.HasFlag(system) == flag.Set
+            : !flag.Set, // keywords are never set
+        SearchRecent r => recent == r.Recent,
+        SearchSequence s => s.Set.Contains(sequence, largestSequence),
+        SearchUid u => u.Set.Contains(message.Uid, largestUid),
+        SearchSize size => size.Larger ? message.Size > size.Size : message.Size < size.Size,
+        SearchDate date => MatchesDate(date),
+        SearchHeader header => MatchesHeader(header),
+        SearchText text => MatchesText(text),
+        SearchNot not => !Matches(not.Key),
+        SearchOr or => Matches(or.Left) || Matches(or.Right),
+        SearchAnd and => and.Keys.All(Matches),
+        _ => false,
+    };
+
+    private MimeEntity? Parsed
+    {
+        get
+        {
+            if (!_loaded)
+            {
+                _loaded = true;
+                var path = folder.FilePathOf(message.Uid);
+                try
+                {
+                    _parsed = path is null ? null : MimeEntity.Parse(File.ReadAllBytes(path));
+                }
+                catch (FileNotFoundException)
+                {
+                    _parsed = null;
+                }
+            }
+            return _parsed;
+        }
+    }
+
+    private bool MatchesDate(SearchDate key)
+    {
+        DateOnly day;
+        if (key.Sent)
+        {
+            if (Parsed?.Header("Date") is not { } header || !Rfc5322Date.TryParse(header, out var sent))
+            {
+                return false;
+            }
+            day = DateOnly.FromDateTime(sent.DateTime); // the date as written, in the sender's zone
+        }
+        else
+        {
+            day = DateOnly.FromDateTime(message.InternalDate.UtcDateTime);
+        }
+        return key.Comparison switch
+        {
+            DateComparison.Before => day < key.Date,
+            DateComparison.On => day == key.Date,
+            _ => day >= key.Date,
+        };
+    }
+
+    private bool MatchesHeader(SearchHeader key)
+    {
+        if (Parsed is not { } parsed)
+        {
+            return false;
+        }
+        var found = false;
+        foreach (var header in parsed.Headers.Where(h => h.Name.Equals(key.Field, StringComparison.OrdinalIgnoreCase)))
+        {
+            found = true;
+            if (MessageFormatter.SearchableText(header.Value).Contains(key.Value, StringComparison.OrdinalIgnoreCase))
+            {
+                return true;
+            }
+        }
+        // HEADER field "" matches every message that has the field (RFC 3501 §6.4.4).
+        return found && key.Value.Length == 0;
+    }
+
+    private bool MatchesText(SearchText key)
+    {
+        if (Parsed is not { } parsed)
+        {
+            return false;
+        }
+        var start = key.IncludeHeaders ? parsed.Start : parsed.BodyStart;
+        var text = Encoding.UTF8.GetString(parsed.Data, start, parsed.End - start);
+        if (text.Contains(key.Value, StringComparison.OrdinalIgnoreCase))
+        {
+            return true;
+        }
+        return key.IncludeHeaders && parsed.Headers.Any(h => MessageFormatter.SearchableText(h.Value).Contains(key.Value, StringComparison.OrdinalIgnoreCase));
+    }
+}
+
+/// <summary>RFC 5322 §3.3 date-time, leniently: <c>Tue, 1 Jul 2003 10:52:37 +0200 (CEST)</c>.</summary>
+internal static class Rfc5322Date
+{
+    private static readonly string[] Formats =
+    [
+        "d MMM yyyy HH:mm:ss zzz", "d MMM yyyy HH:mm zzz", "d MMM yy HH:mm:ss zzz", "d MMM yy HH:mm zzz",
+    ];
+
+    public static bool TryParse(string value, out DateTimeOffset result)
+    {
+        var text = value;
+        var comment = text.IndexOf('(', StringComparison.Ordinal);
+        if (comment >= 0)
+        {
+            text = text[..comment];
+        }
+        var comma = text.IndexOf(',', StringComparison.Ordinal);
+        if (comma >= 0)
+        {
+            text = text[(comma + 1)..];
+        }
+        text = string.Join(' ', text.Split([' ', '\t'], StringSplitOptions.RemoveEmptyEntries));
+        var zoneStart = text.LastIndexOf(' ');
+        if (zoneStart > 0)
+        {
+            var zone = text[(zoneStart + 1)..];
+            var offset = zone.ToUpperInvariant() switch
+            {
+                "UT" or "GMT" or "Z" => "+00:00",
+                "EST" => "-05:00",
+                "EDT" => "-04:00",
+                "CST" => "-06:00",
+                "CDT" => "-05:00",
+                "MST" => "-07:00",
+                "MDT" => "-06:00",
+                "PST" => "-08:00",
+                "PDT" => "-07:00",
+                _ when zone.Length == 5 && zone[0] is '+' or '-' => zone[..3] + ":" + zone[3..],
+                _ => null,
+            };
+            if (offset is not null)
+            {
+                text = text[..zoneStart] + " " + offset;
+            }
+        }
+        return DateTimeOffset.TryParseExact(text, Formats, CultureInfo.InvariantCulture, DateTimeStyles.AllowWhiteSpaces, out result);
+    }
+}

@@ -1,0 +1,126 @@
+namespace MailAuth.Server.Imap;
+
+/// <summary>A parsed SEARCH criterion (RFC 3501 §6.4.4).</summary>
+internal abstract record SearchKey
+{
+    /// <summary>Parses the search keys after <c>SEARCH [CHARSET x] </c>; several keys mean all of them.</summary>
+    public static SearchKey ParseProgram(ImapReader reader)
+    {
+        var keys = new List<SearchKey> { Parse(reader, depth: 0) };
+        while (reader.TryConsume(' '))
+        {
+            keys.Add(Parse(reader, depth: 0));
+        }
+        reader.ExpectEnd();
+        return keys.Count == 1 ? keys[0] : new SearchAnd(keys);
+    }
+
+    /// <summary>Nesting bound: NOT NOT NOT … or (((…))) cannot exhaust the stack.</summary>
+    private const int MaxDepth = 64;
+
+    public static SearchKey Parse(ImapReader reader, int depth)
+    {
+        if (depth > MaxDepth)
+        {
+            throw new ImapSyntaxException("search criteria nested too deeply");
+        }
+        if (reader.TryConsume('('))
+        {
+            var keys = new List<SearchKey> { Parse(reader, depth + 1) };
+            while (reader.TryConsume(' '))
+            {
+                keys.Add(Parse(reader, depth + 1));
+            }
+            reader.Expect(')');
+            return keys.Count == 1 ? keys[0] : new SearchAnd(keys);
+        }
+        if (reader.Peek() is (>= '0' and <= '9') or '*')
+        {
+            return new SearchSequence(reader.ReadSequenceSet());
+        }
+        var word = reader.ReadAtom().ToUpperInvariant();
+        switch (word)
+        {
+            case "ALL": return new SearchAll();
+            case "ANSWERED": return new SearchFlag("\\Answered", true);
+            case "DELETED": return new SearchFlag("\\Deleted", true);
+            case "DRAFT": return new SearchFlag("\\Draft", true);
+            case "FLAGGED": return new SearchFlag("\\Flagged", true);
+            case "SEEN": return new SearchFlag("\\Seen", true);
+            case "UNANSWERED": return new SearchFlag("\\Answered", false);
+            case "UNDELETED": return new SearchFlag("\\Deleted", false);
+            case "UNDRAFT": return new SearchFlag("\\Draft", false);
+            case "UNFLAGGED": return new SearchFlag("\\Flagged", false);
+            case "UNSEEN": return new SearchFlag("\\Seen", false);
+            case "RECENT": return new SearchRecent(true);
+            case "OLD": return new SearchRecent(false);
+            case "NEW": return new SearchAnd([new SearchRecent(true), new SearchFlag("\\Seen", false)]);
+            case "KEYWORD": reader.ExpectSpace(); return new SearchFlag(reader.ReadAtom(), true);
+            case "UNKEYWORD": reader.ExpectSpace(); return new SearchFlag(reader.ReadAtom(), false);
+            case "BEFORE": return Date(reader, DateComparison.Before, sent: false);
+            case "ON": return Date(reader, DateComparison.On, sent: false);
+            case "SINCE": return Date(reader, DateComparison.Since, sent: false);
+            case "SENTBEFORE": return Date(reader, DateComparison.Before, sent: true);
+            case "SENTON": return Date(reader, DateComparison.On, sent: true);
+            case "SENTSINCE": return Date(reader, DateComparison.Since, sent: true);
+            case "LARGER": reader.ExpectSpace(); return new SearchSize(reader.ReadNumber(), Larger: true);
+            case "SMALLER": reader.ExpectSpace(); return new SearchSize(reader.ReadNumber(), Larger: false);
+            case "FROM" or "TO" or "CC" or "BCC" or "SUBJECT":
+                reader.ExpectSpace();
+                return new SearchHeader(word, reader.ReadAString());
+            case "HEADER":
+                reader.ExpectSpace();
+                var field = reader.ReadAString();
+                reader.ExpectSpace();
+                return new SearchHeader(field, reader.ReadAString());
+            case "BODY": reader.ExpectSpace(); return new SearchText(reader.ReadAString(), IncludeHeaders: false);
+            case "TEXT": reader.ExpectSpace(); return new SearchText(reader.ReadAString(), IncludeHeaders: true);
+            case "UID": reader.ExpectSpace(); return new SearchUid(reader.ReadSequenceSet());
+            case "NOT": reader.ExpectSpace(); return new SearchNot(Parse(reader, depth + 1));
+            case "OR":
+                reader.ExpectSpace();
+                var left = Parse(reader, depth + 1);
+                reader.ExpectSpace();
+                return new SearchOr(left, Parse(reader, depth + 1));
+            default:
+                throw new ImapSyntaxException($"unknown search key '{word}'");
+        }
+    }
+
+    private static SearchDate Date(ImapReader reader, DateComparison comparison, bool sent)
+    {
+        reader.ExpectSpace();
+        return new SearchDate(comparison, sent, reader.ReadDate());
+    }
+}
+
+internal enum DateComparison
+{
+    Before,
+    On,
+    Since,
+}
+
+internal sealed record SearchAll : SearchKey;
+
+internal sealed record SearchFlag(string Flag, bool Set) : SearchKey;
+
+internal sealed record SearchRecent(bool Recent) : SearchKey;
+
+internal sealed record SearchSequence(SequenceSet Set) : SearchKey;
+
+internal sealed record SearchUid(SequenceSet Set) : SearchKey;
+
+internal sealed record SearchDate(DateComparison Comparison, bool Sent, DateOnly Date) : SearchKey;
+
+internal sealed record SearchSize(long Size, bool Larger) : SearchKey;
+
+internal sealed record SearchHeader(string Field, string Value) : SearchKey;
+
+internal sealed record SearchText(string Value, bool IncludeHeaders) : SearchKey;
+
+internal sealed record SearchNot(SearchKey Key) : SearchKey;
+
+internal sealed record SearchOr(SearchKey Left, SearchKey Right) : SearchKey;
+
+internal sealed record SearchAnd(IReadOnlyList<SearchKey> Keys) : SearchKey;

@@ -1,0 +1,31 @@
+using System.Collections.Concurrent;
+
+namespace MailAuth.Server.Maildir;
+
+/// <summary>
+/// The one <see cref="MaildirFolder"/> per folder directory in this process, so that every
+/// session (and every store opened on the same Maildir) shares its lock and state.
+/// </summary>
+internal sealed class MaildirFolders
+{
+    private readonly ConcurrentDictionary<string, MaildirFolder> _folders = new(StringComparer.Ordinal);
+
+    public MaildirFolder Get(string path)
+    {
+        var full = Path.GetFullPath(path);
+        return _folders.GetOrAdd(full, p => new MaildirFolder(p));
+    }
+
+    /// <summary>Drops the state of a folder (and its sub-folders) that was deleted or renamed.</summary>
+    public void Forget(string path)
+    {
+        var full = Path.GetFullPath(path);
+        foreach (var key in _folders.Keys)
+        {
+            if (key == full || key.StartsWith(full + ".", StringComparison.Ordinal))
+            {
+                _folders.TryRemove(key, out _);
+            }
+        }
+    }
+}

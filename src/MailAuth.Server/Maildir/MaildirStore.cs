@@ -1,0 +1,207 @@
+using System.Text;
+
+namespace MailAuth.Server.Maildir;
+
+/// <summary>A folder as LIST shows it.</summary>
+internal sealed record FolderInfo(string Name, bool HasChildren, string? SpecialUse, bool Selectable);
+
+/// <summary>
+/// One mailbox's mail: the Maildir at its root is INBOX, and each other folder is a Maildir++
+/// sub-directory named "." + the folder name, with "." as the hierarchy delimiter
+/// (<c>Archive.2024</c> lives in <c>.Archive.2024/</c>), so the layout is what Dovecot, Courier
+/// and every Maildir++ tool expect. Folder names are kept as the client sends them
+/// (modified UTF-7, RFC 3501 §5.1.3).
+/// </summary>
+internal sealed class MaildirStore(string root, MaildirFolders folders)
+{
+    public const char Delimiter = '.';
+    public const string Inbox = "INBOX";
+    private const string SubscriptionsFile = "subscriptions";
+    private const string InitializedMarker = "mailauth-initialized";
+
+    /// <summary>RFC 6154 special-use folders every new mailbox starts with.</summary>
+    public static readonly IReadOnlyDictionary<string, string> SpecialFolders = new Dictionary<string, string>
+    {
+        ["Drafts"] = @"\Drafts",
+        ["Sent"] = @"\Sent",
+        ["Junk"] = @"\Junk",
+        ["Trash"] = @"\Trash",
+    };
+
+    private readonly Lock _subscriptionsGate = new();
+
+    public string Root { get; } = root;
+
+    /// <summary>Creates INBOX and, the first time only, the special-use folders (subscribed); a user may delete them later.</summary>
+    public void EnsureCreated()
+    {
+        MaildirDelivery.EnsureMaildir(Root);
+        RemoveStaleTemporaryFiles();
+        var marker = Path.Combine(Root, InitializedMarker);
+        if (File.Exists(marker))
+        {
+            return;
+        }
+        foreach (var name in SpecialFolders.Keys)
+        {
+            MaildirDelivery.EnsureMaildir(PathOf(name));
+            Subscribe(name, true);
+        }
+        Subscribe(Inbox, true);
+        File.WriteAllText(marker, "");
+    }
+
+    /// <summary>The folder's directory; only for names that <see cref="IsValid"/> accepts, so none can leave the mailbox.</summary>
+    /// <summary>The Maildir convention: a file left in tmp/ for 36 hours is debris of an interrupted write.</summary>
+    private void RemoveStaleTemporaryFiles()
+    {
+        var cutoff = DateTime.UtcNow - TimeSpan.FromHours(36);
+        foreach (var file in new DirectoryInfo(Path.Combine(Root, "tmp")).EnumerateFiles())
+        {
+            if (file.LastAccessTimeUtc < cutoff && file.LastWriteTimeUtc < cutoff)
+            {
+                file.Delete();
+            }
+        }
+    }
+
+    public string PathOf(string name) =>
+        name == Inbox ? Root
+        : IsValid(name) ? Path.Combine(Root, "." + name)
+        : throw new ArgumentException($"invalid folder name '{name}'", nameof(name));
+
+    /// <summary>INBOX or a name <see cref="CheckName"/> accepts: "../x" or "a/b" never name a directory.</summary>
+    public static bool IsValid(string name) => name == Inbox || CheckName(name) is null;
+
+    public bool Exists(string name) => IsValid(name) && (name == Inbox || Directory.Exists(Path.Combine(PathOf(name), "cur")));
+
+    /// <summary>The shared state of an existing folder, or null.</summary>
+    public MaildirFolder? Open(string name) => Exists(name) ? folders.Get(PathOf(name)) : null;
+
+    public List<FolderInfo> List()
+    {
+        var names = new List<string> { Inbox };
+        foreach (var directory in new DirectoryInfo(Root).EnumerateDirectories().Where(d => d.Name.StartsWith('.')))
+        {
+            var name = directory.Name[1..];
+            if (name.Length > 0 && name != "." && Directory.Exists(Path.Combine(directory.FullName, "cur")))
+            {
+                names.Add(name);
+            }
+        }
+        var all = names.ToHashSet(StringComparer.Ordinal);
+        // A parent that is not itself a folder (".a.b" without ".a") shows as \Noselect.
+        foreach (var name in names.ToList())
+        {
+            var pieces = name.Split(Delimiter);
+            for (var i = 1; i < pieces.Length; i++)
+            {
+                var parent = string.Join(Delimiter, pieces[..i]);
+                if (all.Add(parent))
+                {
+                    names.Add(parent);
+                }
+            }
+        }
+        return [.. names.Select(name => new FolderInfo(
+            name,
+            all.Any(other => other.StartsWith(name + Delimiter, StringComparison.Ordinal)),
+            SpecialFolders.TryGetValue(name, out var use) ? use : null,
+            Exists(name)))
+            .OrderBy(f => f.Name == Inbox ? 0 : 1)
+            .ThenBy(f => f.Name, StringComparer.Ordinal)];
+    }
+
+    /// <summary>Why a name cannot be a folder, or null when it can.</summary>
+    public static string? CheckName(string name)
+    {
+        if (name.Length is 0 or > 200)
+        {
+            return "folder names must have 1 to 200 characters";
+        }
+        if (name.Equals(Inbox, StringComparison.OrdinalIgnoreCase))
+        {
+            return "INBOX always exists";
+        }
+        if (name.Any(c => c is '/' or '\\' or '%' or '*' || char.IsControl(c)))
+        {
+            return "folder names cannot contain / \\ % * or control characters";
+        }
+        if (name[0] == Delimiter || name[^1] == Delimiter || name.Contains("..", StringComparison.Ordinal))
+        {
+            return "empty hierarchy level in the folder name";
+        }
+        return Encoding.UTF8.GetByteCount(name) > 240 ? "folder name too long" : null;
+    }
+
+    /// <summary>Creates the folder and any missing parents (RFC 3501 §6.3.3).</summary>
+    public void Create(string name)
+    {
+        var pieces = name.Split(Delimiter);
+        for (var i = 1; i <= pieces.Length; i++)
+        {
+            MaildirDelivery.EnsureMaildir(PathOf(string.Join(Delimiter, pieces[..i])));
+        }
+    }
+
+    public bool HasChildren(string name) => SubFolderDirectories(name).Any();
+
+    /// <summary>The directories of a folder's descendants (compared by prefix: a file-system pattern would treat ? and "x.*" specially).</summary>
+    private IEnumerable<DirectoryInfo> SubFolderDirectories(string name)
+    {
+        var prefix = "." + name + Delimiter;
+        return new DirectoryInfo(Root).EnumerateDirectories().Where(d => d.Name.StartsWith(prefix, StringComparison.Ordinal) && d.Name.Length > prefix.Length);
+    }
+
+    public void Delete(string name)
+    {
+        var path = PathOf(name);
+        folders.Forget(path);
+        Directory.Delete(path, recursive: true);
+        Subscribe(name, false);
+    }
+
+    /// <summary>Renames a folder and its sub-folders; the UID list moves with them, so UIDs stay valid.</summary>
+    public void Rename(string from, string to)
+    {
+        var prefix = "." + from + Delimiter;
+        var children = SubFolderDirectories(from).ToList();
+        var parent = to.LastIndexOf(Delimiter);
+        if (parent > 0)
+        {
+            Create(to[..parent]);
+        }
+        folders.Forget(PathOf(from));
+        Directory.Move(PathOf(from), PathOf(to));
+        foreach (var child in children)
+        {
+            Directory.Move(child.FullName, Path.Combine(Root, "." + to + Delimiter + child.Name[prefix.Length..]));
+        }
+    }
+
+    public HashSet<string> Subscriptions()
+    {
+        lock (_subscriptionsGate)
+        {
+            var path = Path.Combine(Root, SubscriptionsFile);
+            return File.Exists(path)
+                ? File.ReadAllLines(path, Encoding.UTF8).Where(l => l.Length > 0).ToHashSet(StringComparer.Ordinal)
+                : [];
+        }
+    }
+
+    public void Subscribe(string name, bool subscribed)
+    {
+        lock (_subscriptionsGate)
+        {
+            var current = Subscriptions();
+            if (subscribed ? !current.Add(name) : !current.Remove(name))
+            {
+                return;
+            }
+            var path = Path.Combine(Root, SubscriptionsFile);
+            File.WriteAllLines(path + ".tmp", current.Order(StringComparer.Ordinal), new UTF8Encoding(false));
+            File.Move(path + ".tmp", path, overwrite: true);
+        }
+    }
+}
