@@ -1,5 +1,4 @@
 using System.Net;
-using System.Net.NetworkInformation;
 using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
@@ -52,13 +51,6 @@ internal sealed class ImapTestClient : IAsyncDisposable
         return client;
     }
 
-    /// <summary>A non-loopback IPv4 address of this machine, to connect "from another network".</summary>
-    public static IPAddress? NonLoopbackAddress() =>
-        NetworkInterface.GetAllNetworkInterfaces()
-            .Where(n => n.OperationalStatus == OperationalStatus.Up && n.NetworkInterfaceType != NetworkInterfaceType.Loopback)
-            .SelectMany(n => n.GetIPProperties().UnicastAddresses)
-            .Select(a => a.Address)
-            .FirstOrDefault(a => a.AddressFamily == System.Net.Sockets.AddressFamily.InterNetwork && !IPAddress.IsLoopback(a));
 
     /// <summary>TLS handshake that trusts exactly the server's generated certificate.</summary>
     public async Task UpgradeAsync()
