@@ -1,6 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
 using MailAuth.Core.Mailboxes;
+using MailAuth.Server.Maildir;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace MailAuth.Server.Cli;
@@ -27,6 +28,11 @@ internal static class DomainCommands
             var removed = await services.GetRequiredService<MailboxAdministration>()
                 .RemoveDomainAsync(parse.GetRequiredValue(name), parse.GetValue(withMailboxes), ct);
             Console.WriteLine($"domain {parse.GetRequiredValue(name)} removed with {removed.Count} mailbox(es)");
+            var archive = services.GetRequiredService<MaildirArchive>();
+            foreach (var mailbox in removed)
+            {
+                MailboxCommands.ReportArchived(archive.Archive(mailbox));
+            }
             return ExitCodes.Success;
         }));
 

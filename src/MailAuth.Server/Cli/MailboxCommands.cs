@@ -2,6 +2,7 @@ using System.CommandLine;
 using System.Text.Json;
 using MailAuth.Core.Mailboxes;
 using MailAuth.Core.Passwords;
+using MailAuth.Server.Maildir;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace MailAuth.Server.Cli;
@@ -39,6 +40,7 @@ internal static class MailboxCommands
         {
             var removed = await Admin(services).RemoveMailboxAsync(parse.GetRequiredValue(address), ct);
             Console.WriteLine($"mailbox {removed} removed");
+            ReportArchived(services.GetRequiredService<MaildirArchive>().Archive(removed));
             return ExitCodes.Success;
         }));
 
@@ -99,6 +101,15 @@ internal static class MailboxCommands
         mailbox.Add(enable);
         mailbox.Add(ImportCommand.Create());
         return mailbox;
+    }
+
+    /// <summary>Says where a removed mailbox's mail went (it is kept, never deleted).</summary>
+    public static void ReportArchived(string? archivedTo)
+    {
+        if (archivedTo is not null)
+        {
+            Console.WriteLine($"its mail was moved to {archivedTo}");
+        }
     }
 
     private static MailboxAdministration Admin(IServiceProvider services) => services.GetRequiredService<MailboxAdministration>();

@@ -41,8 +41,6 @@ internal static class ServeCommand
                 builder.Services.AddMailAuthCore(options);
                 builder.Services.AddSingleton<CertificateProvider>();
                 builder.Services.AddSingleton<TlsContext>();
-                builder.Services.AddSingleton<MaildirLocator>();
-                builder.Services.AddSingleton<MaildirDelivery>();
                 builder.Services.AddImap(options);
                 builder.Services.AddSmtp(options);
                 builder.Services.AddHostedService<StartupReport>();

@@ -5,6 +5,7 @@ using MailAuth.Core.Notifications;
 using MailAuth.Core.Mailboxes;
 using MailAuth.Core.Passwords;
 using MailAuth.Core.Storage;
+using MailAuth.Server.Maildir;
 using Microsoft.Extensions.DependencyInjection;
 
 namespace MailAuth.Server.Hosting;
@@ -52,6 +53,9 @@ internal static class ServiceRegistration
             provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<MailAuthenticator>>()));
         services.AddSingleton<MailboxAdministration>();
         services.AddSingleton<PasswdFileImporter>();
+        services.AddSingleton<MaildirLocator>();
+        services.AddSingleton<MaildirDelivery>();
+        services.AddSingleton<MaildirArchive>();
         return services;
     }
 }

@@ -98,6 +98,29 @@ public sealed class DomainAndMailboxCommandTests
     }
 
     [Test]
+    public async Task RemovedMailboxKeepsItsMailAsideAndANewOneStartsEmpty()
+    {
+        await _cli.RunAsync("domain", "add", "family.example");
+        await _cli.RunWithInputAsync("pw\n", "mailbox", "add", "julie@family.example");
+        var inbox = Path.Combine(_cli.DataDirectory, "mail", "family.example", "julie");
+        Directory.CreateDirectory(Path.Combine(inbox, "new"));
+        await File.WriteAllTextAsync(Path.Combine(inbox, "new", "1.private"), "Subject: private\r\n\r\nfor julie only\r\n");
+
+        var removed = await _cli.RunAsync("mailbox", "remove", "julie@family.example");
+        Assert.That(removed.Stdout, Does.Contain("its mail was moved to " + Path.Combine(_cli.DataDirectory, "removed", "family.example", "julie.")), removed.ToString());
+        Assert.That(Directory.Exists(inbox), Is.False, "a mailbox created later with this address must not inherit the mail");
+        var kept = Directory.GetFiles(Path.Combine(_cli.DataDirectory, "removed"), "1.private", SearchOption.AllDirectories);
+        Assert.That(kept, Has.Length.EqualTo(1), "nothing is deleted");
+
+        await _cli.RunWithInputAsync("pw\n", "mailbox", "add", "julie@family.example");
+        await _cli.RunWithInputAsync("pw\n", "mailbox", "add", "anna@family.example");
+        Directory.CreateDirectory(Path.Combine(_cli.DataDirectory, "mail", "family.example", "anna", "cur"));
+        var domain = await _cli.RunAsync("domain", "remove", "family.example", "--with-mailboxes");
+        Assert.That(domain.Stdout, Does.Contain("its mail was moved to"), domain.ToString());
+        Assert.That(Directory.Exists(Path.Combine(_cli.DataDirectory, "mail", "family.example", "anna")), Is.False);
+    }
+
+    [Test]
     public async Task MailboxListJson()
     {
         await _cli.RunAsync("domain", "add", "family.example");

@@ -5,7 +5,6 @@ using MailAuth.Core.Storage;
 using MailAuth.Server.Cli;
 using MailAuth.Server.Hosting;
 using MailAuth.Server.Imap;
-using MailAuth.Server.Maildir;
 using MailAuth.Server.Protocol;
 using MailAuth.Server.Smtp;
 using MailAuth.Server.Tls;
@@ -39,8 +38,6 @@ public sealed class LoginPathIsolationTests
             .AddMailAuthCore(options)
             .AddSingleton<CertificateProvider>()
             .AddSingleton<TlsContext>()
-            .AddSingleton<MaildirLocator>()
-            .AddSingleton<MaildirDelivery>()
             .AddImap(options)
             .AddSmtp(options);
         using var provider = services.BuildServiceProvider();
