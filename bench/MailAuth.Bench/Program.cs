@@ -11,7 +11,7 @@ const string usage =
 
 if (args is ["--help" or "-h"])
 {
-    Console.WriteLine(usage);
+    Console.WriteLine(usage + "\n" + LoginCommands.Usage);
     return 0;
 }
 

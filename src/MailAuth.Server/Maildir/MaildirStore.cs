@@ -51,7 +51,6 @@ internal sealed class MaildirStore(string root, MaildirFolders folders)
         File.WriteAllText(marker, "");
     }
 
-    /// <summary>The folder's directory; only for names that <see cref="IsValid"/> accepts, so none can leave the mailbox.</summary>
     /// <summary>The Maildir convention: a file left in tmp/ for 36 hours is debris of an interrupted write.</summary>
     private void RemoveStaleTemporaryFiles()
     {
