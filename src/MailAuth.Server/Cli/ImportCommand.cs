@@ -9,7 +9,7 @@ internal static class ImportCommand
 {
     public static Command Create()
     {
-        var file = new Argument<FileInfo>("file") { Description = "Dovecot passwd-file: address:{SCHEME}hash[:...] per line ('-' for stdin)" };
+        var file = new Argument<string>("file") { Description = "Dovecot passwd-file: address:{SCHEME}hash[:...] per line ('-' for stdin)" };
         var skipInvalid = new Option<bool>("--skip-invalid") { Description = "Import the valid lines and report the others, instead of refusing the whole file" };
         var createDomains = new Option<bool>("--create-domains") { Description = "Add missing domains instead of refusing their mailboxes" };
         var replaceExisting = new Option<bool>("--replace-existing") { Description = "Overwrite the password of mailboxes that already exist" };
@@ -19,9 +19,10 @@ internal static class ImportCommand
         {
             var path = parse.GetRequiredValue(file);
             var options = new ImportOptions(parse.GetValue(skipInvalid), parse.GetValue(createDomains), parse.GetValue(replaceExisting));
-            using var reader = path.Name == "-"
+            // Only a bare "-" means standard input; "./-" is a file of that name.
+            using var reader = path == "-"
                 ? new StreamReader(Console.OpenStandardInput(), Encoding.UTF8)
-                : OpenFile(path);
+                : OpenFile(new FileInfo(path));
             var report = await services.GetRequiredService<PasswdFileImporter>()
                 .ImportAsync(reader, options, new StderrProgress(), ct);
             foreach (var skipped in report.Skipped)

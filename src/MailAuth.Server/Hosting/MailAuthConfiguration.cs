@@ -56,7 +56,7 @@ internal static class MailAuthConfiguration
         var errors = options.Validate();
         if (errors.Count > 0)
         {
-            throw new ConfigurationException("invalid configuration: " + string.Join("; ", errors));
+            throw new ConfigurationException("invalid configuration: " + string.Join("; ", errors.Select(error => error.TrimEnd('.'))));
         }
         options.DataDirectory = Path.GetFullPath(options.DataDirectory);
         return options;

@@ -1,3 +1,5 @@
+using MailAuth.Core.Addresses;
+
 namespace MailAuth.Server.Sasl;
 
 /// <summary>RFC 4616 PLAIN: <c>[authzid] NUL authcid NUL passwd</c>, in one message.</summary>
@@ -34,10 +36,15 @@ internal sealed class PlainMechanism : SaslMechanism
             return SaslStep.Refuse("the PLAIN response has an empty username");
         }
         // No proxy authorisation: logging in as A to act as B is never allowed.
-        if (authorizationId.Length > 0 && !string.Equals(authorizationId, username, StringComparison.OrdinalIgnoreCase))
+        if (authorizationId.Length > 0 && !SameIdentity(authorizationId, username))
         {
             return SaslStep.Refuse("acting as another user (a different authorization identity) is not supported");
         }
         return SaslStep.Finish(username, password);
     }
+
+    /// <summary>Equal as written (ignoring case), or as the same normalised address (an IDN spelled two ways).</summary>
+    private static bool SameIdentity(string a, string b) =>
+        string.Equals(a, b, StringComparison.OrdinalIgnoreCase)
+        || (AddressNormalizer.TryNormalize(a, out var first, out _) && AddressNormalizer.TryNormalize(b, out var second, out _) && first == second);
 }

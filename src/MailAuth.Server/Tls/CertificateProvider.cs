@@ -29,6 +29,11 @@ internal sealed partial class CertificateProvider(MailAuthOptions options, TimeP
         {
             var configured = LoadConfigured(options.Tls.CertificateFile, options.Tls.KeyFile);
             LogCertificate(logger, "configured", configured.Subject, configured.NotAfter, configured.Thumbprint);
+            if (configured.NotAfter.ToUniversalTime() - clock.GetUtcNow().UtcDateTime < RenewBefore)
+            {
+                // Clients refuse an expired certificate; say so loudly while there is time to renew it.
+                LogExpiring(logger, options.Tls.CertificateFile, configured.NotAfter);
+            }
             return configured;
         }
 
@@ -106,6 +111,9 @@ internal sealed partial class CertificateProvider(MailAuthOptions options, TimeP
         }
         File.SetUnixFileMode(path, mode);
     }
+
+    [LoggerMessage(EventId = 31, Level = LogLevel.Warning, Message = "tls: the configured certificate {File} expires (or expired) at {NotAfter:u}: renew it")]
+    private static partial void LogExpiring(ILogger logger, string file, DateTime notAfter);
 
     [LoggerMessage(EventId = 30, Level = LogLevel.Information, Message = "tls: {Kind} certificate {Subject}, valid until {NotAfter:u}, SHA-1 {Thumbprint}")]
     private static partial void LogCertificate(ILogger logger, string kind, string subject, DateTime notAfter, string thumbprint);

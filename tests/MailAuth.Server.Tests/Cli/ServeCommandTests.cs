@@ -97,9 +97,9 @@ public sealed class ServeCommandTests
     }
 
     [TestCase("MailAuth__Hashing__Parallelism", "2",
-        "invalid configuration: MailAuth:Hashing:Parallelism is 2; it must be 1 because libsodium computes single-lane Argon2id hashes only.")]
+        "invalid configuration: MailAuth:Hashing:Parallelism is 2; it must be 1 because libsodium computes single-lane Argon2id hashes only")]
     [TestCase("MailAuth__Hashing__MemoryKiB", "4",
-        "invalid configuration: MailAuth:Hashing:MemoryKiB is 4; it must be between 8 (libsodium's minimum of 8192 bytes) and 4194304 (4 GiB).")]
+        "invalid configuration: MailAuth:Hashing:MemoryKiB is 4; it must be between 8 (libsodium's minimum of 8192 bytes) and 4194304 (4 GiB)")]
     [TestCase("MailAuth__Imap__Port", "imap",
         "invalid configuration: Failed to convert configuration value 'imap' at 'MailAuth:Imap:Port' to type 'System.Int32'.")]
     [TestCase("MailAuth__Smtp__SubmissionsPort", "70000",

@@ -90,7 +90,7 @@ public sealed class ConfigurationTests
         WriteFile("override.json", """{ "MailAuth": { "Hashing": { "Workers": -1 }, "Smtp": { "SubmissionPort": -1 } } }""");
         var everyProblem = await _cli.RunAsync("domain", "list", "--config", "override.json");
         Refused(everyProblem, 2, null);
-        Assert.That(OneErrorLine(everyProblem), Does.StartWith("invalid configuration: MailAuth:Hashing:Workers is -1; it must be 0 (one per core) or more.")
+        Assert.That(OneErrorLine(everyProblem), Does.StartWith("invalid configuration: MailAuth:Hashing:Workers is -1; it must be 0 (one per core) or more")
             .And.Contain("MailAuth:Smtp:SubmissionPort must be between 0 (disabled) and 65535, not -1"), "every bad key, in one line");
     }
 

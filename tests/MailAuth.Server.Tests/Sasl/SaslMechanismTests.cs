@@ -37,6 +37,13 @@ public sealed class SaslMechanismTests
     }
 
     [Test]
+    public void PlainAcceptsTheSameIdentitySpelledTwoWays()
+    {
+        var step = SaslMechanism.Create("PLAIN")!.Step(Bytes("anna@bücher.example\0Anna@xn--bcher-kva.example\0pw"));
+        Assert.That(step.Credentials, Is.EqualTo(new SaslCredentials("Anna@xn--bcher-kva.example", "pw")));
+    }
+
+    [Test]
     public void PlainRefusesInvalidUtf8()
     {
         var step = SaslMechanism.Create("PLAIN")!.Step([0, (byte)'a', 0, 0xC3, 0x28]);
