@@ -46,6 +46,7 @@ internal static class ServeCommand
                 builder.Services.AddHostedService<StartupReport>();
                 builder.Services.AddHostedService<ProtocolListenerService>();
                 builder.Services.AddHostedService<ControlSocketService>();
+                builder.Services.AddHostedService<MailAuth.Server.SaslService.DovecotAuthService>();
 
                 using var host = builder.Build();
                 // Open the store and load the certificate before the host starts: the host would log

@@ -20,6 +20,8 @@ internal sealed class MailAuthOptions
 
     public TlsOptions Tls { get; set; } = new();
 
+    public SaslServiceOptions SaslService { get; set; } = new();
+
     /// <summary>Address the listeners bind to; <c>*</c> means every IPv6 and IPv4 address.</summary>
     public string BindAddress { get; set; } = "*";
 
@@ -58,6 +60,7 @@ internal sealed class MailAuthOptions
                 errors.Add($"MailAuth:Tls:PlaintextAuthNetworks: '{network}' is not a network like 192.0.2.0/24");
             }
         }
+        errors.AddRange(SaslService.Validate());
         if (string.IsNullOrEmpty(Tls.CertificateFile) != string.IsNullOrEmpty(Tls.KeyFile))
         {
             errors.Add("MailAuth:Tls:CertificateFile and MailAuth:Tls:KeyFile must be set together");
@@ -198,4 +201,53 @@ internal sealed class TlsOptions
     public string[]? PlaintextAuthNetworks { get; set; }
 
     public IReadOnlyList<string> EffectivePlaintextAuthNetworks => PlaintextAuthNetworks ?? ["127.0.0.0/8", "::1/128"];
+}
+
+/// <summary>The Dovecot-compatible auth service for Postfix (<c>smtpd_sasl_type = dovecot</c>).</summary>
+internal sealed class SaslServiceOptions
+{
+    /// <summary>UNIX socket (mode 0660); relative paths are in the data directory; empty turns it off.</summary>
+    public string SocketPath { get; set; } = "";
+
+    /// <summary>TCP port on 127.0.0.1 only (the client is trusted to report rip); 0 turns it off.</summary>
+    public int TcpPort { get; set; }
+
+    /// <summary>PLAIN and LOGIN carry the password in clear: refused unless the MTA says the session is TLS (secured).</summary>
+    public bool AllowPlaintextWithoutTls { get; set; }
+
+    /// <summary>Dovecot's own AUTH_CLIENT_MAX_LINE_LENGTH (16 KiB); an AUTH PLAIN line needs well under 2 KiB.</summary>
+    public int MaxLineLength { get; set; } = 16 * 1024;
+
+    /// <summary>One connection per smtpd process: Postfix's default process limit is 100 per service.</summary>
+    public int MaxConnections { get; set; } = 1000;
+
+    /// <summary>Requests waiting for a CONT on one connection: an smtpd serves one SMTP client at a time.</summary>
+    public int MaxPendingRequests { get; set; } = 16;
+
+    /// <summary>Time for a client to send VERSION and CPID: Postfix sends them at once on connecting.</summary>
+    public int HandshakeTimeoutSeconds { get; set; } = 10;
+
+    public IEnumerable<string> Validate()
+    {
+        if (TcpPort is < 0 or > 65535)
+        {
+            yield return $"MailAuth:SaslService:TcpPort must be between 0 (disabled) and 65535, not {TcpPort}";
+        }
+        if (MaxLineLength < 1024)
+        {
+            yield return $"MailAuth:SaslService:MaxLineLength must be at least 1024, not {MaxLineLength}";
+        }
+        foreach (var (key, value) in new[]
+        {
+            ("MaxConnections", MaxConnections),
+            ("MaxPendingRequests", MaxPendingRequests),
+            ("HandshakeTimeoutSeconds", HandshakeTimeoutSeconds),
+        })
+        {
+            if (value < 1)
+            {
+                yield return $"MailAuth:SaslService:{key} must be at least 1, not {value}";
+            }
+        }
+    }
 }

@@ -1,0 +1,129 @@
+using System.Net;
+using System.Net.Sockets;
+using MailAuth.Core.Authentication;
+using MailAuth.Server.Hosting;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace MailAuth.Server.SaslService;
+
+/// <summary>
+/// The Dovecot-compatible authentication service that Postfix asks with
+/// <c>smtpd_sasl_type = dovecot</c>: on a UNIX socket (mode 0660, so that a group the MTA's user is
+/// in can connect) and/or a TCP port bound to 127.0.0.1 only, never to a public address, because
+/// a client of this protocol is trusted to report the SMTP client's address (<c>rip</c>).
+/// </summary>
+internal sealed partial class DovecotAuthService(
+    MailAuthOptions options,
+    MailAuthenticator authenticator,
+    ILogger<DovecotAuthService> logger) : BackgroundService
+{
+    private readonly SaslServiceOptions _options = options.SaslService;
+    private int _connections;
+    private uint _nextConnectionId;
+
+    /// <summary>The socket path, relative paths taken in the data directory; null when off.</summary>
+    public static string? SocketPathFor(MailAuthOptions options) =>
+        string.IsNullOrEmpty(options.SaslService.SocketPath) ? null : Path.Combine(options.DataDirectory, options.SaslService.SocketPath);
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var listeners = new List<Task>();
+        var socketPath = SocketPathFor(options);
+        if (socketPath is not null)
+        {
+            File.Delete(socketPath); // A socket file left by a crashed server.
+            var unix = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+            unix.Bind(new UnixDomainSocketEndPoint(socketPath));
+            File.SetUnixFileMode(socketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite);
+            unix.Listen(128);
+            LogListening("unix:" + socketPath);
+            listeners.Add(AcceptLoopAsync(unix, socketPath, stoppingToken));
+        }
+        if (_options.TcpPort != 0)
+        {
+            var tcp = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
+            tcp.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
+            tcp.Bind(new IPEndPoint(IPAddress.Loopback, _options.TcpPort));
+            tcp.Listen(128);
+            LogListening("inet:" + tcp.LocalEndPoint);
+            listeners.Add(AcceptLoopAsync(tcp, null, stoppingToken));
+        }
+        await Task.WhenAll(listeners);
+    }
+
+    private async Task AcceptLoopAsync(Socket listener, string? socketPath, CancellationToken stoppingToken)
+    {
+        var sessions = new List<Task>();
+        try
+        {
+            while (!stoppingToken.IsCancellationRequested)
+            {
+                Socket client;
+                try
+                {
+                    client = await listener.AcceptAsync(stoppingToken);
+                }
+                catch (SocketException e)
+                {
+                    // Out of file descriptors, say: keep the service up and try again shortly.
+                    LogAcceptFailed(e.SocketErrorCode);
+                    await Task.Delay(100, stoppingToken);
+                    continue;
+                }
+                sessions.RemoveAll(task => task.IsCompleted);
+                sessions.Add(ServeAsync(client, stoppingToken));
+            }
+        }
+        catch (OperationCanceledException)
+        {
+            // Stopping.
+        }
+        finally
+        {
+            listener.Dispose();
+            if (socketPath is not null)
+            {
+                File.Delete(socketPath);
+            }
+            await Task.WhenAll(sessions);
+        }
+    }
+
+    private async Task ServeAsync(Socket client, CancellationToken stoppingToken)
+    {
+        await Task.Yield();
+        using (client)
+        {
+            if (Interlocked.Increment(ref _connections) > _options.MaxConnections)
+            {
+                Interlocked.Decrement(ref _connections);
+                LogTooMany(_options.MaxConnections);
+                return;
+            }
+            try
+            {
+                await using var stream = new NetworkStream(client, ownsSocket: false);
+                var session = new DovecotAuthSession(stream, authenticator, _options, Interlocked.Increment(ref _nextConnectionId), logger);
+                await session.RunAsync(stoppingToken);
+            }
+            catch (Exception e) when (e is OperationCanceledException or IOException or SocketException)
+            {
+                // Stopping, or the client went away mid-write.
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _connections);
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 800, Level = LogLevel.Information, Message = "listening sasl-service on {EndPoint}")]
+    private partial void LogListening(string endPoint);
+
+    [LoggerMessage(EventId = 804, Level = LogLevel.Warning, Message = "sasl-service accept failed: {Error}")]
+    private partial void LogAcceptFailed(SocketError error);
+
+    [LoggerMessage(EventId = 803, Level = LogLevel.Warning, Message = "sasl-service connection refused: already {Max} connections (MailAuth:SaslService:MaxConnections)")]
+    private partial void LogTooMany(int max);
+}

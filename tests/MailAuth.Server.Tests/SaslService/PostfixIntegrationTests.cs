@@ -1,0 +1,174 @@
+using System.Diagnostics;
+using System.Net;
+using System.Net.Sockets;
+using MailAuth.Server.Tests.Imap;
+using static MailAuth.Server.Tests.SaslService.SaslServiceServer;
+
+namespace MailAuth.Server.Tests.SaslService;
+
+/// <summary>
+/// Debian's real Postfix (<c>test.sh</c> installs it) authenticates SMTP clients through MailAuth
+/// with <c>smtpd_sasl_type = dovecot</c> and <c>smtpd_sasl_path = inet:127.0.0.1:PORT</c>, in a
+/// private instance: its own configuration directory, queue, loopback port and log file.
+/// </summary>
+[TestFixture]
+[NonParallelizable]
+public sealed class PostfixIntegrationTests
+{
+    /// <summary>Python's smtplib: EHLO, optionally STARTTLS (verifying MailAuth's certificate), AUTH; prints the code.</summary>
+    private const string SmtpClient = """
+        import smtplib, ssl, sys
+        port, cafile, tls, mechanism, user, password = sys.argv[1:]
+        client = smtplib.SMTP("127.0.0.1", int(port), timeout=20)
+        client.ehlo()
+        if tls == "tls":
+            client.starttls(context=ssl.create_default_context(cafile=cafile))
+            client.ehlo()
+        client.user, client.password = user, password
+        method = client.auth_plain if mechanism == "PLAIN" else client.auth_login
+        try:
+            code, text = client.auth(mechanism, method, initial_response_ok=(mechanism == "PLAIN"))
+        except smtplib.SMTPAuthenticationError as e:
+            code, text = e.smtp_code, e.smtp_error
+        print(code, text.decode())
+        client.quit()
+        """;
+
+    private RunningServer _server = null!;
+    private string _work = null!;
+    private string _config = null!;
+    private string _maillog = null!;
+    private int _smtpPort;
+
+    [OneTimeSetUp]
+    public async Task StartPostfix()
+    {
+        Assert.That(File.Exists("/usr/sbin/postfix"), Is.True, "Postfix is not installed; ./test.sh installs it");
+        Assert.That(Environment.UserName, Is.EqualTo("root"), "a private Postfix instance is started as root (postfix -c DIR start)");
+        int saslPort;
+        (_server, saslPort) = await SaslServiceServer.StartAsync();
+        _work = Path.Combine(_server.Cli.WorkingDirectory, "postfix");
+        _config = Path.Combine(_work, "conf");
+        var queue = Path.Combine(_work, "queue");
+        var data = Path.Combine(_work, "data");
+        _maillog = Path.Combine(_work, "maillog");
+        Directory.CreateDirectory(_config);
+        Directory.CreateDirectory(queue);
+        Directory.CreateDirectory(data);
+        await RunAsync("chown", "postfix", data); // Postfix's data_directory belongs to mail_owner.
+        await File.WriteAllTextAsync(Path.Combine(_work, "client.py"), SmtpClient);
+        _smtpPort = FreePort();
+
+        var tls = Path.Combine(_server.Cli.DataDirectory, "tls");
+        await File.WriteAllTextAsync(Path.Combine(_config, "main.cf"), $"""
+            compatibility_level = 3.6
+            queue_directory = {queue}
+            data_directory = {data}
+            maillog_file = {_maillog}
+            maillog_file_prefixes = {Path.GetDirectoryName(_work)}
+            myhostname = localhost
+            mydestination =
+            alias_maps =
+            alias_database =
+            local_recipient_maps =
+            inet_interfaces = 127.0.0.1
+            inet_protocols = ipv4
+            smtpd_tls_security_level = may
+            smtpd_tls_cert_file = {tls}/certificate.pem
+            smtpd_tls_key_file = {tls}/key.pem
+            smtpd_tls_auth_only = no
+            smtpd_sasl_auth_enable = yes
+            smtpd_sasl_type = dovecot
+            smtpd_sasl_path = inet:127.0.0.1:{saslPort}
+
+            """);
+        // Debian's own master.cf (postlog, anvil, tlsmgr, proxymap… that smtpd relies on) with the
+        // public port-25 listener replaced by one on a free loopback port.
+        var services = (await File.ReadAllLinesAsync("/etc/postfix/master.cf"))
+            .Where(line => !line.StartsWith("smtp ", StringComparison.Ordinal) && !line.StartsWith("smtp\t", StringComparison.Ordinal))
+            .Append($"127.0.0.1:{_smtpPort} inet n - n - - smtpd");
+        await File.WriteAllLinesAsync(Path.Combine(_config, "master.cf"), services);
+
+        var start = await RunAsync("/usr/sbin/postfix", "-c", _config, "start");
+        Assert.That(start.ExitCode, Is.Zero, $"postfix start: {start}\n{MailLog()}");
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
+        while (true)
+        {
+            try
+            {
+                using var probe = new TcpClient();
+                await probe.ConnectAsync(IPAddress.Loopback, _smtpPort);
+                break;
+            }
+            catch (SocketException) when (DateTime.UtcNow < deadline)
+            {
+                await Task.Delay(100);
+            }
+        }
+    }
+
+    [OneTimeTearDown]
+    public async Task StopPostfix()
+    {
+        if (_config is not null)
+        {
+            await RunAsync("/usr/sbin/postfix", "-c", _config, "stop");
+        }
+        await _server.DisposeAsync();
+    }
+
+    private string MailLog() => File.Exists(_maillog) ? File.ReadAllText(_maillog) : "(no maillog)";
+
+    private async Task<string> AuthenticateAsync(string tls, string mechanism, string user, string password)
+    {
+        var result = await ExternalClient.RunAsync("python3", Path.Combine(_work, "client.py"),
+            _smtpPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            Path.Combine(_server.Cli.DataDirectory, "tls", "certificate.pem"), tls, mechanism, user, password);
+        Assert.That(result.ExitCode, Is.Zero, $"{result}\n{MailLog()}");
+        return result.Stdout.Trim();
+    }
+
+    [TestCase("PLAIN")]
+    [TestCase("LOGIN")]
+    public async Task TheRightPasswordIsAccepted(string mechanism)
+    {
+        Assert.That(await AuthenticateAsync("tls", mechanism, Address, Password), Does.StartWith("235 "), MailLog());
+        // The first success is "verified", a later one may be "cached" (VerifiedLoginCacheSeconds).
+        var line = new System.Text.RegularExpressions.Regex(
+            $"auth result=ok reason=(verified|cached) protocol=sasl-service mechanism={mechanism} tls=yes remote=127\\.0\\.0\\.1 address={System.Text.RegularExpressions.Regex.Escape(Address)}");
+        Assert.That(await LogMatchesAsync(_server, line), Is.True, _server.Log);
+    }
+
+    [TestCase("PLAIN")]
+    [TestCase("LOGIN")]
+    public async Task AWrongPasswordIsRefusedWith535(string mechanism)
+    {
+        Assert.That(await AuthenticateAsync("tls", mechanism, Address, "wrong-password"),
+            Is.EqualTo("535 5.7.8 Error: authentication failed: Authentication failed"), MailLog());
+    }
+
+    [TestCase("PLAIN")]
+    [TestCase("LOGIN")]
+    public async Task AnUnknownUserGetsTheSameAnswer(string mechanism)
+    {
+        Assert.That(await AuthenticateAsync("tls", mechanism, "nobody@family.example", Password),
+            Is.EqualTo("535 5.7.8 Error: authentication failed: Authentication failed"), MailLog());
+    }
+
+    [Test]
+    public async Task WithoutTlsPostfixDoesNotSaySecuredAndThePasswordIsRefused()
+    {
+        var answer = await AuthenticateAsync("plain", "PLAIN", Address, Password);
+
+        Assert.That(answer, Does.StartWith("535 5.7.8 Error: authentication failed: Plaintext authentication disallowed"), MailLog());
+    }
+
+    private static async Task<ToolResult> RunAsync(string program, params string[] args) => await ExternalClient.RunAsync(program, args);
+
+    private static int FreePort()
+    {
+        using var probe = new TcpListener(IPAddress.Loopback, 0);
+        probe.Start();
+        return ((IPEndPoint)probe.LocalEndpoint).Port;
+    }
+}
