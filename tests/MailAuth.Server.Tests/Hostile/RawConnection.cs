@@ -8,10 +8,8 @@ namespace MailAuth.Server.Tests.Hostile;
 internal sealed class RawConnection : IAsyncDisposable
 {
     private readonly TcpClient _tcp;
+    private readonly TestLineReader _lines = new();
     private Stream _stream;
-    private readonly byte[] _buffer = new byte[64 * 1024];
-    private int _start;
-    private int _end;
 
     private RawConnection(TcpClient tcp, Stream stream)
     {
@@ -36,7 +34,7 @@ internal sealed class RawConnection : IAsyncDisposable
         var tls = new SslStream(_tcp.GetStream(), leaveInnerStreamOpen: true, (_, _, _, _) => true);
         await tls.AuthenticateAsClientAsync("localhost");
         _stream = tls;
-        _start = _end = 0;
+        _lines.Clear();
     }
 
     public Task SendAsync(string text) => SendAsync(Encoding.UTF8.GetBytes(text));
@@ -69,36 +67,13 @@ internal sealed class RawConnection : IAsyncDisposable
     /// <summary>The next line, or null when the server closed the connection; throws on timeout.</summary>
     public async Task<string?> ReadLineAsync(TimeSpan? timeout = null)
     {
-        using var deadline = new CancellationTokenSource(timeout ?? TimeSpan.FromSeconds(15));
-        while (true)
+        try
         {
-            var newline = Array.IndexOf(_buffer, (byte)'\n', _start, _end - _start);
-            if (newline >= 0)
-            {
-                var line = Encoding.UTF8.GetString(_buffer, _start, newline - _start).TrimEnd('\r');
-                _start = newline + 1;
-                return line;
-            }
-            if (_start > 0)
-            {
-                Array.Copy(_buffer, _start, _buffer, 0, _end - _start);
-                _end -= _start;
-                _start = 0;
-            }
-            int read;
-            try
-            {
-                read = await _stream.ReadAsync(_buffer.AsMemory(_end), deadline.Token);
-            }
-            catch (IOException)
-            {
-                return null;
-            }
-            if (read == 0)
-            {
-                return null;
-            }
-            _end += read;
+            return await _lines.ReadLineAsync(_stream, timeout ?? TimeSpan.FromSeconds(15));
+        }
+        catch (IOException)
+        {
+            return null;
         }
     }
 

@@ -16,10 +16,8 @@ internal sealed class SmtpTranscript : IAsyncDisposable
 
     private readonly TcpClient _client;
     private readonly string _certificateFile;
-    private readonly byte[] _buffer = new byte[64 * 1024];
+    private readonly TestLineReader _lines = new();
     private Stream _stream;
-    private int _start;
-    private int _end;
 
     private SmtpTranscript(TcpClient client, string certificateFile)
     {
@@ -123,7 +121,7 @@ internal sealed class SmtpTranscript : IAsyncDisposable
 
     private async Task HandshakeAsync()
     {
-        if (_start != _end)
+        if (_lines.HasBuffered)
         {
             throw new IOException("the server sent data before the TLS handshake");
         }
@@ -139,30 +137,5 @@ internal sealed class SmtpTranscript : IAsyncDisposable
         _stream = tls;
     }
 
-    private async Task<string?> ReadLineAsync()
-    {
-        while (true)
-        {
-            var newline = Array.IndexOf(_buffer, (byte)'\n', _start, _end - _start);
-            if (newline >= 0)
-            {
-                var line = Encoding.UTF8.GetString(_buffer, _start, newline - _start).TrimEnd('\r');
-                _start = newline + 1;
-                return line;
-            }
-            if (_start > 0)
-            {
-                Array.Copy(_buffer, _start, _buffer, 0, _end - _start);
-                _end -= _start;
-                _start = 0;
-            }
-            using var timeout = new CancellationTokenSource(ReadTimeout);
-            var read = await _stream.ReadAsync(_buffer.AsMemory(_end), timeout.Token);
-            if (read == 0)
-            {
-                return null;
-            }
-            _end += read;
-        }
-    }
+    private Task<string?> ReadLineAsync() => _lines.ReadLineAsync(_stream, ReadTimeout);
 }
