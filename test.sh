@@ -11,10 +11,19 @@ command -v python3 >/dev/null || need+=(python3)
 command -v curl >/dev/null || need+=(curl)
 command -v fail2ban-regex >/dev/null || need+=(fail2ban)
 [ -x /usr/sbin/postfix ] || need+=(postfix)
+[ -x /usr/sbin/nginx ] || need+=(nginx-light)
+[ -e /usr/lib/nginx/modules/ngx_mail_module.so ] || need+=(libnginx-mod-mail)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing ${need[*]}" >&2
   # Postfix's installer asks for a mail setup; the tests run their own private instance.
   echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
+  # Nor may nginx's installer start a system nginx on port 80: the tests start their own.
+  blocker=""
+  if [ ! -e /usr/sbin/policy-rc.d ]; then
+    blocker=/usr/sbin/policy-rc.d
+    printf '#!/bin/sh\nexit 101\n' > "$blocker" && chmod +x "$blocker"
+    trap 'rm -f "$blocker"' EXIT
+  fi
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq "${need[@]}" >&2
 fi
 

@@ -47,6 +47,9 @@ internal static class ServeCommand
                 builder.Services.AddHostedService<ProtocolListenerService>();
                 builder.Services.AddHostedService<ControlSocketService>();
                 builder.Services.AddHostedService<MailAuth.Server.SaslService.DovecotAuthService>();
+                builder.Services.AddSingleton<MailAuth.Server.AuthHttp.MailBackends>();
+                builder.Services.AddSingleton<MailAuth.Server.AuthHttp.NginxAuthResponder>();
+                builder.Services.AddHostedService<MailAuth.Server.AuthHttp.AuthHttpService>();
 
                 using var host = builder.Build();
                 // Open the store and load the certificate before the host starts: the host would log

@@ -22,6 +22,8 @@ internal sealed class MailAuthOptions
 
     public SaslServiceOptions SaslService { get; set; } = new();
 
+    public AuthHttpOptions AuthHttp { get; set; } = new();
+
     /// <summary>Address the listeners bind to; <c>*</c> means every IPv6 and IPv4 address.</summary>
     public string BindAddress { get; set; } = "*";
 
@@ -61,6 +63,7 @@ internal sealed class MailAuthOptions
             }
         }
         errors.AddRange(SaslService.Validate());
+        errors.AddRange(AuthHttp.Validate());
         if (string.IsNullOrEmpty(Tls.CertificateFile) != string.IsNullOrEmpty(Tls.KeyFile))
         {
             errors.Add("MailAuth:Tls:CertificateFile and MailAuth:Tls:KeyFile must be set together");

@@ -1,0 +1,112 @@
+using MailAuth.Core.Addresses;
+using MailAuth.Core.Authentication;
+using MailAuth.Server.Hosting;
+using Microsoft.AspNetCore.Http;
+using Microsoft.Extensions.Logging;
+
+namespace MailAuth.Server.AuthHttp;
+
+/// <summary>
+/// What nginx is told. <see cref="Status"/> is <c>OK</c> or the text nginx shows the mail client
+/// (IMAP <c>NO</c>, POP3 <c>-ERR</c>, or after <see cref="SmtpErrorCode"/> for SMTP). With a
+/// <see cref="WaitSeconds"/> nginx lets the client try again after that pause; without, it closes.
+/// </summary>
+internal sealed record NginxAuthAnswer(
+    int HttpStatus,
+    string Status,
+    MailBackendEndpoint? Backend = null,
+    int? WaitSeconds = null,
+    string? SmtpErrorCode = null)
+{
+    public const string InvalidLogin = "Invalid login or password";
+    public const string TemporaryProblem = "Temporary server problem, try again later";
+    public const string PlaintextDisallowed = "Plaintext authentication disallowed on non-secure (SSL/TLS) connections";
+}
+
+/// <summary>Answers nginx's auth_http requests with the same authenticator, throttle and cache as IMAP and SMTP.</summary>
+internal sealed partial class NginxAuthResponder(
+    MailAuthOptions options,
+    MailAuthenticator authenticator,
+    MailBackends backends,
+    ILogger<NginxAuthResponder> logger)
+{
+    private readonly AuthHttpOptions _options = options.AuthHttp;
+    private readonly byte[]? _secretDigest = string.IsNullOrEmpty(options.AuthHttp.SharedSecret)
+        ? null
+        : System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(options.AuthHttp.SharedSecret));
+
+    public async Task<NginxAuthAnswer> AnswerAsync(string method, IHeaderDictionary headers, CancellationToken cancellationToken)
+    {
+        if (_secretDigest is not null && !HasSecret(headers))
+        {
+            LogRefused($"no or a wrong {_options.SecretHeader} header (MailAuth:AuthHttp:SharedSecret)");
+            return new NginxAuthAnswer(StatusCodes.Status403Forbidden, NginxAuthAnswer.TemporaryProblem, SmtpErrorCode: "451 4.3.0");
+        }
+        if (!HttpMethods.IsGet(method))
+        {
+            LogRefused($"method {method} (nginx sends GET)");
+            return new NginxAuthAnswer(StatusCodes.Status405MethodNotAllowed, NginxAuthAnswer.TemporaryProblem, SmtpErrorCode: "451 4.3.0");
+        }
+        var request = NginxAuthRequest.Parse(headers, out var protocol, out var error);
+        if (request is null)
+        {
+            LogRefused(error);
+            return new NginxAuthAnswer(StatusCodes.Status400BadRequest, "Invalid request: " + error,
+                SmtpErrorCode: protocol == MailProxyProtocol.Smtp ? "451 4.3.0" : null);
+        }
+        var smtp = request.Protocol == MailProxyProtocol.Smtp;
+        var mayRetry = request.LoginAttempt < _options.MaxLoginAttempts;
+        if (!request.Secured && !_options.AllowPlaintextWithoutTls)
+        {
+            return new NginxAuthAnswer(StatusCodes.Status200OK, NginxAuthAnswer.PlaintextDisallowed, SmtpErrorCode: smtp ? "538 5.7.11" : null);
+        }
+
+        // The backend depends on the domain as written, known or not, so asking for a protocol that
+        // is not offered says nothing about whether the mailbox exists, and costs no Argon2.
+        var domain = AddressNormalizer.TryNormalize(request.User, out var written, out _) ? written.Domain : null;
+        var backend = backends.For(domain, request.Protocol);
+        if (backend.Port == 0)
+        {
+            LogNotOffered(Name(request.Protocol), domain ?? "(malformed address)");
+            return new NginxAuthAnswer(StatusCodes.Status200OK, $"{Name(request.Protocol)} is not offered for this address",
+                SmtpErrorCode: smtp ? "554 5.7.0" : null);
+        }
+
+        var client = new ClientContext("auth-http-" + Name(request.Protocol).ToLowerInvariant(), "PLAIN", request.ClientAddress, request.Secured);
+        var result = await authenticator.AuthenticateAsync(request.User, request.Password, client, cancellationToken);
+        return result.Status switch
+        {
+            AuthenticationStatus.Succeeded => new NginxAuthAnswer(StatusCodes.Status200OK, "OK", backend),
+            AuthenticationStatus.TemporarilyUnavailable => new NginxAuthAnswer(StatusCodes.Status200OK, NginxAuthAnswer.TemporaryProblem,
+                WaitSeconds: mayRetry ? _options.RetryWaitSeconds : null, SmtpErrorCode: smtp ? "454 4.7.0" : null),
+            // Unknown address, wrong password, disabled and throttled look the same.
+            _ => new NginxAuthAnswer(StatusCodes.Status200OK, NginxAuthAnswer.InvalidLogin,
+                WaitSeconds: mayRetry ? _options.RetryWaitSeconds : null, SmtpErrorCode: smtp ? "535 5.7.8" : null),
+        };
+    }
+
+    private bool HasSecret(IHeaderDictionary headers)
+    {
+        if (!headers.TryGetValue(_options.SecretHeader, out var values) || values.Count != 1)
+        {
+            return false;
+        }
+        // Digests of equal length compared in constant time: neither the value nor its length leaks.
+        var given = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(values[0] ?? ""));
+        return System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(given, _secretDigest);
+    }
+
+    private static string Name(MailProxyProtocol protocol) => protocol switch
+    {
+        MailProxyProtocol.Imap => "IMAP",
+        MailProxyProtocol.Pop3 => "POP3",
+        _ => "SMTP",
+    };
+
+    [LoggerMessage(EventId = 821, Level = LogLevel.Warning, Message = "auth-http request refused: {Reason}")]
+    private partial void LogRefused(string reason);
+
+    [LoggerMessage(EventId = 822, Level = LogLevel.Warning,
+        Message = "auth-http: {Protocol} has no backend port for {Domain} (MailAuth:AuthHttp:DefaultBackend or Backends)")]
+    private partial void LogNotOffered(string protocol, string domain);
+}
