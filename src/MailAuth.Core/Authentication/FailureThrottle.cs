@@ -64,11 +64,13 @@ public sealed class FailureThrottle
         var now = _clock.GetUtcNow();
         MakeRoom();
         var (pair, perAddress, perNetwork) = Entries(remote, address);
-        if (Reached(pair.Score.Value(now, HalfLife), _options.PairFailures))
+        var exempt = RecentlySucceeded(network, address, now);
+        // A pair that logged in recently is not held back by its own parallel logins (a client
+        // opening six connections at once); its failures still count.
+        if (Reached(pair.Score.Value(now, HalfLife) + (exempt ? 0 : pair.InFlight), _options.PairFailures))
         {
             return Block(pair.Score, _options.PairFailures, "address from this network", now);
         }
-        var exempt = RecentlySucceeded(network, address, now);
         if (!exempt && Reached(perAddress.Value(now, HalfLife), _options.AddressFailures))
         {
             return Block(perAddress, _options.AddressFailures, "address", now);
@@ -77,7 +79,8 @@ public sealed class FailureThrottle
         {
             return Block(perNetwork, _options.NetworkFailures, "network", now);
         }
-        Charge(pair, perAddress, perNetwork, now, +1);
+        pair.Admit();
+        Charge(perAddress, perNetwork, now, +1);
         return ThrottleDecision.Allowed;
     }
 
@@ -89,10 +92,15 @@ public sealed class FailureThrottle
             return;
         }
         var (pair, perAddress, perNetwork) = Entries(remote, address);
-        if (!pair.RememberWrongPassword(WrongPasswordDigest(password)))
+        pair.Release();
+        if (pair.RememberWrongPassword(WrongPasswordDigest(password)))
+        {
+            pair.Score.Add(_clock.GetUtcNow(), HalfLife, 1, cap: 4.0 * _options.PairFailures);
+        }
+        else
         {
             // The same stale password again (a phone retrying): it taught the client nothing new.
-            Charge(pair, perAddress, perNetwork, _clock.GetUtcNow(), -1);
+            Charge(perAddress, perNetwork, _clock.GetUtcNow(), -1);
         }
     }
 
@@ -111,7 +119,8 @@ public sealed class FailureThrottle
         if (!IsTrusted(remote))
         {
             var (pair, perAddress, perNetwork) = Entries(remote, address);
-            Charge(pair, perAddress, perNetwork, _clock.GetUtcNow(), -1);
+            pair.Release();
+            Charge(perAddress, perNetwork, _clock.GetUtcNow(), -1);
         }
     }
 
@@ -124,9 +133,8 @@ public sealed class FailureThrottle
             _networks.GetOrAdd(network, _ => new Score()));
     }
 
-    private void Charge(PairState pair, Score perAddress, Score perNetwork, DateTimeOffset now, int amount)
+    private void Charge(Score perAddress, Score perNetwork, DateTimeOffset now, int amount)
     {
-        pair.Score.Add(now, HalfLife, amount, cap: 4.0 * _options.PairFailures);
         perAddress.Add(now, HalfLife, amount, cap: 4.0 * _options.AddressFailures);
         perNetwork.Add(now, HalfLife, amount, cap: 4.0 * _options.NetworkFailures);
     }
@@ -137,7 +145,7 @@ public sealed class FailureThrottle
         var entries = new List<ThrottleEntry>();
         foreach (var ((network, address), pair) in _pairs)
         {
-            entries.Add(Entry("pair", $"{network} {address}", pair.Score.Value(now, HalfLife), _options.PairFailures));
+            entries.Add(Entry("pair", $"{network} {address}", pair.Score.Value(now, HalfLife) + pair.InFlight, _options.PairFailures));
         }
         foreach (var (address, score) in _addresses)
         {
@@ -277,7 +285,25 @@ public sealed class FailureThrottle
         private readonly ulong[] _wrong = new ulong[RememberedWrongPasswords];
         private int _next;
 
+        private int _inFlight;
+
+        /// <summary>Recorded failures; attempts still being verified are <see cref="InFlight"/>.</summary>
         public Score Score { get; } = new();
+
+        public int InFlight => Volatile.Read(ref _inFlight);
+
+        public void Admit() => Interlocked.Increment(ref _inFlight);
+
+        /// <summary>Never below zero: a pair replaced after a success may see releases of attempts admitted before.</summary>
+        public void Release()
+        {
+            int current;
+            do
+            {
+                current = Volatile.Read(ref _inFlight);
+            }
+            while (current > 0 && Interlocked.CompareExchange(ref _inFlight, current - 1, current) != current);
+        }
 
         /// <summary>False when this wrong password was already seen for the pair recently.</summary>
         public bool RememberWrongPassword(ulong digest)

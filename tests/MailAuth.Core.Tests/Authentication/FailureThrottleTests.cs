@@ -110,6 +110,29 @@ public sealed class FailureThrottleTests
     }
 
     [Test]
+    public void ParallelAttemptsOnOnePairAreHeldToItsLimitUntilItHasLoggedIn()
+    {
+        var parallel = Enumerable.Range(0, 8).Count(_ => !_throttle.Check(Attacker, "julie@family.example").Blocked);
+        Assert.That(parallel, Is.EqualTo(5), "unknown to the address: in-flight attempts count as failures");
+
+        _throttle.RecordSuccess(Attacker, "julie@family.example");
+        // A mail client that logged in opens eight connections at once (Thunderbird, Apple Mail do five or more).
+        var afterSuccess = Enumerable.Range(0, 8).Count(_ => !_throttle.Check(Attacker, "julie@family.example").Blocked);
+        Assert.That(afterSuccess, Is.EqualTo(8));
+    }
+
+    [Test]
+    public void APairThatLoggedInIsStillBlockedByItsFailures()
+    {
+        _throttle.Check(Attacker, "julie@family.example");
+        _throttle.RecordSuccess(Attacker, "julie@family.example");
+
+        Fail(Attacker, "julie@family.example", 5);
+
+        Assert.That(_throttle.Check(Attacker, "julie@family.example").Blocked, Is.True);
+    }
+
+    [Test]
     public void SuccessAndAbandonedAttemptsAreRefunded()
     {
         for (var i = 0; i < 100; i++)
