@@ -1,16 +1,18 @@
 #!/usr/bin/env bash
 # MailAuth and Dovecot side by side on loopback: the same users, the same stored Argon2id hashes
 # (one Dovecot passwd-file, imported into MailAuth as it is), the same certificate, the same
-# login benchmark. Prints logins/s, p50/p99 and the ratios, then the memory of 10,000 idle
-# authenticated IMAP connections on MailAuth.
+# login benchmark. Prints logins/s, p50/p99 and the ratios, then the same for the Dovecot auth
+# protocol that Postfix speaks (MailAuth's SaslService against Dovecot's own auth listener, on
+# SASL_USERS further users), then the memory of 10,000 idle authenticated IMAP connections on MailAuth.
 #
-#   bench/compare-dovecot.sh            (USERS=1000 CLIENTS=16 RUN_SECONDS=20 IDLE=10000 to change)
+#   bench/compare-dovecot.sh    (USERS=1000 SASL_USERS=500 CLIENTS=16 RUN_SECONDS=20 IDLE=10000 to change)
 #
 # Needs root for apt-get (dovecot-imapd, dovecot-submissiond) on first use.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
 USERS=${USERS:-1000}
+SASL_USERS=${SASL_USERS:-500}
 CLIENTS=${CLIENTS:-16}
 RUN_SECONDS=${RUN_SECONDS:-20}
 IDLE=${IDLE:-10000}
@@ -36,7 +38,7 @@ mailauth() { dotnet src/MailAuth.Server/bin/Release/net10.0/mailauth.dll "$@"; }
 bench() { dotnet bench/MailAuth.Bench/bin/Release/net10.0/MailAuth.Bench.dll "$@"; }
 
 echo "== $USERS users, argon2id m=$MEMORY_KIB KiB t=$ITERATIONS p=1, $CLIENTS clients, ${RUN_SECONDS}s per run, $(nproc) cores"
-bench users --count "$USERS" --domain bench.example --out "$work/users" --memory-kib $MEMORY_KIB --iterations $ITERATIONS
+bench users --count "$((USERS + SASL_USERS))" --domain bench.example --out "$work/users" --memory-kib $MEMORY_KIB --iterations $ITERATIONS
 chgrp dovecot "$work/users/passwd" && chmod 640 "$work/users/passwd"
 chmod 600 "$work/users/credentials"
 half=$((USERS / 2))
@@ -46,6 +48,7 @@ export MailAuth__DataDirectory="$work/mailauth" MailAuth__BindAddress=127.0.0.1
 export MailAuth__Hashing__MemoryKiB=$MEMORY_KIB MailAuth__Hashing__Iterations=$ITERATIONS
 export MailAuth__Imap__Port=$((BASE_PORT + 143)) MailAuth__Imap__TlsPort=$((BASE_PORT + 993))
 export MailAuth__Smtp__SubmissionPort=$((BASE_PORT + 587)) MailAuth__Smtp__SubmissionsPort=$((BASE_PORT + 465))
+export MailAuth__SaslService__TcpPort=$((BASE_PORT + 12))
 export MailAuth__Imap__MaxConnectionsPerAddress=$((IDLE + 100)) MailAuth__Imap__MaxConnections=$((IDLE + 100))
 export MailAuth__Smtp__MaxConnectionsPerAddress=1000
 mailauth mailbox import "$work/users/passwd" --create-domains >/dev/null
@@ -105,6 +108,13 @@ service submission-login {
     ssl = yes
   }
 }
+# Postfix's smtpd_sasl_path = inet:127.0.0.1:PORT, as Dovecot's documentation sets it up.
+service auth {
+  inet_listener {
+    address = 127.0.0.1
+    port = $((DOVECOT_PORT + 12))
+  }
+}
 submission_relay_host = 127.0.0.1
 submission_relay_port = $((DOVECOT_PORT + 25))
 hostname = bench.example
@@ -145,7 +155,7 @@ run() { # name protocol port extra...
   bench login --protocol "$protocol" --port "$port" --users "$work/users/credentials" --clients "$CLIENTS" \
     --seconds "$RUN_SECONDS" --ca "$cert" --label "$name" "$@" | tee -a "$work/results"
 }
-rate() { grep -F "$1 " "$work/results" | awk '{for (i = 1; i <= NF; i++) if ($i == "logins") print $(i + 1)}' | tr -d '/s'; }
+rate() { grep -F "$1 " "$work/results" | awk '{for (i = 1; i <= NF; i++) if ($i == "logins" || $i == "auths") print $(i + 1)}' | tr -d '/s'; }
 p99() { grep -F "$1 " "$work/results" | awk '{for (i = 1; i <= NF; i++) if ($i == "p99") print $(i + 1)}'; }
 
 for server in mailauth dovecot; do
@@ -153,13 +163,16 @@ for server in mailauth dovecot; do
   # Cold: each user once, IMAP on one half of them and SMTP on the other, so no cache can help.
   run "$server imaps cold" imap $((base + 993)) --distinct "$half" --no-repeat
   run "$server imaps repeat-10" imap $((base + 993)) --distinct 10
-  run "$server smtps cold" smtp $((base + 465)) --skip "$half" --no-repeat
+  run "$server smtps cold" smtp $((base + 465)) --skip "$half" --distinct $((USERS - half)) --no-repeat
   run "$server smtps repeat-10" smtp $((base + 465)) --skip "$half" --distinct 10
+  # The auth protocol alone (no TLS, no mail protocol), on users no other run touched.
+  run "$server sasl cold" sasl $((base + 12)) --skip "$USERS" --no-repeat
+  run "$server sasl repeat-10" sasl $((base + 12)) --skip "$USERS" --distinct 10
 done
 
 echo
 echo "== ratios (MailAuth / Dovecot, logins per second)"
-for scenario in "imaps cold" "imaps repeat-10" "smtps cold" "smtps repeat-10"; do
+for scenario in "imaps cold" "imaps repeat-10" "smtps cold" "smtps repeat-10" "sasl cold" "sasl repeat-10"; do
   awk -v name="$scenario" -v a="$(rate "mailauth $scenario")" -v b="$(rate "dovecot $scenario")" -v p="$(p99 "mailauth $scenario")" \
     'BEGIN { printf "%-18s %6.1fx   (MailAuth p99 %s ms)\n", name, a / b, p }'
 done

@@ -17,6 +17,10 @@ internal static class LoginCommands
         + "  N concurrent clients, each login on a new connection: connect, TLS, AUTHENTICATE/AUTH PLAIN, logout.\n"
         + "  --skip N leaves out the first N users; --distinct N uses only the next N (repeat logins);\n"
         + "  --no-repeat stops once every user logged in once (cold logins); --wrong-password expects refusals.\n"
+        + "usage: MailAuth.Bench login --protocol sasl (--port N [--host H] | --socket PATH) --users FILE [--clients N] [--seconds N]\n"
+        + "       [--skip N] [--distinct N] [--no-repeat] [--wrong-password] [--label TEXT]\n"
+        + "  The Dovecot auth protocol (MailAuth:SaslService, or Dovecot's auth-client listener) as Postfix\n"
+        + "  speaks it: N long-lived connections, each sending one AUTH PLAIN at a time.\n"
         + "usage: MailAuth.Bench idle --port N --users FILE --server-pid PID [--connections N] [--host H] [--ca PEM]\n"
         + "  Opens N authenticated IMAP connections over implicit TLS, leaves them idle and reports the\n"
         + "  server's resident memory before and with them (raise 'ulimit -n' for both processes first).\n"
@@ -52,7 +56,8 @@ internal static class LoginCommands
         {
             "imap" => Protocol.Imap,
             "smtp" => Protocol.Smtp,
-            _ => throw new ArgumentException("--protocol imap|smtp is required"),
+            "sasl" => Protocol.Sasl,
+            _ => throw new ArgumentException("--protocol imap|smtp|sasl is required"),
         };
         var usersFile = options.GetValueOrDefault("--users") ?? throw new ArgumentException("--users FILE is required");
         var users = ReadUsers(usersFile).Skip(Int(options, "--skip", 0)).ToList();
@@ -67,6 +72,12 @@ internal static class LoginCommands
         {
             users = users.Select(u => u with { Password = u.Password + "-wrong" }).ToList();
         }
+        var clients = Int(options, "--clients", 16);
+        var seconds = Int(options, "--seconds", 10);
+        if (protocol == Protocol.Sasl)
+        {
+            return await SaslAsync(options, users, wrong, distinct, clients, seconds);
+        }
         var ca = options.GetValueOrDefault("--ca");
         var target = new LoginTarget(
             protocol,
@@ -74,8 +85,6 @@ internal static class LoginCommands
             Int(options, "--port", 0),
             options.ContainsKey("--starttls"),
             ca is null ? null : X509Certificate2.CreateFromPem(File.ReadAllText(ca)));
-        var clients = Int(options, "--clients", 16);
-        var seconds = Int(options, "--seconds", 10);
         var load = new LoginLoad(target, users, expectSuccess: !wrong, noRepeat: options.ContainsKey("--no-repeat"));
         // One login first: a configuration error shows at once rather than as thousands of errors.
         try
@@ -95,6 +104,30 @@ internal static class LoginCommands
         var label = options.GetValueOrDefault("--label")
             ?? $"{protocol.ToString().ToLowerInvariant()}{(target.StartTls ? "+starttls" : "s")} {distinct} users x{clients}";
         Console.WriteLine(report.Format(label));
+        return report.Unexpected > 0 || report.Failures > 0 ? 1 : 0;
+    }
+
+    private static async Task<int> SaslAsync(Dictionary<string, string> options, List<Credential> users, bool wrong, int distinct, int clients, int seconds)
+    {
+        var endpoint = options.GetValueOrDefault("--socket") is { } socket
+            ? "unix:" + socket
+            : $"{options.GetValueOrDefault("--host") ?? "127.0.0.1"}:{Int(options, "--port", 0)}";
+        var load = new SaslServiceLoad(endpoint, users, expectSuccess: !wrong, noRepeat: options.ContainsKey("--no-repeat"));
+        try
+        {
+            if (await load.AuthenticateOnceAsync(users[0], default) == wrong)
+            {
+                Console.Error.WriteLine($"MailAuth.Bench: the first authentication of {users[0].Address} was {(wrong ? "accepted" : "refused")}");
+                return 1;
+            }
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or ProtocolException)
+        {
+            Console.Error.WriteLine($"MailAuth.Bench: the first authentication of {users[0].Address} failed: {e.Message}");
+            return 1;
+        }
+        var report = await load.RunAsync(clients, TimeSpan.FromSeconds(seconds), default);
+        Console.WriteLine(report.Format(options.GetValueOrDefault("--label") ?? $"sasl {distinct} users x{clients}").Replace(" logins ", " auths  ", StringComparison.Ordinal));
         return report.Unexpected > 0 || report.Failures > 0 ? 1 : 0;
     }
 
