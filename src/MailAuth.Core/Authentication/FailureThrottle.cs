@@ -54,7 +54,15 @@ public sealed class FailureThrottle
     /// attempt is charged as a failure at once and refunded if it succeeds, so that concurrent
     /// attempts cannot all slip under a limit before the first of them fails.
     /// </summary>
-    public ThrottleDecision Check(IPAddress remote, string address)
+    public ThrottleDecision Check(IPAddress remote, string address) => Decide(remote, address, admit: true);
+
+    /// <summary>
+    /// The same decision without admitting the attempt: for one that will not run a verification
+    /// of its own (a cache hit, or one joining the same verification already running).
+    /// </summary>
+    public ThrottleDecision Peek(IPAddress remote, string address) => Decide(remote, address, admit: false);
+
+    private ThrottleDecision Decide(IPAddress remote, string address, bool admit)
     {
         if (IsTrusted(remote))
         {
@@ -79,8 +87,11 @@ public sealed class FailureThrottle
         {
             return Block(perNetwork, _options.NetworkFailures, "network", now);
         }
-        pair.Admit();
-        Charge(perAddress, perNetwork, now, +1);
+        if (admit)
+        {
+            pair.Admit();
+            Charge(perAddress, perNetwork, now, +1);
+        }
         return ThrottleDecision.Allowed;
     }
 
@@ -108,6 +119,12 @@ public sealed class FailureThrottle
     public void RecordSuccess(IPAddress remote, string address)
     {
         RecordAbandoned(remote, address);
+        MarkSucceeded(remote, address);
+    }
+
+    /// <summary>A success that was never admitted (see <see cref="Peek"/>): the network is known to the address.</summary>
+    public void MarkSucceeded(IPAddress remote, string address)
+    {
         var network = ClientNetwork.Of(remote);
         _successes[(network, address)] = _clock.GetUtcNow();
         _pairs.TryRemove((network, address), out _);

@@ -18,6 +18,9 @@ public sealed partial class MailAuthenticator
     private readonly HashingPool _pool;
     private readonly FailureThrottle _throttle;
     private readonly VerifiedLoginCache _cache;
+    private readonly SharedVerifications _shared = new();
+
+    internal SharedVerifications SharedVerifications => _shared;
     private readonly ILogger<MailAuthenticator> _logger;
 
     public MailAuthenticator(
@@ -48,29 +51,57 @@ public sealed partial class MailAuthenticator
         AddressNormalizer.TryNormalize(address, out var normalized, out _);
         var throttleKey = normalized?.ToString() ?? AddressNormalizer.Printable(address).ToLowerInvariant();
 
-        var decision = _throttle.Check(client.RemoteAddress, throttleKey);
-        if (decision.Blocked)
+        if (_throttle.Peek(client.RemoteAddress, throttleKey) is { Blocked: true } blocked)
         {
             // Cheap refusal: no database read, no Argon2, and the client waits instead of retrying at once.
-            await Task.Delay(decision.Delay, cancellationToken);
-            return Finish(AuthenticationStatus.Failed, AuthenticationFailure.Throttled, cached: false);
+            await Task.Delay(blocked.Delay, cancellationToken);
+            return Finish(AuthenticationStatus.Failed, AuthenticationFailure.Throttled, "");
         }
 
         var credential = normalized is null ? null : await _store.FindAsync(normalized, cancellationToken);
         var withinLength = PasswordPolicy.IsWithinLength(password);
         if (credential is { IsDisabled: false } && withinLength && _cache.Matches(credential, password))
         {
-            _throttle.RecordSuccess(client.RemoteAddress, throttleKey);
-            return Finish(AuthenticationStatus.Succeeded, AuthenticationFailure.None, cached: true);
+            _throttle.MarkSucceeded(client.RemoteAddress, throttleKey);
+            return Finish(AuthenticationStatus.Succeeded, AuthenticationFailure.None, "cached");
         }
 
         var hashToCheck = credential is not null && withinLength ? credential.PasswordHash : _hasher.DummyHash;
-        if (!_pool.TryRun(() => _hasher.Verify(hashToCheck, password), cancellationToken, out var verification))
+        var shareKey = _shared.KeyOf(throttleKey, password, credential);
+        PasswordCheck? joined = null;
+        if (_shared.TryJoin(shareKey, out var running))
         {
-            _throttle.RecordAbandoned(client.RemoteAddress, throttleKey);
-            return Finish(AuthenticationStatus.TemporarilyUnavailable, AuthenticationFailure.Busy, cached: false);
+            try
+            {
+                joined = await _shared.WaitAsync(running, cancellationToken);
+            }
+            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+            {
+                // The login it joined was cancelled (its client went away): verify on our own.
+            }
         }
-        var check = await verification;
+
+        PasswordCheck check;
+        if (joined is { } shared)
+        {
+            check = shared;
+        }
+        else
+        {
+            var decision = _throttle.Check(client.RemoteAddress, throttleKey);
+            if (decision.Blocked)
+            {
+                await Task.Delay(decision.Delay, cancellationToken);
+                return Finish(AuthenticationStatus.Failed, AuthenticationFailure.Throttled, "");
+            }
+            if (!_pool.TryRun(() => _hasher.Verify(hashToCheck, password), cancellationToken, out var verification))
+            {
+                _throttle.RecordAbandoned(client.RemoteAddress, throttleKey);
+                return Finish(AuthenticationStatus.TemporarilyUnavailable, AuthenticationFailure.Busy, "");
+            }
+            _shared.Share(shareKey, verification);
+            check = await verification;
+        }
 
         var failure =
             normalized is null ? AuthenticationFailure.MalformedAddress
@@ -81,16 +112,26 @@ public sealed partial class MailAuthenticator
             : AuthenticationFailure.None;
         if (failure != AuthenticationFailure.None)
         {
-            _throttle.RecordFailure(client.RemoteAddress, throttleKey, password);
-            return Finish(AuthenticationStatus.Failed, failure, cached: false);
+            if (joined is null)
+            {
+                _throttle.RecordFailure(client.RemoteAddress, throttleKey, password);
+            }
+            // A joined failure is the same guess as the one it joined, already counted once.
+            return Finish(AuthenticationStatus.Failed, failure, "");
         }
 
+        if (joined is not null)
+        {
+            // The login it joined remembers the password and upgrades the hash.
+            _throttle.MarkSucceeded(client.RemoteAddress, throttleKey);
+            return Finish(AuthenticationStatus.Succeeded, AuthenticationFailure.None, "joined");
+        }
         var verified = check.NeedsRehash ? await UpgradeHashAsync(credential!, password, cancellationToken) : credential!;
         _cache.Remember(verified, password);
         _throttle.RecordSuccess(client.RemoteAddress, throttleKey);
-        return Finish(AuthenticationStatus.Succeeded, AuthenticationFailure.None, cached: false);
+        return Finish(AuthenticationStatus.Succeeded, AuthenticationFailure.None, "verified");
 
-        AuthenticationResult Finish(AuthenticationStatus status, AuthenticationFailure reason, bool cached)
+        AuthenticationResult Finish(AuthenticationStatus status, AuthenticationFailure reason, string success)
         {
             LogAttempt(
                 status switch
@@ -99,7 +140,7 @@ public sealed partial class MailAuthenticator
                     AuthenticationStatus.Failed => "failed",
                     _ => "unavailable",
                 },
-                ReasonText(reason, cached),
+                ReasonText(reason, success),
                 client.Protocol,
                 client.Mechanism,
                 client.IsSecure ? "yes" : "no",
@@ -110,9 +151,9 @@ public sealed partial class MailAuthenticator
     }
 
     /// <summary>The reason words of the log line (README, "Log format"); stable for log parsers.</summary>
-    public static string ReasonText(AuthenticationFailure reason, bool cached) => reason switch
+    public static string ReasonText(AuthenticationFailure reason, string success) => reason switch
     {
-        AuthenticationFailure.None => cached ? "cached" : "verified",
+        AuthenticationFailure.None => success,
         AuthenticationFailure.MalformedAddress => "malformed-address",
         AuthenticationFailure.UnknownAddress => "unknown-address",
         AuthenticationFailure.WrongPassword => "wrong-password",

@@ -97,6 +97,66 @@ public sealed class MailAuthenticatorCacheAndThrottleTests
 
     private Task<AuthenticationResult> Login(string password) => _authenticator.AuthenticateAsync("julie@family.example", password, Phone, default);
 
+    [Test]
+    public async Task ParallelLoginsWithTheSamePasswordShareOneVerificationAndAreOneGuess()
+    {
+        _hasher.Gate.Reset();
+        var first = Login("123-Abc");
+        await WaitUntil(() => _hasher.Verifications == 1);
+        // Seven more connections of the same client while the first is verified: more than the
+        // pair limit (3 here), which would refuse them if each counted as a guess in flight.
+        var others = Enumerable.Range(0, 7).Select(_ => Login("123-Abc")).ToList();
+        await WaitUntil(() => _authenticator.SharedVerifications.Waiting == 7);
+        _hasher.Gate.Set();
+
+        var results = await Task.WhenAll(others.Prepend(first));
+
+        Assert.That(results.Select(r => r.Status), Is.All.EqualTo(AuthenticationStatus.Succeeded));
+        Assert.That(_hasher.Verifications, Is.EqualTo(1));
+    }
+
+    [Test]
+    public async Task ParallelWrongPasswordsAreNotSharedAndEachCounts()
+    {
+        _hasher.Gate.Reset();
+        var guesses = Enumerable.Range(0, 6).Select(i => Login($"guess-{i}")).ToList();
+        await WaitUntil(() => guesses.Count(g => g.IsCompleted) == 3);
+        _hasher.Gate.Set();
+
+        var results = await Task.WhenAll(guesses);
+
+        Assert.That(_hasher.Verifications, Is.EqualTo(3), "only the pair limit's worth of different guesses is verified");
+        Assert.That(results.Count(r => r.Failure == AuthenticationFailure.Throttled), Is.EqualTo(3));
+    }
+
+    [Test]
+    public async Task ALoginAfterAPasswordChangeDoesNotShareTheOldVerification()
+    {
+        _hasher.Gate.Reset();
+        var before = Login("123-Abc");
+        await WaitUntil(() => _hasher.Verifications == 1);
+        var otherProcess = new SqliteMailboxStore(SqliteDatabase.OpenInDirectory(_directory), TimeProvider.System);
+        await otherProcess.SetPasswordHashAsync(Julie, new PasswordHasher(new HashingOptions { MemoryKiB = 1024, Iterations = 1 }).Hash("New-2"), default);
+
+        var after = Login("123-Abc");
+        await WaitUntil(() => _hasher.Verifications == 2);
+        _hasher.Gate.Set();
+
+        Assert.That((await before).Succeeded, Is.True, "verified against the password it read");
+        Assert.That((await after).Succeeded, Is.False, "ran its own verification against the new hash");
+        Assert.That(_authenticator.SharedVerifications.Waiting, Is.Zero);
+    }
+
+    private static async Task WaitUntil(Func<bool> condition)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (!condition())
+        {
+            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), "timed out");
+            await Task.Delay(5);
+        }
+    }
+
     private sealed class CountingHasher(IPasswordHasher inner) : IPasswordHasher
     {
         private int _verifications;
@@ -107,9 +167,13 @@ public sealed class MailAuthenticatorCacheAndThrottleTests
 
         public string Hash(string password) => inner.Hash(password);
 
+        /// <summary>While reset, every verification waits: the test decides when parallel logins finish.</summary>
+        public ManualResetEventSlim Gate { get; } = new(initialState: true);
+
         public PasswordCheck Verify(string storedHash, string password)
         {
             Interlocked.Increment(ref _verifications);
+            Gate.Wait(TimeSpan.FromSeconds(30));
             return inner.Verify(storedHash, password);
         }
     }
