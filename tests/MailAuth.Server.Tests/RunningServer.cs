@@ -61,6 +61,27 @@ internal sealed class RunningServer : IAsyncDisposable
     }
 
     /// <summary>
+    /// Starts the server with <paramref name="settings"/>, adds <paramref name="address"/> (its domain
+    /// too) with <paramref name="password"/>, and waits until the log shows <paramref name="listening"/>.
+    /// </summary>
+    public static async Task<RunningServer> StartWithMailboxAsync(IDictionary<string, string> settings, string address, string password, string listening)
+    {
+        var server = await StartAsync(settings);
+        Assert.That((await server.Cli.RunAsync("domain", "add", address[(address.IndexOf('@', StringComparison.Ordinal) + 1)..])).ExitCode, Is.Zero);
+        Assert.That((await server.Cli.RunWithInputAsync(password + "\n", "mailbox", "add", address)).ExitCode, Is.Zero);
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
+        while (!server.Log.Contains(listening, StringComparison.Ordinal))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException($"no '{listening}' in the log:\n{server.Log}");
+            }
+            await Task.Delay(50);
+        }
+        return server;
+    }
+
+    /// <summary>
     /// Starts the server; <paramref name="settings"/> are extra environment variables such as
     /// <c>MailAuth__Imap__MaxFailedAuthentications=2</c>. Every port gets a free loopback port.
     /// With <paramref name="existing"/> (the <see cref="Cli"/> of a server already stopped), the new

@@ -27,18 +27,7 @@ internal static class AuthHttpServer
         {
             all[key] = value;
         }
-        var server = await RunningServer.StartAsync(all);
-        Assert.That((await server.Cli.RunAsync("domain", "add", "family.example")).ExitCode, Is.Zero);
-        Assert.That((await server.Cli.RunWithInputAsync(Password + "\n", "mailbox", "add", Address)).ExitCode, Is.Zero);
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
-        while (!server.Log.Contains("listening auth-http on 127.0.0.1:", StringComparison.Ordinal))
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                throw new TimeoutException("the auth_http endpoint did not listen:\n" + server.Log);
-            }
-            await Task.Delay(50);
-        }
+        var server = await RunningServer.StartWithMailboxAsync(all, Address, Password, "listening auth-http on 127.0.0.1:");
         return (server, port);
     }
 
