@@ -46,57 +46,21 @@ internal sealed record LoadReport(int Logins, int Failures, int Unexpected, Time
 /// </summary>
 internal sealed class LoginLoad(LoginTarget target, IReadOnlyList<Credential> users, bool expectSuccess, bool noRepeat = false)
 {
-    private int _next = -1;
-    private string? _firstError;
+    /// <summary>Each login on a new connection: a client keeps nothing between attempts.</summary>
+    public Task<LoadReport> RunAsync(int clients, TimeSpan duration, CancellationToken cancellationToken) =>
+        LoadLoop.RunAsync(users, expectSuccess, noRepeat, clients, duration, () => new OneShotClient(this), cancellationToken);
 
-    public async Task<LoadReport> RunAsync(int clients, TimeSpan duration, CancellationToken cancellationToken)
+    private sealed class OneShotClient(LoginLoad load) : ILoadClient
     {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        stop.CancelAfter(duration);
-        var latencies = new List<double>[clients];
-        var outcomes = new (int Refused, int Errors)[clients];
-        var clock = Stopwatch.StartNew();
-        await Task.WhenAll(Enumerable.Range(0, clients).Select(async client =>
+        public Task<bool> AttemptAsync(Credential user, CancellationToken cancellationToken) => load.LoginOnceAsync(user, cancellationToken);
+
+        public void Reset()
         {
-            latencies[client] = [];
-            while (!stop.IsCancellationRequested)
-            {
-                var index = Interlocked.Increment(ref _next);
-                if (noRepeat && index >= users.Count)
-                {
-                    break; // Every user logged in once: a cold run must not turn warm.
-                }
-                var user = users[(int)((uint)index % users.Count)];
-                var started = Stopwatch.GetTimestamp();
-                bool accepted;
-                try
-                {
-                    accepted = await LoginOnceAsync(user, stop.Token);
-                }
-                catch (OperationCanceledException) when (stop.IsCancellationRequested)
-                {
-                    break;
-                }
-                catch (Exception e) when (e is IOException or SocketException or AuthenticationException or ProtocolException)
-                {
-                    if (stop.IsCancellationRequested)
-                    {
-                        break; // Cut off by the end of the run, not a server error.
-                    }
-                    outcomes[client].Errors++;
-                    Interlocked.CompareExchange(ref _firstError, $"{user.Address}: {e.GetType().Name}: {e.Message}", null);
-                    continue;
-                }
-                latencies[client].Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                if (accepted != expectSuccess)
-                {
-                    outcomes[client].Refused++;
-                }
-            }
-        }));
-        var elapsed = clock.Elapsed;
-        var all = latencies.SelectMany(l => l).ToArray();
-        return new LoadReport(all.Length, outcomes.Sum(o => o.Refused), outcomes.Sum(o => o.Errors), elapsed, all, _firstError);
+        }
+
+        public void Dispose()
+        {
+        }
     }
 
     /// <summary>
@@ -236,3 +200,74 @@ internal sealed class LoginLoad(LoginTarget target, IReadOnlyList<Credential> us
 }
 
 internal sealed class ProtocolException(string message) : Exception(message);
+
+/// <summary>One simulated client of a load run; <see cref="Reset"/> drops any connection after an error.</summary>
+internal interface ILoadClient : IDisposable
+{
+    Task<bool> AttemptAsync(Credential user, CancellationToken cancellationToken);
+
+    void Reset();
+}
+
+/// <summary>
+/// The run shared by every load: N clients take users in turn until the time is up (or, with
+/// noRepeat, until every user had one attempt), timing each attempt and counting refusals and errors.
+/// </summary>
+internal static class LoadLoop
+{
+    public static async Task<LoadReport> RunAsync(
+        IReadOnlyList<Credential> users, bool expectSuccess, bool noRepeat, int clients, TimeSpan duration,
+        Func<ILoadClient> createClient, CancellationToken cancellationToken)
+    {
+        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+        stop.CancelAfter(duration);
+        var next = -1;
+        string? firstError = null;
+        var latencies = new List<double>[clients];
+        var outcomes = new (int Refused, int Errors)[clients];
+        var clock = Stopwatch.StartNew();
+        await Task.WhenAll(Enumerable.Range(0, clients).Select(async client =>
+        {
+            latencies[client] = [];
+            using var simulated = createClient();
+            while (!stop.IsCancellationRequested)
+            {
+                var index = Interlocked.Increment(ref next);
+                if (noRepeat && index >= users.Count)
+                {
+                    break; // Every user logged in once: a cold run must not turn warm.
+                }
+                var user = users[(int)((uint)index % users.Count)];
+                var started = Stopwatch.GetTimestamp();
+                bool accepted;
+                try
+                {
+                    accepted = await simulated.AttemptAsync(user, stop.Token);
+                }
+                catch (OperationCanceledException) when (stop.IsCancellationRequested)
+                {
+                    break;
+                }
+                catch (Exception e) when (e is IOException or SocketException or AuthenticationException or ProtocolException)
+                {
+                    if (stop.IsCancellationRequested)
+                    {
+                        break; // Cut off by the end of the run, not a server error.
+                    }
+                    outcomes[client].Errors++;
+                    Interlocked.CompareExchange(ref firstError, $"{user.Address}: {e.GetType().Name}: {e.Message}", null);
+                    simulated.Reset();
+                    continue;
+                }
+                latencies[client].Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
+                if (accepted != expectSuccess)
+                {
+                    outcomes[client].Refused++;
+                }
+            }
+        }));
+        var elapsed = clock.Elapsed;
+        var all = latencies.SelectMany(l => l).ToArray();
+        return new LoadReport(all.Length, outcomes.Sum(o => o.Refused), outcomes.Sum(o => o.Errors), elapsed, all, firstError);
+    }
+}

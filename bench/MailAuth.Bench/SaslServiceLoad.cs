@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Net.Sockets;
 using System.Text;
 
@@ -11,63 +10,28 @@ namespace MailAuth.Bench;
 /// </summary>
 internal sealed class SaslServiceLoad(string endpoint, IReadOnlyList<Credential> users, bool expectSuccess, bool noRepeat)
 {
-    private int _next = -1;
-    private string? _firstError;
+    /// <summary>Each client keeps its connection, as an smtpd process does, and opens a new one after an error.</summary>
+    public Task<LoadReport> RunAsync(int clients, TimeSpan duration, CancellationToken cancellationToken) =>
+        LoadLoop.RunAsync(users, expectSuccess, noRepeat, clients, duration, () => new PersistentClient(this), cancellationToken);
 
-    public async Task<LoadReport> RunAsync(int clients, TimeSpan duration, CancellationToken cancellationToken)
+    private sealed class PersistentClient(SaslServiceLoad load) : ILoadClient
     {
-        using var stop = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        stop.CancelAfter(duration);
-        var latencies = new List<double>[clients];
-        var outcomes = new (int Refused, int Errors)[clients];
-        var clock = Stopwatch.StartNew();
-        await Task.WhenAll(Enumerable.Range(0, clients).Select(async client =>
+        private Connection? _connection;
+        private uint _id;
+
+        public async Task<bool> AttemptAsync(Credential user, CancellationToken cancellationToken)
         {
-            latencies[client] = [];
-            Connection? connection = null;
-            uint id = 0;
-            while (!stop.IsCancellationRequested)
-            {
-                var index = Interlocked.Increment(ref _next);
-                if (noRepeat && index >= users.Count)
-                {
-                    break;
-                }
-                var user = users[(int)((uint)index % users.Count)];
-                var started = Stopwatch.GetTimestamp();
-                bool accepted;
-                try
-                {
-                    connection ??= await ConnectAsync(stop.Token);
-                    accepted = await AuthenticateAsync(connection.Session, ++id, user, stop.Token);
-                }
-                catch (OperationCanceledException) when (stop.IsCancellationRequested)
-                {
-                    break;
-                }
-                catch (Exception e) when (e is IOException or SocketException or ProtocolException)
-                {
-                    if (stop.IsCancellationRequested)
-                    {
-                        break;
-                    }
-                    outcomes[client].Errors++;
-                    Interlocked.CompareExchange(ref _firstError, $"{user.Address}: {e.GetType().Name}: {e.Message}", null);
-                    connection?.Dispose();
-                    connection = null;
-                    continue;
-                }
-                latencies[client].Add(Stopwatch.GetElapsedTime(started).TotalMilliseconds);
-                if (accepted != expectSuccess)
-                {
-                    outcomes[client].Refused++;
-                }
-            }
-            connection?.Dispose();
-        }));
-        var elapsed = clock.Elapsed;
-        var all = latencies.SelectMany(l => l).ToArray();
-        return new LoadReport(all.Length, outcomes.Sum(o => o.Refused), outcomes.Sum(o => o.Errors), elapsed, all, _firstError);
+            _connection ??= await load.ConnectAsync(cancellationToken);
+            return await AuthenticateAsync(_connection.Session, ++_id, user, cancellationToken);
+        }
+
+        public void Reset()
+        {
+            _connection?.Dispose();
+            _connection = null;
+        }
+
+        public void Dispose() => Reset();
     }
 
     /// <summary>One connection and one request, to show a configuration error at once.</summary>
