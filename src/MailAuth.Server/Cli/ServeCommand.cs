@@ -27,6 +27,7 @@ internal static class ServeCommand
                 var configuration = MailAuthConfiguration.Build(parse.GetValue(CliContext.ConfigOption));
                 var options = MailAuthConfiguration.BindOptions(configuration);
                 LibSodium.EnsureAvailable();
+                using var dataDirectoryLock = DataDirectoryLock.Acquire(options.DataDirectory);
 
                 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
                 builder.Configuration.AddConfiguration(configuration);

@@ -22,14 +22,33 @@ internal sealed partial class ControlSocketService(MailAuthOptions options, Fail
 
     public static string PathIn(string dataDirectory) => Path.Combine(dataDirectory, FileName);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    private Socket? _listener;
+
+    /// <summary>Binds before the host reports started, so that a failure fails the start.</summary>
+    public override Task StartAsync(CancellationToken cancellationToken)
     {
         var path = PathIn(options.DataDirectory);
         File.Delete(path); // A socket file left by a crashed server.
-        using var listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        listener.Bind(new UnixDomainSocketEndPoint(path));
+        UnixDomainSocketEndPoint endPoint;
+        try
+        {
+            endPoint = new UnixDomainSocketEndPoint(path);
+        }
+        catch (ArgumentOutOfRangeException e)
+        {
+            throw new IOException($"the control socket path {path} is too long for a UNIX socket; use a shorter data directory", e);
+        }
+        _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
+        _listener.Bind(endPoint);
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        listener.Listen(16);
+        _listener.Listen(16);
+        return base.StartAsync(cancellationToken);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        var path = PathIn(options.DataDirectory);
+        using var listener = _listener!;
         try
         {
             while (!stoppingToken.IsCancellationRequested)

@@ -16,6 +16,8 @@ internal sealed partial class ProtocolListenerService(
     TlsContext tls,
     ILogger<ProtocolListenerService> logger) : IHostedService
 {
+    private const int Backlog = 512;
+
     private static readonly TimeSpan DrainTimeout = TimeSpan.FromSeconds(5);
 
     private readonly CancellationTokenSource _stopping = new();
@@ -53,34 +55,18 @@ internal sealed partial class ProtocolListenerService(
             if (options.BindAddress != "*")
             {
                 var address = IPAddress.Parse(options.BindAddress);
-                return Listen(new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp), new IPEndPoint(address, port));
+                return ListeningSocket.Listen(new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp), new IPEndPoint(address, port), Backlog);
             }
             if (Socket.OSSupportsIPv6)
             {
                 var dualMode = new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp) { DualMode = true };
-                return Listen(dualMode, new IPEndPoint(IPAddress.IPv6Any, port));
+                return ListeningSocket.Listen(dualMode, new IPEndPoint(IPAddress.IPv6Any, port), Backlog);
             }
-            return Listen(new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp), new IPEndPoint(IPAddress.Any, port));
+            return ListeningSocket.Listen(new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp), new IPEndPoint(IPAddress.Any, port), Backlog);
         }
         catch (SocketException e)
         {
             throw new IOException($"cannot listen on {options.BindAddress} port {port}: {e.Message}", e);
-        }
-    }
-
-    private static Socket Listen(Socket socket, IPEndPoint endPoint)
-    {
-        try
-        {
-            socket.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-            socket.Bind(endPoint);
-            socket.Listen(512);
-            return socket;
-        }
-        catch
-        {
-            socket.Dispose();
-            throw;
         }
     }
 

@@ -2,6 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using MailAuth.Core.Authentication;
 using MailAuth.Server.Hosting;
+using MailAuth.Server.Protocol;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -19,6 +20,7 @@ internal sealed partial class DovecotAuthService(
     ILogger<DovecotAuthService> logger) : BackgroundService
 {
     private readonly SaslServiceOptions _options = options.SaslService;
+    private readonly List<(Socket Socket, string? SocketPath)> _listeners = [];
     private int _connections;
     private uint _nextConnectionId;
 
@@ -26,9 +28,9 @@ internal sealed partial class DovecotAuthService(
     public static string? SocketPathFor(MailAuthOptions options) =>
         string.IsNullOrEmpty(options.SaslService.SocketPath) ? null : Path.Combine(options.DataDirectory, options.SaslService.SocketPath);
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    /// <summary>Binds before the host reports started, so that a port in use fails the start.</summary>
+    public override Task StartAsync(CancellationToken cancellationToken)
     {
-        var listeners = new List<Task>();
         var socketPath = SocketPathFor(options);
         if (socketPath is not null)
         {
@@ -38,19 +40,28 @@ internal sealed partial class DovecotAuthService(
             File.SetUnixFileMode(socketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite);
             unix.Listen(128);
             LogListening("unix:" + socketPath);
-            listeners.Add(AcceptLoopAsync(unix, socketPath, stoppingToken));
+            _listeners.Add((unix, socketPath));
         }
         if (_options.TcpPort != 0)
         {
-            var tcp = new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp);
-            tcp.SetSocketOption(SocketOptionLevel.Socket, SocketOptionName.ReuseAddress, true);
-            tcp.Bind(new IPEndPoint(IPAddress.Loopback, _options.TcpPort));
-            tcp.Listen(128);
+            Socket tcp;
+            try
+            {
+                tcp = ListeningSocket.Listen(
+                    new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp), new IPEndPoint(IPAddress.Loopback, _options.TcpPort), 128);
+            }
+            catch (SocketException e)
+            {
+                throw new IOException($"cannot listen on 127.0.0.1 port {_options.TcpPort}: {e.Message}", e);
+            }
             LogListening("inet:" + tcp.LocalEndPoint);
-            listeners.Add(AcceptLoopAsync(tcp, null, stoppingToken));
+            _listeners.Add((tcp, null));
         }
-        await Task.WhenAll(listeners);
+        return base.StartAsync(cancellationToken);
     }
+
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        Task.WhenAll(_listeners.Select(listener => AcceptLoopAsync(listener.Socket, listener.SocketPath, stoppingToken)));
 
     private async Task AcceptLoopAsync(Socket listener, string? socketPath, CancellationToken stoppingToken)
     {
