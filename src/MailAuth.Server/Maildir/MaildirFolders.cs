@@ -9,6 +9,13 @@ namespace MailAuth.Server.Maildir;
 internal sealed class MaildirFolders
 {
     private readonly ConcurrentDictionary<string, MaildirFolder> _folders = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, Lock> _mailboxGates = new(StringComparer.Ordinal);
+
+    /// <summary>
+    /// The lock that every session on the mailbox at <paramref name="root"/> takes to change its
+    /// mailbox-wide files (subscriptions, the first-login set-up).
+    /// </summary>
+    public Lock MailboxGate(string root) => _mailboxGates.GetOrAdd(Path.GetFullPath(root), _ => new Lock());
 
     public MaildirFolder Get(string path)
     {

@@ -28,7 +28,7 @@ internal sealed class MaildirStore(string root, MaildirFolders folders)
         ["Trash"] = @"\Trash",
     };
 
-    private readonly Lock _subscriptionsGate = new();
+    private readonly Lock _mailboxGate = folders.MailboxGate(root);
 
     public string Root { get; } = root;
 
@@ -42,13 +42,25 @@ internal sealed class MaildirStore(string root, MaildirFolders folders)
         {
             return;
         }
-        foreach (var name in SpecialFolders.Keys)
+        // A client's first connections often log in together (Thunderbird opens several at once).
+        lock (_mailboxGate)
         {
-            MaildirDelivery.EnsureMaildir(PathOf(name));
-            Subscribe(name, true);
+            if (File.Exists(marker))
+            {
+                return;
+            }
+            foreach (var name in SpecialFolders.Keys)
+            {
+                MaildirDelivery.EnsureMaildir(PathOf(name));
+            }
+            ChangeSubscriptions(current =>
+            {
+                var before = current.Count;
+                current.UnionWith([Inbox, .. SpecialFolders.Keys]);
+                return current.Count != before;
+            });
+            File.WriteAllText(marker, "");
         }
-        Subscribe(Inbox, true);
-        File.WriteAllText(marker, "");
     }
 
     /// <summary>The Maildir convention: a file left in tmp/ for 36 hours is debris of an interrupted write.</summary>
@@ -180,7 +192,7 @@ internal sealed class MaildirStore(string root, MaildirFolders folders)
 
     public HashSet<string> Subscriptions()
     {
-        lock (_subscriptionsGate)
+        lock (_mailboxGate)
         {
             var path = Path.Combine(Root, SubscriptionsFile);
             return File.Exists(path)
@@ -189,12 +201,16 @@ internal sealed class MaildirStore(string root, MaildirFolders folders)
         }
     }
 
-    public void Subscribe(string name, bool subscribed)
+    public void Subscribe(string name, bool subscribed) =>
+        ChangeSubscriptions(current => subscribed ? current.Add(name) : current.Remove(name));
+
+    /// <summary>Rewrites the subscriptions file when <paramref name="change"/> says it changed the set.</summary>
+    private void ChangeSubscriptions(Func<HashSet<string>, bool> change)
     {
-        lock (_subscriptionsGate)
+        lock (_mailboxGate)
         {
             var current = Subscriptions();
-            if (subscribed ? !current.Add(name) : !current.Remove(name))
+            if (!change(current))
             {
                 return;
             }

@@ -47,6 +47,33 @@ public sealed class ImapMailboxTests
         $"From: Anna <anna@family.example>\r\nTo: julie@family.example\r\nSubject: {subject}\r\nDate: Mon, 3 Mar 2025 09:00:00 +0100\r\n\r\n{body}\r\n";
 
     [Test]
+    public async Task Every_connection_a_client_opens_at_once_on_a_new_mailbox_logs_in()
+    {
+        var address = await NewMailbox();
+        // Thunderbird and Apple Mail open several connections together right after an account is added.
+        var clients = await Task.WhenAll(Enumerable.Range(0, 8).Select(_ => Login(address, select: null)));
+        try
+        {
+            Assert.That(await clients[0].CommandAsync("l", "LSUB \"\" *"), Is.EqualTo(new[]
+            {
+                "* LSUB (\\HasNoChildren) \".\" INBOX",
+                "* LSUB (\\HasNoChildren \\Drafts) \".\" Drafts",
+                "* LSUB (\\HasNoChildren \\Junk) \".\" Junk",
+                "* LSUB (\\HasNoChildren \\Sent) \".\" Sent",
+                "* LSUB (\\HasNoChildren \\Trash) \".\" Trash",
+                "l OK LSUB completed",
+            }));
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                await client.DisposeAsync();
+            }
+        }
+    }
+
+    [Test]
     public async Task Select_reports_counts_flags_and_uids()
     {
         var address = await NewMailbox(Message("a"), Message("b"));

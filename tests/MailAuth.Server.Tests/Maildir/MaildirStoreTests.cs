@@ -111,4 +111,33 @@ public sealed class MaildirStoreTests
         _store.Subscribe("Junk", false);
         Assert.That(new MaildirStore(_root, new MaildirFolders()).Subscriptions(), Is.EquivalentTo(new[] { "INBOX", "Drafts", "Sent", "Trash", "Lists" }));
     }
+
+    [Test]
+    public void Sessions_logging_in_together_to_a_new_mailbox_set_it_up_once_and_lose_no_subscription()
+    {
+        var folders = new MaildirFolders();
+        var root = Path.Combine(Path.GetTempPath(), "mailauth-store-" + Guid.NewGuid().ToString("N"));
+        try
+        {
+            // One store per session, as the IMAP server opens them, all on one mailbox at once.
+            Parallel.For(0, 16, new ParallelOptions { MaxDegreeOfParallelism = 16 }, session =>
+            {
+                var store = new MaildirStore(root, folders);
+                store.EnsureCreated();
+                for (var i = 0; i < 10; i++)
+                {
+                    store.Subscribe($"List{session}.{i}", true);
+                }
+            });
+
+            var expected = new[] { "INBOX", "Drafts", "Junk", "Sent", "Trash" }
+                .Concat(Enumerable.Range(0, 16).SelectMany(session => Enumerable.Range(0, 10).Select(i => $"List{session}.{i}")));
+            Assert.That(new MaildirStore(root, new MaildirFolders()).Subscriptions(), Is.EquivalentTo(expected));
+            Assert.That(Directory.EnumerateFiles(root, "*.tmp"), Is.Empty);
+        }
+        finally
+        {
+            Directory.Delete(root, recursive: true);
+        }
+    }
 }
