@@ -4,8 +4,12 @@
 # login benchmark. Prints logins/s, p50/p99 and the ratios, then the same for the Dovecot auth
 # protocol that Postfix speaks (MailAuth's SaslService against Dovecot's own auth listener, on
 # SASL_USERS further users), then the memory of 10,000 idle authenticated IMAP connections on MailAuth.
+# A shared machine drifts by tens of percent within minutes, so everything runs ROUNDS times, the
+# two servers taking turns to go first, each round on users no earlier round touched; the summary
+# gives the median of the rounds. Each IMAP and SMTP run starts with a few seconds of unmeasured
+# logins of other users (--warm-up), so that neither a fresh server nor the client is still compiling.
 #
-#   bench/compare-dovecot.sh    (USERS=1000 SASL_USERS=500 CLIENTS=16 RUN_SECONDS=20 IDLE=10000 to change)
+#   bench/compare-dovecot.sh    (USERS=1000 SASL_USERS=500 ROUNDS=3 CLIENTS=16 RUN_SECONDS=10 IDLE=10000 to change)
 #
 # Needs root for apt-get (dovecot-imapd, dovecot-submissiond) on first use.
 set -euo pipefail
@@ -13,8 +17,11 @@ cd "$(dirname "$0")/.."
 
 USERS=${USERS:-1000}
 SASL_USERS=${SASL_USERS:-500}
+ROUNDS=${ROUNDS:-3}
 CLIENTS=${CLIENTS:-16}
-RUN_SECONDS=${RUN_SECONDS:-20}
+RUN_SECONDS=${RUN_SECONDS:-10}
+WARM_UP_SECONDS=3
+WARM_UP_USERS=100
 IDLE=${IDLE:-10000}
 MEMORY_KIB=19456
 ITERATIONS=2
@@ -37,8 +44,10 @@ dotnet build -c Release -v q --nologo bench/MailAuth.Bench >/dev/null
 mailauth() { dotnet src/MailAuth.Server/bin/Release/net10.0/mailauth.dll "$@"; }
 bench() { dotnet bench/MailAuth.Bench/bin/Release/net10.0/MailAuth.Bench.dll "$@"; }
 
-echo "== $USERS users, argon2id m=$MEMORY_KIB KiB t=$ITERATIONS p=1, $CLIENTS clients, ${RUN_SECONDS}s per run, $(nproc) cores"
-bench users --count "$((USERS + SASL_USERS))" --domain bench.example --out "$work/users" --memory-kib $MEMORY_KIB --iterations $ITERATIONS
+per_round=$((USERS + SASL_USERS))
+echo "== $USERS users per round, $ROUNDS rounds, argon2id m=$MEMORY_KIB KiB t=$ITERATIONS p=1, $CLIENTS clients, ${RUN_SECONDS}s per run, $(nproc) cores"
+bench users --count "$((ROUNDS * per_round + WARM_UP_USERS))" --domain bench.example --out "$work/users" --memory-kib $MEMORY_KIB --iterations $ITERATIONS
+tail -n "$WARM_UP_USERS" "$work/users/credentials" >"$work/users/warm-up"
 chgrp dovecot "$work/users/passwd" && chmod 640 "$work/users/passwd"
 chmod 600 "$work/users/credentials"
 half=$((USERS / 2))
@@ -152,29 +161,43 @@ sleep 1
 
 run() { # name protocol port extra...
   local name=$1 protocol=$2 port=$3; shift 3
+  local warm_up=(--warm-up "$WARM_UP_SECONDS" --warm-up-users "$work/users/warm-up")
+  # Not for the auth protocol: after the warm-up's connections close, Dovecot's auth listener
+  # stalls the next run's new connections for about 4.5 s, which would misstate it.
+  [ "$protocol" != sasl ] || warm_up=()
   bench login --protocol "$protocol" --port "$port" --users "$work/users/credentials" --clients "$CLIENTS" \
-    --seconds "$RUN_SECONDS" --ca "$cert" --label "$name" "$@" | tee -a "$work/results"
+    --seconds "$RUN_SECONDS" --ca "$cert" --label "$name" "${warm_up[@]}" "$@" | tee -a "$work/results"
 }
-rate() { grep -F "$1 " "$work/results" | awk '{for (i = 1; i <= NF; i++) if ($i == "logins" || $i == "auths") print $(i + 1)}' | tr -d '/s'; }
-p99() { grep -F "$1 " "$work/results" | awk '{for (i = 1; i <= NF; i++) if ($i == "p99") print $(i + 1)}'; }
+# rates NAME / p99s NAME: one value per round from the result lines of NAME.
+rates() { grep -F "$1 #" "$work/results" | awk '{for (i = 1; i < NF; i++) if ($i == "logins" || $i == "auths") print $(i + 1)}' | tr -d '/s'; }
+p99s() { grep -F "$1 #" "$work/results" | awk '{for (i = 1; i < NF; i++) if ($i == "p99") print $(i + 1)}'; }
+median() { sort -g | awk '{v[NR] = $1} END {print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2}'; }
 
-for server in mailauth dovecot; do
-  if [ $server = mailauth ]; then base=$BASE_PORT; else base=$DOVECOT_PORT; fi
-  # Cold: each user once, IMAP on one half of them and SMTP on the other, so no cache can help.
-  run "$server imaps cold" imap $((base + 993)) --distinct "$half" --no-repeat
-  run "$server imaps repeat-10" imap $((base + 993)) --distinct 10
-  run "$server smtps cold" smtp $((base + 465)) --skip "$half" --distinct $((USERS - half)) --no-repeat
-  run "$server smtps repeat-10" smtp $((base + 465)) --skip "$half" --distinct 10
-  # The auth protocol alone (no TLS, no mail protocol), on users no other run touched.
-  run "$server sasl cold" sasl $((base + 12)) --skip "$USERS" --no-repeat
-  run "$server sasl repeat-10" sasl $((base + 12)) --skip "$USERS" --distinct 10
+scenarios=("imaps cold" "imaps repeat-10" "smtps cold" "smtps repeat-10" "sasl cold" "sasl repeat-10")
+for round in $(seq "$ROUNDS"); do
+  offset=$(((round - 1) * per_round))
+  if [ $((round % 2)) = 1 ]; then order="mailauth dovecot"; else order="dovecot mailauth"; fi
+  echo "== round $round of $ROUNDS ($order)"
+  for server in $order; do
+    if [ $server = mailauth ]; then base=$BASE_PORT; else base=$DOVECOT_PORT; fi
+    # Cold: each user once, IMAP on one half of them and SMTP on the other, so no cache can help.
+    run "$server imaps cold #$round" imap $((base + 993)) --skip "$offset" --distinct "$half" --no-repeat
+    run "$server imaps repeat-10 #$round" imap $((base + 993)) --skip "$offset" --distinct 10
+    run "$server smtps cold #$round" smtp $((base + 465)) --skip $((offset + half)) --distinct $((USERS - half)) --no-repeat
+    run "$server smtps repeat-10 #$round" smtp $((base + 465)) --skip $((offset + half)) --distinct 10
+    # The auth protocol alone (no TLS, no mail protocol), on users no other run touched.
+    run "$server sasl cold #$round" sasl $((base + 12)) --skip $((offset + USERS)) --distinct "$SASL_USERS" --no-repeat
+    run "$server sasl repeat-10 #$round" sasl $((base + 12)) --skip $((offset + USERS)) --distinct 10
+  done
 done
 
 echo
-echo "== ratios (MailAuth / Dovecot, logins per second)"
-for scenario in "imaps cold" "imaps repeat-10" "smtps cold" "smtps repeat-10" "sasl cold" "sasl repeat-10"; do
-  awk -v name="$scenario" -v a="$(rate "mailauth $scenario")" -v b="$(rate "dovecot $scenario")" -v p="$(p99 "mailauth $scenario")" \
-    'BEGIN { printf "%-18s %6.1fx   (MailAuth p99 %s ms)\n", name, a / b, p }'
+echo "== medians of $ROUNDS rounds (logins per second; ratio MailAuth / Dovecot)"
+for scenario in "${scenarios[@]}"; do
+  each=$(paste -d' ' <(rates "mailauth $scenario") <(rates "dovecot $scenario") | awk '{printf "%s%.2fx", (NR > 1 ? " " : ""), $1 / $2}')
+  awk -v name="$scenario" -v a="$(rates "mailauth $scenario" | median)" -v b="$(rates "dovecot $scenario" | median)" \
+    -v p="$(p99s "mailauth $scenario" | median)" -v each="$each" \
+    'BEGIN { printf "%-16s MailAuth %8.1f/s  Dovecot %6.1f/s  %6.2fx   (rounds %s; MailAuth p99 %s ms)\n", name, a, b, a / b, each, p }'
 done
 
 echo
