@@ -29,17 +29,13 @@ internal sealed partial class ControlSocketService(MailAuthOptions options, Fail
     {
         var path = PathIn(options.DataDirectory);
         File.Delete(path); // A socket file left by a crashed server.
-        UnixDomainSocketEndPoint endPoint;
-        try
+        if (Encoding.UTF8.GetByteCount(path) > MailAuthOptions.MaxUnixSocketPathBytes)
         {
-            endPoint = new UnixDomainSocketEndPoint(path);
-        }
-        catch (ArgumentOutOfRangeException e)
-        {
-            throw new IOException($"the control socket path {path} is too long for a UNIX socket; use a shorter data directory", e);
+            throw new IOException(
+                $"the control socket {path} is longer than the {MailAuthOptions.MaxUnixSocketPathBytes} bytes a UNIX socket path can have; use a shorter data directory");
         }
         _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        _listener.Bind(endPoint);
+        _listener.Bind(new UnixDomainSocketEndPoint(path));
         File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
         _listener.Listen(16);
         return base.StartAsync(cancellationToken);

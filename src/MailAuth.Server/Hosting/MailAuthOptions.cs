@@ -64,11 +64,29 @@ internal sealed class MailAuthOptions
         }
         errors.AddRange(SaslService.Validate());
         errors.AddRange(AuthHttp.Validate());
+        CheckSocketPath(errors, "MailAuth:SaslService:SocketPath", SaslService.SocketPath);
+        CheckSocketPath(errors, "MailAuth:AuthHttp:SocketPath", AuthHttp.SocketPath);
         if (string.IsNullOrEmpty(Tls.CertificateFile) != string.IsNullOrEmpty(Tls.KeyFile))
         {
             errors.Add("MailAuth:Tls:CertificateFile and MailAuth:Tls:KeyFile must be set together");
         }
         return errors;
+    }
+
+    /// <summary>The bytes of sun_path in <c>struct sockaddr_un</c> on Linux.</summary>
+    public const int MaxUnixSocketPathBytes = 108;
+
+    private void CheckSocketPath(List<string> errors, string key, string path)
+    {
+        if (string.IsNullOrEmpty(path) || string.IsNullOrWhiteSpace(DataDirectory))
+        {
+            return;
+        }
+        var full = Path.GetFullPath(Path.Combine(DataDirectory, path));
+        if (System.Text.Encoding.UTF8.GetByteCount(full) > MaxUnixSocketPathBytes)
+        {
+            errors.Add($"{key} {full} is longer than the {MaxUnixSocketPathBytes} bytes a UNIX socket path can have");
+        }
     }
 
     private static void CheckPort(List<string> errors, string key, int port)

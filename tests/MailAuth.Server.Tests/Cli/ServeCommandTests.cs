@@ -147,6 +147,29 @@ public sealed class ServeCommandTests
         Refused(await RunUntilExitAsync(), 1, $"error: cannot start: Could not find a part of the path '{Path.Combine(inTheWay, "data")}'.");
     }
 
+    [Test]
+    public async Task ADataDirectoryTooLongForItsControlSocketExitsWithOneLine()
+    {
+        // A UNIX socket path has at most 107 bytes.
+        var data = Path.Combine(_cli.WorkingDirectory, new string('d', 120));
+        _cli.Environment["MailAuth__DataDirectory"] = data;
+        var result = await RunUntilExitAsync();
+        Assert.That(result.ExitCode, Is.EqualTo(1), result.ToString());
+        Assert.That(result.Stderr, Is.EqualTo(
+            $"error: cannot start: the control socket {Path.Combine(data, "control.sock")} is longer than the 108 bytes a UNIX socket path can have; use a shorter data directory\n"),
+            result.ToString());
+    }
+
+    [TestCase("SaslService")]
+    [TestCase("AuthHttp")]
+    public async Task ASocketPathTooLongForAUnixSocketExitsWithTwoAndOneLine(string section)
+    {
+        var path = "/run/" + new string('s', 100) + ".sock";
+        _cli.Environment[$"MailAuth__{section}__SocketPath"] = path;
+        var result = await RunUntilExitAsync();
+        Refused(result, 2, $"error: invalid configuration: MailAuth:{section}:SocketPath {path} is longer than the 108 bytes a UNIX socket path can have");
+    }
+
     private static void AssertSelfSignedP256WithLoopbackNames(X509Certificate2 certificate)
     {
         using var key = certificate.GetECDsaPublicKey();
