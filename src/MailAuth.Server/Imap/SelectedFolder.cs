@@ -14,12 +14,16 @@ internal sealed class SelectedFolder
     private readonly HashSet<uint> _recent = [];
     private Dictionary<uint, MaildirMessage> _current = [];
 
+    /// <summary>The folder version this session's view (<see cref="Uids"/>, flags, expunges) fully reflects.</summary>
+    private long _reportedVersion;
+
     public SelectedFolder(string name, MaildirFolder folder, bool readOnly)
     {
         Name = name;
         Folder = folder;
         ReadOnly = readOnly;
         Snapshot = folder.Synchronize(rescan: true);
+        _reportedVersion = Snapshot.Version;
         Adopt(Snapshot.Messages);
         _recent.UnionWith(folder.ClaimRecent(Snapshot.UidNext));
     }
@@ -100,6 +104,13 @@ internal sealed class SelectedFolder
     public void WriteUpdates(ImapSession session, bool allowExpunge)
     {
         var snapshot = Folder.Synchronize();
+        if (snapshot.Version == _reportedVersion)
+        {
+            // Nothing changed since the last full report: IDLE polls land here every second, and
+            // comparing a large folder message by message each time would cost O(messages).
+            Snapshot = snapshot;
+            return;
+        }
         Snapshot = snapshot;
         _current = snapshot.Messages.ToDictionary(m => m.Uid);
         if (allowExpunge)
@@ -130,6 +141,10 @@ internal sealed class SelectedFolder
                 _flags[message.Uid] = message.Flags;
                 session.Write($"* {i + 1} FETCH (UID {message.Uid} FLAGS {MaildirFlags.ToImap(message.Flags, IsRecent(message.Uid))})\r\n");
             }
+        }
+        if (allowExpunge)
+        {
+            _reportedVersion = snapshot.Version;
         }
     }
 
