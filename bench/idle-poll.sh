@@ -27,12 +27,13 @@ export MailAuth__Hashing__MemoryKiB=1024 MailAuth__Hashing__Iterations=1
 export MailAuth__Imap__MaxConnectionsPerAddress=$((SESSIONS + 10))
 mailauth domain add bench.example >/dev/null
 echo "idle-pass 1" | mailauth mailbox add idle@bench.example >/dev/null
+# Straight into cur/, as in a mailbox that has been read for years: new/ stays a small directory.
 inbox="$work/data/mail/bench.example/idle"
-mkdir -p "$inbox/new"
-python3 - "$inbox/new" "$MESSAGES" <<'PY'
+mkdir -p "$inbox/new" "$inbox/cur" "$inbox/tmp"
+python3 - "$inbox/cur" "$MESSAGES" <<'PY'
 import sys
 for i in range(int(sys.argv[2])):
-    with open(f"{sys.argv[1]}/1700000000.M{i}P1.bench,S=60", "w") as f:
+    with open(f"{sys.argv[1]}/1700000000.M{i}P1.bench,S=60:2,S", "w") as f:
         f.write(f"Subject: message {i}\r\nFrom: a@bench.example\r\n\r\nbody\r\n")
 PY
 dotnet src/MailAuth.Server/bin/Release/net10.0/mailauth.dll serve >"$work/server.log" 2>&1 &
