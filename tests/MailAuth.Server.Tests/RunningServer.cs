@@ -191,7 +191,8 @@ internal sealed class RunningServer : IAsyncDisposable
         throw new TimeoutException($"mailauth serve did not listen on every port within 60 s:\n{Log}");
     }
 
-    private static int FreePort()
+    /// <summary>A loopback port free at the time of asking.</summary>
+    public static int FreePort()
     {
         using var probe = new TcpListener(IPAddress.Loopback, 0);
         probe.Start();

@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using MailAuth.Server.Tests.Hostile;
 
 namespace MailAuth.Server.Tests.AuthHttp;
@@ -17,7 +15,7 @@ internal static class AuthHttpServer
 
     public static async Task<(RunningServer Server, int Port)> StartAsync(IDictionary<string, string>? settings = null)
     {
-        var port = FreePort();
+        var port = RunningServer.FreePort();
         var all = new Dictionary<string, string>
         {
             ["MailAuth__AuthHttp__Port"] = port.ToString(CultureInfo.InvariantCulture),
@@ -98,12 +96,6 @@ internal static class AuthHttpServer
         return new HttpAnswer(int.Parse(status.Split(' ')[1], CultureInfo.InvariantCulture), headers);
     }
 
-    public static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
 }
 
 /// <summary>An HTTP answer: status code and headers (the endpoint sends no body).</summary>

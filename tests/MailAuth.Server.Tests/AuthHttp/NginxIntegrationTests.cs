@@ -58,7 +58,7 @@ public sealed class NginxIntegrationTests
     {
         Assert.That(File.Exists("/usr/sbin/nginx"), Is.True, "nginx is not installed; ./test.sh installs it");
         Assert.That(File.Exists("/usr/lib/nginx/modules/ngx_mail_module.so"), Is.True, "libnginx-mod-mail is not installed; ./test.sh installs it");
-        _deadBackendPort = FreePort(); // nothing listens there
+        _deadBackendPort = RunningServer.FreePort(); // nothing listens there
         int authPort;
         (_server, authPort) = await AuthHttpServer.StartAsync(new Dictionary<string, string>
         {
@@ -75,8 +75,8 @@ public sealed class NginxIntegrationTests
         Directory.CreateDirectory(_work);
         _errorLog = Path.Combine(_work, "error.log");
         await File.WriteAllTextAsync(Path.Combine(_work, "client.py"), ImapClient);
-        _tlsPort = FreePort();
-        _plainPort = FreePort();
+        _tlsPort = RunningServer.FreePort();
+        _plainPort = RunningServer.FreePort();
         var tls = Path.Combine(_server.Cli.DataDirectory, "tls");
         // The mail {} block as README shows it, on test ports.
         await File.WriteAllTextAsync(Path.Combine(_work, "nginx.conf"), $$"""

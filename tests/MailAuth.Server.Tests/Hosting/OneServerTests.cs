@@ -60,7 +60,7 @@ public sealed class OneServerTests
     [Test]
     public async Task ASecondServerCannotTakeTheSaslServicePort()
     {
-        var saslPort = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        var saslPort = RunningServer.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
         await using var first = await RunningServer.StartWithMailboxAsync(
             new Dictionary<string, string> { ["MailAuth__SaslService__TcpPort"] = saslPort },
             "anna@family.example", "correct horse", "listening sasl-service on inet:127.0.0.1:" + saslPort);
@@ -78,7 +78,7 @@ public sealed class OneServerTests
     [Test]
     public async Task ARestartedServerGetsItsPortBackWhileOldConnectionsAreInTimeWait()
     {
-        var port = FreePort();
+        var port = RunningServer.FreePort();
         var settings = new Dictionary<string, string>
         {
             ["MailAuth__Imap__Port"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -110,8 +110,8 @@ public sealed class OneServerTests
     private static Dictionary<string, string> OtherPorts() => new()
     {
         ["MailAuth__BindAddress"] = "127.0.0.1",
-        ["MailAuth__Imap__Port"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
-        ["MailAuth__Imap__TlsPort"] = FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["MailAuth__Imap__Port"] = RunningServer.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+        ["MailAuth__Imap__TlsPort"] = RunningServer.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
         ["MailAuth__Smtp__SubmissionPort"] = "0",
         ["MailAuth__Smtp__SubmissionsPort"] = "0",
     };
@@ -168,10 +168,4 @@ public sealed class OneServerTests
             .Any(fields => fields[1].EndsWith(local, StringComparison.Ordinal) && fields[3] == "06");
     }
 
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
 }

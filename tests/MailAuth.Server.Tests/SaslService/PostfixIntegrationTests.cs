@@ -57,7 +57,7 @@ public sealed class PostfixIntegrationTests
         Directory.CreateDirectory(data);
         await RunAsync("chown", "postfix", data); // Postfix's data_directory belongs to mail_owner.
         await File.WriteAllTextAsync(Path.Combine(_work, "client.py"), SmtpClient);
-        _smtpPort = FreePort();
+        _smtpPort = RunningServer.FreePort();
 
         var tls = Path.Combine(_server.Cli.DataDirectory, "tls");
         await File.WriteAllTextAsync(Path.Combine(_config, "main.cf"), $"""
@@ -165,10 +165,4 @@ public sealed class PostfixIntegrationTests
 
     private static async Task<ToolResult> RunAsync(string program, params string[] args) => await ExternalClient.RunAsync(program, args);
 
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
 }

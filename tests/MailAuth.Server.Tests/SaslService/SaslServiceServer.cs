@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using System.Text;
 using MailAuth.Server.Tests.Hostile;
 
@@ -17,7 +15,7 @@ internal static class SaslServiceServer
 
     public static async Task<(RunningServer Server, int Port)> StartAsync(IDictionary<string, string>? settings = null)
     {
-        var port = FreePort();
+        var port = RunningServer.FreePort();
         var all = new Dictionary<string, string>
         {
             ["MailAuth__SaslService__TcpPort"] = port.ToString(System.Globalization.CultureInfo.InvariantCulture),
@@ -74,10 +72,4 @@ internal static class SaslServiceServer
         return (connection, handshake);
     }
 
-    private static int FreePort()
-    {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
-    }
 }
