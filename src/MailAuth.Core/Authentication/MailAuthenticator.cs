@@ -63,7 +63,7 @@ public sealed partial class MailAuthenticator
         if (credential is { IsDisabled: false } && withinLength && _cache.Matches(credential, password))
         {
             _throttle.MarkSucceeded(client.RemoteAddress, throttleKey);
-            return Finish(AuthenticationStatus.Succeeded, AuthenticationFailure.None, "cached");
+            return Finish(AuthenticationStatus.Succeeded, AuthenticationFailure.None, "cached", credential.ChangeLogPosition);
         }
 
         var hashToCheck = credential is not null && withinLength ? credential.PasswordHash : _hasher.DummyHash;
@@ -124,14 +124,14 @@ public sealed partial class MailAuthenticator
         {
             // The login it joined remembers the password and upgrades the hash.
             _throttle.MarkSucceeded(client.RemoteAddress, throttleKey);
-            return Finish(AuthenticationStatus.Succeeded, AuthenticationFailure.None, "joined");
+            return Finish(AuthenticationStatus.Succeeded, AuthenticationFailure.None, "joined", credential!.ChangeLogPosition);
         }
         var verified = check.NeedsRehash ? await UpgradeHashAsync(credential!, password, cancellationToken) : credential!;
         _cache.Remember(verified, password);
         _throttle.RecordSuccess(client.RemoteAddress, throttleKey);
-        return Finish(AuthenticationStatus.Succeeded, AuthenticationFailure.None, "verified");
+        return Finish(AuthenticationStatus.Succeeded, AuthenticationFailure.None, "verified", credential!.ChangeLogPosition);
 
-        AuthenticationResult Finish(AuthenticationStatus status, AuthenticationFailure reason, string success)
+        AuthenticationResult Finish(AuthenticationStatus status, AuthenticationFailure reason, string success, long position = 0)
         {
             LogAttempt(
                 status switch
@@ -141,12 +141,14 @@ public sealed partial class MailAuthenticator
                     _ => "unavailable",
                 },
                 ReasonText(reason, success),
-                client.Protocol,
+                client.Channel.LogName(),
                 client.Mechanism,
                 client.IsSecure ? "yes" : "no",
                 client.RemoteAddress,
                 normalized?.ToString() ?? AddressNormalizer.Printable(address).Replace(' ', '_'));
-            return new AuthenticationResult(status, status == AuthenticationStatus.Succeeded ? normalized : null, reason);
+            return status == AuthenticationStatus.Succeeded
+                ? new AuthenticationResult(status, normalized, reason, position)
+                : new AuthenticationResult(status, null, reason);
         }
     }
 

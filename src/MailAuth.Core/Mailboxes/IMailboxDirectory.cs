@@ -17,7 +17,8 @@ public interface IMailboxDirectory
 
     Task AddMailboxAsync(EmailAddress address, string passwordHash, CancellationToken cancellationToken);
 
-    Task SetPasswordHashAsync(EmailAddress address, string passwordHash, CancellationToken cancellationToken);
+    /// <summary>Sets a new password hash; <paramref name="endSessions"/> says whether the mailbox's open sessions must end.</summary>
+    Task SetPasswordHashAsync(EmailAddress address, string passwordHash, bool endSessions, CancellationToken cancellationToken);
 
     Task RemoveMailboxAsync(EmailAddress address, CancellationToken cancellationToken);
 

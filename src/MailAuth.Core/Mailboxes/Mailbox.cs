@@ -18,12 +18,15 @@ public sealed record Mailbox(
 /// <summary>
 /// What the login path reads for one address. <see cref="CredentialVersion"/> changes on every
 /// password change, disable and enable, so anything derived from a login can tell it is stale.
+/// <see cref="ChangeLogPosition"/> is the position of the mailbox change log read in the same
+/// snapshot: a session opened with this credential ends at any later change that ends sessions.
 /// </summary>
 public sealed record MailboxCredential(
     EmailAddress Address,
     string PasswordHash,
     bool IsDisabled,
-    long CredentialVersion);
+    long CredentialVersion,
+    long ChangeLogPosition = 0);
 
 /// <summary>One mailbox of an import, its hash already in stored <c>{SCHEME}…</c> form.</summary>
 public sealed record ImportedMailbox(EmailAddress Address, string PasswordHash);

@@ -43,11 +43,12 @@ public sealed partial class MailboxAdministration(
         return parsed;
     }
 
-    public async Task<EmailAddress> SetPasswordAsync(string address, string password, CancellationToken cancellationToken)
+    /// <summary>Sets a mailbox password; its open sessions end unless <paramref name="endSessions"/> is false.</summary>
+    public async Task<EmailAddress> SetPasswordAsync(string address, string password, bool endSessions, CancellationToken cancellationToken)
     {
         var parsed = EmailAddress.Parse(address);
         PasswordPolicy.EnsureAcceptable(password);
-        await directory.SetPasswordHashAsync(parsed, hasher.Hash(password), cancellationToken);
+        await directory.SetPasswordHashAsync(parsed, hasher.Hash(password), endSessions, cancellationToken);
         LogChange("mailbox password changed", parsed.ToString());
         return parsed;
     }

@@ -86,6 +86,21 @@ internal static class SchemaMigrations
             reason   TEXT NOT NULL
         ) STRICT;
         """,
+
+        // 3: the mailbox change log. Every change that must reach open sessions (a password
+        // changed, a mailbox disabled or removed) adds a row in the transaction that makes it;
+        // servers read the log to end the sessions a change invalidates. AUTOINCREMENT: a
+        // position is never reused, even after old rows are pruned.
+        """
+        CREATE TABLE mailbox_changes (
+            id             INTEGER PRIMARY KEY AUTOINCREMENT,
+            address        TEXT NOT NULL,
+            kind           TEXT NOT NULL CHECK (kind IN ('password', 'disabled', 'enabled', 'removed')),
+            ends_sessions  INTEGER NOT NULL,
+            at             TEXT NOT NULL
+        ) STRICT;
+        CREATE INDEX mailbox_changes_by_address ON mailbox_changes(address, id);
+        """,
     ];
 
     public static int LatestVersion => Steps.Length;

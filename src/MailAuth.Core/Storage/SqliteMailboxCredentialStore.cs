@@ -14,15 +14,16 @@ public sealed class SqliteMailboxCredentialStore(SqliteDatabase database, TimePr
     {
         await using var connection = database.Open();
         await using var command = connection.CreateCommand();
+        // One statement, one snapshot: the change log position is the one this credential belongs to.
         command.CommandText =
-            "SELECT password_hash, disabled_reason IS NOT NULL, credential_version FROM mailboxes WHERE address = $address";
+            $"SELECT password_hash, disabled_reason IS NOT NULL, credential_version, {MailboxChangeLog.LatestPositionSql} FROM mailboxes WHERE address = $address";
         command.Parameters.AddWithValue("$address", address.ToString());
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         if (!await reader.ReadAsync(cancellationToken))
         {
             return null;
         }
-        return new MailboxCredential(address, reader.GetString(0), reader.GetBoolean(1), reader.GetInt64(2));
+        return new MailboxCredential(address, reader.GetString(0), reader.GetBoolean(1), reader.GetInt64(2), reader.GetInt64(3));
     }
 
     public async Task<bool> IsHostedDomainAsync(string domain, CancellationToken cancellationToken)

@@ -150,12 +150,13 @@ public sealed class SqliteMailboxStore : IMailboxCredentialStore, IMailboxDirect
         await transaction.CommitAsync(cancellationToken);
     }
 
-    public async Task SetPasswordHashAsync(EmailAddress address, string passwordHash, CancellationToken cancellationToken)
+    public async Task SetPasswordHashAsync(EmailAddress address, string passwordHash, bool endSessions, CancellationToken cancellationToken)
     {
         await using var connection = _database.Open();
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
         var mailbox = await UpdateMailboxAsync(
             connection, transaction, address, "password_hash = $value, credential_version = credential_version + 1", passwordHash, cancellationToken);
+        await MailboxChangeLog.RecordAsync(connection, transaction, address, MailboxChangeKind.PasswordChanged, endSessions, _clock.GetUtcNow(), cancellationToken);
         foreach (var hook in _hooks)
         {
             await hook.OnMailboxPasswordSetAsync(connection, transaction, mailbox, "mailbox password reset by the admin", cancellationToken);
@@ -170,6 +171,9 @@ public sealed class SqliteMailboxStore : IMailboxCredentialStore, IMailboxDirect
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
         await UpdateMailboxAsync(
             connection, transaction, address, "disabled_reason = $value, credential_version = credential_version + 1", reason, cancellationToken);
+        // Disabling ends the mailbox's sessions; enabling has none to end.
+        await MailboxChangeLog.RecordAsync(connection, transaction, address,
+            reason is null ? MailboxChangeKind.Enabled : MailboxChangeKind.Disabled, endsSessions: reason is not null, _clock.GetUtcNow(), cancellationToken);
         await _journal.AuditAsync(connection, transaction, Actor.Admin,
             reason is null ? "mailbox.enabled" : "mailbox.disabled", address.ToString(), reason ?? "admin request", cancellationToken);
         await transaction.CommitAsync(cancellationToken);
@@ -268,6 +272,7 @@ public sealed class SqliteMailboxStore : IMailboxCredentialStore, IMailboxDirect
         }
         foreach (var row in replaced)
         {
+            await MailboxChangeLog.RecordAsync(connection, transaction, row.Address, MailboxChangeKind.PasswordChanged, endsSessions: true, _clock.GetUtcNow(), cancellationToken);
             foreach (var hook in _hooks)
             {
                 await hook.OnMailboxPasswordSetAsync(connection, transaction, row, "mailbox password replaced by an import", cancellationToken);
@@ -299,6 +304,7 @@ public sealed class SqliteMailboxStore : IMailboxCredentialStore, IMailboxDirect
         {
             id.Value = mailbox.Id;
             await delete.ExecuteNonQueryAsync(cancellationToken);
+            await MailboxChangeLog.RecordAsync(connection, transaction, mailbox.Address, MailboxChangeKind.Removed, endsSessions: true, _clock.GetUtcNow(), cancellationToken);
             await _journal.AuditAsync(connection, transaction, Actor.Admin, "mailbox.removed", mailbox.Address.ToString(), reason, cancellationToken);
         }
     }

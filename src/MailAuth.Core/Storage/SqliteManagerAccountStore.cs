@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using MailAuth.Core.Accounts;
 using MailAuth.Core.Addresses;
 using MailAuth.Core.Audit;
+using MailAuth.Core.Mailboxes;
 using MailAuth.Core.Notifications;
 using Microsoft.Data.Sqlite;
 
@@ -619,6 +620,7 @@ internal sealed class SqliteManagerAccountStore(SqliteDatabase database, SqliteJ
         command.Parameters.AddWithValue("$now", Now());
         command.Parameters.AddWithValue("$id", mailboxId);
         await command.ExecuteNonQueryAsync(cancellationToken);
+        await MailboxChangeLog.RecordAsync(connection, transaction, mailboxId, MailboxChangeKind.PasswordChanged, endsSessions: true, clock.GetUtcNow(), cancellationToken);
     }
 
     private static async Task<IReadOnlyList<AccountRecord>> ReadAccountsAsync(SqliteCommand command, CancellationToken cancellationToken)

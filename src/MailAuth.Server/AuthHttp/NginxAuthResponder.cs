@@ -72,7 +72,7 @@ internal sealed partial class NginxAuthResponder(
                 SmtpErrorCode: smtp ? "554 5.7.0" : null);
         }
 
-        var client = new ClientContext("auth-http-" + Name(request.Protocol).ToLowerInvariant(), "PLAIN", request.ClientAddress, request.Secured);
+        var client = new ClientContext(Channel(request.Protocol), "PLAIN", request.ClientAddress, request.Secured);
         var result = await authenticator.AuthenticateAsync(request.User, request.Password, client, cancellationToken);
         return result.Status switch
         {
@@ -95,6 +95,13 @@ internal sealed partial class NginxAuthResponder(
         var given = System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(values[0] ?? ""));
         return System.Security.Cryptography.CryptographicOperations.FixedTimeEquals(given, _secretDigest);
     }
+
+    private static LoginChannel Channel(MailProxyProtocol protocol) => protocol switch
+    {
+        MailProxyProtocol.Imap => LoginChannel.AuthHttpImap,
+        MailProxyProtocol.Pop3 => LoginChannel.AuthHttpPop3,
+        _ => LoginChannel.AuthHttpSmtp,
+    };
 
     private static string Name(MailProxyProtocol protocol) => protocol switch
     {

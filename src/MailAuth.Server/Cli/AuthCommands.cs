@@ -15,7 +15,7 @@ internal static class AuthCommands
         test.SetAction(CliContext.Verb(async (parse, services, ct) =>
         {
             var password = PasswordInput.Read("Password: ", confirm: false);
-            var client = new ClientContext("cli", "test", IPAddress.Loopback, IsSecure: true);
+            var client = new ClientContext(LoginChannel.Cli, "test", IPAddress.Loopback, IsSecure: true);
             var result = await services.GetRequiredService<MailAuthenticator>()
                 .AuthenticateAsync(parse.GetRequiredValue(address), password, client, ct);
             switch (result.Status)

@@ -25,11 +25,15 @@ internal static class MailboxCommands
             return ExitCodes.Success;
         }));
 
-        var passwd = new Command("passwd", "Set a mailbox's password; read from stdin or prompted") { address, generate };
+        var keepSessions = new Option<bool>("--keep-sessions")
+        {
+            Description = "Let the mailbox's open IMAP/SMTP sessions go on (by default they end: a password is changed because it leaked)",
+        };
+        var passwd = new Command("passwd", "Set a mailbox's password; read from stdin or prompted") { address, generate, keepSessions };
         passwd.SetAction(CliContext.Verb(async (parse, services, ct) =>
         {
             var password = NewPassword(parse.GetValue(generate));
-            var changed = await Admin(services).SetPasswordAsync(parse.GetRequiredValue(address), password, ct);
+            var changed = await Admin(services).SetPasswordAsync(parse.GetRequiredValue(address), password, !parse.GetValue(keepSessions), ct);
             Console.WriteLine($"password of {changed} changed");
             PrintGenerated(parse.GetValue(generate), password);
             return ExitCodes.Success;

@@ -21,6 +21,8 @@ internal static class ServiceRegistration
         services.AddSingleton(_ => SqliteDatabase.OpenInDirectory(options.DataDirectory));
         // The login path gets a store that reads mailbox credentials and nothing else.
         services.AddSingleton<IMailboxCredentialStore, SqliteMailboxCredentialStore>();
+        services.AddSingleton<MailboxChangeLog>();
+        services.AddSingleton<IMailboxChangeFeed>(provider => provider.GetRequiredService<MailboxChangeLog>());
         services.AddSingleton<SqliteJournal>();
         services.AddSingleton<IAuditLog>(provider => provider.GetRequiredService<SqliteJournal>());
         services.AddSingleton<INotificationOutbox>(provider => provider.GetRequiredService<SqliteJournal>());

@@ -51,7 +51,7 @@ internal static class ImapLogin
 
     public static async Task AuthenticateAsync(ImapSession session, string tag, string username, string password, string mechanism, CancellationToken cancellationToken)
     {
-        var context = new ClientContext("imap", mechanism, session.Connection.RemoteAddress, session.Connection.IsSecure);
+        var context = new ClientContext(LoginChannel.Imap, mechanism, session.Connection.RemoteAddress, session.Connection.IsSecure);
         var result = await session.Authenticator.AuthenticateAsync(username, password, context, cancellationToken);
         switch (result.Status)
         {

@@ -19,7 +19,7 @@ internal sealed class ManualClock(DateTimeOffset start) : TimeProvider
 /// <summary>Both realms wired together as the server wires them, on a temporary database.</summary>
 internal sealed class AccountWorld : IDisposable
 {
-    private static readonly ClientContext Imap = new("imap", "PLAIN", IPAddress.Parse("192.0.2.7"), IsSecure: true);
+    private static readonly ClientContext Imap = new(LoginChannel.Imap, "PLAIN", IPAddress.Parse("192.0.2.7"), IsSecure: true);
 
     public AccountWorld()
     {

@@ -155,7 +155,7 @@ public sealed partial class ManagerAccountServiceTests
         switch (trigger)
         {
             case "admin reset":
-                await _world.Admin.SetPasswordAsync(Julie, "Admin-Reset-2", default);
+                await _world.Admin.SetPasswordAsync(Julie, "Admin-Reset-2", endSessions: true, default);
                 Assert.That(await _world.AccountLoginAsync(Julie, "Unified-1"), Is.EqualTo(AccountLoginStatus.Succeeded), "only the mailbox changed");
                 Assert.That(await _world.MailLoginAsync(Julie, "Admin-Reset-2"), Is.True);
                 break;
@@ -329,7 +329,7 @@ public sealed partial class ManagerAccountServiceTests
     {
         await _world.Accounts.SetMailboxPasswordAsync(Julie, Julie, "Secret-Unified-1", unify: true, default);
         await _world.Accounts.SetPasswordAsync(Julie, "Secret-Account-2", default);
-        await _world.Admin.SetPasswordAsync(Julie, "Secret-Admin-3", default);
+        await _world.Admin.SetPasswordAsync(Julie, "Secret-Admin-3", endSessions: true, default);
         var audit = string.Join("\n", await _world.AuditEventsAsync());
         Assert.That(audit, Does.Not.Contain("Secret-").And.Not.Contain(MailboxPassword).And.Not.Contain(AccountPassword).And.Not.Contain("$argon2"));
     }

@@ -11,7 +11,7 @@ namespace MailAuth.Core.Tests.Authentication;
 [TestFixture]
 public sealed class MailAuthenticatorCacheAndThrottleTests
 {
-    private static readonly ClientContext Phone = new("imap", "PLAIN", IPAddress.Parse("198.51.100.7"), IsSecure: true);
+    private static readonly ClientContext Phone = new(LoginChannel.Imap, "PLAIN", IPAddress.Parse("198.51.100.7"), IsSecure: true);
     private static readonly EmailAddress Julie = EmailAddress.Parse("julie@family.example");
 
     private string _directory = "";
@@ -68,7 +68,7 @@ public sealed class MailAuthenticatorCacheAndThrottleTests
         switch (change)
         {
             case "password change":
-                await otherProcess.SetPasswordHashAsync(Julie, new PasswordHasher(new HashingOptions { MemoryKiB = 1024, Iterations = 1 }).Hash("New-2"), default);
+                await otherProcess.SetPasswordHashAsync(Julie, new PasswordHasher(new HashingOptions { MemoryKiB = 1024, Iterations = 1 }).Hash("New-2"), endSessions: true, default);
                 break;
             case "disable":
                 await otherProcess.SetDisabledAsync(Julie, "unpaid", default);
@@ -136,7 +136,7 @@ public sealed class MailAuthenticatorCacheAndThrottleTests
         var before = Login("123-Abc");
         await WaitUntil(() => _hasher.Verifications == 1);
         var otherProcess = new SqliteMailboxStore(SqliteDatabase.OpenInDirectory(_directory), TimeProvider.System);
-        await otherProcess.SetPasswordHashAsync(Julie, new PasswordHasher(new HashingOptions { MemoryKiB = 1024, Iterations = 1 }).Hash("New-2"), default);
+        await otherProcess.SetPasswordHashAsync(Julie, new PasswordHasher(new HashingOptions { MemoryKiB = 1024, Iterations = 1 }).Hash("New-2"), endSessions: true, default);
 
         var after = Login("123-Abc");
         await WaitUntil(() => _hasher.Verifications == 2);

@@ -11,7 +11,7 @@ namespace MailAuth.Core.Tests.Authentication;
 [TestFixture]
 public sealed class MailAuthenticatorTests
 {
-    private static readonly ClientContext Imap = new("imap", "PLAIN", IPAddress.Parse("192.0.2.7"), IsSecure: true);
+    private static readonly ClientContext Imap = new(LoginChannel.Imap, "PLAIN", IPAddress.Parse("192.0.2.7"), IsSecure: true);
     private static readonly HashingOptions Fast = new() { MemoryKiB = 1024, Iterations = 1 };
     private static readonly EmailAddress Julie = EmailAddress.Parse("julie@family.example");
 
@@ -98,7 +98,7 @@ public sealed class MailAuthenticatorTests
     {
         // Drepper's SHA-crypt test vector for "Hello world!".
         await _store.SetPasswordHashAsync(Julie,
-            "{SHA512-CRYPT}$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1", default);
+            "{SHA512-CRYPT}$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1", endSessions: true, default);
         var result = await _authenticator.AuthenticateAsync("julie@family.example", "Hello world!", Imap, default);
         Assert.That(result.Succeeded, Is.True);
         var stored = (await _store.FindAsync(Julie, default))!.PasswordHash;

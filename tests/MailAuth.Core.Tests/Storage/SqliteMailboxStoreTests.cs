@@ -55,13 +55,14 @@ public sealed class SqliteMailboxStoreTests
     {
         await _store.AddDomainAsync("family.example", default);
         await _store.AddMailboxAsync(Julie, SomeHash, default);
-        await _store.SetPasswordHashAsync(Julie, OtherHash, default);
-        Assert.That(await _store.FindAsync(Julie, default), Is.EqualTo(new MailboxCredential(Julie, OtherHash, false, 2)));
+        await _store.SetPasswordHashAsync(Julie, OtherHash, endSessions: true, default);
+        // The last number: the change log position, one row per change.
+        Assert.That(await _store.FindAsync(Julie, default), Is.EqualTo(new MailboxCredential(Julie, OtherHash, false, 2, 1)));
         await _store.SetDisabledAsync(Julie, "unpaid", default);
-        Assert.That(await _store.FindAsync(Julie, default), Is.EqualTo(new MailboxCredential(Julie, OtherHash, true, 3)));
+        Assert.That(await _store.FindAsync(Julie, default), Is.EqualTo(new MailboxCredential(Julie, OtherHash, true, 3, 2)));
         Assert.That((await _store.FindMailboxAsync(Julie, default))!.DisabledReason, Is.EqualTo("unpaid"));
         await _store.SetDisabledAsync(Julie, null, default);
-        Assert.That(await _store.FindAsync(Julie, default), Is.EqualTo(new MailboxCredential(Julie, OtherHash, false, 4)));
+        Assert.That(await _store.FindAsync(Julie, default), Is.EqualTo(new MailboxCredential(Julie, OtherHash, false, 4, 3)));
     }
 
     [Test]
@@ -70,7 +71,7 @@ public sealed class SqliteMailboxStoreTests
         await _store.AddDomainAsync("family.example", default);
         await _store.AddMailboxAsync(Julie, SomeHash, default);
         var verified = (await _store.FindAsync(Julie, default))!;
-        await _store.SetPasswordHashAsync(Julie, OtherHash, default);
+        await _store.SetPasswordHashAsync(Julie, OtherHash, endSessions: true, default);
         Assert.That(await _store.TryUpgradeHashAsync(verified, "{ARGON2ID}new", default), Is.False);
         Assert.That((await _store.FindAsync(Julie, default))!.PasswordHash, Is.EqualTo(OtherHash));
 
@@ -86,7 +87,7 @@ public sealed class SqliteMailboxStoreTests
         {
             foreach (var change in new Func<Task>[]
             {
-                () => _store.SetPasswordHashAsync(Julie, SomeHash, default),
+                () => _store.SetPasswordHashAsync(Julie, SomeHash, endSessions: true, default),
                 () => _store.SetDisabledAsync(Julie, "x", default),
                 () => _store.RemoveMailboxAsync(Julie, default),
             })
@@ -128,7 +129,7 @@ public sealed class SqliteMailboxStoreTests
 
         await _store.ImportAsync(batch, false, replaceExisting: true, null, default);
         Assert.That(await _store.ListMailboxesAsync(null, default), Has.Count.EqualTo(2));
-        Assert.That(await _store.FindAsync(Julie, default), Is.EqualTo(new MailboxCredential(Julie, OtherHash, false, 2)));
+        Assert.That(await _store.FindAsync(Julie, default), Is.EqualTo(new MailboxCredential(Julie, OtherHash, false, 2, ChangeLogPosition: 1)));
     }
 
     [Test]

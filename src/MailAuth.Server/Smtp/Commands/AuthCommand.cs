@@ -84,7 +84,7 @@ internal sealed class AuthCommand(TlsContext tls, MailAuthenticator authenticato
         var result = await authenticator.AuthenticateAsync(
             credentials.Username,
             credentials.Password,
-            new ClientContext("smtp", mechanism.Name, session.Connection.RemoteAddress, session.Connection.IsSecure),
+            new ClientContext(LoginChannel.Smtp, mechanism.Name, session.Connection.RemoteAddress, session.Connection.IsSecure),
             cancellationToken);
         switch (result.Status)
         {
