@@ -54,17 +54,17 @@ public sealed class FailureThrottle
     /// attempt is charged as a failure at once and refunded if it succeeds, so that concurrent
     /// attempts cannot all slip under a limit before the first of them fails.
     /// </summary>
-    public ThrottleDecision Check(IPAddress remote, string address) => Decide(remote, address, admit: true);
+    public ThrottleDecision Check(IPAddress remote, string address, bool trustable = true) => Decide(remote, address, admit: true, trustable);
 
     /// <summary>
     /// The same decision without admitting the attempt: for one that will not run a verification
     /// of its own (a cache hit, or one joining the same verification already running).
     /// </summary>
-    public ThrottleDecision Peek(IPAddress remote, string address) => Decide(remote, address, admit: false);
+    public ThrottleDecision Peek(IPAddress remote, string address, bool trustable = true) => Decide(remote, address, admit: false, trustable);
 
-    private ThrottleDecision Decide(IPAddress remote, string address, bool admit)
+    private ThrottleDecision Decide(IPAddress remote, string address, bool admit, bool trustable)
     {
-        if (IsTrusted(remote))
+        if (trustable && IsTrusted(remote))
         {
             return ThrottleDecision.Allowed;
         }
@@ -96,9 +96,9 @@ public sealed class FailureThrottle
     }
 
     /// <summary>An admitted attempt failed: it stays charged, unless it repeated a wrong password already counted.</summary>
-    public void RecordFailure(IPAddress remote, string address, string password)
+    public void RecordFailure(IPAddress remote, string address, string password, bool trustable = true)
     {
-        if (IsTrusted(remote))
+        if (trustable && IsTrusted(remote))
         {
             return;
         }
@@ -116,9 +116,9 @@ public sealed class FailureThrottle
     }
 
     /// <summary>An admitted attempt succeeded: its charge is refunded and the network is known to the address.</summary>
-    public void RecordSuccess(IPAddress remote, string address)
+    public void RecordSuccess(IPAddress remote, string address, bool trustable = true)
     {
-        RecordAbandoned(remote, address);
+        RecordAbandoned(remote, address, trustable);
         MarkSucceeded(remote, address);
     }
 
@@ -131,9 +131,9 @@ public sealed class FailureThrottle
     }
 
     /// <summary>An admitted attempt that was never verified (the hashing pool was full): its charge is refunded.</summary>
-    public void RecordAbandoned(IPAddress remote, string address)
+    public void RecordAbandoned(IPAddress remote, string address, bool trustable = true)
     {
-        if (!IsTrusted(remote))
+        if (!(trustable && IsTrusted(remote)))
         {
             var (pair, perAddress, perNetwork) = Entries(remote, address);
             pair.Release();

@@ -51,7 +51,7 @@ public sealed partial class MailAuthenticator
         AddressNormalizer.TryNormalize(address, out var normalized, out _);
         var throttleKey = normalized?.ToString() ?? AddressNormalizer.Printable(address).ToLowerInvariant();
 
-        if (_throttle.Peek(client.RemoteAddress, throttleKey) is { Blocked: true } blocked)
+        if (_throttle.Peek(client.RemoteAddress, throttleKey, client.TrustedNetworksApply) is { Blocked: true } blocked)
         {
             // Cheap refusal: no database read, no Argon2, and the client waits instead of retrying at once.
             await Task.Delay(blocked.Delay, cancellationToken);
@@ -88,7 +88,7 @@ public sealed partial class MailAuthenticator
         }
         else
         {
-            var decision = _throttle.Check(client.RemoteAddress, throttleKey);
+            var decision = _throttle.Check(client.RemoteAddress, throttleKey, client.TrustedNetworksApply);
             if (decision.Blocked)
             {
                 await Task.Delay(decision.Delay, cancellationToken);
@@ -96,7 +96,7 @@ public sealed partial class MailAuthenticator
             }
             if (!_pool.TryRun(() => _hasher.Verify(hashToCheck, password), cancellationToken, out var verification))
             {
-                _throttle.RecordAbandoned(client.RemoteAddress, throttleKey);
+                _throttle.RecordAbandoned(client.RemoteAddress, throttleKey, client.TrustedNetworksApply);
                 return Finish(AuthenticationStatus.TemporarilyUnavailable, AuthenticationFailure.Busy, "");
             }
             _shared.Share(shareKey, verification);
@@ -114,7 +114,7 @@ public sealed partial class MailAuthenticator
         {
             if (joined is null)
             {
-                _throttle.RecordFailure(client.RemoteAddress, throttleKey, password);
+                _throttle.RecordFailure(client.RemoteAddress, throttleKey, password, client.TrustedNetworksApply);
             }
             // A joined failure is the same guess as the one it joined, already counted once.
             return Finish(AuthenticationStatus.Failed, failure, "");
@@ -128,7 +128,7 @@ public sealed partial class MailAuthenticator
         }
         var verified = check.NeedsRehash ? await UpgradeHashAsync(credential!, password, cancellationToken) : credential!;
         _cache.Remember(verified, password);
-        _throttle.RecordSuccess(client.RemoteAddress, throttleKey);
+        _throttle.RecordSuccess(client.RemoteAddress, throttleKey, client.TrustedNetworksApply);
         return Finish(AuthenticationStatus.Succeeded, AuthenticationFailure.None, "verified", credential!.ChangeLogPosition);
 
         AuthenticationResult Finish(AuthenticationStatus status, AuthenticationFailure reason, string success, long position = 0)
