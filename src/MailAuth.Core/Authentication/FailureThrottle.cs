@@ -5,26 +5,19 @@ using System.Text;
 
 namespace MailAuth.Core.Authentication;
 
-public readonly record struct ThrottleDecision(bool Blocked, TimeSpan Delay, string? Limit)
-{
-    public static readonly ThrottleDecision Allowed = new(false, TimeSpan.Zero, null);
-}
-
-/// <summary>What the throttle holds about one key, for <c>throttle list</c>.</summary>
-public sealed record ThrottleEntry(string Kind, string Key, double Failures, int Limit, bool Blocked);
-
 /// <summary>
-/// Counts failed logins, in memory, per (network, address), per address and per network (an
+/// Counts failed mail logins, in memory, per (network, address), per address and per network (an
 /// IPv4 address or IPv6 /64), with a half-life instead of a fixed window. Past a limit, attempts
 /// are refused before any Argon2 work, after a delay that doubles with each further attempt.
 /// Unlike a per-IP ban, a network that recently logged in to an address keeps reaching that
 /// address through the address and network limits, so people behind one NAT with an attacker
 /// keep working; and a client retrying the same stale wrong password counts once.
+/// Its one entry point is <see cref="Admit"/>: the <see cref="ThrottleTicket"/> it returns carries
+/// the attempt to its outcome.
 /// </summary>
 public sealed class FailureThrottle
 {
     private const int RememberedWrongPasswords = 4;
-    private static readonly TimeSpan FirstDelay = TimeSpan.FromMilliseconds(250);
 
     private readonly ThrottleOptions _options;
     private readonly IPNetwork[] _trusted;
@@ -34,7 +27,7 @@ public sealed class FailureThrottle
     private readonly ConcurrentDictionary<(IPAddress Network, string Address), PairState> _pairs = new();
     private readonly ConcurrentDictionary<string, Score> _addresses = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<IPAddress, Score> _networks = new();
-    private readonly ConcurrentDictionary<(IPAddress Network, string Address), DateTimeOffset> _successes = new();
+    private readonly RecentSuccesses _successes;
 
     /// <summary>A throttle that never blocks (tests, tools).</summary>
     public static FailureThrottle Unlimited => new(
@@ -47,47 +40,45 @@ public sealed class FailureThrottle
         _options = options;
         _trusted = [.. trusted];
         _clock = clock;
+        _successes = new RecentSuccesses(options.MaxTrackedEntries, TimeSpan.FromHours(options.RecentSuccessHours));
     }
 
     /// <summary>
-    /// Decides before any password work whether this attempt may be verified at all. An admitted
-    /// attempt is charged as a failure at once and refunded if it succeeds, so that concurrent
-    /// attempts cannot all slip under a limit before the first of them fails.
+    /// Decides, before any password work, whether this attempt may go on; nothing is charged yet
+    /// (see <see cref="ThrottleTicket.TryStartVerification"/>). <paramref name="trustable"/> is false
+    /// when the address was reported by a caller: <c>TrustedNetworks</c> then exempt nothing.
     /// </summary>
-    public ThrottleDecision Check(IPAddress remote, string address, bool trustable = true) => Decide(remote, address, admit: true, trustable);
-
-    /// <summary>
-    /// The same decision without admitting the attempt: for one that will not run a verification
-    /// of its own (a cache hit, or one joining the same verification already running).
-    /// </summary>
-    public ThrottleDecision Peek(IPAddress remote, string address, bool trustable = true) => Decide(remote, address, admit: false, trustable);
-
-    private ThrottleDecision Decide(IPAddress remote, string address, bool admit, bool trustable)
+    public ThrottleTicket Admit(IPAddress remote, string address, bool trustable = true)
     {
         if (trustable && IsTrusted(remote))
         {
-            return ThrottleDecision.Allowed;
+            return ThrottleTicket.Unthrottled;
         }
         var network = ClientNetwork.Of(remote);
+        return new ThrottleTicket(this, network, address, Decide(network, address, charge: false));
+    }
+
+    internal ThrottleDecision Decide(IPAddress network, string address, bool charge)
+    {
         var now = _clock.GetUtcNow();
         MakeRoom();
-        var (pair, perAddress, perNetwork) = Entries(remote, address);
-        var exempt = RecentlySucceeded(network, address, now);
+        var (pair, perAddress, perNetwork) = Entries(network, address);
+        var exempt = _successes.Contains(network, address, now);
         // A pair that logged in recently is not held back by its own parallel logins (a client
         // opening six connections at once); its failures still count.
-        if (Reached(pair.Score.Value(now, HalfLife) + (exempt ? 0 : pair.InFlight), _options.PairFailures))
+        if (ThrottlePolicy.Reached(pair.Score.Value(now, HalfLife) + (exempt ? 0 : pair.InFlight), _options.PairFailures))
         {
             return Block(pair.Score, _options.PairFailures, "address from this network", now);
         }
-        if (!exempt && Reached(perAddress.Value(now, HalfLife), _options.AddressFailures))
+        if (!exempt && ThrottlePolicy.Reached(perAddress.Value(now, HalfLife), _options.AddressFailures))
         {
             return Block(perAddress, _options.AddressFailures, "address", now);
         }
-        if (!exempt && Reached(perNetwork.Value(now, HalfLife), _options.NetworkFailures))
+        if (!exempt && ThrottlePolicy.Reached(perNetwork.Value(now, HalfLife), _options.NetworkFailures))
         {
             return Block(perNetwork, _options.NetworkFailures, "network", now);
         }
-        if (admit)
+        if (charge)
         {
             pair.Admit();
             Charge(perAddress, perNetwork, now, +1);
@@ -95,18 +86,14 @@ public sealed class FailureThrottle
         return ThrottleDecision.Allowed;
     }
 
-    /// <summary>An admitted attempt failed: it stays charged, unless it repeated a wrong password already counted.</summary>
-    public void RecordFailure(IPAddress remote, string address, string password, bool trustable = true)
+    /// <summary>A charged attempt failed: it stays charged, unless it repeated a wrong password already counted.</summary>
+    internal void Fail(IPAddress network, string address, string password)
     {
-        if (trustable && IsTrusted(remote))
-        {
-            return;
-        }
-        var (pair, perAddress, perNetwork) = Entries(remote, address);
+        var (pair, perAddress, perNetwork) = Entries(network, address);
         pair.Release();
         if (pair.RememberWrongPassword(WrongPasswordDigest(password)))
         {
-            pair.Score.Add(_clock.GetUtcNow(), HalfLife, 1, cap: 4.0 * _options.PairFailures);
+            pair.Score.Add(_clock.GetUtcNow(), HalfLife, 1, cap: ThrottlePolicy.Cap(_options.PairFailures));
         }
         else
         {
@@ -115,45 +102,36 @@ public sealed class FailureThrottle
         }
     }
 
-    /// <summary>An admitted attempt succeeded: its charge is refunded and the network is known to the address.</summary>
-    public void RecordSuccess(IPAddress remote, string address, bool trustable = true)
+    /// <summary>A charged attempt that ended without an outcome (the hashing pool was full, the client left): refunded.</summary>
+    internal void Refund(IPAddress network, string address)
     {
-        RecordAbandoned(remote, address, trustable);
-        MarkSucceeded(remote, address);
+        var (pair, perAddress, perNetwork) = Entries(network, address);
+        pair.Release();
+        Charge(perAddress, perNetwork, _clock.GetUtcNow(), -1);
     }
 
-    /// <summary>A success that was never admitted (see <see cref="Peek"/>): the network is known to the address.</summary>
-    public void MarkSucceeded(IPAddress remote, string address)
+    /// <summary>A success, charged or not: the network is known to the address from now on.</summary>
+    internal void Succeed(IPAddress network, string address, bool charged)
     {
-        var network = ClientNetwork.Of(remote);
-        _successes[(network, address)] = _clock.GetUtcNow();
+        if (charged)
+        {
+            Refund(network, address);
+        }
+        _successes.Add(network, address, _clock.GetUtcNow());
         _pairs.TryRemove((network, address), out _);
     }
 
-    /// <summary>An admitted attempt that was never verified (the hashing pool was full): its charge is refunded.</summary>
-    public void RecordAbandoned(IPAddress remote, string address, bool trustable = true)
-    {
-        if (!(trustable && IsTrusted(remote)))
-        {
-            var (pair, perAddress, perNetwork) = Entries(remote, address);
-            pair.Release();
-            Charge(perAddress, perNetwork, _clock.GetUtcNow(), -1);
-        }
-    }
-
-    private (PairState Pair, Score PerAddress, Score PerNetwork) Entries(IPAddress remote, string address)
-    {
-        var network = ClientNetwork.Of(remote);
-        return (
-            _pairs.GetOrAdd((network, address), _ => new PairState()),
-            _addresses.GetOrAdd(address, _ => new Score()),
-            _networks.GetOrAdd(network, _ => new Score()));
-    }
+    private (PairState Pair, Score PerAddress, Score PerNetwork) Entries(IPAddress network, string address) =>
+    (
+        _pairs.GetOrAdd((network, address), _ => new PairState()),
+        _addresses.GetOrAdd(address, _ => new Score()),
+        _networks.GetOrAdd(network, _ => new Score())
+    );
 
     private void Charge(Score perAddress, Score perNetwork, DateTimeOffset now, int amount)
     {
-        perAddress.Add(now, HalfLife, amount, cap: 4.0 * _options.AddressFailures);
-        perNetwork.Add(now, HalfLife, amount, cap: 4.0 * _options.NetworkFailures);
+        perAddress.Add(now, HalfLife, amount, cap: ThrottlePolicy.Cap(_options.AddressFailures));
+        perNetwork.Add(now, HalfLife, amount, cap: ThrottlePolicy.Cap(_options.NetworkFailures));
     }
 
     public IReadOnlyList<ThrottleEntry> Snapshot()
@@ -175,7 +153,7 @@ public sealed class FailureThrottle
         return [.. entries.Where(e => e.Failures >= 0.05).OrderByDescending(e => e.Failures / e.Limit)];
 
         static ThrottleEntry Entry(string kind, string key, double failures, int limit) =>
-            new(kind, key, Math.Round(failures, 2), limit, Reached(failures, limit));
+            new(kind, key, Math.Round(failures, 2), limit, ThrottlePolicy.Reached(failures, limit));
     }
 
     /// <summary>Forgets the failures of an IP address (its network) or of a mailbox address; returns how many entries went.</summary>
@@ -201,10 +179,13 @@ public sealed class FailureThrottle
         return removed;
     }
 
-    private TimeSpan HalfLife => TimeSpan.FromSeconds(_options.HalfLifeSeconds);
+    /// <summary>Failure entries held (pairs, addresses, networks), for tests.</summary>
+    internal int TrackedFailureEntries => _pairs.Count + _addresses.Count + _networks.Count;
 
-    /// <summary>Counts fade continuously, so five failures in a row score 4.99…: a limit is reached within half a failure of it.</summary>
-    private static bool Reached(double failures, int limit) => failures > limit - 0.5;
+    /// <summary>Recent successes held, for tests.</summary>
+    internal int TrackedSuccesses => _successes.Count;
+
+    private TimeSpan HalfLife => TimeSpan.FromSeconds(_options.HalfLifeSeconds);
 
     private bool IsTrusted(IPAddress remote)
     {
@@ -212,17 +193,12 @@ public sealed class FailureThrottle
         return _trusted.Any(network => network.Contains(address));
     }
 
-    private bool RecentlySucceeded(IPAddress network, string address, DateTimeOffset now) =>
-        _successes.TryGetValue((network, address), out var at) && now - at < TimeSpan.FromHours(_options.RecentSuccessHours);
-
     /// <summary>Over the limit: this attempt counts too (so a client hammering stays blocked) and waits longer.</summary>
     private ThrottleDecision Block(Score score, int limit, string what, DateTimeOffset now)
     {
         var over = score.Value(now, HalfLife) - limit;
-        score.Add(now, HalfLife, 1, cap: 4.0 * limit);
-        var delay = FirstDelay * Math.Pow(2, Math.Min(over, 16));
-        var max = TimeSpan.FromSeconds(_options.MaxDelaySeconds);
-        return new ThrottleDecision(true, delay < max ? delay : max, what);
+        score.Add(now, HalfLife, 1, cap: ThrottlePolicy.Cap(limit));
+        return ThrottlePolicy.Block(over, TimeSpan.FromSeconds(_options.MaxDelaySeconds), what);
     }
 
     private ulong WrongPasswordDigest(string password)
@@ -233,32 +209,26 @@ public sealed class FailureThrottle
     }
 
     /// <summary>
-    /// Keeps memory bounded whatever an attacker varies: past the limit, the entries with the
-    /// fewest failures go until half the room is free (blocked entries, the highest, stay).
+    /// Keeps the failure counters' memory bounded whatever an attacker varies: past the limit, the
+    /// entries with the fewest failures go until half the room is free (blocked entries, the
+    /// highest, stay). Successes are bounded apart (<see cref="RecentSuccesses"/>) and never count here.
     /// </summary>
     private void MakeRoom()
     {
-        if (_pairs.Count + _addresses.Count + _networks.Count + _successes.Count < _options.MaxTrackedEntries)
+        if (TrackedFailureEntries < _options.MaxTrackedEntries)
         {
             return;
         }
         lock (_evictionLock)
         {
-            var total = _pairs.Count + _addresses.Count + _networks.Count + _successes.Count;
+            var total = TrackedFailureEntries;
             if (total < _options.MaxTrackedEntries)
             {
                 return;
             }
             var now = _clock.GetUtcNow();
-            foreach (var (key, at) in _successes)
-            {
-                if (now - at >= TimeSpan.FromHours(_options.RecentSuccessHours))
-                {
-                    _successes.TryRemove(key, out _);
-                }
-            }
             var candidates = new List<(double Failures, Action Remove)>(total);
-            candidates.AddRange(_pairs.Select(p => (p.Value.Score.Value(now, HalfLife), (Action)(() => _pairs.TryRemove(p.Key, out _)))));
+            candidates.AddRange(_pairs.Select(p => (p.Value.Score.Value(now, HalfLife) + p.Value.InFlight, (Action)(() => _pairs.TryRemove(p.Key, out _)))));
             candidates.AddRange(_addresses.Select(a => (a.Value.Value(now, HalfLife), (Action)(() => _addresses.TryRemove(a.Key, out _)))));
             candidates.AddRange(_networks.Select(n => (n.Value.Value(now, HalfLife), (Action)(() => _networks.TryRemove(n.Key, out _)))));
             var excess = total - _options.MaxTrackedEntries / 2;
@@ -280,7 +250,7 @@ public sealed class FailureThrottle
         {
             lock (_lock)
             {
-                return Decayed(now, halfLife);
+                return ThrottlePolicy.Decayed(_value, _at, now, halfLife);
             }
         }
 
@@ -288,13 +258,10 @@ public sealed class FailureThrottle
         {
             lock (_lock)
             {
-                _value = Math.Clamp(Decayed(now, halfLife) + amount, 0, cap);
+                _value = Math.Clamp(ThrottlePolicy.Decayed(_value, _at, now, halfLife) + amount, 0, cap);
                 _at = now;
             }
         }
-
-        private double Decayed(DateTimeOffset now, TimeSpan halfLife) =>
-            _value == 0 ? 0 : _value * Math.Pow(0.5, Math.Max(0, (now - _at) / halfLife));
     }
 
     private sealed class PairState
@@ -336,5 +303,98 @@ public sealed class FailureThrottle
                 return true;
             }
         }
+    }
+}
+
+/// <summary>
+/// One login attempt as the mail throttle sees it, from <see cref="FailureThrottle.Admit"/> to its
+/// outcome. An attempt that runs a verification of its own calls <see cref="TryStartVerification"/>
+/// first: from then on it counts as a failure until it succeeds, so concurrent guesses cannot all
+/// slip under a limit before the first of them fails. One that needs no verification of its own
+/// (a cache hit, or one joining the same verification already running) just settles. Disposing a
+/// started, unsettled ticket refunds it (the hashing pool was full, the client went away).
+/// </summary>
+public sealed class ThrottleTicket : IDisposable
+{
+    private readonly FailureThrottle? _throttle;
+    private readonly IPAddress _network;
+    private readonly string _address;
+    private Stage _stage;
+
+    internal ThrottleTicket(FailureThrottle? throttle, IPAddress network, string address, ThrottleDecision decision)
+    {
+        _throttle = throttle;
+        _network = network;
+        _address = address;
+        Decision = decision;
+        _stage = decision.Blocked ? Stage.Settled : Stage.Admitted;
+    }
+
+    /// <summary>An attempt from a trusted network: never blocked, never counted.</summary>
+    internal static ThrottleTicket Unthrottled => new(null, IPAddress.None, "", ThrottleDecision.Allowed);
+
+    private enum Stage
+    {
+        Admitted,
+        Verifying,
+        Settled,
+    }
+
+    public ThrottleDecision Decision { get; private set; }
+
+    public bool Blocked => Decision.Blocked;
+
+    /// <summary>
+    /// Counts this attempt as a failure in flight before its verification runs; false (and
+    /// <see cref="Blocked"/>) when that would pass a limit, with the attempts already in flight.
+    /// </summary>
+    public bool TryStartVerification()
+    {
+        if (_stage != Stage.Admitted)
+        {
+            throw new InvalidOperationException("a verification can start once, on an admitted attempt");
+        }
+        if (_throttle is not null)
+        {
+            Decision = _throttle.Decide(_network, _address, charge: true);
+            if (Decision.Blocked)
+            {
+                _stage = Stage.Settled;
+                return false;
+            }
+        }
+        _stage = Stage.Verifying;
+        return true;
+    }
+
+    /// <summary>The password was right: any charge is refunded and the network is known to the address.</summary>
+    public void Succeeded()
+    {
+        if (_stage == Stage.Settled)
+        {
+            throw new InvalidOperationException("the attempt is already settled");
+        }
+        _throttle?.Succeed(_network, _address, charged: _stage == Stage.Verifying);
+        _stage = Stage.Settled;
+    }
+
+    /// <summary>The verification this attempt ran failed: it stays counted (a repeated stale password counts once).</summary>
+    public void Failed(string password)
+    {
+        if (_stage != Stage.Verifying)
+        {
+            throw new InvalidOperationException("only an attempt that ran its own verification can fail");
+        }
+        _throttle?.Fail(_network, _address, password);
+        _stage = Stage.Settled;
+    }
+
+    public void Dispose()
+    {
+        if (_stage == Stage.Verifying)
+        {
+            _throttle?.Refund(_network, _address);
+        }
+        _stage = Stage.Settled;
     }
 }

@@ -6,34 +6,30 @@ using Microsoft.Extensions.Logging;
 namespace MailAuth.Core.Authentication;
 
 /// <summary>
-/// The one mail login check, shared by IMAP, SMTP and <c>auth test</c>: mailbox address and mailbox
-/// password, nothing else. Every failure looks and costs the same: an unknown or malformed address
-/// is verified against a dummy hash, a disabled mailbox against its real hash. A throttled attempt
-/// costs no hashing at all; a repeat of a recently verified password costs one HMAC.
+/// The one mail login check, shared by IMAP, SMTP, the SASL service, auth_http and <c>auth test</c>:
+/// mailbox address and mailbox password, nothing else. Every failure looks and costs the same: an
+/// unknown or malformed address is verified against a dummy hash, a disabled mailbox against its
+/// real hash. A throttled attempt costs no hashing at all; a repeat of a recently verified password
+/// costs one HMAC; logins arriving while the same password is being verified wait for that one.
 /// </summary>
 public sealed partial class MailAuthenticator
 {
     private readonly IMailboxCredentialStore _store;
-    private readonly IPasswordHasher _hasher;
-    private readonly HashingPool _pool;
+    private readonly CredentialVerifier _verifier;
     private readonly FailureThrottle _throttle;
     private readonly VerifiedLoginCache _cache;
     private readonly SharedVerifications _shared = new();
-
-    internal SharedVerifications SharedVerifications => _shared;
     private readonly ILogger<MailAuthenticator> _logger;
 
     public MailAuthenticator(
         IMailboxCredentialStore store,
-        IPasswordHasher hasher,
-        HashingPool pool,
+        CredentialVerifier verifier,
         FailureThrottle throttle,
         VerifiedLoginCache cache,
         ILogger<MailAuthenticator> logger)
     {
         _store = store;
-        _hasher = hasher;
-        _pool = pool;
+        _verifier = verifier;
         _throttle = throttle;
         _cache = cache;
         _logger = logger;
@@ -41,115 +37,124 @@ public sealed partial class MailAuthenticator
 
     /// <summary>Without throttling or cache: every attempt runs Argon2.</summary>
     public MailAuthenticator(IMailboxCredentialStore store, IPasswordHasher hasher, HashingPool pool, ILogger<MailAuthenticator> logger)
-        : this(store, hasher, pool, FailureThrottle.Unlimited, VerifiedLoginCache.Disabled, logger)
+        : this(store, new CredentialVerifier(hasher, pool), FailureThrottle.Unlimited, VerifiedLoginCache.Disabled, logger)
     {
     }
+
+    internal SharedVerifications SharedVerifications => _shared;
 
     public async Task<AuthenticationResult> AuthenticateAsync(
         string address, string password, ClientContext client, CancellationToken cancellationToken)
     {
-        AddressNormalizer.TryNormalize(address, out var normalized, out _);
-        var throttleKey = normalized?.ToString() ?? AddressNormalizer.Printable(address).ToLowerInvariant();
-
-        if (_throttle.Peek(client.RemoteAddress, throttleKey, client.TrustedNetworksApply) is { Blocked: true } blocked)
+        var attempt = new LoginAttempt(address, client);
+        using var ticket = _throttle.Admit(client.RemoteAddress, attempt.ThrottleKey, client.TrustedNetworksApply);
+        if (ticket.Blocked)
         {
-            // Cheap refusal: no database read, no Argon2, and the client waits instead of retrying at once.
-            await Task.Delay(blocked.Delay, cancellationToken);
-            return Finish(AuthenticationStatus.Failed, AuthenticationFailure.Throttled, "");
+            return await RefuseThrottledAsync(attempt, ticket.Decision, cancellationToken);
         }
 
-        var credential = normalized is null ? null : await _store.FindAsync(normalized, cancellationToken);
-        var withinLength = PasswordPolicy.IsWithinLength(password);
-        if (credential is { IsDisabled: false } && withinLength && _cache.Matches(credential, password))
+        var credential = attempt.Address is null ? null : await _store.FindAsync(attempt.Address, cancellationToken);
+        if (credential is { IsDisabled: false } && PasswordPolicy.IsWithinLength(password) && _cache.Matches(credential, password))
         {
-            _throttle.MarkSucceeded(client.RemoteAddress, throttleKey);
-            return Finish(AuthenticationStatus.Succeeded, AuthenticationFailure.None, "cached", credential.ChangeLogPosition);
+            ticket.Succeeded();
+            return Succeeded(attempt, credential, "cached");
         }
 
-        var hashToCheck = credential is not null && withinLength ? credential.PasswordHash : _hasher.DummyHash;
-        var shareKey = _shared.KeyOf(throttleKey, password, credential);
-        PasswordCheck? joined = null;
-        if (_shared.TryJoin(shareKey, out var running))
+        var shareKey = _shared.KeyOf(attempt.ThrottleKey, password, credential);
+        if (await TryJoinAsync(shareKey, cancellationToken) is { } joined)
         {
-            try
+            // The same guess as the one it joined, counted there; that login also remembers the
+            // password and upgrades the hash.
+            var joinedFailure = Judge(attempt, credential, password, joined);
+            if (joinedFailure != AuthenticationFailure.None)
             {
-                joined = await _shared.WaitAsync(running, cancellationToken);
+                return Failed(attempt, joinedFailure);
             }
-            catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
-            {
-                // The login it joined was cancelled (its client went away): verify on our own.
-            }
+            ticket.Succeeded();
+            return Succeeded(attempt, credential!, "joined");
         }
 
-        PasswordCheck check;
-        if (joined is { } shared)
+        if (!ticket.TryStartVerification())
         {
-            check = shared;
+            return await RefuseThrottledAsync(attempt, ticket.Decision, cancellationToken);
         }
-        else
+        if (!_verifier.TryStart(credential?.PasswordHash, password, cancellationToken, out var verification))
         {
-            var decision = _throttle.Check(client.RemoteAddress, throttleKey, client.TrustedNetworksApply);
-            if (decision.Blocked)
-            {
-                await Task.Delay(decision.Delay, cancellationToken);
-                return Finish(AuthenticationStatus.Failed, AuthenticationFailure.Throttled, "");
-            }
-            if (!_pool.TryRun(() => _hasher.Verify(hashToCheck, password), cancellationToken, out var verification))
-            {
-                _throttle.RecordAbandoned(client.RemoteAddress, throttleKey, client.TrustedNetworksApply);
-                return Finish(AuthenticationStatus.TemporarilyUnavailable, AuthenticationFailure.Busy, "");
-            }
-            _shared.Share(shareKey, verification);
-            check = await verification;
+            return Finish(attempt, AuthenticationStatus.TemporarilyUnavailable, AuthenticationFailure.Busy, "", 0);
         }
+        _shared.Share(shareKey, verification);
+        var check = await verification;
 
-        var failure =
-            normalized is null ? AuthenticationFailure.MalformedAddress
-            : credential is null ? AuthenticationFailure.UnknownAddress
-            : !withinLength ? AuthenticationFailure.PasswordTooLong
-            : !check.Matches ? AuthenticationFailure.WrongPassword
-            : credential.IsDisabled ? AuthenticationFailure.Disabled
-            : AuthenticationFailure.None;
+        var failure = Judge(attempt, credential, password, check);
         if (failure != AuthenticationFailure.None)
         {
-            if (joined is null)
-            {
-                _throttle.RecordFailure(client.RemoteAddress, throttleKey, password, client.TrustedNetworksApply);
-            }
-            // A joined failure is the same guess as the one it joined, already counted once.
-            return Finish(AuthenticationStatus.Failed, failure, "");
-        }
-
-        if (joined is not null)
-        {
-            // The login it joined remembers the password and upgrades the hash.
-            _throttle.MarkSucceeded(client.RemoteAddress, throttleKey);
-            return Finish(AuthenticationStatus.Succeeded, AuthenticationFailure.None, "joined", credential!.ChangeLogPosition);
+            ticket.Failed(password);
+            return Failed(attempt, failure);
         }
         var verified = check.NeedsRehash ? await UpgradeHashAsync(credential!, password, cancellationToken) : credential!;
         _cache.Remember(verified, password);
-        _throttle.RecordSuccess(client.RemoteAddress, throttleKey, client.TrustedNetworksApply);
-        return Finish(AuthenticationStatus.Succeeded, AuthenticationFailure.None, "verified", credential!.ChangeLogPosition);
+        ticket.Succeeded();
+        return Succeeded(attempt, credential!, "verified");
+    }
 
-        AuthenticationResult Finish(AuthenticationStatus status, AuthenticationFailure reason, string success, long position = 0)
+    /// <summary>Why a verified attempt failed, or <see cref="AuthenticationFailure.None"/>.</summary>
+    private static AuthenticationFailure Judge(LoginAttempt attempt, MailboxCredential? credential, string password, PasswordCheck check) =>
+        attempt.Address is null ? AuthenticationFailure.MalformedAddress
+        : credential is null ? AuthenticationFailure.UnknownAddress
+        : !PasswordPolicy.IsWithinLength(password) ? AuthenticationFailure.PasswordTooLong
+        : !check.Matches ? AuthenticationFailure.WrongPassword
+        : credential.IsDisabled ? AuthenticationFailure.Disabled
+        : AuthenticationFailure.None;
+
+    /// <summary>The verification of the very same attempt already running, awaited; null when there is none (or it was cancelled).</summary>
+    private async Task<PasswordCheck?> TryJoinAsync(string shareKey, CancellationToken cancellationToken)
+    {
+        if (!_shared.TryJoin(shareKey, out var running))
         {
-            LogAttempt(
-                status switch
-                {
-                    AuthenticationStatus.Succeeded => "ok",
-                    AuthenticationStatus.Failed => "failed",
-                    _ => "unavailable",
-                },
-                ReasonText(reason, success),
-                client.Channel.LogName(),
-                client.Mechanism,
-                client.IsSecure ? "yes" : "no",
-                client.RemoteAddress,
-                normalized?.ToString() ?? AddressNormalizer.Printable(address).Replace(' ', '_'));
-            return status == AuthenticationStatus.Succeeded
-                ? new AuthenticationResult(status, normalized, reason, position)
-                : new AuthenticationResult(status, null, reason);
+            return null;
         }
+        try
+        {
+            return await _shared.WaitAsync(running, cancellationToken);
+        }
+        catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
+        {
+            return null; // The login it joined was cancelled (its client went away): verify on our own.
+        }
+    }
+
+    /// <summary>Cheap refusal: no Argon2, and the client waits instead of retrying at once.</summary>
+    private async Task<AuthenticationResult> RefuseThrottledAsync(LoginAttempt attempt, ThrottleDecision decision, CancellationToken cancellationToken)
+    {
+        await Task.Delay(decision.Delay, cancellationToken);
+        return Failed(attempt, AuthenticationFailure.Throttled);
+    }
+
+    private AuthenticationResult Succeeded(LoginAttempt attempt, MailboxCredential credential, string how) =>
+        Finish(attempt, AuthenticationStatus.Succeeded, AuthenticationFailure.None, how, credential.ChangeLogPosition);
+
+    private AuthenticationResult Failed(LoginAttempt attempt, AuthenticationFailure failure) =>
+        Finish(attempt, AuthenticationStatus.Failed, failure, "", 0);
+
+    private AuthenticationResult Finish(LoginAttempt attempt, AuthenticationStatus status, AuthenticationFailure reason, string success, long position)
+    {
+        var client = attempt.Client;
+        LogAttempt(
+            status switch
+            {
+                AuthenticationStatus.Succeeded => "ok",
+                AuthenticationStatus.Failed => "failed",
+                _ => "unavailable",
+            },
+            ReasonText(reason, success),
+            client.Channel.LogName(),
+            client.Mechanism,
+            client.IsSecure ? "yes" : "no",
+            client.RemoteAddress,
+            attempt.LogAddress);
+        return status == AuthenticationStatus.Succeeded
+            ? new AuthenticationResult(status, attempt.Address, reason, position)
+            : new AuthenticationResult(status, null, reason);
     }
 
     /// <summary>The reason words of the log line (README, "Log format"); stable for log parsers.</summary>
@@ -169,14 +174,35 @@ public sealed partial class MailAuthenticator
     /// <summary>Replaces a legacy or weaker hash with one at the configured parameters, best effort.</summary>
     private async Task<MailboxCredential> UpgradeHashAsync(MailboxCredential credential, string password, CancellationToken cancellationToken)
     {
-        if (!_pool.TryRun(() => _hasher.Hash(password), cancellationToken, out var hashing))
+        if (await _verifier.TryHashAsync(password, cancellationToken) is not { } newHash)
         {
             return credential; // Busy: the next login will try again.
         }
-        var newHash = await hashing;
         var upgraded = await _store.TryUpgradeHashAsync(credential, newHash, cancellationToken);
         LogRehash(credential.Address.ToString(), upgraded);
         return upgraded ? credential with { PasswordHash = newHash } : credential;
+    }
+
+    /// <summary>The address as typed, normalised when it can be, and the key the throttle counts it under.</summary>
+    private sealed class LoginAttempt
+    {
+        public LoginAttempt(string typed, ClientContext client)
+        {
+            Client = client;
+            AddressNormalizer.TryNormalize(typed, out var normalized, out _);
+            Address = normalized;
+            ThrottleKey = normalized?.ToString() ?? AddressNormalizer.Printable(typed).ToLowerInvariant();
+            LogAddress = normalized?.ToString() ?? AddressNormalizer.Printable(typed).Replace(' ', '_');
+        }
+
+        public ClientContext Client { get; }
+
+        public EmailAddress? Address { get; }
+
+        public string ThrottleKey { get; }
+
+        /// <summary>The address field of the log line: it comes last and holds no spaces.</summary>
+        public string LogAddress { get; }
     }
 
     // One line per attempt, in a fixed order with the address last (it is the only free-form

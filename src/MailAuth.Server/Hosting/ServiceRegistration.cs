@@ -46,10 +46,11 @@ internal static class ServiceRegistration
             provider.GetRequiredService<TimeProvider>()));
         services.AddSingleton(provider => new VerifiedLoginCache(
             TimeSpan.FromSeconds(options.Authentication.VerifiedLoginCacheSeconds), provider.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(provider => new CredentialVerifier(
+            provider.GetRequiredService<IPasswordHasher>(), provider.GetRequiredService<HashingPool>()));
         services.AddSingleton(provider => new MailAuthenticator(
             provider.GetRequiredService<IMailboxCredentialStore>(),
-            provider.GetRequiredService<IPasswordHasher>(),
-            provider.GetRequiredService<HashingPool>(),
+            provider.GetRequiredService<CredentialVerifier>(),
             provider.GetRequiredService<FailureThrottle>(),
             provider.GetRequiredService<VerifiedLoginCache>(),
             provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<MailAuthenticator>>()));

@@ -30,7 +30,7 @@ public sealed class MailAuthenticatorCacheAndThrottleTests
         _hasher = new CountingHasher(inner);
         _pool = new HashingPool(2, 16);
         _authenticator = new MailAuthenticator(
-            new SqliteMailboxCredentialStore(database, TimeProvider.System), _hasher, _pool,
+            new SqliteMailboxCredentialStore(database, TimeProvider.System), new CredentialVerifier(_hasher, _pool),
             new FailureThrottle(new ThrottleOptions { PairFailures = 3, MaxDelaySeconds = 0 }, [], TimeProvider.System),
             new VerifiedLoginCache(TimeSpan.FromMinutes(5), TimeProvider.System),
             NullLogger<MailAuthenticator>.Instance);
