@@ -40,7 +40,8 @@ internal sealed record AccountRecord(
     string Phone,
     string SecondaryEmail,
     byte[]? TotpSecret,
-    long CredentialVersion)
+    long CredentialVersion,
+    DateTimeOffset? TotpLockedUntil = null)
 {
     public string Identifier => Login?.ToString() ?? RecoveryUsername!;
 }

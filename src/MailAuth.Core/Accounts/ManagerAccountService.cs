@@ -1,3 +1,4 @@
+using System.Net;
 using System.Security.Cryptography;
 using MailAuth.Core.Addresses;
 using MailAuth.Core.Audit;
@@ -12,10 +13,12 @@ namespace MailAuth.Core.Accounts;
 public enum AccountLoginStatus
 {
     Succeeded,
-    Failed,
 
-    /// <summary>Password right, 2FA on, no code given: ask for the code.</summary>
-    TotpRequired,
+    /// <summary>
+    /// Unknown identifier, wrong password, 2FA code missing or wrong, 2FA locked, or throttled: one
+    /// answer for all, so that nothing tells a guesser that the password was right.
+    /// </summary>
+    Failed,
 
     /// <summary>Logged in with the recovery username: a new login identifier must be chosen first.</summary>
     MustCompleteRecovery,
@@ -26,26 +29,30 @@ public enum AccountLoginStatus
 public sealed record AccountLoginResult(AccountLoginStatus Status, string? Identifier);
 
 /// <summary>
-/// The manager-account realm (DESIGN.md §1): accounts, grants, password unification with a
+/// The manager-account realm (docs: the rules): accounts, grants, password unification with a
 /// mailbox, login-identifier recovery, resets and 2FA. The mail login path never uses this.
+/// Logins are throttled like mail logins, with the counters in the store (each CLI run is a
+/// process of its own); passwords are verified and hashed on the bounded Argon2 pool.
 /// </summary>
 public sealed partial class ManagerAccountService
 {
     public const string TotpIssuer = "MailAuth";
+    public const string LoginRealm = "account-login";
     public static readonly TimeSpan ResetTokenLifetime = TimeSpan.FromMinutes(30);
 
     private readonly SqliteManagerAccountStore _store;
-    private readonly IPasswordHasher _hasher;
-    private readonly HashingPool _pool;
+    private readonly CredentialVerifier _verifier;
+    private readonly StoredFailureThrottle _throttle;
     private readonly TimeProvider _clock;
     private readonly ILogger<ManagerAccountService> _logger;
 
     internal ManagerAccountService(
-        SqliteManagerAccountStore store, IPasswordHasher hasher, HashingPool pool, TimeProvider clock, ILogger<ManagerAccountService> logger)
+        SqliteManagerAccountStore store, CredentialVerifier verifier, StoredFailureThrottle throttle, TimeProvider clock,
+        ILogger<ManagerAccountService> logger)
     {
         _store = store;
-        _hasher = hasher;
-        _pool = pool;
+        _verifier = verifier;
+        _throttle = throttle;
         _clock = clock;
         _logger = logger;
     }
@@ -62,7 +69,7 @@ public sealed partial class ManagerAccountService
         var holder = ContactDetails.NormalizeName(name);
         var mobile = ContactDetails.NormalizePhone(phone);
         PasswordPolicy.EnsureAcceptable(password);
-        await _store.AddAsync(identifier, _hasher.Hash(password), holder, mobile, secondary, Actor.Admin, cancellationToken);
+        await _store.AddAsync(identifier, await _verifier.HashAsync(password, cancellationToken), holder, mobile, secondary, Actor.Admin, cancellationToken);
         return identifier;
     }
 
@@ -76,10 +83,9 @@ public sealed partial class ManagerAccountService
     {
         var account = await RequireAsync(identifier, cancellationToken);
         PasswordPolicy.EnsureAcceptable(password);
-        // Two hashes of one password, each with its own salt: nothing is shared but the plaintext, now.
+        var (accountHash, mailboxHash) = await TwoHashesAsync(password, cancellationToken);
         return await _store.SetAccountPasswordAsync(
-            account, _hasher.Hash(password), _hasher.Hash(password), Actor.Account(account.Identifier), "changed by the account holder",
-            cancellationToken);
+            account, accountHash, mailboxHash, Actor.Account(account.Identifier), "changed by the account holder", cancellationToken);
     }
 
     public async Task GrantAsync(string identifier, string mailbox, bool canChangePassword, CancellationToken cancellationToken)
@@ -105,7 +111,8 @@ public sealed partial class ManagerAccountService
         }
         var address = EmailAddress.Parse(mailbox);
         PasswordPolicy.EnsureAcceptable(password);
-        var outcome = await _store.SetMailboxPasswordAsync(account, address, _hasher.Hash(password), _hasher.Hash(password), unify, cancellationToken);
+        var (mailboxHash, accountHash) = await TwoHashesAsync(password, cancellationToken);
+        var outcome = await _store.SetMailboxPasswordAsync(account, address, mailboxHash, accountHash, unify, cancellationToken);
         if (outcome.Result == MailboxPasswordResult.UnificationRefused)
         {
             await _store.QueueAsync([], Actor.Account(account.Identifier), "unification.refused", $"{account.Identifier} = {address}",
@@ -121,102 +128,156 @@ public sealed partial class ManagerAccountService
     }
 
     /// <summary>
-    /// Verifies a manager login. An unknown identifier, a retired one and a wrong password get the
-    /// same answer after the same single Argon2 verification.
+    /// Verifies a manager login from <paramref name="client"/>. An unknown identifier, a retired one,
+    /// a wrong password and a right password with a missing, wrong or locked 2FA code get the same
+    /// answer after the same single Argon2 verification and one write; every one counts for the
+    /// throttle, and wrong codes with the right password lock 2FA after a few.
     /// </summary>
-    public async Task<AccountLoginResult> LoginAsync(string identifier, string password, string? totpCode, CancellationToken cancellationToken)
+    public async Task<AccountLoginResult> LoginAsync(
+        string identifier, string password, string? totpCode, IPAddress client, CancellationToken cancellationToken)
     {
-        var account = await FindAsync(identifier, cancellationToken);
-        var withinLength = PasswordPolicy.IsWithinLength(password);
-        var hashToCheck = account is not null && withinLength ? account.PasswordHash : _hasher.DummyHash;
-        if (!_pool.TryRun(() => _hasher.Verify(hashToCheck, password), cancellationToken, out var verification))
+        var key = ThrottleKey(identifier);
+        await using var ticket = await _throttle.AdmitAsync(client, key, cancellationToken);
+        if (ticket.Blocked)
         {
-            return Finish(AccountLoginStatus.TemporarilyUnavailable, "busy");
+            await Task.Delay(ticket.Decision.Delay, cancellationToken);
+            return Finish(AccountLoginStatus.Failed, "throttled", null);
+        }
+        var account = await FindAsync(identifier, cancellationToken);
+        if (!await ticket.TryStartVerificationAsync(cancellationToken))
+        {
+            await Task.Delay(ticket.Decision.Delay, cancellationToken);
+            return Finish(AccountLoginStatus.Failed, "throttled", null);
+        }
+        if (!_verifier.TryStart(account?.PasswordHash, password, cancellationToken, out var verification))
+        {
+            return Finish(AccountLoginStatus.TemporarilyUnavailable, "busy", null);
         }
         var check = await verification;
-        if (account is null || !withinLength || !check.Matches)
+        if (account is null || !PasswordPolicy.IsWithinLength(password) || !check.Matches)
         {
-            return Finish(AccountLoginStatus.Failed, account is null ? "unknown identifier" : "wrong password");
+            await ticket.FailedAsync(null, cancellationToken);
+            return Finish(AccountLoginStatus.Failed, account is null ? "unknown identifier" : "wrong password", null);
         }
-
-        if (account.TotpSecret is { } secret)
+        if (account.TotpSecret is { } secret && await CheckSecondFactorAsync(account, secret, totpCode, cancellationToken) is { } refusal)
         {
-            if (string.IsNullOrEmpty(totpCode))
-            {
-                return Finish(AccountLoginStatus.TotpRequired, "2FA code required");
-            }
-            if (Totp.MatchingStep(secret, totpCode, _clock.GetUtcNow()) is not { } step
-                || !await _store.TryConsumeTotpStepAsync(account, step, cancellationToken))
-            {
-                return Finish(AccountLoginStatus.Failed, "wrong or reused 2FA code");
-            }
+            await ticket.FailedAsync(refusal.CountsAsWrongCode ? (c, t) => _store.RecordWrongTotpAsync(c, t, account, cancellationToken) : null, cancellationToken);
+            return Finish(AccountLoginStatus.Failed, refusal.Reason, null);
         }
-        if (check.NeedsRehash && _pool.TryRun(() => _hasher.Hash(password), cancellationToken, out var rehash))
+        if (check.NeedsRehash && await _verifier.TryHashAsync(password, cancellationToken) is { } rehash)
         {
-            await _store.TryUpgradeHashAsync(account, await rehash, cancellationToken);
+            await _store.TryUpgradeHashAsync(account, rehash, cancellationToken);
         }
+        await ticket.SucceededAsync(cancellationToken);
         return account.Login is null
-            ? Finish(AccountLoginStatus.MustCompleteRecovery, "recovery username")
-            : Finish(AccountLoginStatus.Succeeded, "ok");
+            ? Finish(AccountLoginStatus.MustCompleteRecovery, "recovery username", account.Identifier)
+            : Finish(AccountLoginStatus.Succeeded, "ok", account.Identifier);
 
-        AccountLoginResult Finish(AccountLoginStatus status, string reason)
+        AccountLoginResult Finish(AccountLoginStatus status, string reason, string? loggedIn)
         {
-            LogLogin(AddressNormalizer.Printable(identifier), status, reason);
-            return new AccountLoginResult(status, status is AccountLoginStatus.Failed or AccountLoginStatus.TemporarilyUnavailable ? null : account?.Identifier);
+            LogLogin(AddressNormalizer.Printable(identifier), client, status, reason);
+            return new AccountLoginResult(status, loggedIn);
         }
     }
 
+    /// <summary>Why the second factor refuses this login, or null when the code is right (and now used).</summary>
+    private async Task<SecondFactorRefusal?> CheckSecondFactorAsync(AccountRecord account, byte[] secret, string? code, CancellationToken cancellationToken)
+    {
+        if (account.TotpLockedUntil is { } until && until > _clock.GetUtcNow())
+        {
+            return new SecondFactorRefusal("2FA locked after wrong codes", CountsAsWrongCode: false);
+        }
+        if (string.IsNullOrEmpty(code))
+        {
+            return new SecondFactorRefusal("2FA code missing", CountsAsWrongCode: false);
+        }
+        return Totp.MatchingStep(secret, code, _clock.GetUtcNow()) is { } step && await _store.TryConsumeTotpStepAsync(account, step, cancellationToken)
+            ? null
+            : new SecondFactorRefusal("wrong or reused 2FA code", CountsAsWrongCode: true);
+    }
+
+    private sealed record SecondFactorRefusal(string Reason, bool CountsAsWrongCode);
+
     /// <summary>Logs in with the recovery username and the unchanged password, then sets the new login identifier.</summary>
     public async Task<EmailAddress> CompleteRecoveryAsync(
-        string recoveryUsername, string password, string? totpCode, string newLogin, CancellationToken cancellationToken)
+        string recoveryUsername, string password, string? totpCode, string newLogin, IPAddress client, CancellationToken cancellationToken)
     {
         var identifier = ContactDetails.NormalizeEmail(newLogin, "new login identifier");
-        var login = await LoginAsync(recoveryUsername, password, totpCode, cancellationToken);
+        var login = await LoginAsync(recoveryUsername, password, totpCode, client, cancellationToken);
         switch (login.Status)
         {
             case AccountLoginStatus.MustCompleteRecovery:
                 break;
             case AccountLoginStatus.Succeeded:
                 throw new CredentialOperationException("the account is not in recovery");
-            case AccountLoginStatus.TotpRequired:
-                throw new CredentialOperationException("this account has 2FA on: give the current code with --totp");
+            case AccountLoginStatus.TemporarilyUnavailable:
+                throw new CredentialOperationException("the server is too busy to verify now; try again shortly");
             default:
-                throw new CredentialOperationException("login with the recovery username failed");
+                throw new CredentialOperationException("login with the recovery username failed (wrong username, password or 2FA code)");
         }
         var account = (await _store.FindAsync(login.Identifier!, cancellationToken))!;
         await _store.CompleteRecoveryAsync(account, identifier, cancellationToken);
         return identifier;
     }
 
-    /// <summary>Sends a single-use reset token (valid 30 minutes) to the secondary email and phone; says nothing about existence.</summary>
-    public async Task RequestPasswordResetAsync(string identifier, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends a single-use reset token (valid 30 minutes) to the secondary email and phone; says
+    /// nothing about existence, and costs the same for an unknown identifier (one transaction either
+    /// way). Requests are limited per identifier and per <paramref name="requester"/> network; over a
+    /// limit, known or not, the request is refused.
+    /// </summary>
+    public async Task RequestPasswordResetAsync(string identifier, IPAddress requester, CancellationToken cancellationToken)
     {
         var account = await FindAsync(identifier, cancellationToken);
+        var token = Base64Url(RandomNumberGenerator.GetBytes(32));
+        var expires = _clock.GetUtcNow() + ResetTokenLifetime;
+        var text = $"A password reset was requested for your manager account {account?.Identifier ?? identifier}. " +
+                   $"Reset token (single use, valid until {expires:u}): {Notification.SecretPlaceholder}. If you did not ask for this, ignore this message.";
+        IReadOnlyList<Notification> notifications = account is null
+            ? []
+            :
+            [
+                new Notification(NotificationChannel.Email, account.SecondaryEmail, "Password reset", text) { Secret = token },
+                new Notification(NotificationChannel.Sms, account.Phone, "Password reset", text) { Secret = token },
+            ];
+        var accepted = await _store.RequestResetAsync(
+            ThrottleKey(identifier), ClientNetwork.Of(requester).ToString(), account, HashToken(token), expires, notifications, cancellationToken);
+        if (!accepted)
+        {
+            LogResetRefused(AddressNormalizer.Printable(identifier), requester);
+            throw new CredentialOperationException("too many password reset requests for this identifier or from this address; try again later");
+        }
         if (account is null)
         {
             LogUnknownReset(AddressNormalizer.Printable(identifier));
-            return;
         }
-        var token = Base64Url(RandomNumberGenerator.GetBytes(32));
-        var expires = _clock.GetUtcNow() + ResetTokenLifetime;
-        var text = $"A password reset was requested for your manager account {account.Identifier}. " +
-                   $"Reset token (single use, valid until {expires:u}): {token}. If you did not ask for this, ignore this message.";
-        await _store.CreateResetTokenAsync(account, HashToken(token), expires,
-        [
-            new Notification(NotificationChannel.Email, account.SecondaryEmail, "Password reset", text),
-            new Notification(NotificationChannel.Sms, account.Phone, "Password reset", text),
-        ], cancellationToken);
     }
 
-    /// <summary>Sets a new password with a reset token; a unified mailbox follows.</summary>
+    /// <summary>
+    /// Sets a new password with a reset token; a unified mailbox follows. With 2FA on, the current
+    /// code is required too (a wrong one counts toward the 2FA lock), so a reset token alone (a
+    /// stolen phone, a read of the outbox) does not open a 2FA-protected account.
+    /// </summary>
     public async Task<(string Identifier, EmailAddress? UnifiedMailbox)> CompletePasswordResetAsync(
-        string token, string password, CancellationToken cancellationToken)
+        string token, string password, string? totpCode, CancellationToken cancellationToken)
     {
         var tokenHash = HashToken(token.Trim());
         var account = await _store.FindByResetTokenAsync(tokenHash, cancellationToken)
             ?? throw new CredentialOperationException("the reset token is invalid, used or expired");
         PasswordPolicy.EnsureAcceptable(password);
-        var unified = await _store.CompleteResetAsync(tokenHash, account, _hasher.Hash(password), _hasher.Hash(password), cancellationToken);
+        if (account.TotpSecret is { } secret && await CheckSecondFactorAsync(account, secret, totpCode, cancellationToken) is { } refusal)
+        {
+            if (refusal.CountsAsWrongCode)
+            {
+                await _store.RecordWrongTotpAsync(account, cancellationToken);
+            }
+            LogResetSecondFactorRefused(account.Identifier, refusal.Reason);
+            throw new CredentialOperationException(refusal.CountsAsWrongCode
+                ? "the 2FA code is wrong; the reset token stays valid until it expires"
+                : $"this account has 2FA on: give the current code ({refusal.Reason})");
+        }
+        var (accountHash, mailboxHash) = await TwoHashesAsync(password, cancellationToken);
+        var unified = await _store.CompleteResetAsync(tokenHash, account, accountHash, mailboxHash, cancellationToken);
         return (account.Identifier, unified);
     }
 
@@ -273,13 +334,33 @@ public sealed partial class ManagerAccountService
         return username.Length is > 0 and <= 32 ? await _store.FindAsync(username, cancellationToken) : null;
     }
 
+    /// <summary>Two hashes of one password, each with its own salt: nothing is shared but the plaintext, now.</summary>
+    private async Task<(string First, string Second)> TwoHashesAsync(string password, CancellationToken cancellationToken)
+    {
+        var first = _verifier.HashAsync(password, cancellationToken);
+        var second = _verifier.HashAsync(password, cancellationToken);
+        return (await first, await second);
+    }
+
+    /// <summary>What the throttle counts attempts against: the identifier as it would be looked up, known or not.</summary>
+    private static string ThrottleKey(string identifier) =>
+        identifier.Contains('@', StringComparison.Ordinal) && AddressNormalizer.TryNormalize(identifier, out var address, out _)
+            ? address.ToString()
+            : AddressNormalizer.Printable(identifier).Trim().ToLowerInvariant();
+
     private static byte[] HashToken(string token) => SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token));
 
     private static string Base64Url(byte[] bytes) => Convert.ToBase64String(bytes).TrimEnd('=').Replace('+', '-').Replace('/', '_');
 
-    [LoggerMessage(EventId = 60, Level = LogLevel.Information, Message = "account login identifier={Identifier} result={Status} reason={Reason}")]
-    private partial void LogLogin(string identifier, AccountLoginStatus status, string reason);
+    [LoggerMessage(EventId = 60, Level = LogLevel.Information, Message = "account login identifier={Identifier} remote={Remote} result={Status} reason={Reason}")]
+    private partial void LogLogin(string identifier, IPAddress remote, AccountLoginStatus status, string reason);
 
     [LoggerMessage(EventId = 61, Level = LogLevel.Information, Message = "account reset requested for unknown identifier={Identifier}")]
     private partial void LogUnknownReset(string identifier);
+
+    [LoggerMessage(EventId = 62, Level = LogLevel.Warning, Message = "account reset refused: too many requests identifier={Identifier} requester={Requester}")]
+    private partial void LogResetRefused(string identifier, IPAddress requester);
+
+    [LoggerMessage(EventId = 63, Level = LogLevel.Warning, Message = "account reset refused identifier={Identifier} reason={Reason}")]
+    private partial void LogResetSecondFactorRefused(string identifier, string reason);
 }

@@ -101,6 +101,30 @@ internal static class SchemaMigrations
         ) STRICT;
         CREATE INDEX mailbox_changes_by_address ON mailbox_changes(address, id);
         """,
+
+        // 4: failure counters that must outlive a process (manager-account logins checked by
+        // separate CLI runs, reset requests, 2FA codes), and outbox secrets sealed apart from
+        // the message text (SecretBox), erased once handed to a gateway.
+        """
+        CREATE TABLE throttle_scores (
+            realm  TEXT NOT NULL,
+            kind   TEXT NOT NULL,
+            key    TEXT NOT NULL,
+            score  REAL NOT NULL,
+            at     TEXT NOT NULL,
+            PRIMARY KEY (realm, kind, key)
+        ) STRICT, WITHOUT ROWID;
+        CREATE TABLE throttle_successes (
+            realm    TEXT NOT NULL,
+            network  TEXT NOT NULL,
+            key      TEXT NOT NULL,
+            at       TEXT NOT NULL,
+            PRIMARY KEY (realm, network, key)
+        ) STRICT, WITHOUT ROWID;
+        ALTER TABLE outbox ADD COLUMN secret BLOB;
+        ALTER TABLE accounts ADD COLUMN totp_failures INTEGER NOT NULL DEFAULT 0;
+        ALTER TABLE accounts ADD COLUMN totp_locked_until TEXT;
+        """,
     ];
 
     public static int LatestVersion => Steps.Length;

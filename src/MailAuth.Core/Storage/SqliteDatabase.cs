@@ -12,9 +12,12 @@ public sealed class SqliteDatabase
 
     private readonly string _connectionString;
 
+    private readonly Lazy<SecretBox> _secrets;
+
     private SqliteDatabase(string path)
     {
         Path = path;
+        _secrets = new Lazy<SecretBox>(() => SecretBox.OpenOrCreate(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(path)!, SecretBox.FileName)));
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = path,
@@ -27,6 +30,9 @@ public sealed class SqliteDatabase
     }
 
     public string Path { get; }
+
+    /// <summary>The key that seals secrets kept in this database; its file is created on first use.</summary>
+    public SecretBox Secrets => _secrets.Value;
 
     /// <summary>Opens (creating if needed) the database in <paramref name="dataDirectory"/> and applies pending migrations.</summary>
     public static SqliteDatabase OpenInDirectory(string dataDirectory)

@@ -34,11 +34,16 @@ public sealed partial class SqliteJournal(SqliteDatabase database, TimeProvider 
     {
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = "INSERT INTO outbox (channel, recipient, subject, body, created_at) VALUES ($channel, $recipient, $subject, $body, $now)";
+        command.CommandText = """
+            INSERT INTO outbox (channel, recipient, subject, body, secret, created_at) VALUES ($channel, $recipient, $subject, $body, $secret, $now)
+            """;
         command.Parameters.AddWithValue("$channel", notification.Channel == NotificationChannel.Sms ? "sms" : "email");
         command.Parameters.AddWithValue("$recipient", notification.Recipient);
         command.Parameters.AddWithValue("$subject", notification.Subject);
         command.Parameters.AddWithValue("$body", notification.Body);
+        command.Parameters.AddWithValue("$secret", notification.Secret is { } secret
+            ? database.Secrets.Seal(System.Text.Encoding.UTF8.GetBytes(secret), OutboxPurpose)
+            : DBNull.Value);
         command.Parameters.AddWithValue("$now", Now());
         await command.ExecuteNonQueryAsync(cancellationToken);
         LogQueued(notification.Channel, notification.Recipient, notification.Subject);
@@ -63,18 +68,64 @@ public sealed partial class SqliteJournal(SqliteDatabase database, TimeProvider 
     {
         await using var connection = database.Open();
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT id, channel, recipient, subject, body, created_at, sent_at FROM (SELECT * FROM outbox ORDER BY id DESC LIMIT $limit) ORDER BY id";
+        command.CommandText = $"SELECT {OutboxColumns} FROM (SELECT * FROM outbox ORDER BY id DESC LIMIT $limit) ORDER BY id";
         command.Parameters.AddWithValue("$limit", limit);
+        return await ReadOutboxAsync(command, reveal: false, cancellationToken);
+    }
+
+    async Task<IReadOnlyList<OutboxMessage>> INotificationOutbox.DispatchAsync(int limit, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        IReadOnlyList<OutboxMessage> pending;
+        await using (var select = connection.CreateCommand())
+        {
+            select.Transaction = transaction;
+            select.CommandText = $"SELECT {OutboxColumns} FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $limit";
+            select.Parameters.AddWithValue("$limit", limit);
+            pending = await ReadOutboxAsync(select, reveal: true, cancellationToken);
+        }
+        await using (var update = connection.CreateCommand())
+        {
+            update.Transaction = transaction;
+            update.CommandText = "UPDATE outbox SET sent_at = $now, secret = NULL WHERE id = $id";
+            update.Parameters.AddWithValue("$now", Now());
+            var id = update.Parameters.Add("$id", SqliteType.Integer);
+            foreach (var message in pending)
+            {
+                id.Value = message.Id;
+                await update.ExecuteNonQueryAsync(cancellationToken);
+            }
+        }
+        await transaction.CommitAsync(cancellationToken);
+        return pending;
+    }
+
+    private const string OutboxColumns = "id, channel, recipient, subject, body, created_at, sent_at, secret";
+
+    /// <summary>The purpose an outbox secret is sealed for (<see cref="SecretBox"/>).</summary>
+    private const string OutboxPurpose = "outbox";
+
+    private async Task<IReadOnlyList<OutboxMessage>> ReadOutboxAsync(SqliteCommand command, bool reveal, CancellationToken cancellationToken)
+    {
         var messages = new List<OutboxMessage>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
             var channel = reader.GetString(1) == "sms" ? NotificationChannel.Sms : NotificationChannel.Email;
+            var sealedSecret = reader.IsDBNull(7) ? null : (byte[])reader.GetValue(7);
+            var notification = new Notification(channel, reader.GetString(2), reader.GetString(3), reader.GetString(4))
+            {
+                Secret = reveal && sealedSecret is not null
+                    ? System.Text.Encoding.UTF8.GetString(database.Secrets.Open(sealedSecret, OutboxPurpose))
+                    : null,
+            };
             messages.Add(new OutboxMessage(
                 reader.GetInt64(0),
-                new Notification(channel, reader.GetString(2), reader.GetString(3), reader.GetString(4)),
+                notification,
                 ParseTime(reader.GetString(5)),
-                reader.IsDBNull(6) ? null : ParseTime(reader.GetString(6))));
+                reader.IsDBNull(6) ? null : ParseTime(reader.GetString(6)),
+                SecretHeld: !reveal && sealedSecret is not null));
         }
         return messages;
     }

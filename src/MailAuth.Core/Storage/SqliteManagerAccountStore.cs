@@ -3,6 +3,7 @@ using System.Security.Cryptography;
 using MailAuth.Core.Accounts;
 using MailAuth.Core.Addresses;
 using MailAuth.Core.Audit;
+using MailAuth.Core.Authentication;
 using MailAuth.Core.Mailboxes;
 using MailAuth.Core.Notifications;
 using Microsoft.Data.Sqlite;
@@ -18,7 +19,16 @@ internal sealed class SqliteManagerAccountStore(SqliteDatabase database, SqliteJ
 {
     private const int SqliteConstraintUnique = 2067;
     private const string AccountColumns =
-        "id, login, recovery_username, password_hash, name, phone, secondary_email, totp_secret, credential_version";
+        "id, login, recovery_username, password_hash, name, phone, secondary_email, totp_secret, credential_version, totp_locked_until";
+
+    /// <summary>The purpose 2FA secrets are sealed for (<see cref="SecretBox"/>).</summary>
+    private const string TotpPurpose = "totp";
+
+    /// <summary>Wrong 2FA codes given with the right password before 2FA locks: enough for a person fumbling with the app.</summary>
+    public const int TotpFailuresBeforeLock = 5;
+
+    /// <summary>How long 2FA stays locked: a guesser gets five codes per quarter hour, a million codes need years.</summary>
+    public static readonly TimeSpan TotpLockTime = TimeSpan.FromMinutes(15);
 
     public async Task AddAsync(
         EmailAddress login, string passwordHash, string name, string phone, EmailAddress secondaryEmail, Actor actor,
@@ -240,10 +250,10 @@ internal sealed class SqliteManagerAccountStore(SqliteDatabase database, SqliteJ
         {
             command.Transaction = transaction;
             command.CommandText = """
-                UPDATE accounts SET totp_secret = $secret, totp_last_step = NULL,
+                UPDATE accounts SET totp_secret = $secret, totp_last_step = NULL, totp_failures = 0, totp_locked_until = NULL,
                     credential_version = credential_version + 1, updated_at = $now WHERE id = $id
                 """;
-            command.Parameters.AddWithValue("$secret", (object?)secret ?? DBNull.Value);
+            command.Parameters.AddWithValue("$secret", secret is null ? DBNull.Value : database.Secrets.Seal(secret, TotpPurpose));
             command.Parameters.AddWithValue("$now", Now());
             command.Parameters.AddWithValue("$id", account.Id);
             await command.ExecuteNonQueryAsync(cancellationToken);
@@ -253,15 +263,68 @@ internal sealed class SqliteManagerAccountStore(SqliteDatabase database, SqliteJ
         await transaction.CommitAsync(cancellationToken);
     }
 
-    /// <summary>Records <paramref name="step"/> as used; false when it (or a later one) already was: a code never works twice.</summary>
+    /// <summary>
+    /// Records <paramref name="step"/> as used and forgets earlier wrong codes; false when it (or a
+    /// later one) already was: a code never works twice.
+    /// </summary>
     public async Task<bool> TryConsumeTotpStepAsync(AccountRecord account, long step, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
         await using var command = connection.CreateCommand();
-        command.CommandText = "UPDATE accounts SET totp_last_step = $step WHERE id = $id AND (totp_last_step IS NULL OR totp_last_step < $step)";
+        command.CommandText = """
+            UPDATE accounts SET totp_last_step = $step, totp_failures = 0
+            WHERE id = $id AND (totp_last_step IS NULL OR totp_last_step < $step)
+            """;
         command.Parameters.AddWithValue("$step", step);
         command.Parameters.AddWithValue("$id", account.Id);
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
+    }
+
+    /// <summary>
+    /// Counts a wrong (or missing, or reused) 2FA code given with the right password, inside the
+    /// caller's transaction. At <see cref="TotpFailuresBeforeLock"/> in a row, 2FA locks for
+    /// <see cref="TotpLockTime"/> and the holder is told, since only someone who knows the password
+    /// gets this far.
+    /// </summary>
+    internal async Task RecordWrongTotpAsync(
+        SqliteConnection connection, SqliteTransaction transaction, AccountRecord account, CancellationToken cancellationToken)
+    {
+        long failures;
+        await using (var count = connection.CreateCommand())
+        {
+            count.Transaction = transaction;
+            count.CommandText = "UPDATE accounts SET totp_failures = totp_failures + 1 WHERE id = $id RETURNING totp_failures";
+            count.Parameters.AddWithValue("$id", account.Id);
+            failures = (long)(await count.ExecuteScalarAsync(cancellationToken))!;
+        }
+        if (failures < TotpFailuresBeforeLock)
+        {
+            return;
+        }
+        var until = clock.GetUtcNow() + TotpLockTime;
+        await using (var lockout = connection.CreateCommand())
+        {
+            lockout.Transaction = transaction;
+            lockout.CommandText = "UPDATE accounts SET totp_failures = 0, totp_locked_until = $until WHERE id = $id";
+            lockout.Parameters.AddWithValue("$until", until.ToString("O", CultureInfo.InvariantCulture));
+            lockout.Parameters.AddWithValue("$id", account.Id);
+            await lockout.ExecuteNonQueryAsync(cancellationToken);
+        }
+        var text = $"{TotpFailuresBeforeLock} wrong 2FA codes were entered for your manager account {account.Identifier} together with its correct password. " +
+                   $"2FA logins are locked until {until:u}. If this was not you, change your password now: someone knows it.";
+        await journal.QueueAsync(connection, transaction, new Notification(NotificationChannel.Email, account.SecondaryEmail, "2FA locked", text), cancellationToken);
+        await journal.QueueAsync(connection, transaction, new Notification(NotificationChannel.Sms, account.Phone, "2FA locked", text), cancellationToken);
+        await journal.AuditAsync(connection, transaction, Actor.System, "account.2fa-locked", account.Identifier,
+            $"{TotpFailuresBeforeLock} wrong 2FA codes with the right password; locked for {TotpLockTime.TotalMinutes:0} minutes", cancellationToken);
+    }
+
+    /// <summary>The same, in a transaction of its own.</summary>
+    public async Task RecordWrongTotpAsync(AccountRecord account, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await RecordWrongTotpAsync(connection, transaction, account, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
     }
 
     public async Task<bool> TryUpgradeHashAsync(AccountRecord account, string newHash, CancellationToken cancellationToken)
@@ -312,11 +375,45 @@ internal sealed class SqliteManagerAccountStore(SqliteDatabase database, SqliteJ
         await transaction.CommitAsync(cancellationToken);
     }
 
-    public async Task CreateResetTokenAsync(
-        AccountRecord account, byte[] tokenHash, DateTimeOffset expiresAt, IReadOnlyList<Notification> notifications, CancellationToken cancellationToken)
+    /// <summary>
+    /// A password reset request, in one transaction whether or not the identifier has an account, so
+    /// both cost the same: the rate limits per identifier and per requester are checked and charged
+    /// (false, nothing else written, when one is reached); for an account, its older tokens die, the
+    /// new token's hash is stored and the notifications queued.
+    /// </summary>
+    public async Task<bool> RequestResetAsync(
+        string identifierKey, string requesterNetwork, AccountRecord? account, byte[] tokenHash, DateTimeOffset expiresAt,
+        IReadOnlyList<Notification> notifications, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
         await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        var now = clock.GetUtcNow();
+        var limits = new (string Kind, string Key, int Limit)[]
+        {
+            ("identifier", identifierKey, ResetRequestsPerIdentifier),
+            ("requester", requesterNetwork, ResetRequestsPerRequester),
+        };
+        foreach (var (kind, key, limit) in limits)
+        {
+            var score = await ThrottleScoreTable.ReadAsync(connection, transaction, ResetRealm, kind, key, now, ResetRequestHalfLife, cancellationToken);
+            if (ThrottlePolicy.Reached(score, limit))
+            {
+                await transaction.RollbackAsync(cancellationToken);
+                return false;
+            }
+        }
+        foreach (var (kind, key, limit) in limits)
+        {
+            await ThrottleScoreTable.AddAsync(connection, transaction, ResetRealm, kind, key, 1, ThrottlePolicy.Cap(limit), now, ResetRequestHalfLife, cancellationToken);
+        }
+        if (account is null)
+        {
+            await journal.AuditAsync(connection, transaction, Actor.System, "account.reset-requested", identifierKey,
+                "no account has this identifier; nothing sent", cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return true;
+        }
+        await InvalidateResetTokensAsync(connection, transaction, account.Id, cancellationToken);
         await using (var command = connection.CreateCommand())
         {
             command.Transaction = transaction;
@@ -333,6 +430,30 @@ internal sealed class SqliteManagerAccountStore(SqliteDatabase database, SqliteJ
         await journal.AuditAsync(connection, transaction, Actor.Account(account.Identifier), "account.reset-requested", account.Identifier,
             "single-use reset token sent to the secondary email and phone", cancellationToken);
         await transaction.CommitAsync(cancellationToken);
+        return true;
+    }
+
+    /// <summary>Reset requests per identifier (known or not) before more are refused: a person asks once or twice.</summary>
+    public const int ResetRequestsPerIdentifier = 3;
+
+    /// <summary>Reset requests per requesting network: every one sends an email and an SMS somewhere.</summary>
+    public const int ResetRequestsPerRequester = 10;
+
+    /// <summary>Reset request counts halve every hour.</summary>
+    public static readonly TimeSpan ResetRequestHalfLife = TimeSpan.FromHours(1);
+
+    private const string ResetRealm = "reset-request";
+
+    /// <summary>Every unused token of the account stops working (a newer request, a password change).</summary>
+    private async Task InvalidateResetTokensAsync(
+        SqliteConnection connection, SqliteTransaction transaction, long accountId, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = "UPDATE reset_tokens SET used_at = $now WHERE account_id = $account AND used_at IS NULL";
+        command.Parameters.AddWithValue("$now", Now());
+        command.Parameters.AddWithValue("$account", accountId);
+        await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>The account a valid, unused, unexpired token belongs to, or null.</summary>
@@ -369,15 +490,6 @@ internal sealed class SqliteManagerAccountStore(SqliteDatabase database, SqliteJ
             {
                 throw new CredentialOperationException("the reset token is invalid, used or expired");
             }
-        }
-        await using (var others = connection.CreateCommand())
-        {
-            // Any other outstanding token for the account dies with this reset.
-            others.Transaction = transaction;
-            others.CommandText = "UPDATE reset_tokens SET used_at = $now WHERE account_id = $account AND used_at IS NULL";
-            others.Parameters.AddWithValue("$now", Now());
-            others.Parameters.AddWithValue("$account", account.Id);
-            await others.ExecuteNonQueryAsync(cancellationToken);
         }
         await SetAccountHashAsync(connection, transaction, account.Id, accountHash, cancellationToken);
         var unified = await UnifiedMailboxAsync(connection, transaction, account.Id, cancellationToken);
@@ -567,7 +679,7 @@ internal sealed class SqliteManagerAccountStore(SqliteDatabase database, SqliteJ
             account.Name, account.Phone, account.SecondaryEmail, account.TotpSecret is not null, grants, unified?.Address);
     }
 
-    private static async Task<AccountRecord?> FindAsync(
+    private async Task<AccountRecord?> FindAsync(
         SqliteConnection connection, SqliteTransaction? transaction, string identifier, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
@@ -608,6 +720,8 @@ internal sealed class SqliteManagerAccountStore(SqliteDatabase database, SqliteJ
         command.Parameters.AddWithValue("$now", Now());
         command.Parameters.AddWithValue("$id", accountId);
         await command.ExecuteNonQueryAsync(cancellationToken);
+        // A new password, whatever set it, ends every reset token still outstanding.
+        await InvalidateResetTokensAsync(connection, transaction, accountId, cancellationToken);
     }
 
     private async Task SetMailboxHashAsync(
@@ -623,7 +737,7 @@ internal sealed class SqliteManagerAccountStore(SqliteDatabase database, SqliteJ
         await MailboxChangeLog.RecordAsync(connection, transaction, mailboxId, MailboxChangeKind.PasswordChanged, endsSessions: true, clock.GetUtcNow(), cancellationToken);
     }
 
-    private static async Task<IReadOnlyList<AccountRecord>> ReadAccountsAsync(SqliteCommand command, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<AccountRecord>> ReadAccountsAsync(SqliteCommand command, CancellationToken cancellationToken)
     {
         var accounts = new List<AccountRecord>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -637,11 +751,58 @@ internal sealed class SqliteManagerAccountStore(SqliteDatabase database, SqliteJ
                 reader.GetString(4),
                 reader.GetString(5),
                 reader.GetString(6),
-                reader.IsDBNull(7) ? null : (byte[])reader.GetValue(7),
-                reader.GetInt64(8)));
+                reader.IsDBNull(7) ? null : OpenTotpSecret((byte[])reader.GetValue(7)),
+                reader.GetInt64(8),
+                reader.IsDBNull(9) ? null : ParseTime(reader.GetString(9))));
         }
         return accounts;
     }
 
+    /// <summary>A stored 2FA secret: sealed, or raw from before secrets were sealed (sealed at the next start).</summary>
+    private byte[] OpenTotpSecret(byte[] stored) =>
+        SecretBox.IsSealed(stored) ? database.Secrets.Open(stored, TotpPurpose) : stored;
+
+    /// <summary>
+    /// Seals the 2FA secrets stored raw by versions before secrets were sealed; run at start. Returns
+    /// how many were sealed.
+    /// </summary>
+    public int SealLegacySecrets()
+    {
+        using var connection = database.Open();
+        using var transaction = connection.BeginTransaction();
+        var raw = new List<(long Id, byte[] Secret)>();
+        using (var select = connection.CreateCommand())
+        {
+            select.Transaction = transaction;
+            select.CommandText = "SELECT id, totp_secret FROM accounts WHERE totp_secret IS NOT NULL";
+            using var reader = select.ExecuteReader();
+            while (reader.Read())
+            {
+                var secret = (byte[])reader.GetValue(1);
+                if (!SecretBox.IsSealed(secret))
+                {
+                    raw.Add((reader.GetInt64(0), secret));
+                }
+            }
+        }
+        using (var update = connection.CreateCommand())
+        {
+            update.Transaction = transaction;
+            update.CommandText = "UPDATE accounts SET totp_secret = $secret WHERE id = $id";
+            var secretParameter = update.Parameters.Add("$secret", SqliteType.Blob);
+            var idParameter = update.Parameters.Add("$id", SqliteType.Integer);
+            foreach (var (id, secret) in raw)
+            {
+                secretParameter.Value = database.Secrets.Seal(secret, TotpPurpose);
+                idParameter.Value = id;
+                update.ExecuteNonQuery();
+            }
+        }
+        transaction.Commit();
+        return raw.Count;
+    }
+
     private string Now() => clock.GetUtcNow().ToString("O", CultureInfo.InvariantCulture);
+
+    private static DateTimeOffset ParseTime(string text) => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
 }

@@ -137,7 +137,7 @@ internal static class AccountCommands
         loginCommand.SetAction(CliContext.Verb(async (parse, services, ct) =>
         {
             var password = PasswordInput.Read("Password: ", confirm: false);
-            var result = await Accounts(services).LoginAsync(parse.GetRequiredValue(identifier), password, parse.GetValue(totp), ct);
+            var result = await Accounts(services).LoginAsync(parse.GetRequiredValue(identifier), password, parse.GetValue(totp), CliCaller, ct);
             switch (result.Status)
             {
                 case AccountLoginStatus.Succeeded:
@@ -147,14 +147,12 @@ internal static class AccountCommands
                     Console.WriteLine("recovery: the password is right, but a new login identifier must be chosen first " +
                         $"('account complete-recovery {result.Identifier} --new-login ADDRESS')");
                     return ExitCodes.Refused;
-                case AccountLoginStatus.TotpRequired:
-                    Console.WriteLine("failed: this account has 2FA on; give the current code with --totp");
-                    return ExitCodes.Refused;
                 case AccountLoginStatus.TemporarilyUnavailable:
                     Console.WriteLine("failed: too busy to verify now, try again");
                     return ExitCodes.Refused;
                 default:
-                    Console.WriteLine("failed: unknown identifier or wrong password");
+                    // One answer whatever was wrong, as for any other client (the log says which).
+                    Console.WriteLine("failed: wrong identifier, password or 2FA code (with 2FA on, give the current code with --totp)");
                     return ExitCodes.Refused;
             }
         }));
@@ -169,7 +167,7 @@ internal static class AccountCommands
         {
             var password = PasswordInput.Read("Password: ", confirm: false);
             var chosen = await Accounts(services).CompleteRecoveryAsync(
-                parse.GetRequiredValue(recoveryUsername), password, parse.GetValue(totp), parse.GetRequiredValue(newLogin), ct);
+                parse.GetRequiredValue(recoveryUsername), password, parse.GetValue(totp), parse.GetRequiredValue(newLogin), CliCaller, ct);
             Console.WriteLine($"recovery complete: log in with {chosen} from now on");
             return ExitCodes.Success;
         }));
@@ -177,17 +175,17 @@ internal static class AccountCommands
         var resetPassword = new Command("reset-password", "Send a single-use reset token (30 minutes) to the account's secondary email and phone") { login };
         resetPassword.SetAction(CliContext.Verb(async (parse, services, ct) =>
         {
-            await Accounts(services).RequestPasswordResetAsync(parse.GetRequiredValue(login), ct);
+            await Accounts(services).RequestPasswordResetAsync(parse.GetRequiredValue(login), CliCaller, ct);
             Console.WriteLine("if this account exists, a reset token was sent to its secondary email and phone");
             return ExitCodes.Success;
         }));
 
         var token = new Argument<string>("token") { Description = "The reset token received" };
-        var completeReset = new Command("complete-reset", "Set a new account password (stdin) with a reset token") { token };
+        var completeReset = new Command("complete-reset", "Set a new account password (stdin) with a reset token; with 2FA on, --totp too") { token, totp };
         completeReset.SetAction(CliContext.Verb(async (parse, services, ct) =>
         {
             var password = PasswordInput.Read("New account password: ", confirm: true);
-            var (resetFor, unified) = await Accounts(services).CompletePasswordResetAsync(parse.GetRequiredValue(token), password, ct);
+            var (resetFor, unified) = await Accounts(services).CompletePasswordResetAsync(parse.GetRequiredValue(token), password, parse.GetValue(totp), ct);
             Console.WriteLine(unified is null
                 ? $"password of {resetFor} reset"
                 : $"password of {resetFor} reset; unified mailbox {unified} changed too");
@@ -231,6 +229,13 @@ internal static class AccountCommands
     }
 
     private static ManagerAccountService Accounts(IServiceProvider services) => services.GetRequiredService<ManagerAccountService>();
+
+    /// <summary>
+    /// The client a CLI run counts as for the account throttle and the reset-request limit: every
+    /// local run is one network, like any other client (the counters are in the store, so they
+    /// hold across runs).
+    /// </summary>
+    private static readonly System.Net.IPAddress CliCaller = System.Net.IPAddress.Loopback;
 
     private static object Describe(ManagerAccount a) => new
     {

@@ -15,33 +15,27 @@ internal static class JournalCommands
         var limit = new Option<int>("--limit") { Description = "Newest entries to show", DefaultValueFactory = _ => 1000 };
 
         var outbox = new Command("outbox", "Notifications queued for account holders (email, SMS)");
-        var outboxList = new Command("list", "List queued notifications, oldest first") { json, limit };
+        var outboxList = new Command("list", "List queued notifications, oldest first; a secret they carry shows as [secret]") { json, limit };
         outboxList.SetAction(CliContext.Verb(async (parse, services, ct) =>
         {
             var messages = await services.GetRequiredService<INotificationOutbox>().ListAsync(parse.GetValue(limit), ct);
-            if (parse.GetValue(json))
-            {
-                Console.WriteLine(JsonSerializer.Serialize(messages.Select(m => new
-                {
-                    id = m.Id,
-                    channel = m.Notification.Channel == NotificationChannel.Sms ? "sms" : "email",
-                    recipient = m.Notification.Recipient,
-                    subject = m.Notification.Subject,
-                    body = m.Notification.Body,
-                    createdAt = m.CreatedAt,
-                    sentAt = m.SentAt,
-                }), CliContext.Json));
-            }
-            else
-            {
-                foreach (var m in messages)
-                {
-                    Console.WriteLine($"{m.CreatedAt:u}\t{m.Notification.Channel.ToString().ToLowerInvariant()}\t{m.Notification.Recipient}\t{m.Notification.Subject}: {m.Notification.Body}");
-                }
-            }
+            Print(messages, parse.GetValue(json));
+            return ExitCodes.Success;
+        }));
+        var outboxDispatch = new Command(
+            "dispatch",
+            "Hand the unsent notifications to a gateway: print them with their secrets (reset tokens) in place, mark them sent and erase the secrets")
+        {
+            json, limit,
+        };
+        outboxDispatch.SetAction(CliContext.Verb(async (parse, services, ct) =>
+        {
+            var messages = await services.GetRequiredService<INotificationOutbox>().DispatchAsync(parse.GetValue(limit), ct);
+            Print(messages, parse.GetValue(json));
             return ExitCodes.Success;
         }));
         outbox.Add(outboxList);
+        outbox.Add(outboxDispatch);
 
         var audit = new Command("audit", "The audit log of credential events");
         var auditList = new Command("list", "List audit entries, oldest first") { json, limit };
@@ -70,5 +64,29 @@ internal static class JournalCommands
         }));
         audit.Add(auditList);
         return [outbox, audit];
+    }
+
+    /// <summary>Messages as text lines or JSON; <see cref="Notification.Text"/> holds the secret only when dispatching.</summary>
+    private static void Print(IReadOnlyList<OutboxMessage> messages, bool json)
+    {
+        if (json)
+        {
+            Console.WriteLine(JsonSerializer.Serialize(messages.Select(m => new
+            {
+                id = m.Id,
+                channel = m.Notification.Channel == NotificationChannel.Sms ? "sms" : "email",
+                recipient = m.Notification.Recipient,
+                subject = m.Notification.Subject,
+                body = m.Notification.Text,
+                secretHeld = m.SecretHeld,
+                createdAt = m.CreatedAt,
+                sentAt = m.SentAt,
+            }), CliContext.Json));
+            return;
+        }
+        foreach (var m in messages)
+        {
+            Console.WriteLine($"{m.CreatedAt:u}\t{m.Notification.Channel.ToString().ToLowerInvariant()}\t{m.Notification.Recipient}\t{m.Notification.Subject}: {m.Notification.Text}");
+        }
     }
 }

@@ -26,7 +26,14 @@ internal static class ServiceRegistration
         services.AddSingleton<SqliteJournal>();
         services.AddSingleton<IAuditLog>(provider => provider.GetRequiredService<SqliteJournal>());
         services.AddSingleton<INotificationOutbox>(provider => provider.GetRequiredService<SqliteJournal>());
-        services.AddSingleton<SqliteManagerAccountStore>();
+        services.AddSingleton(provider =>
+        {
+            var store = new SqliteManagerAccountStore(
+                provider.GetRequiredService<SqliteDatabase>(), provider.GetRequiredService<SqliteJournal>(), provider.GetRequiredService<TimeProvider>());
+            // 2FA secrets stored raw by earlier versions are sealed the first time the store is used.
+            store.SealLegacySecrets();
+            return store;
+        });
         services.AddSingleton<IMailboxDirectory>(provider => new SqliteMailboxStore(
             provider.GetRequiredService<SqliteDatabase>(),
             provider.GetRequiredService<TimeProvider>(),
@@ -34,8 +41,10 @@ internal static class ServiceRegistration
             [provider.GetRequiredService<SqliteManagerAccountStore>()]));
         services.AddSingleton(provider => new ManagerAccountService(
             provider.GetRequiredService<SqliteManagerAccountStore>(),
-            provider.GetRequiredService<IPasswordHasher>(),
-            provider.GetRequiredService<HashingPool>(),
+            provider.GetRequiredService<CredentialVerifier>(),
+            new StoredFailureThrottle(
+                provider.GetRequiredService<SqliteDatabase>(), options.Authentication.Throttle, provider.GetRequiredService<TimeProvider>(),
+                ManagerAccountService.LoginRealm),
             provider.GetRequiredService<TimeProvider>(),
             provider.GetRequiredService<Microsoft.Extensions.Logging.ILogger<ManagerAccountService>>()));
         services.AddSingleton<IPasswordHasher>(_ => new PasswordHasher(options.Hashing));

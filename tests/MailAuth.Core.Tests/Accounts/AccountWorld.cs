@@ -33,7 +33,10 @@ internal sealed class AccountWorld : IDisposable
         Pool = new HashingPool(2, 64);
         Authenticator = new MailAuthenticator(new SqliteMailboxCredentialStore(Database, Clock), Hasher, Pool, NullLogger<MailAuthenticator>.Instance);
         Admin = new MailboxAdministration(MailboxStore, Hasher, NullLogger<MailboxAdministration>.Instance);
-        Accounts = new ManagerAccountService(AccountStore, Hasher, Pool, Clock, NullLogger<ManagerAccountService>.Instance);
+        Accounts = new ManagerAccountService(
+            AccountStore, new CredentialVerifier(Hasher, Pool),
+            new StoredFailureThrottle(Database, new ThrottleOptions { MaxDelaySeconds = 0 }, Clock, ManagerAccountService.LoginRealm), Clock,
+            NullLogger<ManagerAccountService>.Instance);
     }
 
     public string Directory { get; }
@@ -62,14 +65,41 @@ internal sealed class AccountWorld : IDisposable
     public async Task<bool> MailLoginAsync(string address, string password) =>
         (await Authenticator.AuthenticateAsync(address, password, Imap, default)).Succeeded;
 
-    public async Task<AccountLoginStatus> AccountLoginAsync(string identifier, string password, string? totp = null) =>
-        (await Accounts.LoginAsync(identifier, password, totp, default)).Status;
+    /// <summary>The network manager logins come from, unless a test says otherwise.</summary>
+    public static readonly IPAddress Browser = IPAddress.Parse("192.0.2.80");
+
+    public async Task<AccountLoginStatus> AccountLoginAsync(string identifier, string password, string? totp = null, IPAddress? from = null) =>
+        (await Accounts.LoginAsync(identifier, password, totp, from ?? Browser, default)).Status;
+
+    /// <summary>Hands the outbox to a "gateway": the messages not yet sent, with their secrets.</summary>
+    public async Task<IReadOnlyList<Notifications.OutboxMessage>> DispatchAsync() =>
+        await ((Notifications.INotificationOutbox)Journal).DispatchAsync(10_000, default);
 
     public async Task<IReadOnlyList<string>> AuditEventsAsync() =>
         [.. (await Journal.ListAsync(10_000, default)).Select(e => $"{e.Event} {e.Subject}: {e.Reason}")];
 
     public async Task<IReadOnlyList<Notifications.OutboxMessage>> OutboxAsync() =>
         await ((Notifications.INotificationOutbox)Journal).ListAsync(10_000, default);
+
+    /// <summary>The 2FA secret in an otpauth:// URI, as an authenticator app reads it (base32).</summary>
+    public static byte[] TotpSecretOf(string uri)
+    {
+        const string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+        var text = System.Text.RegularExpressions.Regex.Match(uri, "secret=([A-Z2-7]+)").Groups[1].Value;
+        var output = new List<byte>();
+        int buffer = 0, bits = 0;
+        foreach (var c in text)
+        {
+            buffer = (buffer << 5) | alphabet.IndexOf(c, StringComparison.Ordinal);
+            bits += 5;
+            if (bits >= 8)
+            {
+                output.Add((byte)(buffer >> (bits - 8)));
+                bits -= 8;
+            }
+        }
+        return [.. output];
+    }
 
     public void Dispose()
     {

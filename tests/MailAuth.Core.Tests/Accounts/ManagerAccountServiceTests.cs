@@ -92,7 +92,7 @@ public sealed partial class ManagerAccountServiceTests
         // The holder logs in with the recovery username and the unchanged password, then chooses a new identifier.
         Assert.That(await _world.AccountLoginAsync(account.RecoveryUsername!, "Account-Only-5"), Is.EqualTo(AccountLoginStatus.MustCompleteRecovery));
         Assert.That(await _world.AccountLoginAsync(account.RecoveryUsername!, "wrong"), Is.EqualTo(AccountLoginStatus.Failed));
-        await _world.Accounts.CompleteRecoveryAsync(account.RecoveryUsername!.ToUpperInvariant(), "Account-Only-5", null, "Julie.Martin@Yahoo.example", default);
+        await _world.Accounts.CompleteRecoveryAsync(account.RecoveryUsername!.ToUpperInvariant(), "Account-Only-5", null, "Julie.Martin@Yahoo.example", AccountWorld.Browser, default);
         Assert.Multiple(async () =>
         {
             Assert.That(await _world.AccountLoginAsync("julie.martin@yahoo.example", "Account-Only-5"), Is.EqualTo(AccountLoginStatus.Succeeded));
@@ -204,8 +204,8 @@ public sealed partial class ManagerAccountServiceTests
     {
         Assert.Multiple(async () =>
         {
-            Assert.That((await _world.Accounts.LoginAsync("nobody@else.example", AccountPassword, null, default)).Identifier, Is.Null);
-            Assert.That((await _world.Accounts.LoginAsync(Julie, "wrong", null, default)).Identifier, Is.Null);
+            Assert.That((await _world.Accounts.LoginAsync("nobody@else.example", AccountPassword, null, AccountWorld.Browser, default)).Identifier, Is.Null);
+            Assert.That((await _world.Accounts.LoginAsync(Julie, "wrong", null, AccountWorld.Browser, default)).Identifier, Is.Null);
             Assert.That(await _world.AccountLoginAsync("nobody@else.example", AccountPassword), Is.EqualTo(AccountLoginStatus.Failed));
             Assert.That(await _world.AccountLoginAsync("no-such-recovery1", AccountPassword), Is.EqualTo(AccountLoginStatus.Failed));
             Assert.That(await _world.AccountLoginAsync("not@an@address", AccountPassword), Is.EqualTo(AccountLoginStatus.Failed));
@@ -216,10 +216,10 @@ public sealed partial class ManagerAccountServiceTests
     public async Task TwoFactorCodesWorkOnceWithinTheDriftWindow()
     {
         var uri = await _world.Accounts.EnableTwoFactorAsync(Julie, default);
-        var secret = Base32Decode(SecretRegex().Match(uri).Groups[1].Value);
+        var secret = AccountWorld.TotpSecretOf(uri);
         var step = Totp.StepAt(_world.Clock.Now);
 
-        Assert.That(await _world.AccountLoginAsync(Julie, AccountPassword), Is.EqualTo(AccountLoginStatus.TotpRequired));
+        Assert.That(await _world.AccountLoginAsync(Julie, AccountPassword), Is.EqualTo(AccountLoginStatus.Failed), "no code: the same answer as a wrong password");
         Assert.That(await _world.AccountLoginAsync(Julie, "wrong", Totp.Code(secret, step)), Is.EqualTo(AccountLoginStatus.Failed));
         Assert.That(await _world.AccountLoginAsync(Julie, AccountPassword, "000000" == Totp.Code(secret, step) ? "111111" : "000000"),
             Is.EqualTo(AccountLoginStatus.Failed));
@@ -240,28 +240,34 @@ public sealed partial class ManagerAccountServiceTests
     public async Task ResetTokenIsSentStoredHashedUsedOnceAndExpires()
     {
         await _world.Accounts.SetMailboxPasswordAsync(Julie, Julie, "Unified-1", unify: true, default);
-        await _world.Accounts.RequestPasswordResetAsync(Julie, default);
-        var messages = (await _world.OutboxAsync()).Where(m => m.Notification.Subject == "Password reset").ToList();
-        Assert.That(messages.Select(m => m.Notification.Channel), Is.EquivalentTo(new[] { NotificationChannel.Email, NotificationChannel.Sms }));
-        var token = TokenRegex().Match(messages[0].Notification.Body).Groups[1].Value;
+        await _world.Accounts.RequestPasswordResetAsync(Julie, AccountWorld.Browser, default);
+        var listed = (await _world.OutboxAsync()).Where(m => m.Notification.Subject == "Password reset").ToList();
+        Assert.That(listed.Select(m => m.Notification.Channel), Is.EquivalentTo(new[] { NotificationChannel.Email, NotificationChannel.Sms }));
+        Assert.That(listed, Has.All.Property(nameof(OutboxMessage.SecretHeld)).True);
+        Assert.That(listed.Select(m => m.Notification.Text), Has.All.Contains("Reset token (single use, valid until").And.All.Contains("): [secret]."),
+            "a listing never shows the token");
+        var messages = (await _world.DispatchAsync()).Where(m => m.Notification.Subject == "Password reset").ToList();
+        var token = TokenRegex().Match(messages[0].Notification.Text).Groups[1].Value;
         Assert.That(token, Has.Length.GreaterThan(30));
+        Assert.That(TokenRegex().Match(messages[1].Notification.Text).Groups[1].Value, Is.EqualTo(token));
 
         var databaseBytes = Encoding.Latin1.GetString(File.ReadAllBytes(_world.Database.Path) is var main && File.Exists(_world.Database.Path + "-wal")
             ? [.. main, .. File.ReadAllBytes(_world.Database.Path + "-wal")]
             : main);
-        Assert.That(databaseBytes.Split(token).Length - 1, Is.EqualTo(2), "only inside the two outbox messages, never as the stored token");
+        Assert.That(databaseBytes, Does.Not.Contain(token), "never at rest: sealed in the outbox, erased once dispatched, only its hash kept");
+        Assert.That(await _world.DispatchAsync(), Is.Empty, "dispatched once");
 
-        var (identifier, unified) = await _world.Accounts.CompletePasswordResetAsync(token, "Reset-2", default);
+        var (identifier, unified) = await _world.Accounts.CompletePasswordResetAsync(token, "Reset-2", null, default);
         Assert.That(identifier, Is.EqualTo(Julie));
         Assert.That(unified?.ToString(), Is.EqualTo(Julie));
         Assert.That(await _world.AccountLoginAsync(Julie, "Reset-2"), Is.EqualTo(AccountLoginStatus.Succeeded));
         Assert.That(await _world.MailLoginAsync(Julie, "Reset-2"), Is.True, "a unified mailbox follows a reset by its holder");
-        Assert.ThrowsAsync<CredentialOperationException>(() => _world.Accounts.CompletePasswordResetAsync(token, "Again-3", default));
+        Assert.ThrowsAsync<CredentialOperationException>(() => _world.Accounts.CompletePasswordResetAsync(token, "Again-3", null, default));
 
-        await _world.Accounts.RequestPasswordResetAsync(Julie, default);
-        var second = TokenRegex().Match((await _world.OutboxAsync()).Last().Notification.Body).Groups[1].Value;
+        await _world.Accounts.RequestPasswordResetAsync(Julie, AccountWorld.Browser, default);
+        var second = TokenRegex().Match((await _world.DispatchAsync()).Last().Notification.Text).Groups[1].Value;
         _world.Clock.Now += TimeSpan.FromMinutes(31);
-        var e = Assert.ThrowsAsync<CredentialOperationException>(() => _world.Accounts.CompletePasswordResetAsync(second, "Late-4", default));
+        var e = Assert.ThrowsAsync<CredentialOperationException>(() => _world.Accounts.CompletePasswordResetAsync(second, "Late-4", null, default));
         Assert.That(e!.Message, Is.EqualTo("the reset token is invalid, used or expired"));
         Assert.That(await _world.AccountLoginAsync(Julie, "Reset-2"), Is.EqualTo(AccountLoginStatus.Succeeded));
     }
@@ -269,7 +275,7 @@ public sealed partial class ManagerAccountServiceTests
     [Test]
     public async Task ResetForAnUnknownAccountQueuesNothing()
     {
-        await _world.Accounts.RequestPasswordResetAsync("nobody@else.example", default);
+        await _world.Accounts.RequestPasswordResetAsync("nobody@else.example", AccountWorld.Browser, default);
         Assert.That(await _world.OutboxAsync(), Is.Empty);
     }
 
@@ -350,27 +356,6 @@ public sealed partial class ManagerAccountServiceTests
         }
         return hashes;
     }
-
-    private static byte[] Base32Decode(string text)
-    {
-        const string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-        var output = new List<byte>();
-        int buffer = 0, bits = 0;
-        foreach (var c in text)
-        {
-            buffer = (buffer << 5) | alphabet.IndexOf(c, StringComparison.Ordinal);
-            bits += 5;
-            if (bits >= 8)
-            {
-                output.Add((byte)(buffer >> (bits - 8)));
-                bits -= 8;
-            }
-        }
-        return [.. output];
-    }
-
-    [GeneratedRegex("secret=([A-Z2-7]+)")]
-    private static partial Regex SecretRegex();
 
     [GeneratedRegex(@"Reset token \(single use, valid until [^)]*\): ([A-Za-z0-9_-]+)\.")]
     private static partial Regex TokenRegex();

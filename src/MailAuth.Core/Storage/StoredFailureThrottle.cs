@@ -1,0 +1,201 @@
+using System.Net;
+using MailAuth.Core.Authentication;
+using Microsoft.Data.Sqlite;
+
+namespace MailAuth.Core.Storage;
+
+/// <summary>
+/// The policy of <see cref="FailureThrottle"/> with its counters in the database, for a realm whose
+/// secrets are checked by separate processes (each <c>account login</c> run is one): failures per
+/// (network, identifier), per identifier and per network, fading with the half-life; a network that
+/// recently logged in to an identifier is exempt from the identifier and network limits. Its one
+/// entry point is <see cref="AdmitAsync"/>.
+/// </summary>
+public sealed class StoredFailureThrottle(SqliteDatabase database, ThrottleOptions options, TimeProvider clock, string realm)
+{
+    private const string Pair = "pair";
+    private const string Identifier = "identifier";
+    private const string Network = "network";
+
+    /// <summary>Of the attempts, about one in this many also clears out faded rows.</summary>
+    private const int PruneEvery = 100;
+
+    private TimeSpan HalfLife => TimeSpan.FromSeconds(options.HalfLifeSeconds);
+
+    /// <summary>Decides, before any password work, whether this attempt may go on; nothing is charged yet.</summary>
+    public async Task<StoredThrottleTicket> AdmitAsync(IPAddress remote, string identifier, CancellationToken cancellationToken)
+    {
+        var network = ClientNetwork.Of(remote).ToString();
+        var decision = await DecideAsync(network, identifier, charge: false, cancellationToken);
+        return new StoredThrottleTicket(this, network, identifier, decision);
+    }
+
+    internal async Task<ThrottleDecision> DecideAsync(string network, string identifier, bool charge, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        var now = clock.GetUtcNow();
+        var pairKey = PairKey(network, identifier);
+        var exempt = await ThrottleScoreTable.SucceededSinceAsync(
+            connection, transaction, realm, network, identifier, now - TimeSpan.FromHours(options.RecentSuccessHours), cancellationToken);
+        var limits = new (string Kind, string Key, int Limit, string What, bool Applies)[]
+        {
+            (Pair, pairKey, options.PairFailures, "identifier from this network", true),
+            (Identifier, identifier, options.AddressFailures, "identifier", !exempt),
+            (Network, network, options.NetworkFailures, "network", !exempt),
+        };
+        foreach (var (kind, key, limit, what, applies) in limits)
+        {
+            var score = await ThrottleScoreTable.ReadAsync(connection, transaction, realm, kind, key, now, HalfLife, cancellationToken);
+            if (applies && ThrottlePolicy.Reached(score, limit))
+            {
+                // Over the limit: this attempt counts too, so a client hammering stays blocked.
+                await ThrottleScoreTable.AddAsync(connection, transaction, realm, kind, key, 1, ThrottlePolicy.Cap(limit), now, HalfLife, cancellationToken);
+                await transaction.CommitAsync(cancellationToken);
+                return ThrottlePolicy.Block(score - limit, TimeSpan.FromSeconds(options.MaxDelaySeconds), what);
+            }
+        }
+        if (charge)
+        {
+            foreach (var (kind, key, limit, _, _) in limits)
+            {
+                await ThrottleScoreTable.AddAsync(connection, transaction, realm, kind, key, 1, ThrottlePolicy.Cap(limit), now, HalfLife, cancellationToken);
+            }
+            if (Random.Shared.Next(PruneEvery) == 0)
+            {
+                await ThrottleScoreTable.PruneAsync(connection, transaction, realm, now, HalfLife, TimeSpan.FromHours(options.RecentSuccessHours), cancellationToken);
+            }
+        }
+        await transaction.CommitAsync(cancellationToken);
+        return ThrottleDecision.Allowed;
+    }
+
+    /// <summary>
+    /// A charged attempt failed: its charge stays. It always writes (the pair's score is stored
+    /// again at this time), so that every failure costs the same whatever <paramref name="alsoInTransaction"/> adds.
+    /// </summary>
+    internal async Task FailAsync(
+        string network, string identifier, Func<SqliteConnection, SqliteTransaction, Task>? alsoInTransaction, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await ThrottleScoreTable.AddAsync(connection, transaction, realm, Pair, PairKey(network, identifier), 0, ThrottlePolicy.Cap(options.PairFailures),
+            clock.GetUtcNow(), HalfLife, cancellationToken);
+        if (alsoInTransaction is not null)
+        {
+            await alsoInTransaction(connection, transaction);
+        }
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>A charged attempt ended without an outcome: refunded.</summary>
+    internal async Task RefundAsync(string network, string identifier, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await ChargeAsync(connection, transaction, network, identifier, -1, cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    /// <summary>A success: any charge refunded, the pair's failures forgotten, the network known to the identifier.</summary>
+    internal async Task SucceedAsync(string network, string identifier, bool charged, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        if (charged)
+        {
+            await ChargeAsync(connection, transaction, network, identifier, -1, cancellationToken);
+        }
+        await ThrottleScoreTable.DeleteAsync(connection, transaction, realm, Pair, PairKey(network, identifier), cancellationToken);
+        await ThrottleScoreTable.RecordSuccessAsync(connection, transaction, realm, network, identifier, clock.GetUtcNow(), cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+    }
+
+    private async Task ChargeAsync(
+        SqliteConnection connection, SqliteTransaction transaction, string network, string identifier, int amount, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        await ThrottleScoreTable.AddAsync(connection, transaction, realm, Pair, PairKey(network, identifier), amount, ThrottlePolicy.Cap(options.PairFailures), now, HalfLife, cancellationToken);
+        await ThrottleScoreTable.AddAsync(connection, transaction, realm, Identifier, identifier, amount, ThrottlePolicy.Cap(options.AddressFailures), now, HalfLife, cancellationToken);
+        await ThrottleScoreTable.AddAsync(connection, transaction, realm, Network, network, amount, ThrottlePolicy.Cap(options.NetworkFailures), now, HalfLife, cancellationToken);
+    }
+
+    private static string PairKey(string network, string identifier) => network + " " + identifier;
+}
+
+/// <summary>
+/// One attempt as a <see cref="StoredFailureThrottle"/> sees it; the same stages as
+/// <see cref="ThrottleTicket"/>: admitted, verifying (charged), settled. Disposing a charged,
+/// unsettled ticket refunds it.
+/// </summary>
+public sealed class StoredThrottleTicket : IAsyncDisposable
+{
+    private readonly StoredFailureThrottle _throttle;
+    private readonly string _network;
+    private readonly string _identifier;
+    private Stage _stage;
+
+    internal StoredThrottleTicket(StoredFailureThrottle throttle, string network, string identifier, ThrottleDecision decision)
+    {
+        _throttle = throttle;
+        _network = network;
+        _identifier = identifier;
+        Decision = decision;
+        _stage = decision.Blocked ? Stage.Settled : Stage.Admitted;
+    }
+
+    private enum Stage
+    {
+        Admitted,
+        Verifying,
+        Settled,
+    }
+
+    public ThrottleDecision Decision { get; private set; }
+
+    public bool Blocked => Decision.Blocked;
+
+    /// <summary>Counts this attempt as a failure before its verification runs; false (and <see cref="Blocked"/>) when that would pass a limit.</summary>
+    public async Task<bool> TryStartVerificationAsync(CancellationToken cancellationToken)
+    {
+        if (_stage != Stage.Admitted)
+        {
+            throw new InvalidOperationException("a verification can start once, on an admitted attempt");
+        }
+        Decision = await _throttle.DecideAsync(_network, _identifier, charge: true, cancellationToken);
+        _stage = Decision.Blocked ? Stage.Settled : Stage.Verifying;
+        return !Decision.Blocked;
+    }
+
+    public async Task SucceededAsync(CancellationToken cancellationToken)
+    {
+        if (_stage == Stage.Settled)
+        {
+            throw new InvalidOperationException("the attempt is already settled");
+        }
+        await _throttle.SucceedAsync(_network, _identifier, charged: _stage == Stage.Verifying, cancellationToken);
+        _stage = Stage.Settled;
+    }
+
+    /// <summary>The verification failed; <paramref name="alsoInTransaction"/> runs in the same transaction (e.g. counting a wrong 2FA code).</summary>
+    public async Task FailedAsync(Func<SqliteConnection, SqliteTransaction, Task>? alsoInTransaction, CancellationToken cancellationToken)
+    {
+        if (_stage != Stage.Verifying)
+        {
+            throw new InvalidOperationException("only an attempt that ran its own verification can fail");
+        }
+        await _throttle.FailAsync(_network, _identifier, alsoInTransaction, cancellationToken);
+        _stage = Stage.Settled;
+    }
+
+    public async ValueTask DisposeAsync()
+    {
+        if (_stage == Stage.Verifying)
+        {
+            _stage = Stage.Settled;
+            // The caller's token may be cancelled already (that is often why it was not settled).
+            await _throttle.RefundAsync(_network, _identifier, CancellationToken.None);
+        }
+        _stage = Stage.Settled;
+    }
+}
