@@ -28,6 +28,7 @@ internal static class ServeCommand
                 var options = MailAuthConfiguration.BindOptions(configuration);
                 LibSodium.EnsureAvailable();
                 using var dataDirectoryLock = DataDirectoryLock.Acquire(options.DataDirectory);
+                var tightened = PrivateFiles.Tighten(options.DataDirectory);
 
                 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
                 builder.Configuration.AddConfiguration(configuration);
@@ -53,6 +54,8 @@ internal static class ServeCommand
                 builder.Services.AddHostedService<MailAuth.Server.AuthHttp.AuthHttpService>();
 
                 using var host = builder.Build();
+                PrivateFiles.LogTightened(
+                    host.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(PrivateFiles).FullName!), tightened);
                 // Open the store and load the certificate before the host starts: the host would log
                 // such a failure with its stack trace before the one "error:" line.
                 _ = host.Services.GetRequiredService<SqliteDatabase>();
