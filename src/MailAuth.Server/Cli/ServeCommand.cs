@@ -7,6 +7,7 @@ using MailAuth.Server.Imap;
 using MailAuth.Server.Maildir;
 using MailAuth.Server.Protocol;
 using MailAuth.Server.Smtp;
+using MailAuth.Server.Smtp.Delivery;
 using MailAuth.Server.Tls;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -56,6 +57,8 @@ internal static class ServeCommand
                 using var host = builder.Build();
                 PrivateFiles.LogTightened(
                     host.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(PrivateFiles).FullName!), tightened);
+                // Empties the spool of files a killed server left, while this one holds the lock.
+                _ = host.Services.GetRequiredService<MessageSpool>();
                 // Open the store and load the certificate before the host starts: the host would log
                 // such a failure with its stack trace before the one "error:" line.
                 _ = host.Services.GetRequiredService<SqliteDatabase>();

@@ -8,7 +8,8 @@ namespace MailAuth.Server.Tests.Hosting;
 
 /// <summary>
 /// What MailAuth keeps on disk is its user's only, whatever the umask it was started with: the
-/// data directory 0700, files 0600, and an older install tightened when <c>serve</c> starts. Observed on the real CLI and server, started from a shell with
+/// data directory 0700, files 0600, an older install tightened when <c>serve</c> starts, and the
+/// spool emptied at every start. Observed on the real CLI and server, started from a shell with
 /// umask 022 (Debian's default), which would otherwise make everything world-readable.
 /// </summary>
 [TestFixture]
@@ -24,10 +25,15 @@ public sealed partial class PrivateFilesTests
     private const string Anna = "anna@family.example";
     private const string Leaving = "leaving@family.example";
 
+    private static readonly string[] PlantedSpoolFiles = ["0123456789abcdef0123456789abcdef", "left-by-kill-9"];
+
     private MailAuthProcess _cli = null!;
     private RunningServer _server = null!;
 
-    /// <summary>One server for the fixture, provisioned by the CLI under umask 022.</summary>
+    /// <summary>
+    /// One server for the fixture: provisioned by the CLI under umask 022, started over a spool
+    /// holding what a killed server left.
+    /// </summary>
     [OneTimeSetUp]
     public async Task ProvisionUnderUmask022AndStart()
     {
@@ -36,6 +42,15 @@ public sealed partial class PrivateFilesTests
         await RunCliAsync(JuliePassword + "\n", "mailbox", "add", Julie);
         await RunCliAsync("anna-Pw-2\n", "mailbox", "add", Anna);
         await RunCliAsync("leaving-Pw-3\n", "mailbox", "add", Leaving);
+
+        var spool = Path.Combine(_cli.DataDirectory, MessageSpool.DirectoryName);
+        Directory.CreateDirectory(spool, PrivateDirectory);
+        foreach (var name in PlantedSpoolFiles)
+        {
+            await File.WriteAllBytesAsync(Path.Combine(spool, name), new byte[2 * 1024 * 1024]);
+            File.SetUnixFileMode(Path.Combine(spool, name), PrivateFile | UnixFileMode.GroupRead | UnixFileMode.OtherRead);
+        }
+        File.SetLastWriteTimeUtc(Path.Combine(spool, PlantedSpoolFiles[0]), DateTime.UtcNow.AddDays(-30));
 
         _server = await RunningServer.StartAsync(new Dictionary<string, string>
         {
@@ -50,6 +65,14 @@ public sealed partial class PrivateFilesTests
     {
         await _server.DisposeAsync();
         _cli.Dispose();
+    }
+
+    [Test]
+    public void TheSpoolIsEmptiedAtStartWhateverTheAgeOfItsFiles()
+    {
+        var spool = Path.Combine(_cli.DataDirectory, MessageSpool.DirectoryName);
+        Assert.That(PlantedSpoolFiles.Where(name => File.Exists(Path.Combine(spool, name))), Is.Empty, _server.Log);
+        Assert.That(_server.Log, Does.Contain($"spool: removed 2 message file(s) left by an interrupted delivery in {spool}"), _server.Log);
     }
 
     [Test]

@@ -1,4 +1,5 @@
 using MailAuth.Server.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace MailAuth.Server.Smtp.Delivery;
 
@@ -7,17 +8,19 @@ namespace MailAuth.Server.Smtp.Delivery;
 /// message is never held in memory, and its file disappears when the transaction ends, whatever
 /// the outcome.
 /// </summary>
-internal sealed class MessageSpool
+internal sealed partial class MessageSpool
 {
     public const string DirectoryName = "spool";
 
-    /// <summary>Far longer than any transaction can last (idle timeouts are minutes), so a live file is never taken.</summary>
-    private static readonly TimeSpan Abandoned = TimeSpan.FromDays(1);
-
-    public MessageSpool(MailAuthOptions options, TimeProvider clock)
+    /// <summary>Created once per <c>serve</c>, before anything listens; empties the spool.</summary>
+    public MessageSpool(MailAuthOptions options, ILogger<MessageSpool> logger)
     {
         Directory = Path.Combine(options.DataDirectory, DirectoryName);
-        RemoveAbandoned(clock.GetUtcNow());
+        var removed = RemoveLeftovers();
+        if (removed > 0)
+        {
+            LogRemoved(logger, removed, Directory);
+        }
     }
 
     public string Directory { get; }
@@ -36,19 +39,27 @@ internal sealed class MessageSpool
         });
     }
 
-    /// <summary>Files left by a crash (delete-on-close never ran); none of them was ever acknowledged with 250.</summary>
-    private void RemoveAbandoned(DateTimeOffset now)
+    /// <summary>
+    /// Files a killed or crashed server left (delete-on-close never ran). None of them was ever
+    /// acknowledged with 250, and <c>serve</c> holds the data-directory lock, so no other server
+    /// is writing one: every file goes.
+    /// </summary>
+    private int RemoveLeftovers()
     {
         if (!System.IO.Directory.Exists(Directory))
         {
-            return;
+            return 0;
         }
+        var removed = 0;
         foreach (var file in new DirectoryInfo(Directory).EnumerateFiles())
         {
-            if (now - file.LastWriteTimeUtc > Abandoned)
-            {
-                file.Delete();
-            }
+            file.Delete();
+            removed++;
         }
+        return removed;
     }
+
+    [LoggerMessage(EventId = 111, Level = LogLevel.Information,
+        Message = "spool: removed {Count} message file(s) left by an interrupted delivery in {Directory}")]
+    private static partial void LogRemoved(ILogger logger, int count, string directory);
 }
