@@ -30,6 +30,9 @@ internal sealed class MailAuthProcess : IDisposable
 
     public Dictionary<string, string> Environment { get; } = [];
 
+    /// <summary>When set (e.g. <c>022</c>), the program starts under that umask, as from an admin's shell.</summary>
+    public string? Umask { get; set; }
+
     public static string ProgramPath => Path.Combine(AppContext.BaseDirectory, "mailauth.dll");
 
     public Task<CliResult> RunAsync(params string[] args) => RunWithInputAsync(null, args);
@@ -51,7 +54,7 @@ internal sealed class MailAuthProcess : IDisposable
 
     public Process Start(params string[] args)
     {
-        var start = new ProcessStartInfo("dotnet")
+        var start = new ProcessStartInfo(Umask is null ? "dotnet" : "/bin/sh")
         {
             WorkingDirectory = WorkingDirectory,
             RedirectStandardInput = true,
@@ -61,6 +64,13 @@ internal sealed class MailAuthProcess : IDisposable
             StandardErrorEncoding = Encoding.UTF8,
             UseShellExecute = false,
         };
+        if (Umask is not null)
+        {
+            // exec: the process id stays the program's, for signals and /proc.
+            start.ArgumentList.Add("-c");
+            start.ArgumentList.Add($"umask {Umask} && exec dotnet \"$@\"");
+            start.ArgumentList.Add("sh");
+        }
         start.ArgumentList.Add(ProgramPath);
         foreach (var arg in args)
         {

@@ -37,11 +37,40 @@ public sealed class SqliteDatabase
     /// <summary>Opens (creating if needed) the database in <paramref name="dataDirectory"/> and applies pending migrations.</summary>
     public static SqliteDatabase OpenInDirectory(string dataDirectory)
     {
-        Directory.CreateDirectory(dataDirectory);
+        Directory.CreateDirectory(dataDirectory, PrivateDirectory);
         var database = new SqliteDatabase(System.IO.Path.Combine(dataDirectory, FileName));
+        CreatePrivate(database.Path);
         using var connection = database.Open();
         SchemaMigrations.Apply(connection);
         return database;
+    }
+
+    private const UnixFileMode PrivateDirectory = UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.UserExecute;
+
+    /// <summary>
+    /// Creates the database file with mode 0600 when it does not exist (SQLite takes an empty file
+    /// as a new database). SQLite would create it 0644 less the umask, and gives the WAL and SHM files
+    /// exactly the database file's mode (umask or not), so this one mode keeps all three private.
+    /// </summary>
+    private static void CreatePrivate(string path)
+    {
+        if (File.Exists(path))
+        {
+            return;
+        }
+        try
+        {
+            using var _ = new FileStream(path, new FileStreamOptions
+            {
+                Mode = FileMode.CreateNew,
+                Access = FileAccess.Write,
+                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+            });
+        }
+        catch (IOException) when (File.Exists(path))
+        {
+            // Another process (the server or another CLI verb) created it first.
+        }
     }
 
     public SqliteConnection Open()

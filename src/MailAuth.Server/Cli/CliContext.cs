@@ -25,7 +25,7 @@ internal static class CliContext
 {
     public static readonly Option<FileInfo?> ConfigOption = new("--config")
     {
-        Description = "A JSON settings file layered over config/appsettings.json",
+        Description = "A JSON settings file layered over config/appsettings.json (beside the program) and /etc/mailauth/appsettings.json",
         Recursive = true,
     };
 

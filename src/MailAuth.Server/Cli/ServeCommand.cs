@@ -7,6 +7,7 @@ using MailAuth.Server.Imap;
 using MailAuth.Server.Maildir;
 using MailAuth.Server.Protocol;
 using MailAuth.Server.Smtp;
+using MailAuth.Server.Smtp.Delivery;
 using MailAuth.Server.Tls;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
@@ -28,6 +29,7 @@ internal static class ServeCommand
                 var options = MailAuthConfiguration.BindOptions(configuration);
                 LibSodium.EnsureAvailable();
                 using var dataDirectoryLock = DataDirectoryLock.Acquire(options.DataDirectory);
+                var tightened = PrivateFiles.Tighten(options.DataDirectory);
 
                 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
                 builder.Configuration.AddConfiguration(configuration);
@@ -53,6 +55,10 @@ internal static class ServeCommand
                 builder.Services.AddHostedService<MailAuth.Server.AuthHttp.AuthHttpService>();
 
                 using var host = builder.Build();
+                PrivateFiles.LogTightened(
+                    host.Services.GetRequiredService<ILoggerFactory>().CreateLogger(typeof(PrivateFiles).FullName!), tightened);
+                // Empties the spool of files a killed server left, while this one holds the lock.
+                _ = host.Services.GetRequiredService<MessageSpool>();
                 // Open the store and load the certificate before the host starts: the host would log
                 // such a failure with its stack trace before the one "error:" line.
                 _ = host.Services.GetRequiredService<SqliteDatabase>();

@@ -19,7 +19,7 @@ internal sealed class DataDirectoryLock : IDisposable
     /// <exception cref="IOException">Another server holds the lock, or the file cannot be created.</exception>
     public static DataDirectoryLock Acquire(string dataDirectory)
     {
-        Directory.CreateDirectory(dataDirectory);
+        Directory.CreateDirectory(dataDirectory, PrivateFiles.Directory);
         var path = Path.Combine(dataDirectory, FileName);
         try
         {
@@ -28,7 +28,7 @@ internal sealed class DataDirectoryLock : IDisposable
                 Mode = FileMode.OpenOrCreate,
                 Access = FileAccess.ReadWrite,
                 Share = FileShare.None,
-                UnixCreateMode = UnixFileMode.UserRead | UnixFileMode.UserWrite,
+                UnixCreateMode = PrivateFiles.File,
             }));
         }
         catch (IOException e) when (e.HResult == WouldBlock)

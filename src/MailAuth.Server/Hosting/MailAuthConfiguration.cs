@@ -3,21 +3,31 @@ using Microsoft.Extensions.Configuration;
 namespace MailAuth.Server.Hosting;
 
 /// <summary>
-/// Configuration sources, weakest first: <c>config/appsettings.json</c> (from the current
-/// directory, else the copy beside the executable), the <c>--config FILE</c>, then environment
-/// variables (<c>MailAuth__Imap__Port=1143</c>), as systemd units and containers expect.
+/// Configuration sources, weakest first: <c>config/appsettings.json</c> beside the executable
+/// (every setting with its default), <c>/etc/mailauth/appsettings.json</c> when it exists, the
+/// <c>--config FILE</c>, then environment variables (<c>MailAuth__Imap__Port=1143</c>), as systemd
+/// units and containers expect. Never a file in the current directory: anyone who can write
+/// where an admin happens to run a command could move the data directory or add trusted networks.
 /// </summary>
 internal static class MailAuthConfiguration
 {
     public const string DefaultFile = "config/appsettings.json";
 
-    public static IConfigurationRoot Build(FileInfo? configFile)
+    public const string SystemFile = "/etc/mailauth/appsettings.json";
+
+    public static IConfigurationRoot Build(FileInfo? configFile) => Build(configFile, SystemFile);
+
+    /// <param name="configFile">The <c>--config</c> file, if any.</param>
+    /// <param name="systemFile">The host's own settings, read when the file exists; tests name one of theirs.</param>
+    public static IConfigurationRoot Build(FileInfo? configFile, string systemFile)
     {
         var builder = new ConfigurationBuilder();
-        var baseFile = FindBaseFile();
-        if (baseFile is not null)
+        foreach (var file in new[] { Path.Combine(AppContext.BaseDirectory, DefaultFile), systemFile })
         {
-            builder.AddJsonFile(baseFile, optional: false, reloadOnChange: false);
+            if (File.Exists(file))
+            {
+                builder.AddJsonFile(file, optional: false, reloadOnChange: false);
+            }
         }
         if (configFile is not null)
         {
@@ -32,7 +42,7 @@ internal static class MailAuthConfiguration
         {
             return builder.Build();
         }
-        catch (Exception e) when (e is FormatException or InvalidDataException or IOException)
+        catch (Exception e) when (e is FormatException or InvalidDataException or IOException or UnauthorizedAccessException)
         {
             // The JSON reader's message, innermost, says where the file is malformed.
             var innermost = e.GetBaseException();
@@ -60,19 +70,6 @@ internal static class MailAuthConfiguration
         }
         options.DataDirectory = Path.GetFullPath(options.DataDirectory);
         return options;
-    }
-
-    private static string? FindBaseFile()
-    {
-        foreach (var directory in new[] { Directory.GetCurrentDirectory(), AppContext.BaseDirectory })
-        {
-            var candidate = Path.Combine(directory, DefaultFile);
-            if (File.Exists(candidate))
-            {
-                return candidate;
-            }
-        }
-        return null;
     }
 }
 

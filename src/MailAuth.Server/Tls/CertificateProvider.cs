@@ -51,9 +51,9 @@ internal sealed partial class CertificateProvider(MailAuthOptions options, TimeP
         }
 
         var generated = Generate(clock.GetUtcNow());
-        Directory.CreateDirectory(Path.GetDirectoryName(certificateFile)!);
+        Directory.CreateDirectory(Path.GetDirectoryName(certificateFile)!, PrivateFiles.Directory);
         WritePrivate(keyFile, generated.GetECDsaPrivateKey()!.ExportPkcs8PrivateKeyPem());
-        File.WriteAllText(certificateFile, generated.ExportCertificatePem());
+        WritePrivate(certificateFile, generated.ExportCertificatePem());
         LogCertificate(logger, "generated self-signed", generated.Subject, generated.NotAfter, generated.Thumbprint);
         return generated;
     }
@@ -95,10 +95,10 @@ internal sealed partial class CertificateProvider(MailAuthOptions options, TimeP
         return request.CreateSelfSigned(now.AddDays(-1), now.Add(GeneratedLifetime));
     }
 
-    /// <summary>Writes the private key readable by its owner only, from the first byte on.</summary>
+    /// <summary>Writes a file readable by its owner only, from the first byte on, even over an older copy.</summary>
     private static void WritePrivate(string path, string content)
     {
-        var mode = UnixFileMode.UserRead | UnixFileMode.UserWrite;
+        const UnixFileMode mode = PrivateFiles.File;
         using (var stream = new FileStream(path, new FileStreamOptions
         {
             Mode = FileMode.Create,

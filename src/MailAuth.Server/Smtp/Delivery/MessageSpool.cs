@@ -1,49 +1,65 @@
 using MailAuth.Server.Hosting;
+using Microsoft.Extensions.Logging;
 
 namespace MailAuth.Server.Smtp.Delivery;
 
 /// <summary>
-/// Temporary files for messages being received (<c>DATA/spool/</c>): a message is never held in
-/// memory, and its file disappears when the transaction ends, whatever the outcome.
+/// Temporary files for messages being received (<c>DATA/spool/</c>, 0600 in a 0700 directory): a
+/// message is never held in memory, and its file disappears when the transaction ends, whatever
+/// the outcome.
 /// </summary>
-internal sealed class MessageSpool
+internal sealed partial class MessageSpool
 {
-    /// <summary>Far longer than any transaction can last (idle timeouts are minutes), so a live file is never taken.</summary>
-    private static readonly TimeSpan Abandoned = TimeSpan.FromDays(1);
+    public const string DirectoryName = "spool";
 
-    public MessageSpool(MailAuthOptions options, TimeProvider clock)
+    /// <summary>Created once per <c>serve</c>, before anything listens; empties the spool.</summary>
+    public MessageSpool(MailAuthOptions options, ILogger<MessageSpool> logger)
     {
-        Directory = Path.Combine(options.DataDirectory, "spool");
-        RemoveAbandoned(clock.GetUtcNow());
+        Directory = Path.Combine(options.DataDirectory, DirectoryName);
+        var removed = RemoveLeftovers();
+        if (removed > 0)
+        {
+            LogRemoved(logger, removed, Directory);
+        }
     }
 
     public string Directory { get; }
 
     public FileStream Create()
     {
-        System.IO.Directory.CreateDirectory(Directory);
-        return new FileStream(
-            Path.Combine(Directory, Guid.NewGuid().ToString("N")),
-            FileMode.CreateNew,
-            FileAccess.ReadWrite,
-            FileShare.None,
-            64 * 1024,
-            FileOptions.Asynchronous | FileOptions.DeleteOnClose);
+        System.IO.Directory.CreateDirectory(Directory, PrivateFiles.Directory);
+        return new FileStream(Path.Combine(Directory, Guid.NewGuid().ToString("N")), new FileStreamOptions
+        {
+            Mode = FileMode.CreateNew,
+            Access = FileAccess.ReadWrite,
+            Share = FileShare.None,
+            BufferSize = 64 * 1024,
+            Options = FileOptions.Asynchronous | FileOptions.DeleteOnClose,
+            UnixCreateMode = PrivateFiles.File,
+        });
     }
 
-    /// <summary>Files left by a crash (delete-on-close never ran); none of them was ever acknowledged with 250.</summary>
-    private void RemoveAbandoned(DateTimeOffset now)
+    /// <summary>
+    /// Files a killed or crashed server left (delete-on-close never ran). None of them was ever
+    /// acknowledged with 250, and <c>serve</c> holds the data-directory lock, so no other server
+    /// is writing one: every file goes.
+    /// </summary>
+    private int RemoveLeftovers()
     {
         if (!System.IO.Directory.Exists(Directory))
         {
-            return;
+            return 0;
         }
+        var removed = 0;
         foreach (var file in new DirectoryInfo(Directory).EnumerateFiles())
         {
-            if (now - file.LastWriteTimeUtc > Abandoned)
-            {
-                file.Delete();
-            }
+            file.Delete();
+            removed++;
         }
+        return removed;
     }
+
+    [LoggerMessage(EventId = 111, Level = LogLevel.Information,
+        Message = "spool: removed {Count} message file(s) left by an interrupted delivery in {Directory}")]
+    private static partial void LogRemoved(ILogger logger, int count, string directory);
 }
