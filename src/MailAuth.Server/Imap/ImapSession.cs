@@ -88,20 +88,14 @@ internal sealed partial class ImapSession(
         {
             return;
         }
-        var commandsBeforeLogin = 0;
         try
         {
             while (!Closing)
             {
+                // Counts the commands before login too (ImapSession.Input.cs).
                 using var command = await ReadCommandAsync(cancellationToken);
                 if (command is null)
                 {
-                    break;
-                }
-                if (State == ImapState.NotAuthenticated && ++commandsBeforeLogin > Options.MaxCommandsBeforeLogin)
-                {
-                    Write("* BYE Too many commands before login\r\n");
-                    await Connection.FlushAsync(cancellationToken);
                     break;
                 }
                 await ExecuteAsync(command, cancellationToken);

@@ -77,7 +77,9 @@ internal sealed class SmtpProtocolHandler : IProtocolHandler
         var connection = session.Connection;
         while (true)
         {
-            var line = await connection.ReadLineAsync(_options.MaxLineLength, session.IdleTimeout, cancellationToken);
+            // Before AUTH an over-long line ends the connection, and no more of it is read.
+            var overlong = session.AuthenticatedAddress is null ? OverlongLine.Stop : OverlongLine.Discard;
+            var line = await connection.ReadLineAsync(_options.MaxLineLength, session.IdleTimeout, overlong, cancellationToken);
             var action = line.Status switch
             {
                 LineStatus.Closed => SmtpAction.Close,
@@ -104,7 +106,9 @@ internal sealed class SmtpProtocolHandler : IProtocolHandler
         }
         if (line.Status == LineStatus.TooLong)
         {
-            return Reply(session, "500 5.5.2 Line too long", SmtpAction.Continue);
+            return session.AuthenticatedAddress is null
+                ? Reply(session, "421 4.7.0 Line too long before authentication, closing connection", SmtpAction.Close)
+                : Reply(session, "500 5.5.2 Line too long", SmtpAction.Continue);
         }
         if (!SmtpCommandParser.TryParseLine(line.Line, out var command))
         {

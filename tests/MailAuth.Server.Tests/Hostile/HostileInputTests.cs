@@ -38,12 +38,48 @@ public sealed partial class HostileInputTests
 
     [TestCase("imap")]
     [TestCase("smtp")]
-    public async Task OverlongLineIsRefusedAndTheSessionGoesOn(string protocol)
+    public async Task OverlongLineAfterLoginIsRefusedAndTheSessionGoesOn(string protocol)
     {
-        await using var client = await GreetedAsync(protocol);
+        await using var client = await LoggedInAsync(protocol);
         await client.SendAsync(new string('A', 200_000) + "\r\n");
         AssertError(protocol, await client.ReadLineAsync());
         await AssertStillServesAsync(protocol, client);
+    }
+
+    [TestCase("imap", "* BYE Command too long before login, closing the connection")]
+    [TestCase("smtp", "421 4.7.0 Line too long before authentication, closing connection")]
+    public async Task OverlongLineBeforeLoginEndsTheConnection(string protocol, string answer)
+    {
+        await using var client = await GreetedAsync(protocol);
+        var sending = SendIgnoringResetAsync(client, new string('A', 200_000) + "\r\n");
+        Assert.That(await client.ReadLineAsync(), Is.EqualTo(answer));
+        Assert.That(await client.ClosedWithinAsync(Slack), Is.True);
+        await sending;
+    }
+
+    [TestCase("imap", "* BYE Too many commands before login")]
+    [TestCase("smtp", "421 4.7.0 Too many commands before authentication, closing connection")]
+    public async Task AFloodOfEmptyLinesBeforeLoginEndsTheConnection(string protocol, string answer)
+    {
+        await using var client = await GreetedAsync(protocol);
+        await SendIgnoringResetAsync(client, string.Concat(Enumerable.Repeat("\r\n", 10_000)));
+        var last = "";
+        while (await client.ReadLineAsync() is { } line)
+        {
+            last = line;
+        }
+        Assert.That(last, Is.EqualTo(answer), "empty lines count as commands before login");
+    }
+
+    [Test]
+    public async Task LoginWithFullyEscapedKibibyteArgumentsFitsThePreLoginBudget()
+    {
+        await using var client = await GreetedAsync("imap");
+        // A 1024-byte password of quotes, every one escaped: 2 KiB on the wire, and a 1 KiB user name.
+        var quoted = "\"" + string.Concat(Enumerable.Repeat("\\\"", 1024)) + "\"";
+        await client.SendAsync($"a1 LOGIN \"{new string('u', 1024)}\" {quoted}\r\n");
+        Assert.That(await ReadTaggedAsync(client, "a1"), Is.EqualTo("a1 NO [AUTHENTICATIONFAILED] Authentication failed"));
+        await AssertStillServesAsync("imap", client);
     }
 
     [TestCase("imap", "a1 LOGIN ju\0lie 123-Abc\r\n")]
@@ -236,6 +272,35 @@ public sealed partial class HostileInputTests
             {
                 // The server may hang up on a hostile client at any point; that is the point.
             }
+        }
+    }
+
+    private async Task<RawConnection> LoggedInAsync(string protocol)
+    {
+        var client = await GreetedAsync(protocol);
+        if (protocol == "imap")
+        {
+            await client.SendAsync("l1 LOGIN julie@family.example 123-Abc\r\n");
+            Assert.That(await ReadTaggedAsync(client, "l1"), Does.StartWith("l1 OK"));
+        }
+        else
+        {
+            await client.SendAsync($"AUTH PLAIN {Convert.ToBase64String("\0julie@family.example\0123-Abc"u8)}\r\n");
+            Assert.That(await client.ReadLineAsync(), Does.StartWith("235"));
+        }
+        return client;
+    }
+
+    /// <summary>Sends while the server may hang up halfway (it is meant to): the reset is not a failure.</summary>
+    private static async Task SendIgnoringResetAsync(RawConnection client, string text)
+    {
+        try
+        {
+            await client.SendAsync(text);
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
+        {
+            // Closed by the server before it read everything.
         }
     }
 

@@ -1,0 +1,101 @@
+using System.Text;
+
+namespace MailAuth.Server.Tests.Hostile;
+
+/// <summary>
+/// Attempts to exhaust the server's memory, against a server of its own (with the default
+/// pre-login timeouts): the client gets a clear NO, BAD or BYE, and everything else goes on.
+/// </summary>
+[TestFixture]
+public sealed class ExhaustionTests
+{
+    private static readonly TimeSpan Slack = TimeSpan.FromSeconds(6);
+    private RunningServer _server = null!;
+
+    [OneTimeSetUp]
+    public async Task StartServer()
+    {
+        _server = await RunningServer.StartAsync(new Dictionary<string, string>
+        {
+            ["MailAuth__Imap__MaxConnectionsPerAddress"] = "200",
+        });
+        await _server.Cli.RunAsync("domain", "add", "family.example");
+        await _server.Cli.RunWithInputAsync("123-Abc\n", "mailbox", "add", "julie@family.example");
+    }
+
+    [OneTimeTearDown]
+    public async Task StopServer() => await _server.DisposeAsync();
+
+    /// <summary>
+    /// Finding 7: one pre-login command used to hold up to 32 literals each followed by a 64 KiB line
+    /// (2 MiB); 100 such connections took the server from 103 to 322 MB. Now every byte of a command
+    /// before login counts toward MaxCommandBytesBeforeLogin (8 KiB).
+    /// </summary>
+    [Test]
+    public async Task AHundredUnauthenticatedWorstCaseCommandsCostOnlyAFewMegabytes()
+    {
+        const int connections = 100;
+        var clients = new List<RawConnection>();
+        var before = _server.ResidentMemoryMiB();
+        try
+        {
+            for (var i = 0; i < connections; i++)
+            {
+                var client = await RawConnection.OpenAsync(_server.ImapPort);
+                clients.Add(client);
+                Assert.That(await client.ReadLineAsync(), Does.StartWith("* OK"));
+            }
+            // The audit's command: a literal, then a 64 KiB line announcing the next literal, 32 times,
+            // all but its final CRLF, so that a server buffering it would hold 2 MiB per connection at once.
+            var literal = new string('L', 4000);
+            var command = new StringBuilder("a1 LOGIN {4000+}\r\n");
+            for (var i = 0; i < 31; i++)
+            {
+                command.Append(literal).Append(new string('x', 64 * 1024 - 9)).Append(" {4000+}\r\n");
+            }
+            command.Append(literal);
+            var answers = await Task.WhenAll(clients.Select(async c =>
+            {
+                await SendIgnoringResetAsync(c, command.ToString());
+                try
+                {
+                    return await c.ReadLineAsync(Slack);
+                }
+                catch (OperationCanceledException)
+                {
+                    return null; // no answer: the server is still holding the command
+                }
+            }));
+            var holding = _server.ResidentMemoryMiB();
+            var closed = await Task.WhenAll(clients.Select(async c =>
+            {
+                await SendIgnoringResetAsync(c, "\r\n");
+                return await c.ClosedWithinAsync(Slack);
+            }));
+            TestContext.Out.WriteLine($"server memory: {before:0.0} MiB before {connections} connections, {holding:0.0} MiB with their commands sent");
+            Assert.That(answers, Is.All.EqualTo("* BYE Command too long before login, closing the connection"));
+            Assert.That(closed, Is.All.True, "every connection was closed");
+            Assert.That(holding - before, Is.LessThan(16), "100 commands before login cost a few MB, not 2 MiB each");
+        }
+        finally
+        {
+            foreach (var client in clients)
+            {
+                await client.DisposeAsync();
+            }
+        }
+    }
+
+    /// <summary>Sends while the server may hang up halfway (it is meant to): the reset is not a failure.</summary>
+    private static async Task SendIgnoringResetAsync(RawConnection client, string text)
+    {
+        try
+        {
+            await client.SendAsync(text);
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
+        {
+            // Closed by the server before it read everything.
+        }
+    }
+}
