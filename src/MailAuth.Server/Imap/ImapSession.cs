@@ -172,6 +172,18 @@ internal sealed partial class ImapSession(
             LogStoreError(e, User?.ToString() ?? "", name);
             Tagged(tag, "NO [SERVERBUG] The mail store failed, try again later");
         }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // A bug or an unexpected failure (the database, say) costs the client one command, not the session.
+            LogCommandFailed(e, User?.ToString() ?? "", name);
+            Tagged(tag, "NO [SERVERBUG] Internal server error, the command failed");
+            if (handler is IdleCommand)
+            {
+                // IDLE may have left its read of DONE pending: the input can no longer be read in order.
+                Write("* BYE Internal server error, closing the connection\r\n");
+                Closing = true;
+            }
+        }
         // Changes by other sessions go out before the tagged response, so the client has them when the command completes.
         if (Selected is not null && !Closing && handler.SendsUpdatesAfter)
         {
@@ -238,4 +250,7 @@ internal sealed partial class ImapSession(
 
     [LoggerMessage(EventId = 300, Level = LogLevel.Error, Message = "imap address={Address} command={Command} failed on the mail store")]
     private partial void LogStoreError(Exception exception, string address, string command);
+
+    [LoggerMessage(EventId = 301, Level = LogLevel.Error, Message = "imap address={Address} command={Command} failed unexpectedly")]
+    private partial void LogCommandFailed(Exception exception, string address, string command);
 }

@@ -1,10 +1,15 @@
 using System.Text;
+using MailAuth.Core.Storage;
+using MailAuth.Server.Tests.Imap;
+using MailAuth.Server.Tests.Smtp;
+using Microsoft.Data.Sqlite;
 
 namespace MailAuth.Server.Tests.Hostile;
 
 /// <summary>
-/// Attempts to exhaust the server's memory, against a server of its own (with the default
-/// pre-login timeouts): the client gets a clear NO, BAD or BYE, and everything else goes on.
+/// Attempts to exhaust the server's memory, and a database failing under it, against a server of
+/// its own (with the default pre-login timeouts): the client gets a clear NO, BAD or BYE, the log
+/// one line, and everything else goes on.
 /// </summary>
 [TestFixture]
 public sealed class ExhaustionTests
@@ -84,6 +89,58 @@ public sealed class ExhaustionTests
                 await client.DisposeAsync();
             }
         }
+    }
+
+    /// <summary>
+    /// An unexpected exception in a command (here the credential store failing: its table is gone)
+    /// costs one command: IMAP NO [SERVERBUG], SMTP 451 4.3.0, one Error log line each, and the
+    /// sessions go on, logging in once the database is back.
+    /// </summary>
+    [Test]
+    public async Task AnUnexpectedErrorCostsOneCommandNotTheSession()
+    {
+        await using var imap = await ImapTestClient.ConnectAsync(_server);
+        await using var smtp = await SmtpTranscript.ConnectAsync(_server, implicitTls: true);
+        Assert.That(await smtp.CommandAsync("EHLO client.example"), Does.StartWith("250-"));
+        var plain = "AUTH PLAIN " + SmtpTranscript.Base64("\0julie@family.example\0123-Abc");
+        await RenameMailboxesTableAsync("mailboxes", "gone_mailboxes");
+        try
+        {
+            Assert.That(await imap.CommandAsync("a", "LOGIN julie@family.example 123-Abc"), Is.EqualTo(new[] { "a NO [SERVERBUG] Internal server error, the command failed" }));
+            Assert.That(await smtp.CommandAsync(plain), Is.EqualTo("451 4.3.0 Internal server error, try again later"));
+        }
+        finally
+        {
+            await RenameMailboxesTableAsync("gone_mailboxes", "mailboxes");
+        }
+        Assert.That(await LogLineAsync("imap address= command=LOGIN failed unexpectedly"), Is.True, _server.Log);
+        Assert.That(await LogLineAsync("smtp address= command=AUTH failed unexpectedly"), Is.True, _server.Log);
+        Assert.That(_server.Log, Does.Contain("no such table: mailboxes"), "the exception is logged with the line");
+        Assert.That((await imap.CommandAsync("b", "LOGIN julie@family.example 123-Abc"))[^1], Does.StartWith("b OK"));
+        Assert.That(await smtp.CommandAsync(plain), Is.EqualTo("235 2.7.0 Authentication successful"));
+    }
+
+    private async Task RenameMailboxesTableAsync(string from, string to)
+    {
+        await using var connection = new SqliteConnection($"Data Source={Path.Combine(_server.Cli.DataDirectory, SqliteDatabase.FileName)}");
+        await connection.OpenAsync();
+        await using var rename = connection.CreateCommand();
+        rename.CommandText = $"PRAGMA foreign_keys = OFF; ALTER TABLE {from} RENAME TO {to};";
+        await rename.ExecuteNonQueryAsync();
+    }
+
+    /// <summary>A log line holding <paramref name="text"/> (the console logger writes asynchronously: give it a moment).</summary>
+    private async Task<bool> LogLineAsync(string text)
+    {
+        for (var i = 0; i < 100; i++)
+        {
+            if (_server.Log.Contains(text, StringComparison.Ordinal))
+            {
+                return true;
+            }
+            await Task.Delay(50);
+        }
+        return false;
     }
 
     /// <summary>Sends while the server may hang up halfway (it is meant to): the reset is not a failure.</summary>

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
+using MailAuth.Server.Tests.Imap;
 
 namespace MailAuth.Server.Tests.Hostile;
 
@@ -80,6 +81,30 @@ public sealed partial class HostileInputTests
         await client.SendAsync($"a1 LOGIN \"{new string('u', 1024)}\" {quoted}\r\n");
         Assert.That(await ReadTaggedAsync(client, "a1"), Is.EqualTo("a1 NO [AUTHENTICATIONFAILED] Authentication failed"));
         await AssertStillServesAsync("imap", client);
+    }
+
+    /// <summary>Finding 9: each of these threw, dropped the connection and logged a stack trace.</summary>
+    [TestCase("CREATE \"inbox.sub\"", "x NO [CANNOT] sub-folders of INBOX are spelled INBOX.name, in capitals")]
+    [TestCase("RENAME \"Sent\" \"Inbox.Sent\"", "x NO [CANNOT] sub-folders of INBOX are spelled INBOX.name, in capitals")]
+    [TestCase("LIST \"\" \"{10 KB of *a}\"", "x BAD reference and mailbox pattern longer than 1024 characters together")]
+    public async Task FolderCommandsThatUsedToDropTheSessionAreAnswered(string command, string answer)
+    {
+        await using var client = await ImapTestClient.ConnectAsync(_server);
+        Assert.That((await client.CommandAsync("l", "LOGIN julie@family.example 123-Abc"))[^1], Does.StartWith("l OK"));
+        command = command.Replace("{10 KB of *a}", string.Concat(Enumerable.Repeat("*a", 5_000)), StringComparison.Ordinal);
+        Assert.That(await client.CommandAsync("x", command), Is.EqualTo(new[] { answer }));
+        Assert.That(await client.CommandAsync("n", "NOOP"), Is.EqualTo(new[] { "n OK NOOP completed" }), "the session goes on");
+        Assert.That(await client.CommandAsync("s", "LIST \"\" Sent"), Is.EqualTo(new[] { @"* LIST (\HasNoChildren \Sent) ""."" Sent", "s OK LIST completed" }));
+    }
+
+    [Test]
+    public async Task ALongestAllowedListPatternIsMatchedQuickly()
+    {
+        await using var client = await ImapTestClient.ConnectAsync(_server);
+        Assert.That((await client.CommandAsync("l", "LOGIN julie@family.example 123-Abc"))[^1], Does.StartWith("l OK"));
+        var pattern = string.Concat(Enumerable.Repeat("*a", 511)) + "*b";
+        Assert.That(await client.CommandAsync("x", $"LIST \"\" \"{pattern}\""), Is.EqualTo(new[] { "x OK LIST completed" }));
+        Assert.That(await client.CommandAsync("y", $"LIST \"\" \"{pattern}*\""), Is.EqualTo(new[] { "y BAD reference and mailbox pattern longer than 1024 characters together" }));
     }
 
     [TestCase("imap", "a1 LOGIN ju\0lie 123-Abc\r\n")]
