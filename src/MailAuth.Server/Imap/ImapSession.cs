@@ -166,6 +166,10 @@ internal sealed partial class ImapSession(
         {
             Tagged(tag, $"BAD {e.Message}");
         }
+        catch (ImapLimitException e)
+        {
+            Tagged(tag, $"NO [LIMIT] {e.Message}");
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException && (Store is not null || name is "LOGIN" or "AUTHENTICATE"))
         {
             // The Maildir could not be read or written (disk full, permissions): the command fails, the session goes on.

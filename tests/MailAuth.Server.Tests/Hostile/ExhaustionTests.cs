@@ -7,9 +7,9 @@ using Microsoft.Data.Sqlite;
 namespace MailAuth.Server.Tests.Hostile;
 
 /// <summary>
-/// Attempts to exhaust the server's memory, and a database failing under it, against a server of
-/// its own (with the default pre-login timeouts): the client gets a clear NO, BAD or BYE, the log
-/// one line, and everything else goes on.
+/// Attempts to exhaust the server's memory and CPU, and a database failing under it, against a
+/// server of their own (a deliberately tiny SEARCH time budget, the default pre-login timeouts):
+/// the client gets a clear NO, BAD or BYE, the log one line, and everything else goes on.
 /// </summary>
 [TestFixture]
 public sealed class ExhaustionTests
@@ -23,6 +23,8 @@ public sealed class ExhaustionTests
         _server = await RunningServer.StartAsync(new Dictionary<string, string>
         {
             ["MailAuth__Imap__MaxConnectionsPerAddress"] = "200",
+            // Deliberately tiny, so that any real search runs into it.
+            ["MailAuth__Imap__MaxSearchMilliseconds"] = "1",
         });
         await _server.Cli.RunAsync("domain", "add", "family.example");
         await _server.Cli.RunWithInputAsync("123-Abc\n", "mailbox", "add", "julie@family.example");
@@ -91,6 +93,17 @@ public sealed class ExhaustionTests
         }
     }
 
+    [Test]
+    public async Task ASearchOverItsTimeBudgetIsRefusedWithLimitAndTheSessionGoesOn()
+    {
+        await using var client = await LoggedInAsync();
+        await LargeSearch.CreateFolderAsync(client, _server, "julie", "Slow", count: 2);
+        Assert.That((await client.CommandAsync("s", "SELECT Slow"))[^1], Does.StartWith("s OK"));
+        Assert.That(await client.CommandAsync("a", "SEARCH " + LargeSearch.Keys()),
+            Is.EqualTo(new[] { "a NO [LIMIT] SEARCH took longer than the server allows; narrow the search" }));
+        Assert.That(await client.CommandAsync("b", "FETCH 2 RFC822.SIZE"), Has.Count.EqualTo(2).And.Some.StartsWith("* 2 FETCH (RFC822.SIZE "));
+    }
+
     /// <summary>
     /// An unexpected exception in a command (here the credential store failing: its table is gone)
     /// costs one command: IMAP NO [SERVERBUG], SMTP 451 4.3.0, one Error log line each, and the
@@ -118,6 +131,13 @@ public sealed class ExhaustionTests
         Assert.That(_server.Log, Does.Contain("no such table: mailboxes"), "the exception is logged with the line");
         Assert.That((await imap.CommandAsync("b", "LOGIN julie@family.example 123-Abc"))[^1], Does.StartWith("b OK"));
         Assert.That(await smtp.CommandAsync(plain), Is.EqualTo("235 2.7.0 Authentication successful"));
+    }
+
+    private async Task<ImapTestClient> LoggedInAsync()
+    {
+        var client = await ImapTestClient.ConnectAsync(_server);
+        Assert.That((await client.CommandAsync("l", "LOGIN julie@family.example 123-Abc"))[^1], Does.StartWith("l OK"));
+        return client;
     }
 
     private async Task RenameMailboxesTableAsync(string from, string to)

@@ -107,6 +107,32 @@ public sealed partial class HostileInputTests
         Assert.That(await client.CommandAsync("y", $"LIST \"\" \"{pattern}*\""), Is.EqualTo(new[] { "y BAD reference and mailbox pattern longer than 1024 characters together" }));
     }
 
+    /// <summary>Finding 8: 400 TEXT keys on a 5 MB message decoded the message 400 times (20 s); now once.</summary>
+    [Test]
+    public async Task FourHundredTextKeysOnAFiveMegabyteMessageAreAnsweredCorrectly()
+    {
+        await using var client = await ImapTestClient.ConnectAsync(_server);
+        Assert.That((await client.CommandAsync("l", "LOGIN julie@family.example 123-Abc"))[^1], Does.StartWith("l OK"));
+        await LargeSearch.CreateFolderAsync(client, _server, "julie", "LargeSearch", count: 1);
+        Assert.That((await client.CommandAsync("s", "SELECT LargeSearch"))[^1], Does.StartWith("s OK"));
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        Assert.That(await client.CommandAsync("a", "SEARCH " + LargeSearch.Keys()), Is.EqualTo(new[] { "* SEARCH 1", "a OK SEARCH completed" }));
+        TestContext.Out.WriteLine($"{LargeSearch.Words} TEXT keys on a 5 MiB message: {watch.ElapsedMilliseconds} ms");
+        Assert.That(await client.CommandAsync("b", "UID SEARCH " + LargeSearch.Keys(withAMiss: true)), Is.EqualTo(new[] { "* SEARCH", "b OK UID SEARCH completed" }));
+        Assert.That(await client.CommandAsync("c", "SEARCH BODY word0400 NOT TEXT subject"), Is.EqualTo(new[] { "* SEARCH", "c OK SEARCH completed" }));
+        Assert.That(await client.CommandAsync("d", "SEARCH BODY word0400 NOT BODY subject SUBJECT LARGE"), Is.EqualTo(new[] { "* SEARCH 1", "d OK SEARCH completed" }));
+    }
+
+    [Test]
+    public async Task MoreSearchKeysThanTheLimitAreRefusedBeforeAnyWork()
+    {
+        await using var client = await ImapTestClient.ConnectAsync(_server);
+        Assert.That((await client.CommandAsync("l", "LOGIN julie@family.example 123-Abc"))[^1], Does.StartWith("l OK"));
+        Assert.That((await client.CommandAsync("s", "SELECT INBOX"))[^1], Does.StartWith("s OK"));
+        Assert.That(await client.CommandAsync("a", "SEARCH " + LargeSearch.Keys(words: 501)), Is.EqualTo(new[] { "a NO [LIMIT] More than 500 search keys in one command" }));
+        Assert.That(await client.CommandAsync("b", "SEARCH " + string.Concat(Enumerable.Repeat("NOT ", 61)) + "ALL"), Is.EqualTo(new[] { "* SEARCH", "b OK SEARCH completed" }));
+    }
+
     [TestCase("imap", "a1 LOGIN ju\0lie 123-Abc\r\n")]
     [TestCase("imap", "a1 NO\0OP\r\n")]
     [TestCase("smtp", "EHLO bad\0name\r\n")]

@@ -253,6 +253,16 @@ public sealed class ImapParserTests
         TestContext.Out.WriteLine($"100 names of 200 characters against a 1024-character pattern: {watch.ElapsedMilliseconds} ms");
     }
 
+    [Test]
+    public void Search_key_count_is_capped_with_a_limit_error()
+    {
+        var text = string.Join(' ', Enumerable.Repeat("NOT SEEN", 3)); // 6 keys
+        Assert.That(SearchKey.ParseProgram(new ImapReader(ImapCommandText.FromLine(text)), maxKeys: 6), Is.TypeOf<SearchAnd>());
+        var error = Assert.Throws<ImapLimitException>(() => SearchKey.ParseProgram(new ImapReader(ImapCommandText.FromLine(text)), maxKeys: 5));
+        Assert.That(error!.Message, Is.EqualTo("More than 5 search keys in one command"));
+        Assert.Throws<ImapLimitException>(() => SearchKey.ParseProgram(new ImapReader(ImapCommandText.FromLine("OR (SEEN FLAGGED) (DELETED DRAFT)")), maxKeys: 6));
+    }
+
     [TestCase("(\\Seen \\Deleted $Label1)", new[] { "\\Seen", "\\Deleted", "$Label1" })]
     [TestCase("()", new string[0])]
     [TestCase("\\Seen \\Answered", new[] { "\\Seen", "\\Answered" })]
