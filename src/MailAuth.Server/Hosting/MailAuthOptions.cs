@@ -47,6 +47,14 @@ internal sealed class MailAuthOptions
         {
             errors.Add("MailAuth:Imap:MaxLiteralSize, MaxLiteralSizeBeforeLogin and MailAuth:Smtp:MaxMessageSize must be at least 1");
         }
+        if (Imap.MaxSearchKeys < 1 || Imap.MaxSearchMilliseconds < 1)
+        {
+            errors.Add("MailAuth:Imap:MaxSearchKeys and MaxSearchMilliseconds must be at least 1");
+        }
+        if (Imap.MaxCommandBytesBeforeLogin < 1024)
+        {
+            errors.Add($"MailAuth:Imap:MaxCommandBytesBeforeLogin must be at least 1024 (a LOGIN and its arguments), not {Imap.MaxCommandBytesBeforeLogin}");
+        }
         if (Smtp.MaxRecipients < 100)
         {
             errors.Add($"MailAuth:Smtp:MaxRecipients must be at least 100 (RFC 5321 §4.5.3.1.8), not {Smtp.MaxRecipients}");
@@ -169,6 +177,28 @@ internal sealed class ImapOptions : ListenerOptions
 
     /// <summary>Largest literal accepted before login (LOGIN arguments): a username and a password.</summary>
     public int MaxLiteralSizeBeforeLogin { get; set; } = 4096;
+
+    /// <summary>
+    /// Every byte of one command before login, its lines and literals together, checked as it is read
+    /// (it is also the longest line before login; more gets BYE). A LOGIN with a 254-byte address and a
+    /// 1024-byte password (longer ones are never verified) takes about 2.6 KiB even with every
+    /// character quoted; 10,000 unauthenticated connections then hold at most 80 MiB of commands.
+    /// </summary>
+    public int MaxCommandBytesBeforeLogin { get; set; } = 8 * 1024;
+
+    /// <summary>
+    /// Search keys in one SEARCH (NOT, OR and parentheses count too): a client's quick search sends a
+    /// few per word (FROM, TO, CC, SUBJECT), a few dozen in all. Each text key is one more scan of each
+    /// message's text (about 0.3 ms per 5 MiB here), so 500 keys add at most 0.15 s per 5 MiB. More: NO [LIMIT].
+    /// </summary>
+    public int MaxSearchKeys { get; set; } = 500;
+
+    /// <summary>
+    /// Time one SEARCH may take, checked between messages and before each text comparison. A one-key
+    /// TEXT search reads, parses and decodes about 125 MiB of mail a second on a 2-core machine, so 30 s
+    /// covers some 3.5 GiB; past it the command ends with NO [LIMIT] instead of holding a core.
+    /// </summary>
+    public int MaxSearchMilliseconds { get; set; } = 30_000;
 
     /// <summary>
     /// How often an IDLE session looks for mail delivered into new/ (changes made through this server

@@ -141,8 +141,8 @@ internal sealed class AuthenticateCommand : IImapCommand
             {
                 return new SaslReply(SaslReplyKind.Disconnected, []);
             }
-            var line = await session.Connection.ReadLineAsync(session.Options.MaxLineLength, session.IdleTimeout, ct);
-            return line.Status == LineStatus.Line ? SaslConversation.Decode(line.Line) : new SaslReply(SaslReplyKind.Disconnected, []);
+            var line = await session.ReadContinuationLineAsync(ct);
+            return line is not null ? SaslConversation.Decode(line) : new SaslReply(SaslReplyKind.Disconnected, []);
         }, cancellationToken);
         switch (outcome.Kind)
         {

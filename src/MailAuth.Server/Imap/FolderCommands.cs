@@ -1,5 +1,4 @@
 using System.Text;
-using System.Text.RegularExpressions;
 using MailAuth.Server.Maildir;
 
 namespace MailAuth.Server.Imap;
@@ -57,7 +56,7 @@ internal sealed class CreateCommand : IImapCommand
         var name = arguments.ReadMailbox().TrimEnd(MaildirStore.Delimiter); // "a.b." means "a.b" that will have children
         arguments.ExpectEnd();
         var store = session.RequireStore();
-        if (MaildirStore.CheckName(name) is { } problem)
+        if (FolderNames.CheckNew(name) is { } problem)
         {
             session.Tagged(tag, $"NO [CANNOT] {problem}");
         }
@@ -71,6 +70,25 @@ internal sealed class CreateCommand : IImapCommand
             session.Tagged(tag, $"OK CREATE completed");
         }
         return Task.CompletedTask;
+    }
+}
+
+/// <summary>The rules for a new folder name (CREATE, RENAME): the Maildir's own, and INBOX's spelling.</summary>
+internal static class FolderNames
+{
+    /// <summary>Why <paramref name="name"/> cannot be a new folder, or null when it can.</summary>
+    public static string? CheckNew(string name)
+    {
+        if (MaildirStore.CheckName(name) is { } problem)
+        {
+            return problem;
+        }
+        var delimiter = name.IndexOf(MaildirStore.Delimiter);
+        var top = delimiter < 0 ? name : name[..delimiter];
+        // RFC 3501 §5.1: INBOX is case-insensitive, so "inbox.sub" would name a child of INBOX spelled another way.
+        return top != MaildirStore.Inbox && top.Equals(MaildirStore.Inbox, StringComparison.OrdinalIgnoreCase)
+            ? "sub-folders of INBOX are spelled INBOX.name, in capitals"
+            : null;
     }
 }
 
@@ -131,7 +149,7 @@ internal sealed class RenameCommand : IImapCommand
         {
             session.Tagged(tag, $"NO [NONEXISTENT] No such folder");
         }
-        else if (MaildirStore.CheckName(to) is { } problem)
+        else if (FolderNames.CheckNew(to) is { } problem)
         {
             session.Tagged(tag, $"NO [CANNOT] {problem}");
         }
@@ -186,6 +204,10 @@ internal sealed class ListCommand(bool subscribedOnly) : IImapCommand
         arguments.ExpectSpace();
         var pattern = arguments.ReadListMailbox();
         arguments.ExpectEnd();
+        if (reference.Length + pattern.Length > ListPattern.MaxLength)
+        {
+            throw new ImapSyntaxException($"reference and mailbox pattern longer than {ListPattern.MaxLength} characters together");
+        }
         var store = session.RequireStore();
         var output = new StringBuilder();
         if (pattern.Length == 0 && !subscribedOnly)
@@ -221,21 +243,8 @@ internal sealed class ListCommand(bool subscribedOnly) : IImapCommand
         return Task.CompletedTask;
     }
 
-    /// <summary>"*" matches anything, "%" anything but the delimiter; INBOX matches case-insensitively.</summary>
-    public static Func<string, bool> Matcher(string pattern)
-    {
-        var regex = new Regex(
-            "^" + string.Concat(pattern.Select(c => c switch
-            {
-                '*' => ".*",
-                '%' => "[^" + Regex.Escape(MaildirStore.Delimiter.ToString()) + "]*",
-                _ => Regex.Escape(c.ToString()),
-            })) + "$",
-            // Linear time whatever the pattern: "*a*a*a*a*b" from a client cannot make matching backtrack.
-            RegexOptions.CultureInvariant | RegexOptions.Singleline | RegexOptions.NonBacktracking);
-        var inboxRegex = new Regex(regex.ToString(), RegexOptions.CultureInvariant | RegexOptions.Singleline | RegexOptions.IgnoreCase | RegexOptions.NonBacktracking);
-        return name => name == MaildirStore.Inbox ? inboxRegex.IsMatch(name) : regex.IsMatch(name);
-    }
+    /// <summary>The matcher of a LIST or LSUB pattern (<see cref="ListPattern"/>).</summary>
+    public static Func<string, bool> Matcher(string pattern) => new ListPattern(pattern).Matches;
 }
 
 /// <summary>STATUS (§6.3.10).</summary>

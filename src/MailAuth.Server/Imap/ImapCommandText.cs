@@ -101,3 +101,6 @@ internal sealed class ImapCommandText(IReadOnlyList<byte[]> parts, IReadOnlyList
 
 /// <summary>A command's arguments do not follow the grammar; answered with a tagged BAD.</summary>
 internal sealed class ImapSyntaxException(string message) : Exception(message);
+
+/// <summary>A command runs into an implementation limit (RFC 5530 LIMIT); answered with a tagged NO [LIMIT].</summary>
+internal sealed class ImapLimitException(string message) : Exception(message);

@@ -19,24 +19,45 @@ internal sealed partial class ImapSession
     /// <summary>Returned (by reference) for a line that was too long, after the BAD answer.</summary>
     private static readonly byte[] TooLongLine = [];
 
+    /// <summary>
+    /// The bytes one command may hold in memory, its lines and in-memory literals together, checked
+    /// as they are read. Before login this is the small pre-login budget, and it is also the longest
+    /// line; after login, the larger of a maximal line and the in-memory literal limit (a literal
+    /// streamed to a file does not count).
+    /// </summary>
+    private long CommandBudget => State == ImapState.NotAuthenticated
+        ? Options.MaxCommandBytesBeforeLogin
+        : Math.Max(InMemoryLiteralLimit, Options.MaxLineLength);
+
+    /// <summary>Commands (empty lines and refused ones included) read before login, against MaxCommandsBeforeLogin.</summary>
+    private int _commandsBeforeLogin;
+
     /// <summary>The next complete command, or null when the session must end (closed, timed out, BYE sent).</summary>
     private async Task<ImapCommandText?> ReadCommandAsync(CancellationToken cancellationToken)
     {
         while (true)
         {
-            var first = await ReadLineAsync(cancellationToken);
+            var remaining = CommandBudget;
+            var first = await ReadLineAsync(remaining, cancellationToken);
             if (first is null)
             {
+                return null;
+            }
+            if (State == ImapState.NotAuthenticated && ++_commandsBeforeLogin > Options.MaxCommandsBeforeLogin)
+            {
+                // Every line that starts a command counts, empty or refused: a flood of them is no cheaper for us.
+                Write("* BYE Too many commands before login\r\n");
+                await Connection.FlushAsync(cancellationToken);
                 return null;
             }
             if (first.Length == 0)
             {
                 continue; // Too long (already answered), or an empty line, which is no command.
             }
+            remaining -= first.Length;
             var parts = new List<byte[]> { first };
             var starts = new List<int>();
             var literals = new List<ImapLiteral>();
-            long inMemory = 0;
             var keep = false;
             try
             {
@@ -57,10 +78,12 @@ internal sealed partial class ImapSession
                     }
                     var limit = State == ImapState.NotAuthenticated ? Options.MaxLiteralSizeBeforeLogin : Options.MaxLiteralSize;
                     var toFile = marker.Size > InMemoryLiteralLimit && Store is not null;
-                    var tooBig = marker.Size > limit
-                        || literals.Count >= MaxLiteralsPerCommand
-                        || (toFile ? literals.Any(l => l.FilePath is not null) : inMemory + marker.Size > Math.Max(InMemoryLiteralLimit, Options.MaxLineLength));
-                    if (tooBig)
+                    var refusal = marker.Size > limit ? $"Literal of {marker.Size} bytes is larger than the limit of {limit} bytes"
+                        : literals.Count >= MaxLiteralsPerCommand ? $"More than {MaxLiteralsPerCommand} literals in one command"
+                        : toFile && literals.Any(l => l.FilePath is not null) ? "Only one large literal per command"
+                        : !toFile && marker.Size > remaining ? $"Command larger than the limit of {CommandBudget} bytes (lines and literals)"
+                        : null;
+                    if (refusal is not null)
                     {
                         if (marker.Kind == LiteralMarkerKind.NonSynchronizing)
                         {
@@ -70,7 +93,7 @@ internal sealed partial class ImapSession
                             await Connection.FlushAsync(cancellationToken);
                             return null;
                         }
-                        Write($"{tag} NO [TOOBIG] Literal of {marker.Size} bytes is larger than the limit of {limit} bytes\r\n");
+                        Write($"{tag} NO [TOOBIG] {refusal}\r\n");
                         break;
                     }
                     if (marker.Kind == LiteralMarkerKind.Synchronizing)
@@ -90,9 +113,9 @@ internal sealed partial class ImapSession
                     starts.Add(marker.Start);
                     if (!toFile)
                     {
-                        inMemory += marker.Size;
+                        remaining -= marker.Size;
                     }
-                    var next = await ReadLineAsync(cancellationToken);
+                    var next = await ReadLineAsync(remaining, cancellationToken);
                     if (next is null)
                     {
                         return null;
@@ -103,6 +126,7 @@ internal sealed partial class ImapSession
                         Write($"{tag} BAD Command line too long, command ignored\r\n");
                         break;
                     }
+                    remaining -= next.Length;
                     parts.Add(next);
                 }
             }
@@ -123,32 +147,50 @@ internal sealed partial class ImapSession
         }
     }
 
-    /// <summary>One line within the limits; null when the session must end. A too-long line is answered and skipped.</summary>
-    private async Task<byte[]?> ReadLineAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// One line of at most <paramref name="remaining"/> bytes (and MaxLineLength); null when the
+    /// session must end. After login a longer line is read to its end, answered and skipped; before
+    /// login it ends the connection, and no more of it is read.
+    /// </summary>
+    private async Task<byte[]?> ReadLineAsync(long remaining, CancellationToken cancellationToken)
     {
-        while (true)
+        var limit = (int)Math.Min(Options.MaxLineLength, remaining);
+        var preLogin = State == ImapState.NotAuthenticated;
+        var result = await Connection.ReadLineAsync(limit, IdleTimeout, preLogin ? OverlongLine.Stop : OverlongLine.Discard, cancellationToken);
+        switch (result.Status)
         {
-            var result = await Connection.ReadLineAsync(Options.MaxLineLength, IdleTimeout, cancellationToken);
-            switch (result.Status)
-            {
-                case LineStatus.Line:
-                    return result.Line;
-                case LineStatus.TooLong:
-                    // The line was discarded up to its end; the session goes on with the next one.
-                    Write($"* BAD Command line too long (the limit is {Options.MaxLineLength} bytes), ignored\r\n");
-                    if (!await Connection.FlushAsync(cancellationToken))
-                    {
-                        return null;
-                    }
-                    return TooLongLine;
-                case LineStatus.TimedOut:
-                    Write("* BYE Idle timeout, closing the connection\r\n");
-                    await Connection.FlushAsync(cancellationToken);
-                    return null;
-                default:
-                    return null;
-            }
+            case LineStatus.Line:
+                return result.Line;
+            case LineStatus.TooLong when preLogin:
+                Write("* BYE Command too long before login, closing the connection\r\n");
+                await Connection.FlushAsync(cancellationToken);
+                return null;
+            case LineStatus.TooLong:
+                // The line was discarded up to its end; the session goes on with the next one.
+                Write($"* BAD Command line too long (the limit is {limit} bytes), ignored\r\n");
+                return await Connection.FlushAsync(cancellationToken) ? TooLongLine : null;
+            case LineStatus.TimedOut:
+                Write("* BYE Idle timeout, closing the connection\r\n");
+                await Connection.FlushAsync(cancellationToken);
+                return null;
+            default:
+                return null;
         }
+    }
+
+    /// <summary>
+    /// A line answering a continuation request within a command (AUTHENTICATE, RFC 3501 §6.2.2), or
+    /// null when the session must end. Before login it is held to the pre-login budget and a longer
+    /// one ends the connection with BYE.
+    /// </summary>
+    public async Task<byte[]?> ReadContinuationLineAsync(CancellationToken cancellationToken)
+    {
+        var line = await ReadLineAsync(CommandBudget, cancellationToken);
+        if (ReferenceEquals(line, TooLongLine))
+        {
+            return null;
+        }
+        return line;
     }
 
     private async Task<ImapLiteral?> ReadLiteralAsync(long size, bool toFile, CancellationToken cancellationToken)

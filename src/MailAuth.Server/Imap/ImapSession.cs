@@ -88,20 +88,14 @@ internal sealed partial class ImapSession(
         {
             return;
         }
-        var commandsBeforeLogin = 0;
         try
         {
             while (!Closing)
             {
+                // Counts the commands before login too (ImapSession.Input.cs).
                 using var command = await ReadCommandAsync(cancellationToken);
                 if (command is null)
                 {
-                    break;
-                }
-                if (State == ImapState.NotAuthenticated && ++commandsBeforeLogin > Options.MaxCommandsBeforeLogin)
-                {
-                    Write("* BYE Too many commands before login\r\n");
-                    await Connection.FlushAsync(cancellationToken);
                     break;
                 }
                 await ExecuteAsync(command, cancellationToken);
@@ -172,11 +166,27 @@ internal sealed partial class ImapSession(
         {
             Tagged(tag, $"BAD {e.Message}");
         }
+        catch (ImapLimitException e)
+        {
+            Tagged(tag, $"NO [LIMIT] {e.Message}");
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException && (Store is not null || name is "LOGIN" or "AUTHENTICATE"))
         {
             // The Maildir could not be read or written (disk full, permissions): the command fails, the session goes on.
             LogStoreError(e, User?.ToString() ?? "", name);
             Tagged(tag, "NO [SERVERBUG] The mail store failed, try again later");
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // A bug or an unexpected failure (the database, say) costs the client one command, not the session.
+            LogCommandFailed(e, User?.ToString() ?? "", name);
+            Tagged(tag, "NO [SERVERBUG] Internal server error, the command failed");
+            if (handler is IdleCommand)
+            {
+                // IDLE may have left its read of DONE pending: the input can no longer be read in order.
+                Write("* BYE Internal server error, closing the connection\r\n");
+                Closing = true;
+            }
         }
         // Changes by other sessions go out before the tagged response, so the client has them when the command completes.
         if (Selected is not null && !Closing && handler.SendsUpdatesAfter)
@@ -244,4 +254,7 @@ internal sealed partial class ImapSession(
 
     [LoggerMessage(EventId = 300, Level = LogLevel.Error, Message = "imap address={Address} command={Command} failed on the mail store")]
     private partial void LogStoreError(Exception exception, string address, string command);
+
+    [LoggerMessage(EventId = 301, Level = LogLevel.Error, Message = "imap address={Address} command={Command} failed unexpectedly")]
+    private partial void LogCommandFailed(Exception exception, string address, string command);
 }

@@ -86,18 +86,20 @@ internal sealed class SearchCommand(bool byUid) : IImapCommand
                 return Task.CompletedTask;
             }
         }
-        var key = SearchKey.ParseProgram(arguments);
+        var key = SearchKey.ParseProgram(arguments, session.Options.MaxSearchKeys);
         var selected = session.RequireSelected();
+        var budget = new SearchBudget(TimeSpan.FromMilliseconds(session.Options.MaxSearchMilliseconds));
         var matches = new List<uint>();
         var largestUid = selected.Count == 0 ? 0 : selected.Uids[^1];
         for (var i = 0; i < selected.Count; i++)
         {
+            budget.Check();
             var uid = selected.Uids[i];
             if (selected.Message(uid) is not { } message)
             {
                 continue;
             }
-            var candidate = new SearchCandidate(selected.Folder, message, (uint)(i + 1), (uint)selected.Count, largestUid, selected.IsRecent(uid));
+            var candidate = new SearchCandidate(selected.Folder, message, (uint)(i + 1), (uint)selected.Count, largestUid, selected.IsRecent(uid), budget);
             if (candidate.Matches(key))
             {
                 matches.Add(byUid ? uid : (uint)(i + 1));

@@ -4,11 +4,19 @@ using MailAuth.Server.Maildir;
 
 namespace MailAuth.Server.Imap;
 
-/// <summary>One message tested against a search key; the file is read only when a key needs its content.</summary>
-internal sealed class SearchCandidate(MaildirFolder folder, MaildirMessage message, uint sequence, uint largestSequence, uint largestUid, bool recent)
+/// <summary>
+/// One message tested against a search key within one SEARCH command. The file is read, parsed,
+/// decoded and upper-cased at most once, whatever the number of keys, and every text key is then
+/// an ordinal search in that text; the command's time budget is checked before each such search.
+/// </summary>
+internal sealed class SearchCandidate(
+    MaildirFolder folder, MaildirMessage message, uint sequence, uint largestSequence, uint largestUid, bool recent, SearchBudget budget)
 {
     private MimeEntity? _parsed;
     private bool _loaded;
+    private string? _foldedText;
+    private int _foldedBodyStart;
+    private List<(string Name, string FoldedValue)>? _foldedHeaders;
 
     public bool Matches(SearchKey key) => key switch
     {
@@ -50,6 +58,10 @@ internal sealed class SearchCandidate(MaildirFolder folder, MaildirMessage messa
         }
     }
 
+    /// <summary>Header fields with their values decoded (RFC 2047) and upper-cased, once per message.</summary>
+    private List<(string Name, string FoldedValue)> FoldedHeaders(MimeEntity parsed) =>
+        _foldedHeaders ??= [.. parsed.Headers.Select(h => (h.Name, MessageFormatter.SearchableText(h.Value).ToUpperInvariant()))];
+
     private bool MatchesDate(SearchDate key)
     {
         DateOnly day;
@@ -79,11 +91,16 @@ internal sealed class SearchCandidate(MaildirFolder folder, MaildirMessage messa
         {
             return false;
         }
+        budget.Check();
         var found = false;
-        foreach (var header in parsed.Headers.Where(h => h.Name.Equals(key.Field, StringComparison.OrdinalIgnoreCase)))
+        foreach (var (name, value) in FoldedHeaders(parsed))
         {
+            if (!name.Equals(key.Field, StringComparison.OrdinalIgnoreCase))
+            {
+                continue;
+            }
             found = true;
-            if (MessageFormatter.SearchableText(header.Value).Contains(key.Value, StringComparison.OrdinalIgnoreCase))
+            if (value.Contains(key.Folded, StringComparison.Ordinal))
             {
                 return true;
             }
@@ -98,13 +115,36 @@ internal sealed class SearchCandidate(MaildirFolder folder, MaildirMessage messa
         {
             return false;
         }
-        var start = key.IncludeHeaders ? parsed.Start : parsed.BodyStart;
-        var text = Encoding.UTF8.GetString(parsed.Data, start, parsed.End - start);
-        if (text.Contains(key.Value, StringComparison.OrdinalIgnoreCase))
+        budget.Check();
+        if (_foldedText is null)
+        {
+            _foldedText = Encoding.UTF8.GetString(parsed.Data, parsed.Start, parsed.End - parsed.Start).ToUpperInvariant();
+            // The header ends with an (ASCII) empty line, so decoding it alone gives the same characters.
+            _foldedBodyStart = Encoding.UTF8.GetCharCount(parsed.Data, parsed.Start, parsed.BodyStart - parsed.Start);
+        }
+        var text = key.IncludeHeaders ? _foldedText.AsSpan() : _foldedText.AsSpan(_foldedBodyStart);
+        if (text.IndexOf(key.Folded.AsSpan(), StringComparison.Ordinal) >= 0)
         {
             return true;
         }
-        return key.IncludeHeaders && parsed.Headers.Any(h => MessageFormatter.SearchableText(h.Value).Contains(key.Value, StringComparison.OrdinalIgnoreCase));
+        return key.IncludeHeaders && FoldedHeaders(parsed).Any(h => h.FoldedValue.Contains(key.Folded, StringComparison.Ordinal));
+    }
+}
+
+/// <summary>
+/// The time one SEARCH command may take, checked between messages and before every text
+/// comparison; past it the command ends with NO [LIMIT].
+/// </summary>
+internal sealed class SearchBudget(TimeSpan limit)
+{
+    private readonly long _deadline = System.Diagnostics.Stopwatch.GetTimestamp() + (long)(limit.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
+
+    public void Check()
+    {
+        if (System.Diagnostics.Stopwatch.GetTimestamp() > _deadline)
+        {
+            throw new ImapLimitException("SEARCH took longer than the server allows; narrow the search");
+        }
     }
 }
 

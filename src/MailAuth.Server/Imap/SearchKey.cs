@@ -4,12 +4,19 @@ namespace MailAuth.Server.Imap;
 internal abstract record SearchKey
 {
     /// <summary>Parses the search keys after <c>SEARCH [CHARSET x] </c>; several keys mean all of them.</summary>
-    public static SearchKey ParseProgram(ImapReader reader)
+    public static SearchKey ParseProgram(ImapReader reader) => ParseProgram(reader, int.MaxValue);
+
+    /// <summary>
+    /// As <see cref="ParseProgram(ImapReader)"/>, refusing more than <paramref name="maxKeys"/> keys
+    /// (every key counts: NOT, OR and a parenthesised list too) with <see cref="ImapLimitException"/>.
+    /// </summary>
+    public static SearchKey ParseProgram(ImapReader reader, int maxKeys)
     {
-        var keys = new List<SearchKey> { Parse(reader, depth: 0) };
+        var counter = new KeyCounter(maxKeys);
+        var keys = new List<SearchKey> { Parse(reader, depth: 0, counter) };
         while (reader.TryConsume(' '))
         {
-            keys.Add(Parse(reader, depth: 0));
+            keys.Add(Parse(reader, depth: 0, counter));
         }
         reader.ExpectEnd();
         return keys.Count == 1 ? keys[0] : new SearchAnd(keys);
@@ -18,18 +25,32 @@ internal abstract record SearchKey
     /// <summary>Nesting bound: NOT NOT NOT … or (((…))) cannot exhaust the stack.</summary>
     private const int MaxDepth = 64;
 
-    public static SearchKey Parse(ImapReader reader, int depth)
+    private sealed class KeyCounter(int max)
+    {
+        private int _count;
+
+        public void Count()
+        {
+            if (++_count > max)
+            {
+                throw new ImapLimitException($"More than {max} search keys in one command");
+            }
+        }
+    }
+
+    private static SearchKey Parse(ImapReader reader, int depth, KeyCounter counter)
     {
         if (depth > MaxDepth)
         {
             throw new ImapSyntaxException("search criteria nested too deeply");
         }
+        counter.Count();
         if (reader.TryConsume('('))
         {
-            var keys = new List<SearchKey> { Parse(reader, depth + 1) };
+            var keys = new List<SearchKey> { Parse(reader, depth + 1, counter) };
             while (reader.TryConsume(' '))
             {
-                keys.Add(Parse(reader, depth + 1));
+                keys.Add(Parse(reader, depth + 1, counter));
             }
             reader.Expect(')');
             return keys.Count == 1 ? keys[0] : new SearchAnd(keys);
@@ -76,12 +97,12 @@ internal abstract record SearchKey
             case "BODY": reader.ExpectSpace(); return new SearchText(reader.ReadAString(), IncludeHeaders: false);
             case "TEXT": reader.ExpectSpace(); return new SearchText(reader.ReadAString(), IncludeHeaders: true);
             case "UID": reader.ExpectSpace(); return new SearchUid(reader.ReadSequenceSet());
-            case "NOT": reader.ExpectSpace(); return new SearchNot(Parse(reader, depth + 1));
+            case "NOT": reader.ExpectSpace(); return new SearchNot(Parse(reader, depth + 1, counter));
             case "OR":
                 reader.ExpectSpace();
-                var left = Parse(reader, depth + 1);
+                var left = Parse(reader, depth + 1, counter);
                 reader.ExpectSpace();
-                return new SearchOr(left, Parse(reader, depth + 1));
+                return new SearchOr(left, Parse(reader, depth + 1, counter));
             default:
                 throw new ImapSyntaxException($"unknown search key '{word}'");
         }
@@ -115,9 +136,17 @@ internal sealed record SearchDate(DateComparison Comparison, bool Sent, DateOnly
 
 internal sealed record SearchSize(long Size, bool Larger) : SearchKey;
 
-internal sealed record SearchHeader(string Field, string Value) : SearchKey;
+internal sealed record SearchHeader(string Field, string Value) : SearchKey
+{
+    /// <summary>The value upper-cased once, compared ordinally with text upper-cased once per message.</summary>
+    internal string Folded { get; } = Value.ToUpperInvariant();
+}
 
-internal sealed record SearchText(string Value, bool IncludeHeaders) : SearchKey;
+internal sealed record SearchText(string Value, bool IncludeHeaders) : SearchKey
+{
+    /// <summary>The value upper-cased once, compared ordinally with text upper-cased once per message.</summary>
+    internal string Folded { get; } = Value.ToUpperInvariant();
+}
 
 internal sealed record SearchNot(SearchKey Key) : SearchKey;
 

@@ -7,7 +7,10 @@ internal enum LineStatus
 {
     Line,
 
-    /// <summary>The line exceeded the limit; it was discarded up to and including its LF.</summary>
+    /// <summary>
+    /// The line exceeded the limit. With <see cref="OverlongLine.Discard"/> it was read and dropped up
+    /// to and including its LF; with <see cref="OverlongLine.Stop"/> nothing more of it was read.
+    /// </summary>
     TooLong,
 
     /// <summary>The peer closed the connection (a partial last line is dropped).</summary>
@@ -19,6 +22,16 @@ internal enum LineStatus
 
 internal readonly record struct LineResult(LineStatus Status, byte[] Line);
 
+/// <summary>What the reader does with a line over the limit.</summary>
+internal enum OverlongLine
+{
+    /// <summary>Reads on to the line's LF, dropping the bytes, so that the session can go on with the next line.</summary>
+    Discard,
+
+    /// <summary>Reads no further: the caller ends the connection (before login, a client gets no more of our time).</summary>
+    Stop,
+}
+
 /// <summary>
 /// Reads CRLF (or bare LF) terminated lines from a pipe, searching for the LF only within the
 /// first <c>maxLength</c> bytes, so that a client can never make the server buffer more than one
@@ -26,7 +39,10 @@ internal readonly record struct LineResult(LineStatus Status, byte[] Line);
 /// </summary>
 internal static class LineReader
 {
-    public static async ValueTask<LineResult> ReadLineAsync(PipeReader input, int maxLength, CancellationToken cancellationToken)
+    public static ValueTask<LineResult> ReadLineAsync(PipeReader input, int maxLength, CancellationToken cancellationToken) =>
+        ReadLineAsync(input, maxLength, OverlongLine.Discard, cancellationToken);
+
+    public static async ValueTask<LineResult> ReadLineAsync(PipeReader input, int maxLength, OverlongLine overlong, CancellationToken cancellationToken)
     {
         var discarding = false;
         while (true)
@@ -55,6 +71,11 @@ internal static class LineReader
                         return new LineResult(LineStatus.Closed, []);
                     }
                     continue;
+                }
+                if (overlong == OverlongLine.Stop)
+                {
+                    input.AdvanceTo(buffer.Start, buffer.End);
+                    return new LineResult(LineStatus.TooLong, []);
                 }
                 discarding = true;
             }

@@ -85,13 +85,16 @@ internal sealed class ProtocolConnection : IAsyncDisposable
         return buffered;
     }
 
-    public async ValueTask<LineResult> ReadLineAsync(int maxLength, TimeSpan idleTimeout, CancellationToken cancellationToken)
+    public ValueTask<LineResult> ReadLineAsync(int maxLength, TimeSpan idleTimeout, CancellationToken cancellationToken) =>
+        ReadLineAsync(maxLength, idleTimeout, OverlongLine.Discard, cancellationToken);
+
+    public async ValueTask<LineResult> ReadLineAsync(int maxLength, TimeSpan idleTimeout, OverlongLine overlong, CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(idleTimeout);
         try
         {
-            return await LineReader.ReadLineAsync(Input, maxLength, deadline.Token);
+            return await LineReader.ReadLineAsync(Input, maxLength, overlong, deadline.Token);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {

@@ -31,13 +31,18 @@ internal readonly record struct DataReadResult(DataReadStatus Status, long Size)
 /// <item>The end is CRLF "." CRLF only, found across reads. A bare LF never ends or starts a line
 /// for this purpose (the "SMTP smuggling" class of attacks relies on servers that disagree on it).</item>
 /// <item>A line starting with "." loses that dot (transparency).</item>
-/// <item>A bare LF is stored as CRLF, so that what is stored and relayed always has RFC 5322 line
-/// ends; a bare CR is kept as it is.</item>
+/// <item>A bare LF and a bare CR are each stored as CRLF, so that what is stored and relayed
+/// always has RFC 5322 line ends (RFC 5321 §2.3.8: CR and LF only ever come as a pair). Neither
+/// ends the data or starts a line: <c>\r.\r</c> is text, stored as <c>CRLF "." CRLF</c>, which the
+/// relay client dot-stuffs like any other line.</item>
 /// </list>
 /// </summary>
 internal sealed class SmtpDataReader
 {
     private const int ChunkSize = 64 * 1024;
+
+    /// <summary>The most one input byte can emit: after a bare CR, "x" gives CR LF x.</summary>
+    private const int MaxEmittedPerByte = 3;
 
     private enum Position
     {
@@ -165,7 +170,7 @@ internal sealed class SmtpDataReader
                     }
                     else
                     {
-                        Emit((byte)'\r'); // a bare CR, kept
+                        BareLineEnd();
                         InLine(b);
                     }
                     break;
@@ -183,13 +188,13 @@ internal sealed class SmtpDataReader
                         ended = true;
                         return i + 1;
                     }
-                    Emit((byte)'\r'); // "." CR x: the dot is dropped, the bare CR kept
+                    BareLineEnd(); // "." CR x: the dot is dropped, the bare CR stored as CRLF
                     InLine(b);
                     break;
             }
-            if (_chunkLength >= ChunkSize - 2)
+            if (_chunkLength >= ChunkSize - MaxEmittedPerByte)
             {
-                // One byte emits at most two: hand back to the caller to write the chunk first.
+                // Hand back to the caller to write the chunk before the next byte could overflow it.
                 ended = false;
                 return i + 1;
             }
@@ -206,16 +211,21 @@ internal sealed class SmtpDataReader
                 _position = Position.AfterCr;
                 return;
             case (byte)'\n':
-                // Bare LF: stored as CRLF, but it does not start a line (see the class comment).
-                Emit((byte)'\r');
-                Emit((byte)'\n');
-                _position = Position.InLine;
+                BareLineEnd();
                 return;
             default:
                 Emit(b);
                 _position = Position.InLine;
                 return;
         }
+    }
+
+    /// <summary>A bare LF or CR: stored as CRLF, but it does not start a line (see the class comment).</summary>
+    private void BareLineEnd()
+    {
+        Emit((byte)'\r');
+        Emit((byte)'\n');
+        _position = Position.InLine;
     }
 
     private void Emit(byte b)
@@ -234,7 +244,7 @@ internal sealed class SmtpDataReader
 
     private async ValueTask FlushChunkIfFullAsync(CancellationToken cancellationToken)
     {
-        if (_chunkLength >= ChunkSize - 2)
+        if (_chunkLength >= ChunkSize - MaxEmittedPerByte)
         {
             await FlushChunkAsync(cancellationToken);
         }

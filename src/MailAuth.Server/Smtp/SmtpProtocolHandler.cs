@@ -3,6 +3,7 @@ using MailAuth.Server.Hosting;
 using MailAuth.Server.Protocol;
 using MailAuth.Server.Smtp.Commands;
 using MailAuth.Server.Smtp.Delivery;
+using Microsoft.Extensions.Logging;
 
 namespace MailAuth.Server.Smtp;
 
@@ -11,11 +12,12 @@ namespace MailAuth.Server.Smtp;
 /// table, runs the verb's handler. Replies are buffered and flushed when no more pipelined input
 /// is waiting (RFC 2920 §3.2), so a pipelined group gets its replies in one write.
 /// </summary>
-internal sealed class SmtpProtocolHandler : IProtocolHandler
+internal sealed partial class SmtpProtocolHandler : IProtocolHandler
 {
     private readonly SmtpOptions _options;
     private readonly string _hostName;
     private readonly Dictionary<string, SmtpCommandHandler> _handlers;
+    private readonly ILogger<SmtpProtocolHandler> _logger;
 
     public SmtpProtocolHandler(
         MailAuthOptions options,
@@ -24,9 +26,11 @@ internal sealed class SmtpProtocolHandler : IProtocolHandler
         RecipientResolver recipients,
         MessageSpool spool,
         SmtpDelivery delivery,
-        TimeProvider clock)
+        TimeProvider clock,
+        ILogger<SmtpProtocolHandler> logger)
     {
         _options = options.Smtp;
+        _logger = logger;
         _hostName = HostNameOf(options.Smtp);
         _handlers = new Dictionary<string, SmtpCommandHandler>(StringComparer.Ordinal)
         {
@@ -77,7 +81,9 @@ internal sealed class SmtpProtocolHandler : IProtocolHandler
         var connection = session.Connection;
         while (true)
         {
-            var line = await connection.ReadLineAsync(_options.MaxLineLength, session.IdleTimeout, cancellationToken);
+            // Before AUTH an over-long line ends the connection, and no more of it is read.
+            var overlong = session.AuthenticatedAddress is null ? OverlongLine.Stop : OverlongLine.Discard;
+            var line = await connection.ReadLineAsync(_options.MaxLineLength, session.IdleTimeout, overlong, cancellationToken);
             var action = line.Status switch
             {
                 LineStatus.Closed => SmtpAction.Close,
@@ -104,7 +110,9 @@ internal sealed class SmtpProtocolHandler : IProtocolHandler
         }
         if (line.Status == LineStatus.TooLong)
         {
-            return Reply(session, "500 5.5.2 Line too long", SmtpAction.Continue);
+            return session.AuthenticatedAddress is null
+                ? Reply(session, "421 4.7.0 Line too long before authentication, closing connection", SmtpAction.Close)
+                : Reply(session, "500 5.5.2 Line too long", SmtpAction.Continue);
         }
         if (!SmtpCommandParser.TryParseLine(line.Line, out var command))
         {
@@ -118,7 +126,19 @@ internal sealed class SmtpProtocolHandler : IProtocolHandler
         {
             return Reply(session, refusal, SmtpAction.Continue);
         }
-        return await handler.HandleAsync(session, command.Argument, cancellationToken);
+        try
+        {
+            return await handler.HandleAsync(session, command.Argument, cancellationToken);
+        }
+        catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
+        {
+            // A bug or an unexpected failure (the database, say) costs the client one command, not the session.
+            LogCommandFailed(e, session.AuthenticatedAddress?.ToString() ?? "", command.Verb);
+            // Once DATA has begun the client's message may still be arriving: it must never be read as commands.
+            return command.Verb == "DATA"
+                ? Reply(session, "421 4.3.0 Internal server error, closing connection", SmtpAction.Close)
+                : Reply(session, "451 4.3.0 Internal server error, try again later", SmtpAction.Continue);
+        }
     }
 
     private static SmtpAction Reply(SmtpSession session, string reply, SmtpAction action)
@@ -126,4 +146,7 @@ internal sealed class SmtpProtocolHandler : IProtocolHandler
         session.Reply(reply);
         return action;
     }
+
+    [LoggerMessage(EventId = 403, Level = LogLevel.Error, Message = "smtp address={Address} command={Command} failed unexpectedly")]
+    private partial void LogCommandFailed(Exception exception, string address, string command);
 }

@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using System.Text;
 using System.Text.RegularExpressions;
+using MailAuth.Server.Tests.Imap;
 
 namespace MailAuth.Server.Tests.Hostile;
 
@@ -38,12 +39,98 @@ public sealed partial class HostileInputTests
 
     [TestCase("imap")]
     [TestCase("smtp")]
-    public async Task OverlongLineIsRefusedAndTheSessionGoesOn(string protocol)
+    public async Task OverlongLineAfterLoginIsRefusedAndTheSessionGoesOn(string protocol)
     {
-        await using var client = await GreetedAsync(protocol);
+        await using var client = await LoggedInAsync(protocol);
         await client.SendAsync(new string('A', 200_000) + "\r\n");
         AssertError(protocol, await client.ReadLineAsync());
         await AssertStillServesAsync(protocol, client);
+    }
+
+    [TestCase("imap", "* BYE Command too long before login, closing the connection")]
+    [TestCase("smtp", "421 4.7.0 Line too long before authentication, closing connection")]
+    public async Task OverlongLineBeforeLoginEndsTheConnection(string protocol, string answer)
+    {
+        await using var client = await GreetedAsync(protocol);
+        var sending = SendIgnoringResetAsync(client, new string('A', 200_000) + "\r\n");
+        Assert.That(await client.ReadLineAsync(), Is.EqualTo(answer));
+        Assert.That(await client.ClosedWithinAsync(Slack), Is.True);
+        await sending;
+    }
+
+    [TestCase("imap", "* BYE Too many commands before login")]
+    [TestCase("smtp", "421 4.7.0 Too many commands before authentication, closing connection")]
+    public async Task AFloodOfEmptyLinesBeforeLoginEndsTheConnection(string protocol, string answer)
+    {
+        await using var client = await GreetedAsync(protocol);
+        await SendIgnoringResetAsync(client, string.Concat(Enumerable.Repeat("\r\n", 10_000)));
+        var last = "";
+        while (await client.ReadLineAsync() is { } line)
+        {
+            last = line;
+        }
+        Assert.That(last, Is.EqualTo(answer), "empty lines count as commands before login");
+    }
+
+    [Test]
+    public async Task LoginWithFullyEscapedKibibyteArgumentsFitsThePreLoginBudget()
+    {
+        await using var client = await GreetedAsync("imap");
+        // A 1024-byte password of quotes, every one escaped: 2 KiB on the wire, and a 1 KiB user name.
+        var quoted = "\"" + string.Concat(Enumerable.Repeat("\\\"", 1024)) + "\"";
+        await client.SendAsync($"a1 LOGIN \"{new string('u', 1024)}\" {quoted}\r\n");
+        Assert.That(await ReadTaggedAsync(client, "a1"), Is.EqualTo("a1 NO [AUTHENTICATIONFAILED] Authentication failed"));
+        await AssertStillServesAsync("imap", client);
+    }
+
+    /// <summary>Finding 9: each of these threw, dropped the connection and logged a stack trace.</summary>
+    [TestCase("CREATE \"inbox.sub\"", "x NO [CANNOT] sub-folders of INBOX are spelled INBOX.name, in capitals")]
+    [TestCase("RENAME \"Sent\" \"Inbox.Sent\"", "x NO [CANNOT] sub-folders of INBOX are spelled INBOX.name, in capitals")]
+    [TestCase("LIST \"\" \"{10 KB of *a}\"", "x BAD reference and mailbox pattern longer than 1024 characters together")]
+    public async Task FolderCommandsThatUsedToDropTheSessionAreAnswered(string command, string answer)
+    {
+        await using var client = await ImapTestClient.ConnectAsync(_server);
+        Assert.That((await client.CommandAsync("l", "LOGIN julie@family.example 123-Abc"))[^1], Does.StartWith("l OK"));
+        command = command.Replace("{10 KB of *a}", string.Concat(Enumerable.Repeat("*a", 5_000)), StringComparison.Ordinal);
+        Assert.That(await client.CommandAsync("x", command), Is.EqualTo(new[] { answer }));
+        Assert.That(await client.CommandAsync("n", "NOOP"), Is.EqualTo(new[] { "n OK NOOP completed" }), "the session goes on");
+        Assert.That(await client.CommandAsync("s", "LIST \"\" Sent"), Is.EqualTo(new[] { @"* LIST (\HasNoChildren \Sent) ""."" Sent", "s OK LIST completed" }));
+    }
+
+    [Test]
+    public async Task ALongestAllowedListPatternIsMatchedQuickly()
+    {
+        await using var client = await ImapTestClient.ConnectAsync(_server);
+        Assert.That((await client.CommandAsync("l", "LOGIN julie@family.example 123-Abc"))[^1], Does.StartWith("l OK"));
+        var pattern = string.Concat(Enumerable.Repeat("*a", 511)) + "*b";
+        Assert.That(await client.CommandAsync("x", $"LIST \"\" \"{pattern}\""), Is.EqualTo(new[] { "x OK LIST completed" }));
+        Assert.That(await client.CommandAsync("y", $"LIST \"\" \"{pattern}*\""), Is.EqualTo(new[] { "y BAD reference and mailbox pattern longer than 1024 characters together" }));
+    }
+
+    /// <summary>Finding 8: 400 TEXT keys on a 5 MB message decoded the message 400 times (20 s); now once.</summary>
+    [Test]
+    public async Task FourHundredTextKeysOnAFiveMegabyteMessageAreAnsweredCorrectly()
+    {
+        await using var client = await ImapTestClient.ConnectAsync(_server);
+        Assert.That((await client.CommandAsync("l", "LOGIN julie@family.example 123-Abc"))[^1], Does.StartWith("l OK"));
+        await LargeSearch.CreateFolderAsync(client, _server, "julie", "LargeSearch", count: 1);
+        Assert.That((await client.CommandAsync("s", "SELECT LargeSearch"))[^1], Does.StartWith("s OK"));
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        Assert.That(await client.CommandAsync("a", "SEARCH " + LargeSearch.Keys()), Is.EqualTo(new[] { "* SEARCH 1", "a OK SEARCH completed" }));
+        TestContext.Out.WriteLine($"{LargeSearch.Words} TEXT keys on a 5 MiB message: {watch.ElapsedMilliseconds} ms");
+        Assert.That(await client.CommandAsync("b", "UID SEARCH " + LargeSearch.Keys(withAMiss: true)), Is.EqualTo(new[] { "* SEARCH", "b OK UID SEARCH completed" }));
+        Assert.That(await client.CommandAsync("c", "SEARCH BODY word0400 NOT TEXT subject"), Is.EqualTo(new[] { "* SEARCH", "c OK SEARCH completed" }));
+        Assert.That(await client.CommandAsync("d", "SEARCH BODY word0400 NOT BODY subject SUBJECT LARGE"), Is.EqualTo(new[] { "* SEARCH 1", "d OK SEARCH completed" }));
+    }
+
+    [Test]
+    public async Task MoreSearchKeysThanTheLimitAreRefusedBeforeAnyWork()
+    {
+        await using var client = await ImapTestClient.ConnectAsync(_server);
+        Assert.That((await client.CommandAsync("l", "LOGIN julie@family.example 123-Abc"))[^1], Does.StartWith("l OK"));
+        Assert.That((await client.CommandAsync("s", "SELECT INBOX"))[^1], Does.StartWith("s OK"));
+        Assert.That(await client.CommandAsync("a", "SEARCH " + LargeSearch.Keys(words: 501)), Is.EqualTo(new[] { "a NO [LIMIT] More than 500 search keys in one command" }));
+        Assert.That(await client.CommandAsync("b", "SEARCH " + string.Concat(Enumerable.Repeat("NOT ", 61)) + "ALL"), Is.EqualTo(new[] { "* SEARCH", "b OK SEARCH completed" }));
     }
 
     [TestCase("imap", "a1 LOGIN ju\0lie 123-Abc\r\n")]
@@ -236,6 +323,35 @@ public sealed partial class HostileInputTests
             {
                 // The server may hang up on a hostile client at any point; that is the point.
             }
+        }
+    }
+
+    private async Task<RawConnection> LoggedInAsync(string protocol)
+    {
+        var client = await GreetedAsync(protocol);
+        if (protocol == "imap")
+        {
+            await client.SendAsync("l1 LOGIN julie@family.example 123-Abc\r\n");
+            Assert.That(await ReadTaggedAsync(client, "l1"), Does.StartWith("l1 OK"));
+        }
+        else
+        {
+            await client.SendAsync($"AUTH PLAIN {Convert.ToBase64String("\0julie@family.example\0123-Abc"u8)}\r\n");
+            Assert.That(await client.ReadLineAsync(), Does.StartWith("235"));
+        }
+        return client;
+    }
+
+    /// <summary>Sends while the server may hang up halfway (it is meant to): the reset is not a failure.</summary>
+    private static async Task SendIgnoringResetAsync(RawConnection client, string text)
+    {
+        try
+        {
+            await client.SendAsync(text);
+        }
+        catch (Exception e) when (e is IOException or System.Net.Sockets.SocketException or ObjectDisposedException)
+        {
+            // Closed by the server before it read everything.
         }
     }
 

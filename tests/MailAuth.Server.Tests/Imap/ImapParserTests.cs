@@ -225,8 +225,43 @@ public sealed class ImapParserTests
     [TestCase("Sent", "sent", false)]
     [TestCase("a.b", "aXb", false)]
     [TestCase("*a*a*a*a*a*a*a*a*a*a*a*a*a*a*b", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaac", false)]
+    [TestCase("%.%", "Archive.2024", true)]
+    [TestCase("%%.*%", "Archive.2024.Q1", true)]
+    [TestCase("*%", "", true)]
+    [TestCase("", "Archive", false)]
+    [TestCase("INB%", "INBOX", true)]
+    [TestCase("inbox.*", "INBOX.sub", false)]
+    [TestCase("Ar*ve", "Archive.Archive", true)]
+    [TestCase("Ar%ve", "Archive.Archive", false)]
     public void List_patterns(string pattern, string name, bool matches) =>
         Assert.That(ListCommand.Matcher(pattern)(name), Is.EqualTo(matches));
+
+    [Test]
+    public void A_maximal_list_pattern_matches_in_steps_bounded_by_name_times_pattern()
+    {
+        // 1024 characters of "*a": a backtracking matcher takes exponential time on this, and the
+        // NonBacktracking regex it replaces refused to build it (more than 10,000 automaton nodes).
+        var pattern = string.Concat(Enumerable.Repeat("*a", ListPattern.MaxLength / 2 - 1)) + "*b";
+        var matcher = ListCommand.Matcher(pattern);
+        var name = new string('a', 200);
+        var watch = System.Diagnostics.Stopwatch.StartNew();
+        for (var i = 0; i < 100; i++)
+        {
+            Assert.That(matcher(name), Is.False);
+        }
+        Assert.That(matcher(string.Concat(Enumerable.Repeat("a", 511)) + "b"), Is.True);
+        TestContext.Out.WriteLine($"100 names of 200 characters against a 1024-character pattern: {watch.ElapsedMilliseconds} ms");
+    }
+
+    [Test]
+    public void Search_key_count_is_capped_with_a_limit_error()
+    {
+        var text = string.Join(' ', Enumerable.Repeat("NOT SEEN", 3)); // 6 keys
+        Assert.That(SearchKey.ParseProgram(new ImapReader(ImapCommandText.FromLine(text)), maxKeys: 6), Is.TypeOf<SearchAnd>());
+        var error = Assert.Throws<ImapLimitException>(() => SearchKey.ParseProgram(new ImapReader(ImapCommandText.FromLine(text)), maxKeys: 5));
+        Assert.That(error!.Message, Is.EqualTo("More than 5 search keys in one command"));
+        Assert.Throws<ImapLimitException>(() => SearchKey.ParseProgram(new ImapReader(ImapCommandText.FromLine("OR (SEEN FLAGGED) (DELETED DRAFT)")), maxKeys: 6));
+    }
 
     [TestCase("(\\Seen \\Deleted $Label1)", new[] { "\\Seen", "\\Deleted", "$Label1" })]
     [TestCase("()", new string[0])]

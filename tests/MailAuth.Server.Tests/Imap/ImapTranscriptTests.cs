@@ -164,21 +164,65 @@ public sealed class ImapTranscriptTests
     }
 
     [Test]
-    public async Task Oversize_line_is_bad_and_the_next_command_works()
+    public async Task Oversize_line_after_login_is_bad_and_the_next_command_works()
     {
-        await using var client = await Connect();
+        await using var client = await LoggedIn();
         await client.SendAsync("a NOOP " + new string('x', 5000) + "\r\n");
         Assert.That(await client.ReadLineAsync(), Is.EqualTo("* BAD Command line too long (the limit is 1024 bytes), ignored"));
         Assert.That(await client.CommandAsync("b", "NOOP"), Is.EqualTo(new[] { "b OK NOOP completed" }));
     }
 
     [Test]
-    public async Task Oversize_line_after_a_literal_drops_the_command_with_a_tagged_bad()
+    public async Task Oversize_line_before_login_says_bye_and_closes()
     {
         await using var client = await Connect();
-        await client.SendAsync("a LOGIN {4}\r\n");
+        await client.SendAsync("a NOOP " + new string('x', 5000) + "\r\n");
+        Assert.That(await client.ReadLineAsync(), Is.EqualTo("* BYE Command too long before login, closing the connection"));
+        Assert.That(await client.TryReadLineAsync(), Is.Null);
+    }
+
+    [Test]
+    public async Task Literals_and_lines_before_login_share_one_budget()
+    {
+        await using var client = await Connect();
+        // Each literal is within MaxLiteralSizeBeforeLogin (4096), but the command as a whole is not.
+        await client.SendAsync("a LOGIN {4096}\r\n");
         Assert.That(await client.ReadLineAsync(), Does.StartWith("+ "));
-        await client.SendAsync("user " + new string('x', 5000) + "\r\n");
+        await client.SendAsync(new string('u', 4096) + " {4096}\r\n");
+        Assert.That(await client.ReadLineAsync(), Is.EqualTo("a NO [TOOBIG] Command larger than the limit of 8192 bytes (lines and literals)"));
+        Assert.That(await client.CommandAsync("b", "NOOP"), Is.EqualTo(new[] { "b OK NOOP completed" }), "a synchronizing literal is refused unread: the session goes on");
+        await client.SendAsync("c LOGIN {4096+}\r\n" + new string('u', 4096) + " {4096+}\r\n" + new string('p', 4096) + "\r\n");
+        Assert.That(await client.ReadLineAsync(), Is.EqualTo("* BYE [TOOBIG] Literal too large, closing the connection"));
+        Assert.That(await client.TryReadLineAsync(), Is.Null);
+    }
+
+    [Test]
+    public async Task Login_with_1_KiB_literal_arguments_fits_the_pre_login_budget()
+    {
+        await using var client = await Connect();
+        await client.SendAsync($"a LOGIN {{1024+}}\r\n{new string('u', 1024)} {{1024+}}\r\n{new string('p', 1024)}\r\n");
+        Assert.That(await client.ReadLineAsync(), Is.EqualTo("a NO [AUTHENTICATIONFAILED] Authentication failed"));
+        Assert.That((await client.CommandAsync("b", $"LOGIN {Address} \"{Password}\""))[^1], Does.StartWith("b OK"));
+    }
+
+    [Test]
+    public async Task Authenticate_response_over_the_pre_login_limit_says_bye()
+    {
+        await using var client = await Connect();
+        await client.SendAsync("a AUTHENTICATE PLAIN\r\n");
+        Assert.That(await client.ReadLineAsync(), Is.EqualTo("+ "));
+        await client.SendAsync(new string('A', 9000) + "\r\n");
+        Assert.That(await client.ReadLineAsync(), Is.EqualTo("* BYE Command too long before login, closing the connection"));
+        Assert.That(await client.TryReadLineAsync(), Is.Null);
+    }
+
+    [Test]
+    public async Task Oversize_line_after_a_literal_drops_the_command_with_a_tagged_bad()
+    {
+        await using var client = await LoggedIn();
+        await client.SendAsync("a STATUS {5}\r\n");
+        Assert.That(await client.ReadLineAsync(), Does.StartWith("+ "));
+        await client.SendAsync("INBOX " + new string('x', 5000) + "\r\n");
         Assert.That(await client.ReadLineAsync(), Is.EqualTo("* BAD Command line too long (the limit is 1024 bytes), ignored"));
         Assert.That(await client.ReadLineAsync(), Is.EqualTo("a BAD Command line too long, command ignored"));
         Assert.That(await client.CommandAsync("b", "NOOP"), Is.EqualTo(new[] { "b OK NOOP completed" }));

@@ -62,6 +62,42 @@ public sealed class LineReaderTests
     }
 
     [Test]
+    public async Task StopModeReadsNothingBeyondTheLimit()
+    {
+        var pipe = new Pipe(new PipeOptions(pauseWriterThreshold: 64, resumeWriterThreshold: 32, minimumSegmentSize: 16, useSynchronizationContext: false));
+        var chunk = Encoding.ASCII.GetBytes(new string('x', 32));
+        var written = 0;
+        var writer = Task.Run(async () =>
+        {
+            // 1 MiB without a newline: it can only all be written if the reader keeps reading.
+            for (var i = 0; i < 32 * 1024; i++)
+            {
+                if ((await pipe.Writer.WriteAsync(chunk)).IsCompleted)
+                {
+                    return;
+                }
+                Interlocked.Add(ref written, chunk.Length);
+            }
+        });
+        var result = await LineReader.ReadLineAsync(pipe.Reader, Max, OverlongLine.Stop, default);
+        Assert.That(result.Status, Is.EqualTo(LineStatus.TooLong));
+        Assert.That(writer.IsCompleted, Is.False, "the rest of the line is left unread");
+        Assert.That(Volatile.Read(ref written), Is.LessThan(1024), "the writer is held back: nothing was read past the limit and the pipe's threshold");
+        await pipe.Reader.CompleteAsync();
+        await writer;
+    }
+
+    [TestCase("exactly16bytes!!\r\nnext\r\n", "Line:exactly16bytes!!")]
+    [TestCase("seventeen bytes!!\r\nnext\r\n", "TooLong:")]
+    public async Task StopModeStillReadsLinesWithinTheLimit(string input, string expected)
+    {
+        var pipe = new Pipe();
+        await pipe.Writer.WriteAsync(Encoding.ASCII.GetBytes(input));
+        var result = await LineReader.ReadLineAsync(pipe.Reader, Max, OverlongLine.Stop, default);
+        Assert.That($"{result.Status}:{Encoding.ASCII.GetString(result.Line)}", Is.EqualTo(expected));
+    }
+
+    [Test]
     public async Task CopyExactlyTakesTheAnnouncedBytesAndLeavesTheRest()
     {
         var pipe = new Pipe();

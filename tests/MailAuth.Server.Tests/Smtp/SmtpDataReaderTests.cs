@@ -16,10 +16,14 @@ public sealed class SmtpDataReaderTests
     [TestCase("a.\r\n.b\r\n.\r\n", "a.\r\nb\r\n")] // a single leading dot is dropped too (RFC 5321 §4.5.2)
     [TestCase("h\u00e9llo 8-bit \u2713\r\n.\r\n", "h\u00e9llo 8-bit \u2713\r\n")]
     [TestCase("bare\nlf\r\n.\r\n", "bare\r\nlf\r\n")] // bare LF stored as CRLF
-    [TestCase("bare\rcr\r\n.\r\n", "bare\rcr\r\n")] // bare CR kept
+    [TestCase("bare\rcr\r\n.\r\n", "bare\r\ncr\r\n")] // bare CR stored as CRLF
+    [TestCase("cr at end\r\r\n.\r\n", "cr at end\r\n\r\n")]
+    [TestCase("a\r.\rMAIL FROM:<x@y>\r\n.\r\n", "a\r\n.\r\nMAIL FROM:<x@y>\r\n")] // CR.CR never ends DATA
+    [TestCase("a\r\n.\r.\r\n.\r\n", "a\r\n\r\n.\r\n")]
+    [TestCase("\r\r\r\n.\r\n", "\r\n\r\n\r\n")]
     [TestCase("smuggle\n.\nstill data\r\n.\r\n", "smuggle\r\n.\r\nstill data\r\n")] // LF.LF never ends DATA
     [TestCase("smuggle\r\n.\nstill data\r\n.\r\n", "smuggle\r\n\r\nstill data\r\n")]
-    [TestCase("x\r\n.\rstill data\r\n.\r\n", "x\r\n\rstill data\r\n")]
+    [TestCase("x\r\n.\rstill data\r\n.\r\n", "x\r\n\r\nstill data\r\n")]
     public async Task UnstuffsAndFindsTheEnd(string wire, string stored)
     {
         foreach (var chunk in new[] { 1, 2, 3, 7, wire.Length })
@@ -53,6 +57,21 @@ public sealed class SmtpDataReaderTests
         var (result, bytes, _) = await ReadAsync(Encoding.ASCII.GetBytes(wire), chunkSize: 8191, maxSize: 10_000_000);
         Assert.That(result.Status, Is.EqualTo(DataReadStatus.Complete));
         Assert.That(Encoding.ASCII.GetString(bytes), Is.EqualTo(stored));
+    }
+
+    [TestCase(8191)]
+    [TestCase(65536)]
+    public async Task StoresBareCrsAsCrLfAcrossBufferEdges(int chunkSize)
+    {
+        // Bare CRs (each stored as two bytes) and CRLFs split between reads land on both sides of the
+        // reader's 64 KiB write buffer: every byte must come out once, in order.
+        var wire = string.Concat(Enumerable.Repeat("abc\rdef\r\r\n.x\rg\r\n", 20_000));
+        var stored = wire.Replace("\r\n.", "\r\n", StringComparison.Ordinal).Replace("\r\n", "\n", StringComparison.Ordinal)
+            .Replace("\r", "\n", StringComparison.Ordinal).Replace("\n", "\r\n", StringComparison.Ordinal);
+        var (result, bytes, _) = await ReadAsync(Encoding.ASCII.GetBytes(wire + ".\r\n"), chunkSize, maxSize: 10_000_000);
+        Assert.That(result.Status, Is.EqualTo(DataReadStatus.Complete));
+        Assert.That(Encoding.ASCII.GetString(bytes), Is.EqualTo(stored));
+        Assert.That(bytes.AsSpan().IndexOf("\r\r"u8), Is.EqualTo(-1));
     }
 
     [Test]

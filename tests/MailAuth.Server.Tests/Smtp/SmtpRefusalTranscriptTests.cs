@@ -107,8 +107,6 @@ public sealed class SmtpRefusalTranscriptTests
         Assert.That(await smtp.CommandAsync("*"), Is.EqualTo("501 5.7.0 Authentication cancelled"));
         Assert.That(await smtp.CommandAsync("AUTH PLAIN *"), Is.EqualTo("501 5.7.0 Authentication cancelled"));
         Assert.That(await smtp.CommandAsync("AUTH CRAM-MD5"), Is.EqualTo("504 5.5.4 Unrecognized authentication mechanism"));
-        Assert.That(await smtp.CommandAsync("AUTH PLAIN"), Is.EqualTo("334 "));
-        Assert.That(await smtp.CommandAsync(new string('A', 8000)), Is.EqualTo("500 5.5.6 Authentication exchange line is too long"));
         // Valid base64, but not "authzid NUL authcid NUL password": a failed attempt (1 of 3).
         Assert.That(await smtp.CommandAsync("AUTH PLAIN " + SmtpTranscript.Base64("julie@family.example julie-Pw-1")),
             Is.EqualTo("535 5.7.8 Authentication credentials invalid"));
@@ -210,11 +208,30 @@ public sealed class SmtpRefusalTranscriptTests
     }
 
     [Test]
-    public async Task TooLongLineIsRefusedAndTheSessionContinues()
+    public async Task TooLongLineAfterLoginIsRefusedAndTheSessionContinues()
     {
-        await using var smtp = await SmtpTranscript.ConnectAsync(_server, implicitTls: true);
+        await using var smtp = await LoggedInAsync();
         Assert.That(await smtp.CommandAsync("EHLO " + new string('a', 5000)), Is.EqualTo("500 5.5.2 Line too long"));
         Assert.That(await smtp.CommandAsync("NOOP"), Is.EqualTo("250 2.0.0 OK"));
+    }
+
+    [Test]
+    public async Task TooLongLineBeforeLoginClosesTheConnection()
+    {
+        await using var smtp = await SmtpTranscript.ConnectAsync(_server, implicitTls: true);
+        Assert.That(await smtp.CommandAsync("EHLO " + new string('a', 5000)), Is.EqualTo("421 4.7.0 Line too long before authentication, closing connection"));
+        Assert.That(await smtp.IsClosedAsync(), Is.True);
+    }
+
+    [Test]
+    public async Task TooLongAuthenticationLineClosesTheConnection()
+    {
+        // RFC 4954's 500 5.5.6 would let the client go on; before login an over-long line ends the connection.
+        await using var smtp = await SmtpTranscript.ConnectAsync(_server, implicitTls: true);
+        await smtp.CommandAsync("EHLO client.example");
+        Assert.That(await smtp.CommandAsync("AUTH PLAIN"), Is.EqualTo("334 "));
+        Assert.That(await smtp.CommandAsync(new string('A', 8000)), Is.EqualTo("421 4.7.0 Authentication exchange line is too long, closing connection"));
+        Assert.That(await smtp.IsClosedAsync(), Is.True);
     }
 
     [Test]
@@ -270,6 +287,19 @@ public sealed class SmtpRefusalTranscriptTests
         for (var i = 0; i < 30; i++)
         {
             Assert.That(await smtp.ReadReplyAsync(), Is.EqualTo("250 2.0.0 OK"));
+        }
+        Assert.That(await smtp.ReadReplyAsync(), Is.EqualTo("421 4.7.0 Too many commands before authentication, closing connection"));
+        Assert.That(await smtp.IsClosedAsync(), Is.True);
+    }
+
+    [Test]
+    public async Task EmptyLinesCountAsCommandsBeforeLogin()
+    {
+        await using var smtp = await SmtpTranscript.ConnectAsync(_server, implicitTls: true);
+        await smtp.SendAsync(string.Concat(Enumerable.Repeat("\r\n", 31)));
+        for (var i = 0; i < 30; i++)
+        {
+            Assert.That(await smtp.ReadReplyAsync(), Is.EqualTo("500 5.5.1 Command unrecognized"));
         }
         Assert.That(await smtp.ReadReplyAsync(), Is.EqualTo("421 4.7.0 Too many commands before authentication, closing connection"));
         Assert.That(await smtp.IsClosedAsync(), Is.True);

@@ -90,6 +90,37 @@ public sealed class SmtpRelayTests
     }
 
     [Test]
+    public async Task BareCrDotCrIsTextStoredAsCrLfAndNeverSmuggledToTheRelay()
+    {
+        // The "SMTP smuggling" shape with bare CRs: a server that ended DATA at CR "." CR would read
+        // the rest as a second transaction, and a relay that took CR as a line end would too.
+        var token = SmtpTestServer.Token();
+        await using var smtp = await SmtpTranscript.ConnectAsync(_server, implicitTls: true);
+        Assert.That(await smtp.LoginAsync(SmtpTestServer.Julie, SmtpTestServer.JuliePassword), Is.EqualTo("235 2.7.0 Authentication successful"));
+        Assert.That(await smtp.CommandAsync("MAIL FROM:<julie@family.example>"), Is.EqualTo("250 2.1.0 Sender OK"));
+        Assert.That(await smtp.CommandAsync("RCPT TO:<bob@elsewhere.example>"), Is.EqualTo("250 2.1.5 Recipient OK"));
+        Assert.That(await smtp.CommandAsync("RCPT TO:<anna@family.example>"), Is.EqualTo("250 2.1.5 Recipient OK"));
+        Assert.That(await smtp.CommandAsync("DATA"), Does.StartWith("354 "));
+        await smtp.SendAsync($"Subject: {token}\r\n\r\nfirst\r.\rMAIL FROM:<julie@family.example>\rRCPT TO:<eve@elsewhere.example>\rDATA\rsmuggled\r\n.\r\n");
+        Assert.That(await smtp.ReadReplyAsync(), Does.Match(@"^250 2\.0\.0 Message accepted as [0-9A-F]{16}$"));
+        Assert.That(await smtp.CommandAsync("NOOP"), Is.EqualTo("250 2.0.0 OK"), "one reply for one message: nothing after CR . CR was taken as a command");
+
+        var expected = Encoding.ASCII.GetBytes(
+            $"Subject: {token}\r\n\r\nfirst\r\n.\r\nMAIL FROM:<julie@family.example>\r\nRCPT TO:<eve@elsewhere.example>\r\nDATA\r\nsmuggled\r\n");
+        Assert.That(_sink.Messages, Has.Count.EqualTo(1), "the relay got one message");
+        var relayed = _sink.Messages.Single();
+        Assert.Multiple(() =>
+        {
+            Assert.That(relayed.Recipients, Is.EqualTo(new[] { "bob@elsewhere.example" }));
+            Assert.That(SmtpTestServer.SplitReceived(relayed.Data).Message, Is.EqualTo(expected),
+                "the relay received the lone \".\" as a dot-stuffed line of text, every bare CR as CRLF");
+            var local = SmtpTestServer.Delivered(_server, "anna", token);
+            Assert.That(local, Has.Count.EqualTo(1));
+            Assert.That(SmtpTestServer.SplitReceived(local[0]).Message, Is.EqualTo(expected), "stored with CRLF line ends");
+        });
+    }
+
+    [Test]
     public async Task UnknownLocalRecipientsAreStillRefusedAtRcpt()
     {
         await using var smtp = await SmtpTranscript.ConnectAsync(_server, implicitTls: true);

@@ -54,7 +54,8 @@ internal sealed class AuthCommand(TlsContext tls, MailAuthenticator authenticato
             {
                 return new SaslReply(SaslReplyKind.Disconnected, []);
             }
-            var line = await session.Connection.ReadLineAsync(session.Options.MaxLineLength, session.IdleTimeout, token);
+            // Still before login: an over-long line ends the connection, as between commands.
+            var line = await session.Connection.ReadLineAsync(session.Options.MaxLineLength, session.IdleTimeout, OverlongLine.Stop, token);
             lineTooLong = line.Status == LineStatus.TooLong;
             return line.Status == LineStatus.Line ? SaslConversation.Decode(line.Line) : new SaslReply(SaslReplyKind.Disconnected, []);
         }, cancellationToken);
@@ -65,9 +66,10 @@ internal sealed class AuthCommand(TlsContext tls, MailAuthenticator authenticato
                 session.Reply("501 5.7.0 Authentication cancelled");
                 return SmtpAction.Continue;
             case SaslOutcomeKind.Disconnected when lineTooLong:
-                // RFC 4954 §4: 500 5.5.6 for an authentication line that is too long.
-                session.Reply("500 5.5.6 Authentication exchange line is too long");
-                return SmtpAction.Continue;
+                // Any over-long line before login ends the connection, so 421 (RFC 5321 §3.8) rather
+                // than the 500 5.5.6 of RFC 4954 §6, which would tell the client it may go on.
+                session.Reply("421 4.7.0 Authentication exchange line is too long, closing connection");
+                return SmtpAction.Close;
             case SaslOutcomeKind.Disconnected:
                 return SmtpAction.Close;
             case SaslOutcomeKind.Malformed when outcome.Error == "invalid base64":
