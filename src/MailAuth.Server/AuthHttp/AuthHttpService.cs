@@ -1,6 +1,9 @@
 using System.Net;
 using MailAuth.Server.Hosting;
+using MailAuth.Server.Protocol;
 using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Connections;
+using Microsoft.AspNetCore.Connections.Features;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.DependencyInjection;
@@ -12,7 +15,9 @@ namespace MailAuth.Server.AuthHttp;
 /// <summary>
 /// nginx's <c>auth_http</c> endpoint: Kestrel on 127.0.0.1 only and/or a UNIX socket, never a
 /// public address, because its client is trusted to report the mail client's address
-/// (<c>Client-IP</c>). Any path answers, since nginx's URI is the operator's choice.
+/// (<c>Client-IP</c>). So each connection's caller is identified by the kernel
+/// (<see cref="LocalPeer"/>) and must be one of <c>MailAuth:AuthHttp:AllowedUsers</c>, and on the TCP
+/// port it must also send the shared secret. Any path answers, since nginx's URI is the operator's choice.
 /// </summary>
 internal sealed partial class AuthHttpService(
     MailAuthOptions options,
@@ -21,6 +26,11 @@ internal sealed partial class AuthHttpService(
     ILogger<AuthHttpService> logger) : IHostedService, IAsyncDisposable
 {
     private readonly AuthHttpOptions _options = options.AuthHttp;
+    private readonly AllowedCallers _callers = AllowedCallers.Resolve(
+        "MailAuth:AuthHttp:AllowedUsers", options.AuthHttp.AllowedUsers, AuthHttpOptions.DefaultAllowedUsers);
+
+    /// <summary>Set in a connection's items when its caller is not allowed.</summary>
+    private static readonly object RefusedCaller = new();
     private WebApplication? _app;
 
     /// <summary>The socket path, relative paths taken in the data directory; null when off.</summary>
@@ -53,12 +63,13 @@ internal sealed partial class AuthHttpService(
             kestrel.Limits.KeepAliveTimeout = TimeSpan.FromSeconds(30);
             if (_options.Port != 0)
             {
-                kestrel.Listen(IPAddress.Loopback, _options.Port);
+                var name = "127.0.0.1:" + _options.Port.ToString(System.Globalization.CultureInfo.InvariantCulture);
+                kestrel.Listen(IPAddress.Loopback, _options.Port, listen => listen.Use((connection, next) => IdentifyCallerAsync(connection, name, next)));
             }
             if (socketPath is not null)
             {
                 File.Delete(socketPath); // A socket file left by a crashed server.
-                kestrel.ListenUnixSocket(socketPath);
+                kestrel.ListenUnixSocket(socketPath, listen => listen.Use((connection, next) => IdentifyCallerAsync(connection, "unix:" + socketPath, next)));
             }
         });
         var app = builder.Build();
@@ -73,6 +84,7 @@ internal sealed partial class AuthHttpService(
         {
             LogListening("127.0.0.1:" + _options.Port.ToString(System.Globalization.CultureInfo.InvariantCulture));
         }
+        LogCallers(_callers.ToString(), LocalPeer.TcpMethod);
         _app = app;
     }
 
@@ -96,10 +108,37 @@ internal sealed partial class AuthHttpService(
         }
     }
 
+    /// <summary>
+    /// Once per connection, before Kestrel reads a request: who opened it. A caller not allowed is
+    /// marked, logged once, and every request on the connection gets <see cref="NginxAuthResponder.CallerRefused"/>.
+    /// </summary>
+    private Task IdentifyCallerAsync(ConnectionContext connection, string listener, Func<Task> next)
+    {
+        var socket = connection.Features.Get<IConnectionSocketFeature>()?.Socket;
+        var peer = socket is null ? null : LocalPeer.Identify(socket);
+        if (peer is not { } caller)
+        {
+            LogUnknownCaller(listener);
+            connection.Items[RefusedCaller] = RefusedCaller;
+        }
+        else if (!_callers.Allows(caller.UserId))
+        {
+            LogRefusedCaller(listener, caller.ToString());
+            connection.Items[RefusedCaller] = RefusedCaller;
+        }
+        return next();
+    }
+
     private async Task AnswerAsync(HttpContext context)
     {
         NginxAuthAnswer answer;
-        if (context.Request.ContentLength > 0 || context.Request.Headers.TransferEncoding.Count > 0)
+        if (context.Features.Get<IConnectionItemsFeature>()?.Items.ContainsKey(RefusedCaller) != false)
+        {
+            // Not a header looked at: the caller could have put anything in them.
+            answer = NginxAuthResponder.CallerRefused;
+            context.Response.Headers.Connection = "close";
+        }
+        else if (context.Request.ContentLength > 0 || context.Request.Headers.TransferEncoding.Count > 0)
         {
             answer = new NginxAuthAnswer(StatusCodes.Status400BadRequest, "Invalid request: a body was sent (nginx sends none)");
         }
@@ -126,6 +165,17 @@ internal sealed partial class AuthHttpService(
         }
         response.ContentLength = 0;
     }
+
+    [LoggerMessage(EventId = 823, Level = LogLevel.Warning,
+        Message = "auth-http connection on {Listener} refused: {Caller} is not allowed to connect (MailAuth:AuthHttp:AllowedUsers)")]
+    private partial void LogRefusedCaller(string listener, string caller);
+
+    [LoggerMessage(EventId = 824, Level = LogLevel.Warning,
+        Message = "auth-http connection on {Listener} refused: the kernel does not say which user opened it (closed at once, or not from this host)")]
+    private partial void LogUnknownCaller(string listener);
+
+    [LoggerMessage(EventId = 825, Level = LogLevel.Information, Message = "auth-http callers allowed: uid {Users} (TCP callers identified by {Method})")]
+    private partial void LogCallers(string users, string method);
 
     [LoggerMessage(EventId = 820, Level = LogLevel.Information, Message = "listening auth-http on {EndPoint}")]
     private partial void LogListening(string endPoint);

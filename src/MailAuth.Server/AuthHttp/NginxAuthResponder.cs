@@ -35,6 +35,10 @@ internal sealed partial class NginxAuthResponder(
         ? null
         : System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(options.AuthHttp.SharedSecret));
 
+    /// <summary>The answer to a connection whose caller is not allowed (<see cref="AuthHttpService"/>): nothing in its request is read.</summary>
+    public static NginxAuthAnswer CallerRefused { get; } =
+        new(StatusCodes.Status403Forbidden, NginxAuthAnswer.TemporaryProblem, SmtpErrorCode: "451 4.3.0");
+
     public async Task<NginxAuthAnswer> AnswerAsync(string method, IHeaderDictionary headers, CancellationToken cancellationToken)
     {
         if (_secretDigest is not null && !HasSecret(headers))
@@ -72,7 +76,10 @@ internal sealed partial class NginxAuthResponder(
                 SmtpErrorCode: smtp ? "554 5.7.0" : null);
         }
 
-        var client = new ClientContext(Channel(request.Protocol), "PLAIN", request.ClientAddress, request.Secured);
+        var client = new ClientContext(Channel(request.Protocol), "PLAIN", request.ClientAddress, request.Secured)
+        {
+            TrustedNetworksApply = _options.TrustedNetworksApply,
+        };
         var result = await authenticator.AuthenticateAsync(request.User, request.Password, client, cancellationToken);
         return result.Status switch
         {

@@ -6,7 +6,7 @@ namespace MailAuth.Server.Hosting;
 /// <summary>The nginx mail proxy's <c>auth_http</c> endpoint (HTTP on loopback).</summary>
 internal sealed class AuthHttpOptions
 {
-    /// <summary>TCP port on 127.0.0.1 only (<c>auth_http 127.0.0.1:PORT/auth</c>); 0 turns it off.</summary>
+    /// <summary>TCP port on 127.0.0.1 only (<c>auth_http 127.0.0.1:PORT/auth</c>); 0 turns it off. Needs <see cref="SharedSecret"/>.</summary>
     public int Port { get; set; }
 
     /// <summary>UNIX socket (<c>auth_http unix:PATH:/auth</c>); relative paths are in the data directory; empty turns it off.</summary>
@@ -15,8 +15,28 @@ internal sealed class AuthHttpOptions
     /// <summary>Header nginx adds with <c>auth_http_header</c>; checked only when <see cref="SharedSecret"/> is set.</summary>
     public string SecretHeader { get; set; } = "X-MailAuth-Secret";
 
-    /// <summary>When set, a request without this value in <see cref="SecretHeader"/> is refused (403).</summary>
+    /// <summary>
+    /// When set, a request without this value in <see cref="SecretHeader"/> is refused (403). Required
+    /// with <see cref="Port"/>: the secret, with the uid check, keeps a local process from asking with
+    /// a Client-IP of its choice.
+    /// </summary>
     public string SharedSecret { get; set; } = "";
+
+    /// <summary>
+    /// Users (names or numeric uids) whose processes may connect, on the socket and the TCP port,
+    /// besides root and the server's own user. Null until configured (the binder appends to an array
+    /// that has items), then <see cref="DefaultAllowedUsers"/> where they exist.
+    /// </summary>
+    public string[]? AllowedUsers { get; set; }
+
+    /// <summary>nginx's worker processes run as <c>www-data</c> on Debian and Ubuntu, <c>nginx</c> on Fedora and RHEL.</summary>
+    public static readonly string[] DefaultAllowedUsers = ["www-data", "nginx"];
+
+    /// <summary>
+    /// Whether <c>MailAuth:Authentication:TrustedNetworks</c> exempt a Client-IP from the throttle.
+    /// Off: a trusted address reported by the caller would turn off the throttle for every guess sent with it.
+    /// </summary>
+    public bool TrustedNetworksApply { get; set; }
 
     /// <summary>nginx says <c>Auth-SSL: on</c> when the client used TLS; otherwise the password is refused unless this is true.</summary>
     public bool AllowPlaintextWithoutTls { get; set; }
@@ -45,6 +65,14 @@ internal sealed class AuthHttpOptions
         if (Port is < 0 or > 65535)
         {
             yield return $"{Key}:Port must be between 0 (disabled) and 65535, not {Port}";
+        }
+        if (Port != 0 && string.IsNullOrEmpty(SharedSecret))
+        {
+            yield return $"{Key}:SharedSecret is required when {Key}:Port is set (nginx sends it with auth_http_header; or use {Key}:SocketPath)";
+        }
+        foreach (var error in Protocol.AllowedCallers.Validate($"{Key}:AllowedUsers", AllowedUsers))
+        {
+            yield return error;
         }
         if (!string.IsNullOrEmpty(SharedSecret) && !IsHeaderName(SecretHeader))
         {

@@ -260,7 +260,7 @@ internal sealed class SaslServiceOptions
     /// <summary>UNIX socket (mode 0660); relative paths are in the data directory; empty turns it off.</summary>
     public string SocketPath { get; set; } = "";
 
-    /// <summary>TCP port on 127.0.0.1 only (the client is trusted to report rip); 0 turns it off.</summary>
+    /// <summary>TCP port on 127.0.0.1 only (the client reports rip); 0 turns it off. Callers are told apart by the uid owning their socket.</summary>
     public int TcpPort { get; set; }
 
     /// <summary>PLAIN and LOGIN carry the password in clear: refused unless the MTA says the session is TLS (secured).</summary>
@@ -278,8 +278,29 @@ internal sealed class SaslServiceOptions
     /// <summary>Time for a client to send VERSION and CPID: Postfix sends them at once on connecting.</summary>
     public int HandshakeTimeoutSeconds { get; set; } = 10;
 
+    /// <summary>
+    /// Users (names or numeric uids) whose processes may connect, on the socket and the TCP port,
+    /// besides root and the server's own user: a caller reports rip, which the throttle and the
+    /// log believe. Null until configured (the binder appends to an array that has items), then
+    /// <see cref="DefaultAllowedUsers"/> where they exist.
+    /// </summary>
+    public string[]? AllowedUsers { get; set; }
+
+    /// <summary>Postfix's smtpd runs as <c>postfix</c> (mail_owner).</summary>
+    public static readonly string[] DefaultAllowedUsers = ["postfix"];
+
+    /// <summary>
+    /// Whether <c>MailAuth:Authentication:TrustedNetworks</c> exempt a rip from the throttle. Off: a
+    /// trusted address reported by the caller would turn off the throttle for every guess sent with it.
+    /// </summary>
+    public bool TrustedNetworksApply { get; set; }
+
     public IEnumerable<string> Validate()
     {
+        foreach (var error in Protocol.AllowedCallers.Validate("MailAuth:SaslService:AllowedUsers", AllowedUsers))
+        {
+            yield return error;
+        }
         if (TcpPort is < 0 or > 65535)
         {
             yield return $"MailAuth:SaslService:TcpPort must be between 0 (disabled) and 65535, not {TcpPort}";

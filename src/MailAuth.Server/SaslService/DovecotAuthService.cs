@@ -12,7 +12,11 @@ namespace MailAuth.Server.SaslService;
 /// The Dovecot-compatible authentication service that Postfix asks with
 /// <c>smtpd_sasl_type = dovecot</c>: on a UNIX socket (mode 0660, so that a group the MTA's user is
 /// in can connect) and/or a TCP port bound to 127.0.0.1 only, never to a public address, because
-/// a client of this protocol is trusted to report the SMTP client's address (<c>rip</c>).
+/// a client of this protocol is trusted to report the SMTP client's address (<c>rip</c>). So each
+/// connection's caller is identified by the kernel (<see cref="LocalPeer"/>) and must be one of
+/// <c>MailAuth:SaslService:AllowedUsers</c>. The TCP port cannot ask for a shared secret instead:
+/// Postfix's dovecot SASL client has no way to send one (the protocol has no such field and
+/// <c>smtpd_sasl_path</c> takes only an address), so there the uid owning the caller's socket decides.
 /// </summary>
 internal sealed partial class DovecotAuthService(
     MailAuthOptions options,
@@ -20,7 +24,9 @@ internal sealed partial class DovecotAuthService(
     ILogger<DovecotAuthService> logger) : BackgroundService
 {
     private readonly SaslServiceOptions _options = options.SaslService;
-    private readonly List<(Socket Socket, string? SocketPath)> _listeners = [];
+    private readonly AllowedCallers _callers = AllowedCallers.Resolve(
+        "MailAuth:SaslService:AllowedUsers", options.SaslService.AllowedUsers, SaslServiceOptions.DefaultAllowedUsers);
+    private readonly List<(Socket Socket, string? SocketPath, string Name)> _listeners = [];
     private int _connections;
     private uint _nextConnectionId;
 
@@ -40,7 +46,7 @@ internal sealed partial class DovecotAuthService(
             File.SetUnixFileMode(socketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite);
             unix.Listen(128);
             LogListening("unix:" + socketPath);
-            _listeners.Add((unix, socketPath));
+            _listeners.Add((unix, socketPath, "unix:" + socketPath));
         }
         if (_options.TcpPort != 0)
         {
@@ -55,15 +61,19 @@ internal sealed partial class DovecotAuthService(
                 throw new IOException($"cannot listen on 127.0.0.1 port {_options.TcpPort}: {e.Message}", e);
             }
             LogListening("inet:" + tcp.LocalEndPoint);
-            _listeners.Add((tcp, null));
+            _listeners.Add((tcp, null, "inet:" + tcp.LocalEndPoint));
+        }
+        if (_listeners.Count > 0)
+        {
+            LogCallers(_callers.ToString(), LocalPeer.TcpMethod);
         }
         return base.StartAsync(cancellationToken);
     }
 
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(_listeners.Select(listener => AcceptLoopAsync(listener.Socket, listener.SocketPath, stoppingToken)));
+        Task.WhenAll(_listeners.Select(listener => AcceptLoopAsync(listener.Socket, listener.SocketPath, listener.Name, stoppingToken)));
 
-    private async Task AcceptLoopAsync(Socket listener, string? socketPath, CancellationToken stoppingToken)
+    private async Task AcceptLoopAsync(Socket listener, string? socketPath, string name, CancellationToken stoppingToken)
     {
         var sessions = new List<Task>();
         try
@@ -83,7 +93,7 @@ internal sealed partial class DovecotAuthService(
                     continue;
                 }
                 sessions.RemoveAll(task => task.IsCompleted);
-                sessions.Add(ServeAsync(client, stoppingToken));
+                sessions.Add(ServeAsync(client, name, stoppingToken));
             }
         }
         catch (OperationCanceledException)
@@ -101,11 +111,23 @@ internal sealed partial class DovecotAuthService(
         }
     }
 
-    private async Task ServeAsync(Socket client, CancellationToken stoppingToken)
+    private async Task ServeAsync(Socket client, string listener, CancellationToken stoppingToken)
     {
         await Task.Yield();
         using (client)
         {
+            // Before anything is answered or counted: a refused caller learns nothing and holds no slot.
+            var peer = LocalPeer.Identify(client);
+            if (peer is not { } caller)
+            {
+                LogUnknownCaller(listener);
+                return;
+            }
+            if (!_callers.Allows(caller.UserId))
+            {
+                LogRefusedCaller(listener, caller.ToString());
+                return;
+            }
             if (Interlocked.Increment(ref _connections) > _options.MaxConnections)
             {
                 Interlocked.Decrement(ref _connections);
@@ -128,6 +150,17 @@ internal sealed partial class DovecotAuthService(
             }
         }
     }
+
+    [LoggerMessage(EventId = 805, Level = LogLevel.Warning,
+        Message = "sasl-service connection on {Listener} refused: {Caller} is not allowed to connect (MailAuth:SaslService:AllowedUsers)")]
+    private partial void LogRefusedCaller(string listener, string caller);
+
+    [LoggerMessage(EventId = 806, Level = LogLevel.Warning,
+        Message = "sasl-service connection on {Listener} refused: the kernel does not say which user opened it (closed at once, or not from this host)")]
+    private partial void LogUnknownCaller(string listener);
+
+    [LoggerMessage(EventId = 807, Level = LogLevel.Information, Message = "sasl-service callers allowed: uid {Users} (TCP callers identified by {Method})")]
+    private partial void LogCallers(string users, string method);
 
     [LoggerMessage(EventId = 800, Level = LogLevel.Information, Message = "listening sasl-service on {EndPoint}")]
     private partial void LogListening(string endPoint);

@@ -177,7 +177,10 @@ internal sealed partial class DovecotAuthSession(
         // Without a usable rip every such request shares one address (255.255.255.255), so they are
         // throttled together rather than escaping the throttle.
         var remote = IPAddress.TryParse(line.Get("rip") ?? "", out var rip) ? rip : IPAddress.None;
-        var client = new ClientContext(LoginChannel.SaslService, mechanism.Name, remote, secured);
+        var client = new ClientContext(LoginChannel.SaslService, mechanism.Name, remote, secured)
+        {
+            TrustedNetworksApply = options.TrustedNetworksApply,
+        };
 
         byte[]? initial = null;
         if (line.HasResponse)

@@ -17,7 +17,26 @@ public sealed class AuthHttpOptionsTests
             Assert.That(options.AuthHttp.Port, Is.Zero);
             Assert.That(options.AuthHttp.SocketPath, Is.Empty);
             Assert.That(options.AuthHttp.AllowPlaintextWithoutTls, Is.False);
+            Assert.That(options.AuthHttp.AllowedUsers, Is.Null);
+            Assert.That(options.AuthHttp.TrustedNetworksApply, Is.False);
         });
+    }
+
+    [Test]
+    public void TheTcpPortNeedsASharedSecretAndTheSocketDoesNot()
+    {
+        var tcp = new MailAuthOptions();
+        tcp.AuthHttp.Port = 9143;
+        var socket = new MailAuthOptions();
+        socket.AuthHttp.SocketPath = "auth-http.sock";
+
+        Assert.That(tcp.Validate(), Is.EqualTo(new[]
+        {
+            "MailAuth:AuthHttp:SharedSecret is required when MailAuth:AuthHttp:Port is set (nginx sends it with auth_http_header; or use MailAuth:AuthHttp:SocketPath)",
+        }));
+        Assert.That(socket.Validate(), Is.Empty);
+        tcp.AuthHttp.SharedSecret = "long random text";
+        Assert.That(tcp.Validate(), Is.Empty);
     }
 
     [TestCase("Port", "70000", "MailAuth:AuthHttp:Port must be between 0 (disabled) and 65535, not 70000")]

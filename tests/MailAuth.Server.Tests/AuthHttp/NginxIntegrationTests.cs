@@ -78,9 +78,11 @@ public sealed class NginxIntegrationTests
         _tlsPort = RunningServer.FreePort();
         _plainPort = RunningServer.FreePort();
         var tls = Path.Combine(_server.Cli.DataDirectory, "tls");
-        // The mail {} block as README shows it, on test ports.
+        // The mail {} block as README shows it, on test ports, with the worker user of Debian's
+        // /etc/nginx/nginx.conf (without it nginx's workers run as nobody, whom MailAuth does not answer).
         await File.WriteAllTextAsync(Path.Combine(_work, "nginx.conf"), $$"""
             load_module /usr/lib/nginx/modules/ngx_mail_module.so;
+            user www-data;
             worker_processes 1;
             error_log {{_errorLog}} info;
             pid {{_work}}/nginx.pid;
