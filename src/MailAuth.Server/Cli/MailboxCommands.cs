@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
+using MailAuth.Core;
+using MailAuth.Core.Addresses;
 using MailAuth.Core.Mailboxes;
 using MailAuth.Core.Passwords;
 using MailAuth.Server.Maildir;
@@ -97,12 +99,26 @@ internal static class MailboxCommands
             return ExitCodes.Success;
         }));
 
+        var kick = new Command("kick", "End the mailbox's open IMAP and SMTP sessions on the running server") { address };
+        kick.SetAction(CliContext.Verb(async (parse, services, ct) =>
+        {
+            var target = EmailAddress.Parse(parse.GetRequiredValue(address));
+            using var answer = JsonDocument.Parse(await ControlSocketClient.AskAsync(services, "kick " + target, ct));
+            if (answer.RootElement.TryGetProperty("error", out var error))
+            {
+                throw new CredentialOperationException(error.GetString() ?? "the server refused the request");
+            }
+            Console.WriteLine($"ended {answer.RootElement.GetProperty("ended").GetInt32()} session(s) of {target}");
+            return ExitCodes.Success;
+        }));
+
         mailbox.Add(add);
         mailbox.Add(passwd);
         mailbox.Add(remove);
         mailbox.Add(list);
         mailbox.Add(disable);
         mailbox.Add(enable);
+        mailbox.Add(kick);
         mailbox.Add(ImportCommand.Create());
         return mailbox;
     }

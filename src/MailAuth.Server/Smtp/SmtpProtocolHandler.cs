@@ -1,8 +1,10 @@
 using MailAuth.Core.Authentication;
 using MailAuth.Server.Hosting;
 using MailAuth.Server.Protocol;
+using MailAuth.Server.Sessions;
 using MailAuth.Server.Smtp.Commands;
 using MailAuth.Server.Smtp.Delivery;
+using Microsoft.Extensions.Logging;
 
 namespace MailAuth.Server.Smtp;
 
@@ -11,11 +13,12 @@ namespace MailAuth.Server.Smtp;
 /// table, runs the verb's handler. Replies are buffered and flushed when no more pipelined input
 /// is waiting (RFC 2920 §3.2), so a pipelined group gets its replies in one write.
 /// </summary>
-internal sealed class SmtpProtocolHandler : IProtocolHandler
+internal sealed partial class SmtpProtocolHandler : IProtocolHandler
 {
     private readonly SmtpOptions _options;
     private readonly string _hostName;
     private readonly Dictionary<string, SmtpCommandHandler> _handlers;
+    private readonly ILogger<SmtpProtocolHandler> _logger;
 
     public SmtpProtocolHandler(
         MailAuthOptions options,
@@ -24,19 +27,22 @@ internal sealed class SmtpProtocolHandler : IProtocolHandler
         RecipientResolver recipients,
         MessageSpool spool,
         SmtpDelivery delivery,
-        TimeProvider clock)
+        MailboxSessions sessions,
+        TimeProvider clock,
+        ILogger<SmtpProtocolHandler> logger)
     {
         _options = options.Smtp;
+        _logger = logger;
         _hostName = HostNameOf(options.Smtp);
         _handlers = new Dictionary<string, SmtpCommandHandler>(StringComparer.Ordinal)
         {
             ["EHLO"] = new EhloCommand(tls),
             ["HELO"] = new HeloCommand(),
             ["STARTTLS"] = new StartTlsCommand(tls),
-            ["AUTH"] = new AuthCommand(tls, authenticator),
+            ["AUTH"] = new AuthCommand(tls, authenticator, sessions),
             ["MAIL"] = new MailCommand(),
             ["RCPT"] = new RcptCommand(recipients, relayConfigured: options.Smtp.RelayHost.Length > 0),
-            ["DATA"] = new DataCommand(spool, delivery, clock),
+            ["DATA"] = new DataCommand(spool, delivery, clock, logger),
             ["RSET"] = new RsetCommand(),
             ["NOOP"] = new NoopCommand(),
             ["QUIT"] = new QuitCommand(),
@@ -51,7 +57,7 @@ internal sealed class SmtpProtocolHandler : IProtocolHandler
 
     public async Task RunSessionAsync(ProtocolConnection connection, CancellationToken cancellationToken)
     {
-        var session = new SmtpSession(connection, _options, _hostName);
+        using var session = new SmtpSession(connection, _options, _hostName);
         session.Reply($"220 {_hostName} ESMTP MailAuth");
         if (!await connection.FlushAsync(cancellationToken))
         {
@@ -77,8 +83,9 @@ internal sealed class SmtpProtocolHandler : IProtocolHandler
         var connection = session.Connection;
         while (true)
         {
-            var line = await connection.ReadLineAsync(_options.MaxLineLength, session.IdleTimeout, cancellationToken);
-            var action = line.Status switch
+            var line = await ReadLineAsync(session, cancellationToken);
+            // Checked after the read: a command that arrived as the session was ended is not run.
+            var action = session.IsEnded ? Ended(session) : line.Status switch
             {
                 LineStatus.Closed => SmtpAction.Close,
                 LineStatus.TimedOut => Reply(session, "421 4.4.2 Idle timeout, closing connection", SmtpAction.Close),
@@ -94,6 +101,25 @@ internal sealed class SmtpProtocolHandler : IProtocolHandler
                 return;
             }
         }
+    }
+
+    /// <summary>The next line; after AUTH, waiting for it stops when the mailbox's sessions are ended.</summary>
+    private async ValueTask<LineResult> ReadLineAsync(SmtpSession session, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await session.Connection.ReadLineAsync(_options.MaxLineLength, session.IdleTimeout, session.ReadToken(cancellationToken));
+        }
+        catch (OperationCanceledException) when (session.IsEnded && !cancellationToken.IsCancellationRequested)
+        {
+            return new LineResult(LineStatus.Closed, []);
+        }
+    }
+
+    private SmtpAction Ended(SmtpSession session)
+    {
+        LogSessionEnded(session.Mailbox!.Reason.LogName(), session.Mailbox.Address.ToString());
+        return Reply(session, session.EndedReply(), SmtpAction.Close);
     }
 
     private async ValueTask<SmtpAction> HandleLineAsync(SmtpSession session, LineResult line, CancellationToken cancellationToken)
@@ -126,4 +152,7 @@ internal sealed class SmtpProtocolHandler : IProtocolHandler
         session.Reply(reply);
         return action;
     }
+
+    [LoggerMessage(EventId = 311, Level = LogLevel.Information, Message = "smtp session ended reason={Reason} address={Address}")]
+    private partial void LogSessionEnded(string reason, string address);
 }
