@@ -21,6 +21,11 @@ internal static class MailboxCommands
         add.SetAction(CliContext.Verb(async (parse, services, ct) =>
         {
             var password = NewPassword(parse.GetValue(generate));
+            var parsed = EmailAddress.Parse(parse.GetRequiredValue(address));
+            if (await services.GetRequiredService<IMailboxDirectory>().FindMailboxAsync(parsed, ct) is null)
+            {
+                SetAsideLeftoverMail(services, parsed);
+            }
             var added = await Admin(services).AddMailboxAsync(parse.GetRequiredValue(address), password, ct);
             Console.WriteLine($"mailbox {added} added");
             PrintGenerated(parse.GetValue(generate), password);
@@ -129,6 +134,21 @@ internal static class MailboxCommands
         if (archivedTo is not null)
         {
             Console.WriteLine($"its mail was moved to {archivedTo}");
+        }
+    }
+
+    /// <summary>
+    /// A new mailbox never adopts mail found at its Maildir path (left by an earlier owner of the
+    /// address whose removal could not move it, or was interrupted): it is moved to
+    /// <c>DATA/removed/</c> before the mailbox row is written. Until that row exists no login or
+    /// delivery can reach the directory, so if the command stops in between, the mail is archived
+    /// and nobody owns the address yet; if the move fails, the mailbox is not added.
+    /// </summary>
+    public static void SetAsideLeftoverMail(IServiceProvider services, EmailAddress address)
+    {
+        if (services.GetRequiredService<MaildirArchive>().Archive(address) is { } archivedTo)
+        {
+            Console.WriteLine($"mail already at the Maildir of {address} (no mailbox owned it) was moved to {archivedTo}");
         }
     }
 

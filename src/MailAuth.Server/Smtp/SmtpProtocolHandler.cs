@@ -42,7 +42,7 @@ internal sealed partial class SmtpProtocolHandler : IProtocolHandler
             ["AUTH"] = new AuthCommand(tls, authenticator, sessions),
             ["MAIL"] = new MailCommand(),
             ["RCPT"] = new RcptCommand(recipients, relayConfigured: options.Smtp.RelayHost.Length > 0),
-            ["DATA"] = new DataCommand(spool, delivery, clock, logger),
+            ["DATA"] = new DataCommand(spool, delivery, recipients, clock, logger),
             ["RSET"] = new RsetCommand(),
             ["NOOP"] = new NoopCommand(),
             ["QUIT"] = new QuitCommand(),

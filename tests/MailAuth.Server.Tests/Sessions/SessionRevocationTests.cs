@@ -6,9 +6,10 @@ using static MailAuth.Server.Tests.Cli.CliAssert;
 namespace MailAuth.Server.Tests.Sessions;
 
 /// <summary>
-/// Audit finding 1 on the real server: open IMAP and SMTP sessions end soon after their
+/// Audit findings 1 and 10 on the real server: open IMAP and SMTP sessions end soon after their
 /// mailbox's password changes, or it is disabled, removed or kicked, by the CLI in another
-/// process.
+/// process; a new mailbox never inherits the last owner's mail, not even from an SMTP
+/// transaction that began before the removal.
 /// </summary>
 [TestFixture]
 public sealed class SessionRevocationTests
@@ -233,6 +234,67 @@ public sealed class SessionRevocationTests
         var result = await alone.RunAsync("mailbox", "kick", $"julie@{Domain}");
         Refused(result, 1, null);
         Assert.That(OneErrorLine(result), Does.StartWith("the server is not running for this data directory"));
+    }
+
+    [Test]
+    public async Task A_new_mailbox_never_adopts_mail_left_at_its_maildir()
+    {
+        var address = $"leftover{Interlocked.Increment(ref _next)}@{Domain}";
+        var maildir = MaildirOf(address);
+        Directory.CreateDirectory(Path.Combine(maildir, "cur"));
+        await File.WriteAllTextAsync(Path.Combine(maildir, "cur", "1.old:2,S"), "Subject: the last owner's mail\r\n\r\nprivate\r\n");
+
+        var added = await _server.Cli.RunWithInputAsync(Password + "\n", "mailbox", "add", address);
+        Assert.That(added.ExitCode, Is.Zero, added.ToString());
+        Assert.That(added.Stdout, Does.Contain($"mail already at the Maildir of {address} (no mailbox owned it) was moved to"));
+
+        var archived = Directory.GetDirectories(Path.Combine(_server.Cli.DataDirectory, "removed", Domain), Path.GetFileName(maildir) + ".*");
+        Assert.That(archived, Has.Length.EqualTo(1));
+        Assert.That(File.Exists(Path.Combine(archived[0], "cur", "1.old:2,S")), Is.True);
+        await using var owner = await ImapLoginAsync(address, select: false);
+        Assert.That(await owner.CommandAsync("s", "SELECT INBOX"), Does.Contain("* 0 EXISTS"));
+    }
+
+    [Test]
+    public async Task An_import_moves_leftover_mail_of_new_mailboxes_only()
+    {
+        var existing = await NewMailboxAsync();
+        await (await ImapLoginAsync(existing, select: false)).DisposeAsync(); // creates its Maildir
+        var fresh = $"imported{Interlocked.Increment(ref _next)}@{Domain}";
+        Directory.CreateDirectory(Path.Combine(MaildirOf(fresh), "cur"));
+        await File.WriteAllTextAsync(Path.Combine(MaildirOf(fresh), "cur", "1.old:2,S"), "Subject: old\r\n\r\nold\r\n");
+
+        var imported = await _server.Cli.RunWithInputAsync(
+            $"{existing}:{{PLAIN}}{NewPassword}\n{fresh}:{{PLAIN}}{Password}\n", "mailbox", "import", "-", "--replace-existing");
+
+        Assert.That(imported.ExitCode, Is.Zero, imported.ToString());
+        Assert.That(imported.Stdout, Does.Contain($"mail already at the Maildir of {fresh} (no mailbox owned it) was moved to"));
+        Assert.That(imported.Stdout, Does.Not.Contain(existing));
+        Assert.That(Directory.Exists(Path.Combine(MaildirOf(existing), "cur")), Is.True, "an existing mailbox keeps its mail");
+        Assert.That(Directory.Exists(MaildirOf(fresh)), Is.False);
+    }
+
+    [Test]
+    public async Task A_recipient_removed_between_rcpt_and_data_gets_nothing()
+    {
+        var sender = await NewMailboxAsync();
+        var recipient = await NewMailboxAsync();
+        await using var smtp = await SmtpLoginAsync(sender);
+        Assert.That(await smtp.CommandAsync($"MAIL FROM:<{sender}>"), Does.StartWith("250 "));
+        Assert.That(await smtp.CommandAsync($"RCPT TO:<{recipient}>"), Does.StartWith("250 "));
+
+        Expect(await _server.Cli.RunAsync("mailbox", "remove", recipient), 0, $"mailbox {recipient} removed");
+
+        Assert.That(await smtp.CommandAsync("DATA"), Does.StartWith("354 "));
+        var token = SmtpTestServer.Token();
+        Assert.That(await smtp.CommandAsync($"Subject: {token}\r\n\r\nfor the removed mailbox\r\n."),
+            Is.EqualTo("554 5.1.1 A recipient's mailbox was removed or disabled after RCPT; nothing was delivered"));
+        Assert.That(await smtp.CommandAsync("NOOP"), Does.StartWith("250 "), "the sender's session goes on");
+        Assert.Multiple(() =>
+        {
+            Assert.That(Directory.Exists(MaildirOf(recipient)), Is.False, "the removed mailbox's Maildir was created by the delivery");
+            Assert.That(DeliveredFilesContaining(token), Is.Empty);
+        });
     }
 
     private List<string> DeliveredFilesContaining(string token)
