@@ -1,5 +1,6 @@
 using System.CommandLine;
 using System.Text;
+using MailAuth.Core.Addresses;
 using MailAuth.Core.Mailboxes;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -19,10 +20,33 @@ internal static class ImportCommand
         {
             var path = parse.GetRequiredValue(file);
             var options = new ImportOptions(parse.GetValue(skipInvalid), parse.GetValue(createDomains), parse.GetValue(replaceExisting));
-            // Only a bare "-" means standard input; "./-" is a file of that name.
-            using var reader = path == "-"
-                ? new StreamReader(Console.OpenStandardInput(), Encoding.UTF8)
+            // Only a bare "-" means standard input; "./-" is a file of that name. Standard input is
+            // read twice (addresses first, see below), so it is kept in memory.
+            using var input = new MemoryStream();
+            if (path == "-")
+            {
+                await Console.OpenStandardInput().CopyToAsync(input, ct);
+            }
+            StreamReader Open() => path == "-"
+                ? new StreamReader(new MemoryStream(input.GetBuffer(), 0, (int)input.Length, writable: false), Encoding.UTF8)
                 : OpenFile(new FileInfo(path));
+
+            // New mailboxes never adopt mail left at their Maildir path (see MailboxCommands.SetAsideLeftoverMail),
+            // moved before the import writes any row. Addresses that end up not imported (invalid
+            // lines) have no mailbox either, so moving their leftovers aside loses nobody's mail.
+            var existing = (await services.GetRequiredService<IMailboxDirectory>().ListMailboxesAsync(null, ct)).Select(m => m.Address).ToHashSet();
+            using (var scan = Open())
+            {
+                foreach (var address in await AddressesInAsync(scan, ct))
+                {
+                    if (!existing.Contains(address))
+                    {
+                        MailboxCommands.SetAsideLeftoverMail(services, address);
+                    }
+                }
+            }
+
+            using var reader = Open();
             var report = await services.GetRequiredService<PasswdFileImporter>()
                 .ImportAsync(reader, options, new StderrProgress(), ct);
             foreach (var skipped in report.Skipped)
@@ -34,6 +58,26 @@ internal static class ImportCommand
             return ExitCodes.Success;
         }));
         return import;
+    }
+
+    /// <summary>The valid addresses of a passwd-file's lines (the field before the first ':'), as the importer reads them.</summary>
+    private static async Task<HashSet<EmailAddress>> AddressesInAsync(TextReader file, CancellationToken cancellationToken)
+    {
+        var addresses = new HashSet<EmailAddress>();
+        var reader = new BoundedLineReader(file, PasswdFileImporter.MaxLineLength);
+        while (await reader.ReadLineAsync(cancellationToken) is { } line)
+        {
+            if (line.Text is not { Length: > 0 } text || text[0] == '#')
+            {
+                continue;
+            }
+            var colon = text.IndexOf(':', StringComparison.Ordinal);
+            if (colon > 0 && AddressNormalizer.TryNormalize(text[..colon], out var address, out _))
+            {
+                addresses.Add(address);
+            }
+        }
+        return addresses;
     }
 
     private static StreamReader OpenFile(FileInfo path)

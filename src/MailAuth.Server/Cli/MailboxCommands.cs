@@ -1,5 +1,7 @@
 using System.CommandLine;
 using System.Text.Json;
+using MailAuth.Core;
+using MailAuth.Core.Addresses;
 using MailAuth.Core.Mailboxes;
 using MailAuth.Core.Passwords;
 using MailAuth.Server.Maildir;
@@ -19,6 +21,11 @@ internal static class MailboxCommands
         add.SetAction(CliContext.Verb(async (parse, services, ct) =>
         {
             var password = NewPassword(parse.GetValue(generate));
+            var parsed = EmailAddress.Parse(parse.GetRequiredValue(address));
+            if (await services.GetRequiredService<IMailboxDirectory>().FindMailboxAsync(parsed, ct) is null)
+            {
+                SetAsideLeftoverMail(services, parsed);
+            }
             var added = await Admin(services).AddMailboxAsync(parse.GetRequiredValue(address), password, ct);
             Console.WriteLine($"mailbox {added} added");
             PrintGenerated(parse.GetValue(generate), password);
@@ -97,12 +104,26 @@ internal static class MailboxCommands
             return ExitCodes.Success;
         }));
 
+        var kick = new Command("kick", "End the mailbox's open IMAP and SMTP sessions on the running server") { address };
+        kick.SetAction(CliContext.Verb(async (parse, services, ct) =>
+        {
+            var target = EmailAddress.Parse(parse.GetRequiredValue(address));
+            using var answer = JsonDocument.Parse(await ControlSocketClient.AskAsync(services, "kick " + target, ct));
+            if (answer.RootElement.TryGetProperty("error", out var error))
+            {
+                throw new CredentialOperationException(error.GetString() ?? "the server refused the request");
+            }
+            Console.WriteLine($"ended {answer.RootElement.GetProperty("ended").GetInt32()} session(s) of {target}");
+            return ExitCodes.Success;
+        }));
+
         mailbox.Add(add);
         mailbox.Add(passwd);
         mailbox.Add(remove);
         mailbox.Add(list);
         mailbox.Add(disable);
         mailbox.Add(enable);
+        mailbox.Add(kick);
         mailbox.Add(ImportCommand.Create());
         return mailbox;
     }
@@ -113,6 +134,21 @@ internal static class MailboxCommands
         if (archivedTo is not null)
         {
             Console.WriteLine($"its mail was moved to {archivedTo}");
+        }
+    }
+
+    /// <summary>
+    /// A new mailbox never adopts mail found at its Maildir path (left by an earlier owner of the
+    /// address whose removal could not move it, or was interrupted): it is moved to
+    /// <c>DATA/removed/</c> before the mailbox row is written. Until that row exists no login or
+    /// delivery can reach the directory, so if the command stops in between, the mail is archived
+    /// and nobody owns the address yet; if the move fails, the mailbox is not added.
+    /// </summary>
+    public static void SetAsideLeftoverMail(IServiceProvider services, EmailAddress address)
+    {
+        if (services.GetRequiredService<MaildirArchive>().Archive(address) is { } archivedTo)
+        {
+            Console.WriteLine($"mail already at the Maildir of {address} (no mailbox owned it) was moved to {archivedTo}");
         }
     }
 

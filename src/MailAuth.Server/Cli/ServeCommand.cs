@@ -6,6 +6,7 @@ using MailAuth.Server.Hosting;
 using MailAuth.Server.Imap;
 using MailAuth.Server.Maildir;
 using MailAuth.Server.Protocol;
+using MailAuth.Server.Sessions;
 using MailAuth.Server.Smtp;
 using MailAuth.Server.Smtp.Delivery;
 using MailAuth.Server.Tls;
@@ -47,6 +48,8 @@ internal static class ServeCommand
                 builder.Services.AddImap(options);
                 builder.Services.AddSmtp(options);
                 builder.Services.AddHostedService<StartupReport>();
+                // Before the listeners: it reads where the mailbox change log is before any session can exist.
+                builder.Services.AddHostedService<MailboxChangeWatcher>();
                 builder.Services.AddHostedService<ProtocolListenerService>();
                 builder.Services.AddHostedService<ControlSocketService>();
                 builder.Services.AddHostedService<MailAuth.Server.SaslService.DovecotAuthService>();

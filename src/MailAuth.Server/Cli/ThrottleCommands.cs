@@ -1,11 +1,7 @@
 using System.CommandLine;
-using System.Net.Sockets;
-using System.Text;
 using System.Text.Json;
 using MailAuth.Core;
 using MailAuth.Core.Authentication;
-using MailAuth.Server.Hosting;
-using Microsoft.Extensions.DependencyInjection;
 
 namespace MailAuth.Server.Cli;
 
@@ -19,7 +15,7 @@ internal static class ThrottleCommands
         var list = new Command("list", "Networks and addresses with recent failures, most throttled first") { json };
         list.SetAction(CliContext.Verb(async (parse, services, ct) =>
         {
-            var answer = await AskAsync(services, "throttle-list", ct);
+            var answer = await ControlSocketClient.AskAsync(services, "throttle-list", ct);
             var entries = JsonSerializer.Deserialize<List<ThrottleEntry>>(answer, CliContext.Json) ?? [];
             if (parse.GetValue(json))
             {
@@ -42,29 +38,12 @@ internal static class ThrottleCommands
             {
                 throw new CredentialOperationException("give one IP address or mailbox address");
             }
-            using var answer = JsonDocument.Parse(await AskAsync(services, "throttle-clear " + target, ct));
+            using var answer = JsonDocument.Parse(await ControlSocketClient.AskAsync(services, "throttle-clear " + target, ct));
             Console.WriteLine($"cleared {answer.RootElement.GetProperty("cleared").GetInt32()} entr(y/ies) for {target}");
             return ExitCodes.Success;
         }));
         throttle.Add(list);
         throttle.Add(clear);
         return throttle;
-    }
-
-    private static async Task<string> AskAsync(IServiceProvider services, string request, CancellationToken cancellationToken)
-    {
-        var path = ControlSocketService.PathIn(services.GetRequiredService<MailAuthOptions>().DataDirectory);
-        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        try
-        {
-            await socket.ConnectAsync(new UnixDomainSocketEndPoint(path), cancellationToken);
-        }
-        catch (SocketException)
-        {
-            throw new CredentialOperationException($"the server is not running for this data directory (no {path})");
-        }
-        await socket.SendAsync(Encoding.UTF8.GetBytes(request + "\n"), cancellationToken);
-        using var reader = new StreamReader(new NetworkStream(socket, ownsSocket: false), Encoding.UTF8);
-        return await reader.ReadLineAsync(cancellationToken) ?? throw new CredentialOperationException("the server closed the control socket without answering");
     }
 }

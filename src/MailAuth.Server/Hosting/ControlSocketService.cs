@@ -1,7 +1,9 @@
 using System.Net.Sockets;
 using System.Text;
 using System.Text.Json;
+using MailAuth.Core.Addresses;
 using MailAuth.Core.Authentication;
+using MailAuth.Server.Sessions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -9,10 +11,12 @@ namespace MailAuth.Server.Hosting;
 
 /// <summary>
 /// A UNIX socket in the data directory (mode 0600: only the server's user) through which the CLI
-/// reaches state that lives in the server's memory: <c>throttle list</c> and <c>throttle clear</c>.
+/// reaches state that lives in the server's memory: <c>throttle list</c>, <c>throttle clear</c> and
+/// <c>mailbox kick</c>.
 /// One request line per connection, one JSON answer.
 /// </summary>
-internal sealed partial class ControlSocketService(MailAuthOptions options, FailureThrottle throttle, ILogger<ControlSocketService> logger)
+internal sealed partial class ControlSocketService(
+    MailAuthOptions options, FailureThrottle throttle, MailboxSessions sessions, ILogger<ControlSocketService> logger)
     : BackgroundService
 {
     public const string FileName = "control.sock";
@@ -86,6 +90,7 @@ internal sealed partial class ControlSocketService(MailAuthOptions options, Fail
             {
                 ["throttle-list"] => throttle.Snapshot(),
                 ["throttle-clear", var key] => new { cleared = throttle.Clear(key) },
+                ["kick", var address] => Kick(address),
                 _ => new { error = "unknown request" },
             };
             if (request is ["throttle-clear", var cleared])
@@ -99,6 +104,20 @@ internal sealed partial class ControlSocketService(MailAuthOptions options, Fail
             // A client that went away or stalled: nothing to answer.
         }
     }
+
+    private object Kick(string text)
+    {
+        if (!AddressNormalizer.TryNormalize(text, out var address, out var error))
+        {
+            return new { error = $"invalid address '{AddressNormalizer.Printable(text)}': {error}" };
+        }
+        var ended = sessions.EndAll(address, SessionEndReason.Kicked);
+        LogKicked(ended, address.ToString());
+        return new { ended };
+    }
+
+    [LoggerMessage(EventId = 133, Level = LogLevel.Information, Message = "sessions ended={Count} by the admin (kick) address={Address}")]
+    private partial void LogKicked(int count, string address);
 
     [LoggerMessage(EventId = 120, Level = LogLevel.Information, Message = "throttle cleared for {Key} by the admin")]
     private partial void LogCleared(string key);

@@ -56,7 +56,10 @@ internal static class ImapLogin
         switch (result.Status)
         {
             case AuthenticationStatus.Succeeded:
-                session.LoggedIn(result.Address!);
+                if (!await session.LoggedInAsync(result.Address!, result.ChangeLogPosition, cancellationToken))
+                {
+                    break;
+                }
                 session.Write($"{tag} OK [CAPABILITY {session.Capabilities()}] Logged in\r\n");
                 break;
             case AuthenticationStatus.TemporarilyUnavailable:

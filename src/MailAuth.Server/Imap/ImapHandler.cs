@@ -2,6 +2,7 @@ using MailAuth.Core.Authentication;
 using MailAuth.Server.Hosting;
 using MailAuth.Server.Maildir;
 using MailAuth.Server.Protocol;
+using MailAuth.Server.Sessions;
 using Microsoft.Extensions.Logging;
 
 namespace MailAuth.Server.Imap;
@@ -13,12 +14,13 @@ internal sealed class ImapHandler(
     MailAuthenticator authenticator,
     MaildirLocator locator,
     MaildirFolders folders,
+    MailboxSessions sessions,
     ILogger<ImapHandler> logger) : IProtocolHandler
 {
     private readonly ImapCommands _commands = ImapCommands.CreateDefault();
 
     public Task RunSessionAsync(ProtocolConnection connection, CancellationToken cancellationToken) =>
-        new ImapSession(connection, options.Imap, tls, authenticator, locator, folders, _commands, logger).RunAsync(cancellationToken);
+        new ImapSession(connection, options.Imap, tls, authenticator, locator, folders, _commands, sessions, logger).RunAsync(cancellationToken);
 
     public async Task RejectAsync(ProtocolConnection connection, string reason, CancellationToken cancellationToken) =>
         await connection.WriteAndFlushAsync("* BYE Too many connections from your address\r\n", cancellationToken);

@@ -1,6 +1,7 @@
 using MailAuth.Server.Hosting;
 using MailAuth.Server.Maildir;
 using MailAuth.Server.Protocol;
+using MailAuth.Server.Sessions;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.DependencyInjection.Extensions;
 
@@ -12,6 +13,7 @@ internal static class ImapRegistration
     public static IServiceCollection AddImap(this IServiceCollection services, MailAuthOptions options)
     {
         services.TryAddSingleton<MaildirFolders>();
+        services.TryAddSingleton<MailboxSessions>();
         services.AddSingleton<ImapHandler>();
         // Both ports count against one limit: a client's STARTTLS and TLS connections are the same client.
         var connections = new ConnectionLimiter(options.Imap.MaxConnectionsPerAddress, options.Imap.MaxConnections);

@@ -4,6 +4,7 @@ using MailAuth.Core.Authentication;
 using MailAuth.Server.Hosting;
 using MailAuth.Server.Maildir;
 using MailAuth.Server.Protocol;
+using MailAuth.Server.Sessions;
 using Microsoft.Extensions.Logging;
 
 namespace MailAuth.Server.Imap;
@@ -21,10 +22,20 @@ internal sealed partial class ImapSession(
     MaildirLocator locator,
     MaildirFolders folders,
     ImapCommands commands,
+    MailboxSessions sessions,
     ILogger logger)
 {
     /// <summary>The running command's tagged response, held back until its untagged updates are out.</summary>
     private string? _tagged;
+
+    /// <summary>The session's entry among its mailbox's sessions, from login on.</summary>
+    private MailboxSession? _mailbox;
+
+    /// <summary>The server's token and <see cref="MailboxSession.Ended"/> together: waiting for input stops at either.</summary>
+    private CancellationTokenSource? _readCancellation;
+
+    /// <summary>True once the BYE of an ended session is written.</summary>
+    private bool _endAnnounced;
 
     public ProtocolConnection Connection { get; } = connection;
 
@@ -43,6 +54,11 @@ internal sealed partial class ImapSession(
     public SelectedFolder? Selected { get; private set; }
 
     public int FailedAuthentications { get; set; }
+
+    /// <summary>Cancelled when the mailbox's credential changed or an admin ended its sessions.</summary>
+    public CancellationToken Ended => _mailbox?.Ended ?? CancellationToken.None;
+
+    public bool IsEnded => _mailbox?.IsEnded == true;
 
     /// <summary>Set by a handler when the connection must end after its response (LOGOUT, BYE).</summary>
     public bool Closing { get; set; }
@@ -93,12 +109,20 @@ internal sealed partial class ImapSession(
             while (!Closing)
             {
                 // Counts the commands before login too (ImapSession.Input.cs).
-                using var command = await ReadCommandAsync(cancellationToken);
+                using var command = await NextCommandAsync(cancellationToken);
+                if (AnnounceEnd())
+                {
+                    // Ended while waiting, or while this command was arriving: it is not run.
+                    await Connection.FlushAsync(cancellationToken);
+                    break;
+                }
                 if (command is null)
                 {
                     break;
                 }
+                // A command in flight is not cancelled by the end of the session: it completes, then BYE.
                 await ExecuteAsync(command, cancellationToken);
+                AnnounceEnd();
                 if (!await Connection.FlushAsync(cancellationToken))
                 {
                     break;
@@ -115,7 +139,47 @@ internal sealed partial class ImapSession(
         finally
         {
             Selected = null;
+            _mailbox?.Dispose();
+            _readCancellation?.Dispose();
         }
+    }
+
+    /// <summary>The next command; null when the session must end, including when its mailbox's sessions were ended meanwhile.</summary>
+    private async Task<ImapCommandText?> NextCommandAsync(CancellationToken cancellationToken)
+    {
+        if (_mailbox is null)
+        {
+            return await ReadCommandAsync(cancellationToken);
+        }
+        _readCancellation ??= CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _mailbox.Ended);
+        try
+        {
+            return await ReadCommandAsync(_readCancellation.Token);
+        }
+        catch (OperationCanceledException) when (_mailbox.IsEnded && !cancellationToken.IsCancellationRequested)
+        {
+            return null;
+        }
+    }
+
+    /// <summary>
+    /// When the mailbox's sessions were ended (credential changed, kick): writes the BYE once and
+    /// marks the session closing. True when the session is ended.
+    /// </summary>
+    private bool AnnounceEnd()
+    {
+        if (_mailbox is not { IsEnded: true } mailbox)
+        {
+            return false;
+        }
+        Closing = true;
+        if (!_endAnnounced && State != ImapState.Logout)
+        {
+            _endAnnounced = true;
+            Write($"* BYE {mailbox.Reason.ClientText()}\r\n");
+            LogSessionEnded(mailbox.Reason.LogName(), mailbox.Address.ToString());
+        }
+        return true;
     }
 
     private async Task ExecuteAsync(ImapCommandText text, CancellationToken cancellationToken)
@@ -210,12 +274,35 @@ internal sealed partial class ImapSession(
         _ => "now",
     };
 
-    /// <summary>Login succeeded: open the mailbox's Maildir, creating it and its special-use folders the first time.</summary>
-    public void LoggedIn(EmailAddress address)
+    /// <summary>
+    /// Login succeeded: registers the session with its mailbox's sessions, then opens the Maildir,
+    /// creating it and its special-use folders the first time. False (after BYE) when a change
+    /// committed since the login read the credential has already ended the session.
+    /// </summary>
+    public async Task<bool> LoggedInAsync(EmailAddress address, long changeLogPosition, CancellationToken cancellationToken)
     {
-        var store = new MaildirStore(locator.InboxPath(address), folders);
-        store.EnsureCreated();
-        (User, Store, State) = (address, store, ImapState.Authenticated);
+        var mailbox = await sessions.OpenAsync(address, changeLogPosition, cancellationToken);
+        try
+        {
+            if (mailbox.IsEnded)
+            {
+                // Not a session yet: the BYE is written here, since AnnounceEnd only knows registered ones.
+                Write($"* BYE {mailbox.Reason.ClientText()}\r\n");
+                LogSessionEnded(mailbox.Reason.LogName(), address.ToString());
+                Closing = true;
+                mailbox.Dispose();
+                return false;
+            }
+            var store = new MaildirStore(locator.InboxPath(address), folders);
+            store.EnsureCreated();
+            (User, Store, State, _mailbox) = (address, store, ImapState.Authenticated, mailbox);
+            return true;
+        }
+        catch
+        {
+            mailbox.Dispose();
+            throw;
+        }
     }
 
     public void Select(SelectedFolder folder)
@@ -251,6 +338,9 @@ internal sealed partial class ImapSession(
         }
         return clean.ToString();
     }
+
+    [LoggerMessage(EventId = 310, Level = LogLevel.Information, Message = "imap session ended reason={Reason} address={Address}")]
+    private partial void LogSessionEnded(string reason, string address);
 
     [LoggerMessage(EventId = 300, Level = LogLevel.Error, Message = "imap address={Address} command={Command} failed on the mail store")]
     private partial void LogStoreError(Exception exception, string address, string command);

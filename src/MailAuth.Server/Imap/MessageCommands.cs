@@ -270,11 +270,18 @@ internal sealed class IdleCommand : IImapCommand
         var done = session.Connection.ReadLineAsync(session.Options.MaxLineLength, session.IdleTimeout, cancellationToken).AsTask();
         while (!done.IsCompleted)
         {
-            using var wake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
+            using var wake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, session.Ended);
             var selected = session.Selected;
             var changed = selected is null ? Task.Delay(Timeout.Infinite, wake.Token) : selected.Folder.WaitForChangeAsync(selected.Snapshot.Version, wake.Token);
             await Task.WhenAny(done, changed, Task.Delay(poll, wake.Token));
             await wake.CancelAsync();
+            if (session.IsEnded)
+            {
+                // The mailbox's sessions were ended: the session loop says BYE. The DONE read is
+                // still pending, so the session cannot go on reading commands anyway.
+                session.Closing = true;
+                return;
+            }
             if (selected is not null)
             {
                 try

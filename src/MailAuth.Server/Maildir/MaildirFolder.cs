@@ -274,7 +274,7 @@ internal sealed class MaildirFolder
 
     private void Load()
     {
-        MaildirDelivery.EnsureMaildir(Path);
+        MaildirDirectories.CreateSubdirectories(Path);
         var byBase = new Dictionary<string, uint>(StringComparer.Ordinal);
         var listPath = System.IO.Path.Combine(Path, UidListName);
         if (File.Exists(listPath))

@@ -51,7 +51,7 @@ internal sealed class MaildirStore(string root, MaildirFolders folders)
             }
             foreach (var name in SpecialFolders.Keys)
             {
-                MaildirDelivery.EnsureMaildir(PathOf(name));
+                MaildirDirectories.CreateFolder(PathOf(name));
             }
             ChangeSubscriptions(current =>
             {
@@ -145,13 +145,16 @@ internal sealed class MaildirStore(string root, MaildirFolders folders)
         return Encoding.UTF8.GetByteCount(name) > 240 ? "folder name too long" : null;
     }
 
-    /// <summary>Creates the folder and any missing parents (RFC 3501 §6.3.3).</summary>
+    /// <summary>
+    /// Creates the folder and any missing parent folders (RFC 3501 §6.3.3), never the mailbox
+    /// root: <see cref="DirectoryNotFoundException"/> when the mailbox directory is gone.
+    /// </summary>
     public void Create(string name)
     {
         var pieces = name.Split(Delimiter);
         for (var i = 1; i <= pieces.Length; i++)
         {
-            MaildirDelivery.EnsureMaildir(PathOf(string.Join(Delimiter, pieces[..i])));
+            MaildirDirectories.CreateFolder(PathOf(string.Join(Delimiter, pieces[..i])));
         }
     }
 

@@ -1,6 +1,7 @@
 using MailAuth.Core.Authentication;
 using MailAuth.Server.Hosting;
 using MailAuth.Server.Protocol;
+using MailAuth.Server.Sessions;
 using MailAuth.Server.Smtp.Commands;
 using MailAuth.Server.Smtp.Delivery;
 using Microsoft.Extensions.Logging;
@@ -26,6 +27,7 @@ internal sealed partial class SmtpProtocolHandler : IProtocolHandler
         RecipientResolver recipients,
         MessageSpool spool,
         SmtpDelivery delivery,
+        MailboxSessions sessions,
         TimeProvider clock,
         ILogger<SmtpProtocolHandler> logger)
     {
@@ -37,10 +39,10 @@ internal sealed partial class SmtpProtocolHandler : IProtocolHandler
             ["EHLO"] = new EhloCommand(tls),
             ["HELO"] = new HeloCommand(),
             ["STARTTLS"] = new StartTlsCommand(tls),
-            ["AUTH"] = new AuthCommand(tls, authenticator),
+            ["AUTH"] = new AuthCommand(tls, authenticator, sessions),
             ["MAIL"] = new MailCommand(),
             ["RCPT"] = new RcptCommand(recipients, relayConfigured: options.Smtp.RelayHost.Length > 0),
-            ["DATA"] = new DataCommand(spool, delivery, clock),
+            ["DATA"] = new DataCommand(spool, delivery, recipients, clock, logger),
             ["RSET"] = new RsetCommand(),
             ["NOOP"] = new NoopCommand(),
             ["QUIT"] = new QuitCommand(),
@@ -55,7 +57,7 @@ internal sealed partial class SmtpProtocolHandler : IProtocolHandler
 
     public async Task RunSessionAsync(ProtocolConnection connection, CancellationToken cancellationToken)
     {
-        var session = new SmtpSession(connection, _options, _hostName);
+        using var session = new SmtpSession(connection, _options, _hostName);
         session.Reply($"220 {_hostName} ESMTP MailAuth");
         if (!await connection.FlushAsync(cancellationToken))
         {
@@ -81,10 +83,9 @@ internal sealed partial class SmtpProtocolHandler : IProtocolHandler
         var connection = session.Connection;
         while (true)
         {
-            // Before AUTH an over-long line ends the connection, and no more of it is read.
-            var overlong = session.AuthenticatedAddress is null ? OverlongLine.Stop : OverlongLine.Discard;
-            var line = await connection.ReadLineAsync(_options.MaxLineLength, session.IdleTimeout, overlong, cancellationToken);
-            var action = line.Status switch
+            var line = await ReadLineAsync(session, cancellationToken);
+            // Checked after the read: a command that arrived as the session was ended is not run.
+            var action = session.IsEnded ? Ended(session) : line.Status switch
             {
                 LineStatus.Closed => SmtpAction.Close,
                 LineStatus.TimedOut => Reply(session, "421 4.4.2 Idle timeout, closing connection", SmtpAction.Close),
@@ -100,6 +101,27 @@ internal sealed partial class SmtpProtocolHandler : IProtocolHandler
                 return;
             }
         }
+    }
+
+    /// <summary>The next line; after AUTH, waiting for it stops when the mailbox's sessions are ended.</summary>
+    private async ValueTask<LineResult> ReadLineAsync(SmtpSession session, CancellationToken cancellationToken)
+    {
+        try
+        {
+            // Before AUTH an over-long line ends the connection, and no more of it is read.
+            var overlong = session.AuthenticatedAddress is null ? OverlongLine.Stop : OverlongLine.Discard;
+            return await session.Connection.ReadLineAsync(_options.MaxLineLength, session.IdleTimeout, overlong, session.ReadToken(cancellationToken));
+        }
+        catch (OperationCanceledException) when (session.IsEnded && !cancellationToken.IsCancellationRequested)
+        {
+            return new LineResult(LineStatus.Closed, []);
+        }
+    }
+
+    private SmtpAction Ended(SmtpSession session)
+    {
+        LogSessionEnded(session.Mailbox!.Reason.LogName(), session.Mailbox.Address.ToString());
+        return Reply(session, session.EndedReply(), SmtpAction.Close);
     }
 
     private async ValueTask<SmtpAction> HandleLineAsync(SmtpSession session, LineResult line, CancellationToken cancellationToken)
@@ -149,4 +171,7 @@ internal sealed partial class SmtpProtocolHandler : IProtocolHandler
 
     [LoggerMessage(EventId = 403, Level = LogLevel.Error, Message = "smtp address={Address} command={Command} failed unexpectedly")]
     private partial void LogCommandFailed(Exception exception, string address, string command);
+
+    [LoggerMessage(EventId = 311, Level = LogLevel.Information, Message = "smtp session ended reason={Reason} address={Address}")]
+    private partial void LogSessionEnded(string reason, string address);
 }

@@ -1,7 +1,9 @@
 using MailAuth.Server.Hosting;
 using MailAuth.Server.Protocol;
+using MailAuth.Server.Sessions;
 using MailAuth.Server.Smtp.Delivery;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 using Microsoft.Extensions.Logging;
 
 namespace MailAuth.Server.Smtp;
@@ -29,6 +31,7 @@ internal static class SmtpRegistration
             }
             relay = new SmtpRelayClient(endpoint!, SmtpProtocolHandler.HostNameOf(options.Smtp), TimeSpan.FromSeconds(options.Smtp.RelayTimeoutSeconds));
         }
+        services.TryAddSingleton<MailboxSessions>();
         services.AddSingleton<RecipientResolver>();
         services.AddSingleton<MessageSpool>();
         services.AddSingleton(provider => new SmtpDelivery(

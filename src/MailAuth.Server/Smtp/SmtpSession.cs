@@ -1,6 +1,7 @@
 using MailAuth.Core.Addresses;
 using MailAuth.Server.Hosting;
 using MailAuth.Server.Protocol;
+using MailAuth.Server.Sessions;
 
 namespace MailAuth.Server.Smtp;
 
@@ -30,8 +31,11 @@ internal enum SmtpAction
 }
 
 /// <summary>The state of one SMTP connection; the handlers read and change it.</summary>
-internal sealed class SmtpSession(ProtocolConnection connection, SmtpOptions options, string hostName)
+internal sealed class SmtpSession(ProtocolConnection connection, SmtpOptions options, string hostName) : IDisposable
 {
+    /// <summary>The server's token and <see cref="MailboxSession.Ended"/> together: reading input stops at either.</summary>
+    private CancellationTokenSource? _readCancellation;
+
     public ProtocolConnection Connection { get; } = connection;
 
     public SmtpOptions Options { get; } = options;
@@ -46,6 +50,12 @@ internal sealed class SmtpSession(ProtocolConnection connection, SmtpOptions opt
 
     public EmailAddress? AuthenticatedAddress { get; set; }
 
+    /// <summary>The session's entry among its mailbox's sessions, from AUTH on.</summary>
+    public MailboxSession? Mailbox { get; private set; }
+
+    /// <summary>True when the mailbox's credential changed or an admin ended its sessions.</summary>
+    public bool IsEnded => Mailbox?.IsEnded == true;
+
     public SmtpTransaction? Transaction { get; set; }
 
     public int FailedAuthentications { get; set; }
@@ -57,6 +67,34 @@ internal sealed class SmtpSession(ProtocolConnection connection, SmtpOptions opt
 
     /// <summary>Buffers one reply line; <paramref name="line"/> carries no CRLF.</summary>
     public void Reply(string line) => Connection.Write(line + "\r\n");
+
+    /// <summary>Authenticated as <paramref name="mailbox"/>'s address.</summary>
+    public void LoggedIn(MailboxSession mailbox)
+    {
+        Mailbox = mailbox;
+        AuthenticatedAddress = mailbox.Address;
+        State = SmtpState.Authenticated;
+    }
+
+    /// <summary>The token to read client input with: after AUTH it is also cancelled when the session is ended.</summary>
+    public CancellationToken ReadToken(CancellationToken cancellationToken)
+    {
+        if (Mailbox is null)
+        {
+            return cancellationToken;
+        }
+        _readCancellation ??= CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, Mailbox.Ended);
+        return _readCancellation.Token;
+    }
+
+    /// <summary>The reply that ends a session whose mailbox's sessions were ended.</summary>
+    public string EndedReply() => $"421 4.7.0 {Mailbox!.Reason.ClientText()}, closing connection";
+
+    public void Dispose()
+    {
+        Mailbox?.Dispose();
+        _readCancellation?.Dispose();
+    }
 
     /// <summary>Back to the state after EHLO (or after AUTH when authenticated), the envelope dropped.</summary>
     public void ResetTransaction()

@@ -140,4 +140,26 @@ public sealed class MaildirStoreTests
             Directory.Delete(root, recursive: true);
         }
     }
+
+    [Test]
+    public void A_session_of_a_mailbox_whose_directory_was_moved_away_never_brings_it_back()
+    {
+        var archived = _root + ".removed";
+        Directory.Move(_root, archived);
+        try
+        {
+            Assert.Multiple(() =>
+            {
+                Assert.That(() => _store.Create("Stolen"), Throws.InstanceOf<DirectoryNotFoundException>());
+                Assert.That(() => _store.Create("Stolen.Child"), Throws.InstanceOf<DirectoryNotFoundException>());
+                Assert.That(() => _store.Open(MaildirStore.Inbox)!.Synchronize(), Throws.InstanceOf<DirectoryNotFoundException>());
+                Assert.That(() => _store.Subscribe("Archive", true), Throws.InstanceOf<DirectoryNotFoundException>());
+            });
+            Assert.That(Directory.Exists(_root), Is.False, "the mailbox directory was created again");
+        }
+        finally
+        {
+            Directory.Move(archived, _root);
+        }
+    }
 }

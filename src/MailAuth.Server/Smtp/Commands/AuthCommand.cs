@@ -2,6 +2,7 @@ using System.Text;
 using MailAuth.Core.Authentication;
 using MailAuth.Server.Protocol;
 using MailAuth.Server.Sasl;
+using MailAuth.Server.Sessions;
 
 namespace MailAuth.Server.Smtp.Commands;
 
@@ -9,7 +10,7 @@ namespace MailAuth.Server.Smtp.Commands;
 /// AUTH (RFC 4954) with PLAIN and LOGIN: the mailbox address and its password, checked by the one
 /// mail authenticator, which logs the attempt. Every failure reason gets the same 535.
 /// </summary>
-internal sealed class AuthCommand(TlsContext tls, MailAuthenticator authenticator) : SmtpCommandHandler
+internal sealed class AuthCommand(TlsContext tls, MailAuthenticator authenticator, MailboxSessions sessions) : SmtpCommandHandler
 {
     public override async ValueTask<SmtpAction> HandleAsync(SmtpSession session, string argument, CancellationToken cancellationToken)
     {
@@ -91,8 +92,15 @@ internal sealed class AuthCommand(TlsContext tls, MailAuthenticator authenticato
         switch (result.Status)
         {
             case AuthenticationStatus.Succeeded:
-                session.AuthenticatedAddress = result.Address;
-                session.State = SmtpState.Authenticated;
+                var mailbox = await sessions.OpenAsync(result.Address!, result.ChangeLogPosition, cancellationToken);
+                if (mailbox.IsEnded)
+                {
+                    // The credential this login verified was changed since: never a usable session.
+                    session.Reply($"421 4.7.0 {mailbox.Reason.ClientText()}, closing connection");
+                    mailbox.Dispose();
+                    return SmtpAction.Close;
+                }
+                session.LoggedIn(mailbox);
                 session.Reply("235 2.7.0 Authentication successful");
                 return SmtpAction.Continue;
             case AuthenticationStatus.TemporarilyUnavailable:

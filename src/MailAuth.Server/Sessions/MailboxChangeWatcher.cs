@@ -1,0 +1,119 @@
+using MailAuth.Core.Mailboxes;
+using Microsoft.Data.Sqlite;
+using Microsoft.Extensions.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace MailAuth.Server.Sessions;
+
+/// <summary>
+/// Follows the mailbox change log, which every process that changes a credential writes (this
+/// server, the CLI), and ends the sessions each change invalidates: a password change (unless
+/// kept), a disable or a removal reaches every open session within about a second.
+/// </summary>
+internal sealed partial class MailboxChangeWatcher(
+    IMailboxChangeFeed feed,
+    MailboxSessions sessions,
+    TimeProvider clock,
+    ILogger<MailboxChangeWatcher> logger) : BackgroundService
+{
+    public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>Rows are needed only until every server has read them, and by a login racing a change (milliseconds).</summary>
+    private static readonly TimeSpan Retention = TimeSpan.FromDays(1);
+
+    private static readonly TimeSpan PruneInterval = TimeSpan.FromHours(1);
+
+    private const int BatchSize = 1000;
+
+    private long _cursor;
+
+    /// <summary>
+    /// Reads where the log is before the listeners start (this service is registered before
+    /// them), so that no session exists whose change could fall before the first position read.
+    /// </summary>
+    public override async Task StartAsync(CancellationToken cancellationToken)
+    {
+        await InitializeAsync(cancellationToken);
+        await base.StartAsync(cancellationToken);
+    }
+
+    /// <summary>Starts following the log from its newest change: older ones ended sessions of earlier processes.</summary>
+    internal async Task InitializeAsync(CancellationToken cancellationToken)
+    {
+        _cursor = await feed.LatestPositionAsync(cancellationToken);
+        sessions.Watched(_cursor);
+    }
+
+    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
+    {
+        using var timer = new PeriodicTimer(PollInterval, clock);
+        var nextPrune = clock.GetUtcNow();
+        try
+        {
+            while (await timer.WaitForNextTickAsync(stoppingToken))
+            {
+                try
+                {
+                    await PollAsync(stoppingToken);
+                    if (clock.GetUtcNow() >= nextPrune)
+                    {
+                        nextPrune = clock.GetUtcNow() + PruneInterval;
+                        var pruned = await feed.PruneAsync(Retention, stoppingToken);
+                        if (pruned > 0)
+                        {
+                            LogPruned(pruned);
+                        }
+                    }
+                }
+                catch (SqliteException e)
+                {
+                    // Busy or locked by a long CLI import: the cursor has not moved, the next tick retries.
+                    LogReadFailed(e.Message);
+                }
+            }
+        }
+        catch (OperationCanceledException) when (stoppingToken.IsCancellationRequested)
+        {
+            // Stopping.
+        }
+    }
+
+    /// <summary>Ends the sessions of every change after the cursor; returns how many sessions this ended.</summary>
+    internal async Task<int> PollAsync(CancellationToken cancellationToken)
+    {
+        var ended = 0;
+        while (true)
+        {
+            var changes = await feed.ReadAfterAsync(_cursor, BatchSize, cancellationToken);
+            if (changes.Count == 0)
+            {
+                return ended;
+            }
+            _cursor = changes[^1].Position;
+            // Published before any session is ended: see MailboxSessions.OpenAsync.
+            sessions.Watched(_cursor);
+            foreach (var change in changes.Where(c => c.EndsSessions))
+            {
+                var count = sessions.End(change.Address, change.Position, SessionEndReason.CredentialsChanged);
+                if (count > 0)
+                {
+                    LogEnded(count, change.Kind, change.Address.ToString());
+                }
+                ended += count;
+            }
+            if (changes.Count < BatchSize)
+            {
+                return ended;
+            }
+        }
+    }
+
+    [LoggerMessage(EventId = 130, Level = LogLevel.Information, Message = "sessions ended={Count} change={Kind} address={Address}")]
+    private partial void LogEnded(int count, MailboxChangeKind kind, string address);
+
+    [LoggerMessage(EventId = 131, Level = LogLevel.Warning, Message = "mailbox change log could not be read, retrying: {Error}")]
+    private partial void LogReadFailed(string error);
+
+    [LoggerMessage(EventId = 132, Level = LogLevel.Debug, Message = "mailbox change log: {Count} old row(s) pruned")]
+    private partial void LogPruned(int count);
+}
