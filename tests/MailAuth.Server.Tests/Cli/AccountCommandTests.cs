@@ -1,3 +1,4 @@
+using System.Text;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using static MailAuth.Server.Tests.Cli.CliAssert;
@@ -46,7 +47,7 @@ public sealed partial class AccountCommandTests
 
         Expect(await _cli.RunAsync("domain", "remove", "entreprise-familiale.xyz", "--with-mailboxes"), 0,
             "domain entreprise-familiale.xyz removed with 1 mailbox(es)");
-        Refused(await _cli.RunWithInputAsync("Both-4\n", "account", "login", Julie), 1, null, "failed: unknown identifier or wrong password");
+        Refused(await _cli.RunWithInputAsync("Both-4\n", "account", "login", Julie), 1, null, "failed: wrong identifier, password or 2FA code (with 2FA on, give the current code with --totp)");
 
         var outbox = await _cli.RunAsync("outbox", "list", "--json");
         var messages = JsonDocument.Parse(outbox.Stdout).RootElement.EnumerateArray().ToList();
@@ -94,8 +95,15 @@ public sealed partial class AccountCommandTests
     {
         Expect(await _cli.RunAsync("account", "reset-password", Julie), 0, "if this account exists, a reset token was sent to its secondary email and phone");
         Expect(await _cli.RunAsync("account", "reset-password", "nobody@else.example"), 0, "if this account exists, a reset token was sent to its secondary email and phone");
-        var body = JsonDocument.Parse((await _cli.RunAsync("outbox", "list", "--json")).Stdout).RootElement[0].GetProperty("body").GetString()!;
-        var token = ResetToken().Match(body).Groups[1].Value;
+        var listed = JsonDocument.Parse((await _cli.RunAsync("outbox", "list", "--json")).Stdout).RootElement[0];
+        Assert.That(listed.GetProperty("body").GetString(), Does.Contain("): [secret]."), "a listing never shows the token");
+        Assert.That(listed.GetProperty("secretHeld").GetBoolean(), Is.True);
+        var dispatched = JsonDocument.Parse((await _cli.RunAsync("outbox", "dispatch", "--json")).Stdout).RootElement;
+        Assert.That(dispatched.GetArrayLength(), Is.EqualTo(2), "email and SMS, handed to the gateway once");
+        var token = ResetToken().Match(dispatched[0].GetProperty("body").GetString()!).Groups[1].Value;
+        Assert.That(token, Has.Length.GreaterThan(30));
+        Assert.That(JsonDocument.Parse((await _cli.RunAsync("outbox", "dispatch", "--json")).Stdout).RootElement.GetArrayLength(), Is.Zero);
+        Assert.That(Encoding.Latin1.GetString(_cli.AllStoredBytes()), Does.Not.Contain(token), "no usable token at rest");
         Expect(await _cli.RunWithInputAsync("Reset-2\n", "account", "complete-reset", token), 0, $"password of {Julie} reset");
         Refused(await _cli.RunWithInputAsync("Reset-3\n", "account", "complete-reset", token), 1, "error: the reset token is invalid, used or expired");
         Expect(await _cli.RunWithInputAsync("Reset-2\n", "account", "login", Julie), 0, $"ok: logged in as {Julie}");
@@ -107,10 +115,26 @@ public sealed partial class AccountCommandTests
 
         var enabled = await _cli.RunAsync("account", "2fa", "enable", Julie);
         Assert.That(enabled.Stdout, Does.StartWith("otpauth://totp/MailAuth:julie%40entreprise-familiale.xyz?secret="));
-        Refused(await _cli.RunWithInputAsync("Reset-2\n", "account", "login", Julie), 1, null, "failed: this account has 2FA on; give the current code with --totp");
-        Refused(await _cli.RunWithInputAsync("Reset-2\n", "account", "login", Julie, "--totp", "12345"), 1, null, "failed: unknown identifier or wrong password");
+        // Right password without a code, or with a wrong one: the same answer as a wrong password.
+        Refused(await _cli.RunWithInputAsync("Reset-2\n", "account", "login", Julie), 1, null, "failed: wrong identifier, password or 2FA code (with 2FA on, give the current code with --totp)");
+        Refused(await _cli.RunWithInputAsync("Reset-2\n", "account", "login", Julie, "--totp", "12345"), 1, null, "failed: wrong identifier, password or 2FA code (with 2FA on, give the current code with --totp)");
+        Refused(await _cli.RunWithInputAsync("Wrong-9\n", "account", "login", Julie), 1, null, "failed: wrong identifier, password or 2FA code (with 2FA on, give the current code with --totp)");
         Expect(await _cli.RunAsync("account", "2fa", "disable", Julie), 0, "2FA disabled");
         Refused(await _cli.RunAsync("account", "2fa", "disable", Julie), 1, $"error: account {Julie} has no 2FA");
+    }
+
+    [Test]
+    public async Task ManagerLoginsAreThrottledAcrossCliRuns()
+    {
+        // Every run is a process of its own: the counters live in the database.
+        for (var i = 0; i < 5; i++)
+        {
+            Refused(await _cli.RunWithInputAsync($"guess-{i}\n", "account", "login", Julie), 1, null,
+                "failed: wrong identifier, password or 2FA code (with 2FA on, give the current code with --totp)");
+        }
+        Refused(await _cli.RunWithInputAsync("Account-1\n", "account", "login", Julie), 1, null,
+            "failed: wrong identifier, password or 2FA code (with 2FA on, give the current code with --totp)");
+        Assert.That((await _cli.RunAsync("audit", "list")).Stdout, Does.Not.Contain("guess-"));
     }
 
     [GeneratedRegex("username ([a-z]+[0-9]+) ")]
