@@ -55,7 +55,7 @@ public sealed class ThrottleOptions
     /// <summary>The longest answer delay for a throttled attempt (the delay doubles with each attempt over the limit).</summary>
     public int MaxDelaySeconds { get; set; } = 15;
 
-    /// <summary>Bounds the throttle's memory whatever an attacker varies (addresses, IPv6 networks).</summary>
+    /// <summary>Bounds the throttle's memory whatever an attacker varies (addresses, IPv6 networks): the failure counters and, apart, the recent successes.</summary>
     public int MaxTrackedEntries { get; set; } = 200_000;
 
     public IEnumerable<string> Validate()

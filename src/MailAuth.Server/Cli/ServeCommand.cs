@@ -65,6 +65,8 @@ internal static class ServeCommand
                 // Open the store and load the certificate before the host starts: the host would log
                 // such a failure with its stack trace before the one "error:" line.
                 _ = host.Services.GetRequiredService<SqliteDatabase>();
+                // Seals any 2FA secret an earlier version stored raw.
+                _ = host.Services.GetRequiredService<MailAuth.Core.Storage.SqliteManagerAccountStore>();
                 _ = host.Services.GetRequiredService<CertificateProvider>().Certificate;
                 await host.RunAsync(cancellationToken);
                 return ExitCodes.Success;
