@@ -61,6 +61,24 @@ internal sealed class RunningServer : IAsyncDisposable
     }
 
     /// <summary>
+    /// Whether a line holding <paramref name="text"/> reaches the log within 10 s: the console
+    /// logger writes on its own thread, so a line may follow the reply it describes.
+    /// </summary>
+    public async Task<bool> LoggedAsync(string text)
+    {
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (!Log.Contains(text, StringComparison.Ordinal))
+        {
+            if (DateTime.UtcNow > deadline)
+            {
+                return false;
+            }
+            await Task.Delay(25);
+        }
+        return true;
+    }
+
+    /// <summary>
     /// Starts the server with <paramref name="settings"/>, adds <paramref name="address"/> (its domain
     /// too) with <paramref name="password"/>, and waits until the log shows <paramref name="listening"/>.
     /// </summary>

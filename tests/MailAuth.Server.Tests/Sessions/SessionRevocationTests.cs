@@ -106,7 +106,7 @@ public sealed class SessionRevocationTests
         Expect(await _server.Cli.RunWithInputAsync(NewPassword + "\n", "mailbox", "passwd", address), 0, $"password of {address} changed");
 
         Assert.That(await LinesUntilClosedAsync(client), Is.EqualTo(new[] { CredentialsBye }));
-        Assert.That(_server.Log, Does.Contain($"imap session ended reason=credentials-changed address={address}"));
+        Assert.That(await _server.LoggedAsync($"imap session ended reason=credentials-changed address={address}"), Is.True, _server.Log);
         await using var again = await ImapLoginAsync(address, NewPassword);
     }
 
@@ -178,7 +178,7 @@ public sealed class SessionRevocationTests
 
         Assert.That(await SmtpReplyWithinDeadlineAsync(smtp), Is.EqualTo(Credentials421));
         Assert.That(await smtp.IsClosedAsync(), Is.True);
-        Assert.That(_server.Log, Does.Contain($"smtp session ended reason=credentials-changed address={address}"));
+        Assert.That(await _server.LoggedAsync($"smtp session ended reason=credentials-changed address={address}"), Is.True, _server.Log);
     }
 
     [Test]
@@ -219,7 +219,7 @@ public sealed class SessionRevocationTests
         Assert.That(await LinesUntilClosedAsync(idling), Is.EqualTo(new[] { "* BYE Session ended by the administrator" }));
         Assert.That(await SmtpReplyWithinDeadlineAsync(smtp), Is.EqualTo("421 4.7.0 Session ended by the administrator, closing connection"));
         Assert.That(await untouched.CommandAsync("n", "NOOP"), Is.EqualTo(new[] { "n OK NOOP completed" }));
-        Assert.That(_server.Log, Does.Contain($"sessions ended=3 by the admin (kick) address={address}"));
+        Assert.That(await _server.LoggedAsync($"sessions ended=3 by the admin (kick) address={address}"), Is.True, _server.Log);
 
         Expect(await _server.Cli.RunAsync("mailbox", "kick", address), 0, $"ended 0 session(s) of {address}");
         var invalid = await _server.Cli.RunAsync("mailbox", "kick", "not an address");
