@@ -1,0 +1,61 @@
+using MailAuth.Server.Maildir;
+
+namespace MailAuth.Server.Imap;
+
+/// <summary>APPEND (§6.3.11) with APPENDUID (RFC 4315); the message literal arrives as a file in tmp/.</summary>
+internal sealed class AppendCommand : IImapCommand
+{
+    public string Name => "APPEND";
+
+    public async Task ExecuteAsync(ImapSession session, string tag, ImapReader arguments, CancellationToken cancellationToken)
+    {
+        arguments.ExpectSpace();
+        var name = arguments.ReadMailbox();
+        arguments.ExpectSpace();
+        var flags = MessageFlags.None;
+        if (arguments.PeekIs('('))
+        {
+            foreach (var flag in arguments.ReadFlagList())
+            {
+                flags |= MaildirFlags.FromImap(flag);
+            }
+            arguments.ExpectSpace();
+        }
+        DateTimeOffset? date = null;
+        if (arguments.PeekIs('"'))
+        {
+            date = arguments.ReadDateTime();
+            arguments.ExpectSpace();
+        }
+        var literal = arguments.TakeLiteral();
+        arguments.ExpectEnd();
+        var folder = session.RequireStore().Open(name);
+        if (folder is null)
+        {
+            session.Tagged(tag, $"NO [TRYCREATE] No such folder");
+            return;
+        }
+        string file;
+        if (literal.FilePath is not null)
+        {
+            file = literal.TakeFile();
+        }
+        else
+        {
+            file = Path.Combine(session.RequireStore().Root, "tmp", $"imap-append-{Guid.NewGuid():N}");
+            await using var stream = new FileStream(file, FileMode.CreateNew, FileAccess.Write, FileShare.None);
+            await stream.WriteAsync(literal.Data, cancellationToken);
+            stream.Flush(flushToDisk: true);
+        }
+        try
+        {
+            var uid = folder.Add(file, flags, date);
+            var validity = folder.Synchronize().UidValidity;
+            session.Tagged(tag, $"OK [APPENDUID {validity} {uid}] APPEND completed");
+        }
+        finally
+        {
+            File.Delete(file); // Gone already when it was moved into the folder.
+        }
+    }
+}

@@ -1,0 +1,48 @@
+namespace MailAuth.Server.Imap;
+
+/// <summary>COPY, UID COPY (§6.4.7), MOVE and UID MOVE (RFC 6851), answering COPYUID (RFC 4315 UIDPLUS).</summary>
+internal sealed class CopyCommand(bool byUid, bool move) : IImapCommand
+{
+    public string Name => (byUid ? "UID " : "") + (move ? "MOVE" : "COPY");
+
+    public Task ExecuteAsync(ImapSession session, string tag, ImapReader arguments, CancellationToken cancellationToken)
+    {
+        arguments.ExpectSpace();
+        var set = arguments.ReadSequenceSet();
+        arguments.ExpectSpace();
+        var name = arguments.ReadMailbox();
+        arguments.ExpectEnd();
+        var selected = session.RequireSelected();
+        if (move && selected.ReadOnly)
+        {
+            session.Tagged(tag, $"NO [READ-ONLY] The folder is open read-only (EXAMINE)");
+            return Task.CompletedTask;
+        }
+        var target = session.RequireStore().Open(name);
+        if (target is null)
+        {
+            session.Tagged(tag, $"NO [TRYCREATE] No such folder");
+            return Task.CompletedTask;
+        }
+        var uids = selected.Resolve(set, byUid).Select(i => selected.Uids[i]).Where(uid => selected.Message(uid) is not null).ToList();
+        if (uids.Count == 0)
+        {
+            session.Tagged(tag, $"OK No messages to {(move ? "move" : "copy")}");
+            return Task.CompletedTask;
+        }
+        var pairs = selected.Folder.CopyTo(target, uids);
+        var validity = target.Synchronize().UidValidity;
+        var code = $"COPYUID {validity} {SequenceSet.Format([.. pairs.Select(p => p.Source)])} {SequenceSet.Format([.. pairs.Select(p => p.Target)])}";
+        if (!move)
+        {
+            session.Tagged(tag, $"OK [{code}] COPY completed");
+            return Task.CompletedTask;
+        }
+        var moved = pairs.Select(p => p.Source).ToHashSet();
+        selected.Folder.Expunge(m => moved.Contains(m.Uid));
+        session.Write($"* OK [{code}] Moved\r\n");
+        selected.WriteUpdates(session, allowExpunge: true);
+        session.Tagged(tag, $"OK {Name} completed");
+        return Task.CompletedTask;
+    }
+}

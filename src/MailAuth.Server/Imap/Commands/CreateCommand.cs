@@ -1,0 +1,31 @@
+using MailAuth.Server.Maildir;
+
+namespace MailAuth.Server.Imap;
+
+/// <summary>CREATE (§6.3.3).</summary>
+internal sealed class CreateCommand : IImapCommand
+{
+    public string Name => "CREATE";
+
+    public Task ExecuteAsync(ImapSession session, string tag, ImapReader arguments, CancellationToken cancellationToken)
+    {
+        arguments.ExpectSpace();
+        var name = arguments.ReadMailbox().TrimEnd(MaildirStore.Delimiter); // "a.b." means "a.b" that will have children
+        arguments.ExpectEnd();
+        var store = session.RequireStore();
+        if (FolderNames.CheckNew(name) is { } problem)
+        {
+            session.Tagged(tag, $"NO [CANNOT] {problem}");
+        }
+        else if (store.Exists(name))
+        {
+            session.Tagged(tag, $"NO [ALREADYEXISTS] Folder already exists");
+        }
+        else
+        {
+            store.Create(name);
+            session.Tagged(tag, $"OK CREATE completed");
+        }
+        return Task.CompletedTask;
+    }
+}

@@ -1,0 +1,39 @@
+using MailAuth.Server.Maildir;
+
+namespace MailAuth.Server.Imap;
+
+/// <summary>DELETE (§6.3.4): refused for INBOX and for a folder with sub-folders.</summary>
+internal sealed class DeleteCommand : IImapCommand
+{
+    public string Name => "DELETE";
+
+    public Task ExecuteAsync(ImapSession session, string tag, ImapReader arguments, CancellationToken cancellationToken)
+    {
+        arguments.ExpectSpace();
+        var name = arguments.ReadMailbox();
+        arguments.ExpectEnd();
+        var store = session.RequireStore();
+        if (name == MaildirStore.Inbox)
+        {
+            session.Tagged(tag, $"NO [CANNOT] INBOX cannot be deleted");
+        }
+        else if (!store.Exists(name))
+        {
+            session.Tagged(tag, $"NO [NONEXISTENT] No such folder");
+        }
+        else if (store.HasChildren(name))
+        {
+            session.Tagged(tag, $"NO [INUSE] Delete the sub-folders first");
+        }
+        else
+        {
+            if (session.Selected?.Name == name)
+            {
+                session.Deselect();
+            }
+            store.Delete(name);
+            session.Tagged(tag, $"OK DELETE completed");
+        }
+        return Task.CompletedTask;
+    }
+}

@@ -1,0 +1,81 @@
+using System.Text;
+
+namespace MailAuth.Server.Imap;
+
+/// <summary>
+/// IDLE (RFC 2177): changes to the selected folder are pushed as they happen. Another session's
+/// APPEND, STORE or EXPUNGE wakes the wait at once; files delivered into new/ are found by
+/// polling the folder every <see cref="Hosting.ImapOptions.IdlePollIntervalMilliseconds"/>.
+/// </summary>
+internal sealed class IdleCommand : IImapCommand
+{
+    public string Name => "IDLE";
+
+    public bool SendsUpdatesAfter => false;
+
+    public async Task ExecuteAsync(ImapSession session, string tag, ImapReader arguments, CancellationToken cancellationToken)
+    {
+        arguments.ExpectEnd();
+        session.Write("+ idling\r\n");
+        session.Selected?.WriteUpdates(session, allowExpunge: true);
+        if (!await session.FlushAsync(cancellationToken))
+        {
+            session.Closing = true;
+            return;
+        }
+        var poll = TimeSpan.FromMilliseconds(Math.Max(100, session.Options.IdlePollIntervalMilliseconds));
+        var done = session.Connection.ReadLineAsync(session.Options.MaxLineLength, session.IdleTimeout, cancellationToken).AsTask();
+        while (!done.IsCompleted)
+        {
+            using var wake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, session.Ended);
+            var selected = session.Selected;
+            var changed = selected is null ? Task.Delay(Timeout.Infinite, wake.Token) : selected.Folder.WaitForChangeAsync(selected.Snapshot.Version, wake.Token);
+            await Task.WhenAny(done, changed, Task.Delay(poll, wake.Token));
+            await wake.CancelAsync();
+            if (session.IsEnded)
+            {
+                // The mailbox's sessions were ended: the session loop says BYE. The DONE read is
+                // still pending, so the session cannot go on reading commands anyway.
+                session.Closing = true;
+                return;
+            }
+            if (selected is not null)
+            {
+                try
+                {
+                    selected.WriteUpdates(session, allowExpunge: true);
+                }
+                catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+                {
+                    // Deleted or renamed by another session. The DONE read is still pending, so the
+                    // session cannot go on reading commands: it ends here.
+                    session.Write("* BYE The selected folder was deleted or renamed\r\n");
+                    session.Closing = true;
+                    return;
+                }
+                if (!await session.FlushAsync(cancellationToken))
+                {
+                    session.Closing = true;
+                    return;
+                }
+            }
+        }
+        var line = await done;
+        switch (line.Status)
+        {
+            case Protocol.LineStatus.Line when Encoding.ASCII.GetString(line.Line).Equals("DONE", StringComparison.OrdinalIgnoreCase):
+                session.Tagged(tag, $"OK IDLE terminated");
+                break;
+            case Protocol.LineStatus.Line or Protocol.LineStatus.TooLong:
+                session.Tagged(tag, $"BAD Expected DONE to end IDLE");
+                break;
+            case Protocol.LineStatus.TimedOut:
+                session.Write("* BYE Idle timeout, closing the connection\r\n");
+                session.Closing = true;
+                break;
+            default:
+                session.Closing = true;
+                break;
+        }
+    }
+}

@@ -1,0 +1,19 @@
+namespace MailAuth.Server.Imap;
+
+/// <summary>LOGOUT (§6.1.3).</summary>
+internal sealed class LogoutCommand : IImapCommand
+{
+    public string Name => "LOGOUT";
+
+    public bool SendsUpdatesAfter => false;
+
+    public Task ExecuteAsync(ImapSession session, string tag, ImapReader arguments, CancellationToken cancellationToken)
+    {
+        arguments.ExpectEnd();
+        session.Write($"* BYE MailAuth logging out\r\n");
+        session.Tagged(tag, $"OK LOGOUT completed");
+        session.Logout();
+        session.Closing = true;
+        return Task.CompletedTask;
+    }
+}

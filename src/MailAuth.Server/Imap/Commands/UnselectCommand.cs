@@ -1,0 +1,17 @@
+namespace MailAuth.Server.Imap;
+
+/// <summary>UNSELECT (RFC 3691): deselects without expunging.</summary>
+internal sealed class UnselectCommand : IImapCommand
+{
+    public string Name => "UNSELECT";
+
+    public bool SendsUpdatesAfter => false;
+
+    public Task ExecuteAsync(ImapSession session, string tag, ImapReader arguments, CancellationToken cancellationToken)
+    {
+        arguments.ExpectEnd();
+        session.Deselect();
+        session.Tagged(tag, $"OK UNSELECT completed");
+        return Task.CompletedTask;
+    }
+}
