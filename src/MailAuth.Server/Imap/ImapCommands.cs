@@ -1,4 +1,6 @@
 using System.Collections.Frozen;
+using MailAuth.Server.Imap.Commands;
+using MailAuth.Server.Imap.Parsing;
 
 namespace MailAuth.Server.Imap;
 

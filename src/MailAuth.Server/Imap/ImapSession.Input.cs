@@ -1,4 +1,5 @@
 using System.Text;
+using MailAuth.Server.Imap.Parsing;
 using MailAuth.Server.Protocol;
 
 namespace MailAuth.Server.Imap;

@@ -2,6 +2,8 @@ using System.Text;
 using MailAuth.Core.Addresses;
 using MailAuth.Core.Authentication;
 using MailAuth.Server.Hosting;
+using MailAuth.Server.Imap.Commands;
+using MailAuth.Server.Imap.Parsing;
 using MailAuth.Server.Maildir;
 using MailAuth.Server.Protocol;
 using MailAuth.Server.Sessions;

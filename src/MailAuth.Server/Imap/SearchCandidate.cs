@@ -1,5 +1,7 @@
 using System.Globalization;
 using System.Text;
+using MailAuth.Server.Imap.Mime;
+using MailAuth.Server.Imap.Parsing;
 using MailAuth.Server.Maildir;
 
 namespace MailAuth.Server.Imap;

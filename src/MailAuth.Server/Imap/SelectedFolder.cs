@@ -1,3 +1,4 @@
+using MailAuth.Server.Imap.Parsing;
 using MailAuth.Server.Maildir;
 
 namespace MailAuth.Server.Imap;

@@ -1,5 +1,7 @@
 using System.Text;
 using MailAuth.Server.Imap;
+using MailAuth.Server.Imap.Commands;
+using MailAuth.Server.Imap.Parsing;
 
 namespace MailAuth.Server.Tests.Imap;
 

@@ -1,6 +1,7 @@
+using MailAuth.Server.Imap.Parsing;
 using MailAuth.Server.Maildir;
 
-namespace MailAuth.Server.Imap;
+namespace MailAuth.Server.Imap.Commands;
 
 /// <summary>APPEND (§6.3.11) with APPENDUID (RFC 4315); the message literal arrives as a file in tmp/.</summary>
 internal sealed class AppendCommand : IImapCommand

@@ -1,4 +1,6 @@
-namespace MailAuth.Server.Imap;
+using MailAuth.Server.Imap.Parsing;
+
+namespace MailAuth.Server.Imap.Commands;
 
 /// <summary>CAPABILITY (RFC 3501 §6.1.1).</summary>
 internal sealed class CapabilityCommand : IImapCommand

@@ -1,4 +1,6 @@
-namespace MailAuth.Server.Imap;
+using MailAuth.Server.Imap.Parsing;
+
+namespace MailAuth.Server.Imap.Commands;
 
 /// <summary>CHECK (§6.4.1): every change is already on disk.</summary>
 internal sealed class CheckCommand : IImapCommand

@@ -1,6 +1,7 @@
+using MailAuth.Server.Imap.Parsing;
 using MailAuth.Server.Maildir;
 
-namespace MailAuth.Server.Imap;
+namespace MailAuth.Server.Imap.Commands;
 
 /// <summary>CLOSE (§6.4.2): expunges \Deleted messages silently (unless read-only) and deselects.</summary>
 internal sealed class CloseCommand : IImapCommand

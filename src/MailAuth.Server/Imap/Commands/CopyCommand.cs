@@ -1,4 +1,6 @@
-namespace MailAuth.Server.Imap;
+using MailAuth.Server.Imap.Parsing;
+
+namespace MailAuth.Server.Imap.Commands;
 
 /// <summary>COPY, UID COPY (§6.4.7), MOVE and UID MOVE (RFC 6851), answering COPYUID (RFC 4315 UIDPLUS).</summary>
 internal sealed class CopyCommand(bool byUid, bool move) : IImapCommand

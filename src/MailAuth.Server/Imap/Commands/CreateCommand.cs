@@ -1,6 +1,7 @@
+using MailAuth.Server.Imap.Parsing;
 using MailAuth.Server.Maildir;
 
-namespace MailAuth.Server.Imap;
+namespace MailAuth.Server.Imap.Commands;
 
 /// <summary>CREATE (§6.3.3).</summary>
 internal sealed class CreateCommand : IImapCommand

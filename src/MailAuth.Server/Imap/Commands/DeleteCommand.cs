@@ -1,6 +1,7 @@
+using MailAuth.Server.Imap.Parsing;
 using MailAuth.Server.Maildir;
 
-namespace MailAuth.Server.Imap;
+namespace MailAuth.Server.Imap.Commands;
 
 /// <summary>DELETE (§6.3.4): refused for INBOX and for a folder with sub-folders.</summary>
 internal sealed class DeleteCommand : IImapCommand

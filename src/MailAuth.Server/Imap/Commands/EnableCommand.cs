@@ -1,4 +1,6 @@
-namespace MailAuth.Server.Imap;
+using MailAuth.Server.Imap.Parsing;
+
+namespace MailAuth.Server.Imap.Commands;
 
 /// <summary>ENABLE (RFC 5161): none of the extensions it can enable is implemented, so nothing is enabled.</summary>
 internal sealed class EnableCommand : IImapCommand

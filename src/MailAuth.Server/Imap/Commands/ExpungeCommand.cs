@@ -1,6 +1,7 @@
+using MailAuth.Server.Imap.Parsing;
 using MailAuth.Server.Maildir;
 
-namespace MailAuth.Server.Imap;
+namespace MailAuth.Server.Imap.Commands;
 
 /// <summary>EXPUNGE (§6.4.3) and UID EXPUNGE (RFC 4315).</summary>
 internal sealed class ExpungeCommand(bool byUid) : IImapCommand

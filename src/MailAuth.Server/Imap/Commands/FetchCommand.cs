@@ -1,6 +1,8 @@
+using MailAuth.Server.Imap.Mime;
+using MailAuth.Server.Imap.Parsing;
 using MailAuth.Server.Maildir;
 
-namespace MailAuth.Server.Imap;
+namespace MailAuth.Server.Imap.Commands;
 
 /// <summary>FETCH and UID FETCH (RFC 3501 §6.4.5, §6.4.8).</summary>
 internal sealed class FetchCommand(bool byUid) : IImapCommand

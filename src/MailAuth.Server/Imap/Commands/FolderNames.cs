@@ -1,6 +1,6 @@
 using MailAuth.Server.Maildir;
 
-namespace MailAuth.Server.Imap;
+namespace MailAuth.Server.Imap.Commands;
 
 /// <summary>The rules for a new folder name (CREATE, RENAME): the Maildir's own, and INBOX's spelling.</summary>
 internal static class FolderNames

@@ -1,4 +1,6 @@
-namespace MailAuth.Server.Imap;
+using MailAuth.Server.Imap.Parsing;
+
+namespace MailAuth.Server.Imap.Commands;
 
 /// <summary>ID (RFC 2971): we say who we are; what the client says is not needed.</summary>
 internal sealed class IdCommand : IImapCommand

@@ -1,6 +1,7 @@
 using System.Text;
+using MailAuth.Server.Imap.Parsing;
 
-namespace MailAuth.Server.Imap;
+namespace MailAuth.Server.Imap.Commands;
 
 /// <summary>
 /// IDLE (RFC 2177): changes to the selected folder are pushed as they happen. Another session's

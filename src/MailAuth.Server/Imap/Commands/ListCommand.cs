@@ -1,7 +1,8 @@
 using System.Text;
+using MailAuth.Server.Imap.Parsing;
 using MailAuth.Server.Maildir;
 
-namespace MailAuth.Server.Imap;
+namespace MailAuth.Server.Imap.Commands;
 
 /// <summary>LIST and LSUB (§6.3.8, §6.3.9) with CHILDREN (RFC 3348) and SPECIAL-USE (RFC 6154) attributes.</summary>
 internal sealed class ListCommand(bool subscribedOnly) : IImapCommand

@@ -1,4 +1,6 @@
-namespace MailAuth.Server.Imap;
+using MailAuth.Server.Imap.Parsing;
+
+namespace MailAuth.Server.Imap.Commands;
 
 /// <summary>LOGOUT (§6.1.3).</summary>
 internal sealed class LogoutCommand : IImapCommand

@@ -1,6 +1,7 @@
+using MailAuth.Server.Imap.Parsing;
 using MailAuth.Server.Maildir;
 
-namespace MailAuth.Server.Imap;
+namespace MailAuth.Server.Imap.Commands;
 
 /// <summary>NAMESPACE (RFC 2342): one personal namespace, no shared ones.</summary>
 internal sealed class NamespaceCommand : IImapCommand

@@ -1,4 +1,6 @@
-namespace MailAuth.Server.Imap;
+using MailAuth.Server.Imap.Parsing;
+
+namespace MailAuth.Server.Imap.Commands;
 
 /// <summary>NOOP (§6.1.2): also the polling point where a selected folder's changes are reported.</summary>
 internal sealed class NoopCommand : IImapCommand

@@ -1,6 +1,7 @@
+using MailAuth.Server.Imap.Parsing;
 using MailAuth.Server.Maildir;
 
-namespace MailAuth.Server.Imap;
+namespace MailAuth.Server.Imap.Commands;
 
 /// <summary>RENAME (§6.3.5), sub-folders included; renaming INBOX is not supported.</summary>
 internal sealed class RenameCommand : IImapCommand

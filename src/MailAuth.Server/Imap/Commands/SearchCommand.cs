@@ -1,4 +1,6 @@
-namespace MailAuth.Server.Imap;
+using MailAuth.Server.Imap.Parsing;
+
+namespace MailAuth.Server.Imap.Commands;
 
 /// <summary>SEARCH and UID SEARCH (§6.4.4).</summary>
 internal sealed class SearchCommand(bool byUid) : IImapCommand

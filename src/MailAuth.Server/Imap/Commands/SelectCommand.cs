@@ -1,7 +1,8 @@
 using System.Text;
+using MailAuth.Server.Imap.Parsing;
 using MailAuth.Server.Maildir;
 
-namespace MailAuth.Server.Imap;
+namespace MailAuth.Server.Imap.Commands;
 
 /// <summary>SELECT and EXAMINE (RFC 3501 §6.3.1, §6.3.2).</summary>
 internal sealed class SelectCommand(bool readOnly) : IImapCommand

@@ -1,6 +1,7 @@
+using MailAuth.Server.Imap.Parsing;
 using MailAuth.Server.Maildir;
 
-namespace MailAuth.Server.Imap;
+namespace MailAuth.Server.Imap.Commands;
 
 /// <summary>SUBSCRIBE and UNSUBSCRIBE (§6.3.6, §6.3.7).</summary>
 internal sealed class SubscribeCommand(bool subscribe) : IImapCommand

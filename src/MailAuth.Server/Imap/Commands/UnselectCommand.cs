@@ -1,4 +1,6 @@
-namespace MailAuth.Server.Imap;
+using MailAuth.Server.Imap.Parsing;
+
+namespace MailAuth.Server.Imap.Commands;
 
 /// <summary>UNSELECT (RFC 3691): deselects without expunging.</summary>
 internal sealed class UnselectCommand : IImapCommand

@@ -1,7 +1,7 @@
 using System.Text;
 using System.Text.RegularExpressions;
 
-namespace MailAuth.Server.Imap;
+namespace MailAuth.Server.Imap.Mime;
 
 /// <summary>Decodes RFC 2047 encoded-words (<c>=?UTF-8?B?…?=</c>) so that SEARCH SUBJECT finds what the user sees.</summary>
 internal static partial class EncodedWords

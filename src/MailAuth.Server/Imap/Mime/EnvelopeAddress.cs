@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace MailAuth.Server.Imap;
+namespace MailAuth.Server.Imap.Mime;
 
 /// <summary>One item of an address list: a mailbox, or the start/end marker of a group (RFC 5322 §3.4).</summary>
 internal sealed record EnvelopeAddress(string? Name, string? Mailbox, string? Host)

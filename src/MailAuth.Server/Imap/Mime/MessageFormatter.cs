@@ -1,6 +1,7 @@
 using System.Text;
+using MailAuth.Server.Imap.Parsing;
 
-namespace MailAuth.Server.Imap;
+namespace MailAuth.Server.Imap.Mime;
 
 /// <summary>ENVELOPE, BODY/BODYSTRUCTURE and BODY[section] of a parsed message (RFC 3501 §7.4.2).</summary>
 internal static class MessageFormatter

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace MailAuth.Server.Imap;
+namespace MailAuth.Server.Imap.Mime;
 
 /// <summary>One header field: name, unfolded value (Latin-1, one char per byte) and its raw bytes.</summary>
 internal sealed record MimeHeader(string Name, string Value, int Start, int End);

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace MailAuth.Server.Imap;
+namespace MailAuth.Server.Imap.Parsing;
 
 internal enum FetchKind
 {

@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace MailAuth.Server.Imap;
+namespace MailAuth.Server.Imap.Parsing;
 
 /// <summary>
 /// The bytes of a literal: small ones in memory, large ones (an APPEND message) in a temporary

@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace MailAuth.Server.Imap;
+namespace MailAuth.Server.Imap.Parsing;
 
 /// <summary>
 /// A cursor over one command's text and literals (RFC 3501 §9 formal syntax). Pure: no I/O, so

@@ -1,6 +1,6 @@
 using MailAuth.Server.Maildir;
 
-namespace MailAuth.Server.Imap;
+namespace MailAuth.Server.Imap.Parsing;
 
 /// <summary>
 /// A LIST or LSUB mailbox pattern (RFC 3501 §6.3.8): <c>*</c> matches anything, <c>%</c> anything

@@ -1,4 +1,4 @@
-namespace MailAuth.Server.Imap;
+namespace MailAuth.Server.Imap.Parsing;
 
 internal enum LiteralMarkerKind
 {

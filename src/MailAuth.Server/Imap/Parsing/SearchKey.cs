@@ -1,4 +1,4 @@
-namespace MailAuth.Server.Imap;
+namespace MailAuth.Server.Imap.Parsing;
 
 /// <summary>A parsed SEARCH criterion (RFC 3501 §6.4.4).</summary>
 internal abstract record SearchKey

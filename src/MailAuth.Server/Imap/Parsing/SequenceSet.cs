@@ -1,7 +1,7 @@
 using System.Globalization;
 using System.Text;
 
-namespace MailAuth.Server.Imap;
+namespace MailAuth.Server.Imap.Parsing;
 
 /// <summary>
 /// An IMAP sequence set (RFC 3501 §9 <c>sequence-set</c>): ranges such as <c>1:5,7,9:*</c>, where
