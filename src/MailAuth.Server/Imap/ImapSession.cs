@@ -208,21 +208,27 @@ internal sealed partial class ImapSession(
         var handler = commands.Find(name);
         if (handler is null)
         {
-            Write($"{tag} BAD Unknown command {Sanitize(name)}\r\n");
-            return;
+            Tagged(tag, ImapStatus.Bad, $"Unknown command {Sanitize(name)}");
         }
-        if (!ImapStateTable.IsAllowed(State, name))
+        else if (!ImapStateTable.IsAllowed(State, name))
         {
-            Write($"{tag} BAD {name} is not allowed {StateDescription()}\r\n");
-            return;
+            Tagged(tag, ImapStatus.Bad, $"{name} is not allowed {StateDescription()}");
         }
-        if (Selected is not null && !Directory.Exists(Selected.Folder.CurPath))
+        else if (Selected is not null && !Directory.Exists(Selected.Folder.CurPath))
         {
             // Deleted or renamed by another session: sequence numbers mean nothing any more (RFC 3501 §7.1.5).
             Write("* BYE The selected folder was deleted or renamed\r\n");
             Closing = true;
-            return;
         }
+        else
+        {
+            await RunAsync(handler, tag, name, reader, cancellationToken);
+        }
+        SendTagged();
+    }
+
+    private async Task RunAsync(IImapCommand handler, string tag, string name, ImapReader reader, CancellationToken cancellationToken)
+    {
         try
         {
             Selected?.Refresh();
@@ -230,23 +236,23 @@ internal sealed partial class ImapSession(
         }
         catch (ImapSyntaxException e)
         {
-            Tagged(tag, $"BAD {e.Message}");
+            Tagged(tag, ImapStatus.Bad, e.Message);
         }
         catch (ImapLimitException e)
         {
-            Tagged(tag, $"NO [LIMIT] {e.Message}");
+            Tagged(tag, ImapStatus.No, e.Message, "LIMIT");
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException && (Store is not null || name is "LOGIN" or "AUTHENTICATE"))
         {
             // The Maildir could not be read or written (disk full, permissions): the command fails, the session goes on.
             LogStoreError(e, User?.ToString() ?? "", name);
-            Tagged(tag, "NO [SERVERBUG] The mail store failed, try again later");
+            Tagged(tag, ImapStatus.No, "The mail store failed, try again later", "SERVERBUG");
         }
         catch (Exception e) when (e is not OperationCanceledException || !cancellationToken.IsCancellationRequested)
         {
             // A bug or an unexpected failure (the database, say) costs the client one command, not the session.
             LogCommandFailed(e, User?.ToString() ?? "", name);
-            Tagged(tag, "NO [SERVERBUG] Internal server error, the command failed");
+            Tagged(tag, ImapStatus.No, "Internal server error, the command failed", "SERVERBUG");
             if (handler is IdleCommand)
             {
                 // IDLE may have left its read of DONE pending: the input can no longer be read in order.
@@ -259,15 +265,31 @@ internal sealed partial class ImapSession(
         {
             Selected.WriteUpdates(this, allowExpunge: handler.AllowsExpungeUpdates);
         }
+    }
+
+    /// <summary>
+    /// The tagged completion of the running command, <c>tag STATUS [code] text</c>; sent after any
+    /// untagged updates, when the command has run.
+    /// </summary>
+    public void Tagged(string tag, ImapStatus status, string text, string? code = null)
+    {
+        var keyword = status switch
+        {
+            ImapStatus.Ok => "OK",
+            ImapStatus.No => "NO",
+            _ => "BAD",
+        };
+        _tagged = code is null ? $"{tag} {keyword} {text}\r\n" : $"{tag} {keyword} [{code}] {text}\r\n";
+    }
+
+    private void SendTagged()
+    {
         if (_tagged is not null)
         {
             Write(_tagged);
             _tagged = null;
         }
     }
-
-    /// <summary>The tagged completion of the running command; sent after any untagged updates.</summary>
-    public void Tagged(string tag, string response) => _tagged = $"{tag} {response}\r\n";
 
     private string StateDescription() => State switch
     {

@@ -33,7 +33,7 @@ internal sealed class AppendCommand : IImapCommand
         var folder = session.RequireStore().Open(name);
         if (folder is null)
         {
-            session.Tagged(tag, $"NO [TRYCREATE] No such folder");
+            session.Tagged(tag, ImapStatus.No, "No such folder", "TRYCREATE");
             return;
         }
         string file;
@@ -52,7 +52,7 @@ internal sealed class AppendCommand : IImapCommand
         {
             var uid = folder.Add(file, flags, date);
             var validity = folder.Synchronize().UidValidity;
-            session.Tagged(tag, $"OK [APPENDUID {validity} {uid}] APPEND completed");
+            session.Tagged(tag, ImapStatus.Ok, "APPEND completed", $"APPENDUID {validity} {uid}");
         }
         finally
         {

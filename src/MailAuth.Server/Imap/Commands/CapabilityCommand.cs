@@ -11,7 +11,7 @@ internal sealed class CapabilityCommand : IImapCommand
     {
         arguments.ExpectEnd();
         session.Write($"* CAPABILITY {session.Capabilities()}\r\n");
-        session.Tagged(tag, $"OK CAPABILITY completed");
+        session.Tagged(tag, ImapStatus.Ok, "CAPABILITY completed");
         return Task.CompletedTask;
     }
 }

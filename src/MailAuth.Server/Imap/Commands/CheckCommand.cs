@@ -10,7 +10,7 @@ internal sealed class CheckCommand : IImapCommand
     public Task ExecuteAsync(ImapSession session, string tag, ImapReader arguments, CancellationToken cancellationToken)
     {
         arguments.ExpectEnd();
-        session.Tagged(tag, $"OK CHECK completed");
+        session.Tagged(tag, ImapStatus.Ok, "CHECK completed");
         return Task.CompletedTask;
     }
 }

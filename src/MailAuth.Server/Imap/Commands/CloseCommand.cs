@@ -19,7 +19,7 @@ internal sealed class CloseCommand : IImapCommand
             selected.Folder.Expunge(m => m.Flags.HasFlag(MessageFlags.Deleted));
         }
         session.Deselect();
-        session.Tagged(tag, $"OK CLOSE completed");
+        session.Tagged(tag, ImapStatus.Ok, "CLOSE completed");
         return Task.CompletedTask;
     }
 }

@@ -17,19 +17,19 @@ internal sealed class CopyCommand(bool byUid, bool move) : IImapCommand
         var selected = session.RequireSelected();
         if (move && selected.ReadOnly)
         {
-            session.Tagged(tag, $"NO [READ-ONLY] The folder is open read-only (EXAMINE)");
+            session.Tagged(tag, ImapStatus.No, "The folder is open read-only (EXAMINE)", "READ-ONLY");
             return Task.CompletedTask;
         }
         var target = session.RequireStore().Open(name);
         if (target is null)
         {
-            session.Tagged(tag, $"NO [TRYCREATE] No such folder");
+            session.Tagged(tag, ImapStatus.No, "No such folder", "TRYCREATE");
             return Task.CompletedTask;
         }
         var uids = selected.Resolve(set, byUid).Select(i => selected.Uids[i]).Where(uid => selected.Message(uid) is not null).ToList();
         if (uids.Count == 0)
         {
-            session.Tagged(tag, $"OK No messages to {(move ? "move" : "copy")}");
+            session.Tagged(tag, ImapStatus.Ok, $"No messages to {(move ? "move" : "copy")}");
             return Task.CompletedTask;
         }
         var pairs = selected.Folder.CopyTo(target, uids);
@@ -37,14 +37,14 @@ internal sealed class CopyCommand(bool byUid, bool move) : IImapCommand
         var code = $"COPYUID {validity} {SequenceSet.Format([.. pairs.Select(p => p.Source)])} {SequenceSet.Format([.. pairs.Select(p => p.Target)])}";
         if (!move)
         {
-            session.Tagged(tag, $"OK [{code}] COPY completed");
+            session.Tagged(tag, ImapStatus.Ok, "COPY completed", code);
             return Task.CompletedTask;
         }
         var moved = pairs.Select(p => p.Source).ToHashSet();
         selected.Folder.Expunge(m => moved.Contains(m.Uid));
         session.Write($"* OK [{code}] Moved\r\n");
         selected.WriteUpdates(session, allowExpunge: true);
-        session.Tagged(tag, $"OK {Name} completed");
+        session.Tagged(tag, ImapStatus.Ok, $"{Name} completed");
         return Task.CompletedTask;
     }
 }

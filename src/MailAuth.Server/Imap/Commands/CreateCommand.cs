@@ -16,16 +16,16 @@ internal sealed class CreateCommand : IImapCommand
         var store = session.RequireStore();
         if (FolderNames.CheckNew(name) is { } problem)
         {
-            session.Tagged(tag, $"NO [CANNOT] {problem}");
+            session.Tagged(tag, ImapStatus.No, problem, "CANNOT");
         }
         else if (store.Exists(name))
         {
-            session.Tagged(tag, $"NO [ALREADYEXISTS] Folder already exists");
+            session.Tagged(tag, ImapStatus.No, "Folder already exists", "ALREADYEXISTS");
         }
         else
         {
             store.Create(name);
-            session.Tagged(tag, $"OK CREATE completed");
+            session.Tagged(tag, ImapStatus.Ok, "CREATE completed");
         }
         return Task.CompletedTask;
     }

@@ -16,15 +16,15 @@ internal sealed class DeleteCommand : IImapCommand
         var store = session.RequireStore();
         if (name == MaildirStore.Inbox)
         {
-            session.Tagged(tag, $"NO [CANNOT] INBOX cannot be deleted");
+            session.Tagged(tag, ImapStatus.No, "INBOX cannot be deleted", "CANNOT");
         }
         else if (!store.Exists(name))
         {
-            session.Tagged(tag, $"NO [NONEXISTENT] No such folder");
+            session.Tagged(tag, ImapStatus.No, "No such folder", "NONEXISTENT");
         }
         else if (store.HasChildren(name))
         {
-            session.Tagged(tag, $"NO [INUSE] Delete the sub-folders first");
+            session.Tagged(tag, ImapStatus.No, "Delete the sub-folders first", "INUSE");
         }
         else
         {
@@ -33,7 +33,7 @@ internal sealed class DeleteCommand : IImapCommand
                 session.Deselect();
             }
             store.Delete(name);
-            session.Tagged(tag, $"OK DELETE completed");
+            session.Tagged(tag, ImapStatus.Ok, "DELETE completed");
         }
         return Task.CompletedTask;
     }

@@ -16,7 +16,7 @@ internal sealed class EnableCommand : IImapCommand
         }
         while (!arguments.AtEnd);
         session.Write($"* ENABLED\r\n");
-        session.Tagged(tag, $"OK ENABLE completed");
+        session.Tagged(tag, ImapStatus.Ok, "ENABLE completed");
         return Task.CompletedTask;
     }
 }

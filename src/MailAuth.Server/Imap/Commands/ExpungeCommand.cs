@@ -20,13 +20,13 @@ internal sealed class ExpungeCommand(bool byUid) : IImapCommand
         var selected = session.RequireSelected();
         if (selected.ReadOnly)
         {
-            session.Tagged(tag, $"NO [READ-ONLY] The folder is open read-only (EXAMINE)");
+            session.Tagged(tag, ImapStatus.No, "The folder is open read-only (EXAMINE)", "READ-ONLY");
             return Task.CompletedTask;
         }
         var largest = selected.Count == 0 ? 0 : selected.Uids[^1];
         selected.Folder.Expunge(m => m.Flags.HasFlag(MessageFlags.Deleted) && (set is null || set.Contains(m.Uid, largest)));
         selected.WriteUpdates(session, allowExpunge: true);
-        session.Tagged(tag, $"OK {Name} completed");
+        session.Tagged(tag, ImapStatus.Ok, $"{Name} completed");
         return Task.CompletedTask;
     }
 }

@@ -110,7 +110,7 @@ internal sealed class FetchCommand(bool byUid) : IImapCommand
                 }
             }
         }
-        session.Tagged(tag, $"OK {Name} completed");
+        session.Tagged(tag, ImapStatus.Ok, $"{Name} completed");
     }
 
     /// <summary>BODY[], BODY.PEEK[] and RFC822 (with or without a partial) are sent from the file as it is.</summary>

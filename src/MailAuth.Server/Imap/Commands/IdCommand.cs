@@ -29,7 +29,7 @@ internal sealed class IdCommand : IImapCommand
         }
         arguments.ExpectEnd();
         session.Write($"* ID (\"name\" \"MailAuth\")\r\n");
-        session.Tagged(tag, $"OK ID completed");
+        session.Tagged(tag, ImapStatus.Ok, "ID completed");
         return Task.CompletedTask;
     }
 }

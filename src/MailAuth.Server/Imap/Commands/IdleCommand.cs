@@ -65,10 +65,10 @@ internal sealed class IdleCommand : IImapCommand
         switch (line.Status)
         {
             case Protocol.LineStatus.Line when Encoding.ASCII.GetString(line.Line).Equals("DONE", StringComparison.OrdinalIgnoreCase):
-                session.Tagged(tag, $"OK IDLE terminated");
+                session.Tagged(tag, ImapStatus.Ok, "IDLE terminated");
                 break;
             case Protocol.LineStatus.Line or Protocol.LineStatus.TooLong:
-                session.Tagged(tag, $"BAD Expected DONE to end IDLE");
+                session.Tagged(tag, ImapStatus.Bad, "Expected DONE to end IDLE");
                 break;
             case Protocol.LineStatus.TimedOut:
                 session.Write("* BYE Idle timeout, closing the connection\r\n");

@@ -51,7 +51,7 @@ internal sealed class ListCommand(bool subscribedOnly) : IImapCommand
             }
         }
         session.Write(output.ToString());
-        session.Tagged(tag, $"OK {Name} completed");
+        session.Tagged(tag, ImapStatus.Ok, $"{Name} completed");
         return Task.CompletedTask;
     }
 

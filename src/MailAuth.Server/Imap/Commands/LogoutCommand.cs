@@ -13,7 +13,7 @@ internal sealed class LogoutCommand : IImapCommand
     {
         arguments.ExpectEnd();
         session.Write($"* BYE MailAuth logging out\r\n");
-        session.Tagged(tag, $"OK LOGOUT completed");
+        session.Tagged(tag, ImapStatus.Ok, "LOGOUT completed");
         session.Logout();
         session.Closing = true;
         return Task.CompletedTask;

@@ -12,7 +12,7 @@ internal sealed class NamespaceCommand : IImapCommand
     {
         arguments.ExpectEnd();
         session.Write($"* NAMESPACE ((\"\" \"{MaildirStore.Delimiter}\")) NIL NIL\r\n");
-        session.Tagged(tag, $"OK NAMESPACE completed");
+        session.Tagged(tag, ImapStatus.Ok, "NAMESPACE completed");
         return Task.CompletedTask;
     }
 }

@@ -11,7 +11,7 @@ internal sealed class NoopCommand : IImapCommand
     {
         arguments.ExpectEnd();
         session.Selected?.WriteUpdates(session, allowExpunge: true);
-        session.Tagged(tag, $"OK NOOP completed");
+        session.Tagged(tag, ImapStatus.Ok, "NOOP completed");
         return Task.CompletedTask;
     }
 }

@@ -18,19 +18,19 @@ internal sealed class RenameCommand : IImapCommand
         var store = session.RequireStore();
         if (from == MaildirStore.Inbox)
         {
-            session.Tagged(tag, $"NO [CANNOT] Renaming INBOX is not supported; move the messages instead");
+            session.Tagged(tag, ImapStatus.No, "Renaming INBOX is not supported; move the messages instead", "CANNOT");
         }
         else if (!store.Exists(from))
         {
-            session.Tagged(tag, $"NO [NONEXISTENT] No such folder");
+            session.Tagged(tag, ImapStatus.No, "No such folder", "NONEXISTENT");
         }
         else if (FolderNames.CheckNew(to) is { } problem)
         {
-            session.Tagged(tag, $"NO [CANNOT] {problem}");
+            session.Tagged(tag, ImapStatus.No, problem, "CANNOT");
         }
         else if (store.Exists(to) || store.HasChildren(to) || to.StartsWith(from + MaildirStore.Delimiter, StringComparison.Ordinal))
         {
-            session.Tagged(tag, $"NO [ALREADYEXISTS] The new name is in use");
+            session.Tagged(tag, ImapStatus.No, "The new name is in use", "ALREADYEXISTS");
         }
         else
         {
@@ -39,7 +39,7 @@ internal sealed class RenameCommand : IImapCommand
                 session.Deselect();
             }
             store.Rename(from, to);
-            session.Tagged(tag, $"OK RENAME completed");
+            session.Tagged(tag, ImapStatus.Ok, "RENAME completed");
         }
         return Task.CompletedTask;
     }

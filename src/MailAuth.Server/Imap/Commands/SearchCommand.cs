@@ -19,7 +19,7 @@ internal sealed class SearchCommand(bool byUid) : IImapCommand
             arguments.ExpectSpace();
             if (!charset.Equals("UTF-8", StringComparison.OrdinalIgnoreCase) && !charset.Equals("US-ASCII", StringComparison.OrdinalIgnoreCase))
             {
-                session.Tagged(tag, $"NO [BADCHARSET (US-ASCII UTF-8)] Unsupported charset");
+                session.Tagged(tag, ImapStatus.No, "Unsupported charset", "BADCHARSET (US-ASCII UTF-8)");
                 return Task.CompletedTask;
             }
         }
@@ -44,7 +44,7 @@ internal sealed class SearchCommand(bool byUid) : IImapCommand
         }
         var numbers = matches.Count == 0 ? "" : " " + string.Join(' ', matches);
         session.Write($"* SEARCH{numbers}\r\n");
-        session.Tagged(tag, $"OK {Name} completed");
+        session.Tagged(tag, ImapStatus.Ok, $"{Name} completed");
         return Task.CompletedTask;
     }
 }

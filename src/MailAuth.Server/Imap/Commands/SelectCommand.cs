@@ -21,7 +21,7 @@ internal sealed class SelectCommand(bool readOnly) : IImapCommand
         var folder = session.RequireStore().Open(name);
         if (folder is null)
         {
-            session.Tagged(tag, $"NO [NONEXISTENT] No such folder");
+            session.Tagged(tag, ImapStatus.No, "No such folder", "NONEXISTENT");
             return Task.CompletedTask;
         }
         var selected = new SelectedFolder(name, folder, readOnly);
@@ -40,7 +40,7 @@ internal sealed class SelectCommand(bool readOnly) : IImapCommand
         output.Append($"* OK [UIDVALIDITY {snapshot.UidValidity}] UIDs valid\r\n");
         output.Append($"* OK [UIDNEXT {snapshot.UidNext}] Predicted next UID\r\n");
         session.Write(output.ToString());
-        session.Tagged(tag, $"OK [{(readOnly ? "READ-ONLY" : "READ-WRITE")}] {Name} completed");
+        session.Tagged(tag, ImapStatus.Ok, $"{Name} completed", readOnly ? "READ-ONLY" : "READ-WRITE");
         session.Select(selected);
         return Task.CompletedTask;
     }

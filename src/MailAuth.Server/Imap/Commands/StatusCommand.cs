@@ -25,7 +25,7 @@ internal sealed class StatusCommand : IImapCommand
         var folder = session.RequireStore().Open(name);
         if (folder is null)
         {
-            session.Tagged(tag, $"NO [NONEXISTENT] No such folder");
+            session.Tagged(tag, ImapStatus.No, "No such folder", "NONEXISTENT");
             return Task.CompletedTask;
         }
         var snapshot = folder.Synchronize(rescan: true);
@@ -43,7 +43,7 @@ internal sealed class StatusCommand : IImapCommand
             });
         }
         session.Write($"* STATUS {ImapFormat.AString(name)} ({string.Join(' ', values)})\r\n");
-        session.Tagged(tag, $"OK STATUS completed");
+        session.Tagged(tag, ImapStatus.Ok, "STATUS completed");
         return Task.CompletedTask;
     }
 }

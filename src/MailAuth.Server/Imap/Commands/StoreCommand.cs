@@ -39,7 +39,7 @@ internal sealed class StoreCommand(bool byUid) : IImapCommand
         var selected = session.RequireSelected();
         if (selected.ReadOnly)
         {
-            session.Tagged(tag, $"NO [READ-ONLY] The folder is open read-only (EXAMINE)");
+            session.Tagged(tag, ImapStatus.No, "The folder is open read-only (EXAMINE)", "READ-ONLY");
             return Task.CompletedTask;
         }
         var indexes = selected.Resolve(set, byUid);
@@ -61,7 +61,7 @@ internal sealed class StoreCommand(bool byUid) : IImapCommand
             }
         }
         session.Write(output.ToString());
-        session.Tagged(tag, $"OK {Name} completed");
+        session.Tagged(tag, ImapStatus.Ok, $"{Name} completed");
         return Task.CompletedTask;
     }
 }

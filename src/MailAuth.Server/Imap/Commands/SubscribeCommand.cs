@@ -16,11 +16,11 @@ internal sealed class SubscribeCommand(bool subscribe) : IImapCommand
         var store = session.RequireStore();
         if (!MaildirStore.IsValid(name) || (subscribe && !store.Exists(name)))
         {
-            session.Tagged(tag, $"NO [NONEXISTENT] No such folder");
+            session.Tagged(tag, ImapStatus.No, "No such folder", "NONEXISTENT");
             return Task.CompletedTask;
         }
         store.Subscribe(name, subscribe);
-        session.Tagged(tag, $"OK {Name} completed");
+        session.Tagged(tag, ImapStatus.Ok, $"{Name} completed");
         return Task.CompletedTask;
     }
 }

@@ -13,7 +13,7 @@ internal sealed class UnselectCommand : IImapCommand
     {
         arguments.ExpectEnd();
         session.Deselect();
-        session.Tagged(tag, $"OK UNSELECT completed");
+        session.Tagged(tag, ImapStatus.Ok, "UNSELECT completed");
         return Task.CompletedTask;
     }
 }
