@@ -88,13 +88,17 @@ internal sealed class ProtocolConnection : IAsyncDisposable
     public ValueTask<LineResult> ReadLineAsync(int maxLength, TimeSpan idleTimeout, CancellationToken cancellationToken) =>
         ReadLineAsync(maxLength, idleTimeout, OverlongLine.Discard, cancellationToken);
 
-    public async ValueTask<LineResult> ReadLineAsync(int maxLength, TimeSpan idleTimeout, OverlongLine overlong, CancellationToken cancellationToken)
+    public ValueTask<LineResult> ReadLineAsync(int maxLength, TimeSpan idleTimeout, OverlongLine overlong, CancellationToken cancellationToken) =>
+        ReadLineAsync(Input, maxLength, idleTimeout, overlong, cancellationToken);
+
+    /// <summary>A bounded line read from <paramref name="input"/> with the idle deadline; a timeout or a broken connection is a status, not an exception.</summary>
+    public static async ValueTask<LineResult> ReadLineAsync(PipeReader input, int maxLength, TimeSpan idleTimeout, OverlongLine overlong, CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(idleTimeout);
         try
         {
-            return await LineReader.ReadLineAsync(Input, maxLength, overlong, deadline.Token);
+            return await LineReader.ReadLineAsync(input, maxLength, overlong, deadline.Token);
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -107,13 +111,17 @@ internal sealed class ProtocolConnection : IAsyncDisposable
     }
 
     /// <summary>Copies an announced literal or message body of exactly <paramref name="count"/> bytes, with the idle deadline per read.</summary>
-    public async ValueTask<bool> CopyExactlyAsync(long count, Stream destination, TimeSpan idleTimeout, CancellationToken cancellationToken)
+    public ValueTask<bool> CopyExactlyAsync(long count, Stream destination, TimeSpan idleTimeout, CancellationToken cancellationToken) =>
+        CopyExactlyAsync(Input, count, destination, idleTimeout, cancellationToken);
+
+    /// <summary>As <see cref="CopyExactlyAsync(long, Stream, TimeSpan, CancellationToken)"/>, from <paramref name="input"/>.</summary>
+    public static async ValueTask<bool> CopyExactlyAsync(PipeReader input, long count, Stream destination, TimeSpan idleTimeout, CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         try
         {
             // Re-armed before every read: a large literal on a slow link is fine, a stalled one is not.
-            return await LineReader.CopyExactlyAsync(Input, count, destination, deadline.Token, () => deadline.CancelAfter(idleTimeout));
+            return await LineReader.CopyExactlyAsync(input, count, destination, deadline.Token, () => deadline.CancelAfter(idleTimeout));
         }
         catch (OperationCanceledException) when (!cancellationToken.IsCancellationRequested)
         {
@@ -136,13 +144,16 @@ internal sealed class ProtocolConnection : IAsyncDisposable
     public void Write(ReadOnlySpan<byte> bytes) => Output.Write(bytes);
 
     /// <summary>Sends what was written; false when the client is gone or stopped reading.</summary>
-    public async ValueTask<bool> FlushAsync(CancellationToken cancellationToken)
+    public ValueTask<bool> FlushAsync(CancellationToken cancellationToken) => FlushAsync(Output, cancellationToken);
+
+    /// <summary>As <see cref="FlushAsync(CancellationToken)"/>, for <paramref name="output"/>.</summary>
+    public static async ValueTask<bool> FlushAsync(PipeWriter output, CancellationToken cancellationToken)
     {
         using var deadline = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
         deadline.CancelAfter(WriteTimeout);
         try
         {
-            var result = await Output.FlushAsync(deadline.Token);
+            var result = await output.FlushAsync(deadline.Token);
             return !result.IsCompleted && !result.IsCanceled;
         }
         catch (Exception e) when (e is OperationCanceledException or IOException or SocketException or ObjectDisposedException or InvalidOperationException)
