@@ -14,7 +14,7 @@ namespace MailAuth.Server.Imap;
 /// <summary>
 /// One IMAP connection from greeting to goodbye: reads commands (with their literals, within the
 /// limits), checks the state table, and hands each command to its handler. What a command
-/// means lives in the handlers; how lines and literals arrive lives in ImapSession.Input.cs.
+/// means lives in the handlers; how lines and literals arrive lives in Parsing/ImapCommandReader.cs.
 /// </summary>
 internal sealed partial class ImapSession(
     ProtocolConnection connection,
@@ -110,7 +110,7 @@ internal sealed partial class ImapSession(
         {
             while (!Closing)
             {
-                // Counts the commands before login too (ImapSession.Input.cs).
+                // Counts the commands before login too (Parsing/ImapCommandReader.cs).
                 using var command = await NextCommandAsync(cancellationToken);
                 if (AnnounceEnd())
                 {
