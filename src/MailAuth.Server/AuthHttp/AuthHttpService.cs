@@ -68,7 +68,7 @@ internal sealed partial class AuthHttpService(
             }
             if (socketPath is not null)
             {
-                File.Delete(socketPath); // A socket file left by a crashed server.
+                UnixSocketFile.RemoveStale(socketPath);
                 kestrel.ListenUnixSocket(socketPath, listen => listen.Use((connection, next) => IdentifyCallerAsync(connection, "unix:" + socketPath, next)));
             }
         });
@@ -77,7 +77,7 @@ internal sealed partial class AuthHttpService(
         await app.StartAsync(cancellationToken);
         if (socketPath is not null)
         {
-            File.SetUnixFileMode(socketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite);
+            UnixSocketFile.Restrict(socketPath, UnixSocketFile.OwnerAndGroup);
             LogListening("unix:" + socketPath);
         }
         if (_options.Port != 0)
@@ -95,7 +95,7 @@ internal sealed partial class AuthHttpService(
             await _app.StopAsync(cancellationToken);
             if (SocketPathFor(options) is { } socketPath)
             {
-                File.Delete(socketPath);
+                UnixSocketFile.Remove(socketPath);
             }
         }
     }

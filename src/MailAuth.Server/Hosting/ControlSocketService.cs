@@ -3,6 +3,7 @@ using System.Text;
 using System.Text.Json;
 using MailAuth.Core.Addresses;
 using MailAuth.Core.Authentication;
+using MailAuth.Server.Protocol;
 using MailAuth.Server.Sessions;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
@@ -32,16 +33,12 @@ internal sealed partial class ControlSocketService(
     public override Task StartAsync(CancellationToken cancellationToken)
     {
         var path = PathIn(options.DataDirectory);
-        File.Delete(path); // A socket file left by a crashed server.
         if (Encoding.UTF8.GetByteCount(path) > MailAuthOptions.MaxUnixSocketPathBytes)
         {
             throw new IOException(
                 $"the control socket {path} is longer than the {MailAuthOptions.MaxUnixSocketPathBytes} bytes a UNIX socket path can have; use a shorter data directory");
         }
-        _listener = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        _listener.Bind(new UnixDomainSocketEndPoint(path));
-        File.SetUnixFileMode(path, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        _listener.Listen(16);
+        _listener = UnixSocketFile.Listen(path, UnixSocketFile.OwnerOnly, backlog: 16);
         return base.StartAsync(cancellationToken);
     }
 
@@ -63,7 +60,7 @@ internal sealed partial class ControlSocketService(
         }
         finally
         {
-            File.Delete(path);
+            UnixSocketFile.Remove(path);
         }
     }
 

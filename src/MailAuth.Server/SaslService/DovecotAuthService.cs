@@ -40,11 +40,7 @@ internal sealed partial class DovecotAuthService(
         var socketPath = SocketPathFor(options);
         if (socketPath is not null)
         {
-            File.Delete(socketPath); // A socket file left by a crashed server.
-            var unix = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-            unix.Bind(new UnixDomainSocketEndPoint(socketPath));
-            File.SetUnixFileMode(socketPath, UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite);
-            unix.Listen(128);
+            var unix = UnixSocketFile.Listen(socketPath, UnixSocketFile.OwnerAndGroup, backlog: 128);
             LogListening("unix:" + socketPath);
             _listeners.Add((unix, socketPath, "unix:" + socketPath));
         }
@@ -105,7 +101,7 @@ internal sealed partial class DovecotAuthService(
             listener.Dispose();
             if (socketPath is not null)
             {
-                File.Delete(socketPath);
+                UnixSocketFile.Remove(socketPath);
             }
             await Task.WhenAll(sessions);
         }
