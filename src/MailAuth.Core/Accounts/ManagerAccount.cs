@@ -46,7 +46,7 @@ internal sealed record AccountRecord(
     public string Identifier => Login?.ToString() ?? RecoveryUsername!;
 }
 
-/// <summary>The three conditions of DESIGN.md §1 under which unification is offered.</summary>
+/// <summary>The three conditions under which unification is offered (docs/ARCHITECTURE.md, "The rules").</summary>
 public sealed record UnificationConditions(bool SameAddress, bool OnlyAccountWithAccess, bool MayChangePassword)
 {
     public bool AllHold => SameAddress && OnlyAccountWithAccess && MayChangePassword;

@@ -82,7 +82,7 @@ internal sealed partial class CertificateProvider(MailAuthOptions options, TimeP
         request.CertificateExtensions.Add(new X509KeyUsageExtension(X509KeyUsageFlags.DigitalSignature, true));
         request.CertificateExtensions.Add(new X509EnhancedKeyUsageExtension([new Oid("1.3.6.1.5.5.7.3.1")], false));
         request.CertificateExtensions.Add(new X509SubjectKeyIdentifierExtension(request.PublicKey, false));
-        // Some clients check IP names and some only DNS names (DESIGN.md §4): name all of them.
+        // Some clients check IP names and some only DNS names: name the host, localhost, 127.0.0.1 and ::1.
         var names = new SubjectAlternativeNameBuilder();
         names.AddDnsName(hostName);
         if (!string.Equals(hostName, "localhost", StringComparison.OrdinalIgnoreCase))

@@ -15,7 +15,7 @@ using Microsoft.Extensions.Logging;
 namespace MailAuth.Server.Tests.Hosting;
 
 /// <summary>
-/// DESIGN.md §2: the IMAP/SMTP login path depends on the mailbox credential store and the
+/// docs/ARCHITECTURE.md, "Layers": the IMAP/SMTP login path depends on the mailbox credential store and the
 /// authenticator only; it cannot reach the manager-account store.
 /// </summary>
 [TestFixture]
