@@ -54,7 +54,7 @@ internal static class ServiceRegistration
             options.Authentication.TrustedNetworks.Select(System.Net.IPNetwork.Parse),
             provider.GetRequiredService<TimeProvider>()));
         services.AddSingleton(provider => new VerifiedLoginCache(
-            TimeSpan.FromSeconds(options.Authentication.VerifiedLoginCacheSeconds), provider.GetRequiredService<TimeProvider>()));
+            options.Authentication.VerifiedLoginCacheTime, provider.GetRequiredService<TimeProvider>()));
         services.AddSingleton(provider => new CredentialVerifier(
             provider.GetRequiredService<IPasswordHasher>(), provider.GetRequiredService<HashingPool>()));
         services.AddSingleton(provider => new MailAuthenticator(
