@@ -8,7 +8,7 @@ namespace MailAuth.Core.Storage;
 /// The login path's view of the database: one read per login and the rehash write. It knows
 /// nothing of manager accounts (a test walks the login path's object graph to prove it).
 /// </summary>
-public sealed class SqliteMailboxCredentialStore(SqliteDatabase database, TimeProvider clock) : IMailboxCredentialStore
+internal sealed class SqliteMailboxCredentialStore(SqliteDatabase database, TimeProvider clock) : IMailboxCredentialStore
 {
     public async Task<MailboxCredential?> FindAsync(EmailAddress address, CancellationToken cancellationToken)
     {

@@ -11,7 +11,7 @@ namespace MailAuth.Core.Storage;
 /// Domains and mailboxes as the admin changes them. Every change is one transaction that also
 /// writes its audit row and lets the manager-account side react (<see cref="IMailboxChangeHook"/>).
 /// </summary>
-public sealed class SqliteMailboxStore : IMailboxCredentialStore, IMailboxDirectory
+internal sealed class SqliteMailboxStore : IMailboxCredentialStore, IMailboxDirectory
 {
     private const int SqliteConstraintUnique = 2067;
 

@@ -11,7 +11,7 @@ namespace MailAuth.Core.Storage;
 /// recently logged in to an identifier is exempt from the identifier and network limits. Its one
 /// entry point is <see cref="AdmitAsync"/>.
 /// </summary>
-public sealed class StoredFailureThrottle(SqliteDatabase database, ThrottleOptions options, TimeProvider clock, string realm)
+internal sealed class StoredFailureThrottle(SqliteDatabase database, ThrottleOptions options, TimeProvider clock, string realm)
 {
     private const string Pair = "pair";
     private const string Identifier = "identifier";
@@ -128,7 +128,7 @@ public sealed class StoredFailureThrottle(SqliteDatabase database, ThrottleOptio
 /// <see cref="ThrottleTicket"/>: admitted, verifying (charged), settled. Disposing a charged,
 /// unsettled ticket refunds it.
 /// </summary>
-public sealed class StoredThrottleTicket : IAsyncDisposable
+internal sealed class StoredThrottleTicket : IAsyncDisposable
 {
     private readonly StoredFailureThrottle _throttle;
     private readonly string _network;
