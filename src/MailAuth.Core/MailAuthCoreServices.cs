@@ -44,6 +44,8 @@ public static class MailAuthCoreServices
         services.AddSingleton(_ => SqliteDatabase.OpenInDirectory(dataDirectory));
         // The login path gets a store that reads mailbox credentials and nothing else.
         services.AddSingleton<IMailboxCredentialStore, SqliteMailboxCredentialStore>();
+        // Mail routing gets a directory that knows whether a recipient exists, and no password hash.
+        services.AddSingleton<IRecipientDirectory, SqliteRecipientDirectory>();
         services.AddSingleton<MailboxChangeLog>();
         services.AddSingleton<IMailboxChangeFeed>(provider => provider.GetRequiredService<MailboxChangeLog>());
         services.AddSingleton<SqliteJournal>();

@@ -26,15 +26,6 @@ internal sealed class SqliteMailboxCredentialStore(SqliteDatabase database, Time
         return new MailboxCredential(address, reader.GetString(0), reader.GetBoolean(1), reader.GetInt64(2), reader.GetInt64(3));
     }
 
-    public async Task<bool> IsHostedDomainAsync(string domain, CancellationToken cancellationToken)
-    {
-        await using var connection = database.Open();
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT EXISTS (SELECT 1 FROM domains WHERE name = $name)";
-        command.Parameters.AddWithValue("$name", domain);
-        return (long)(await command.ExecuteScalarAsync(cancellationToken))! == 1;
-    }
-
     public async Task<bool> TryUpgradeHashAsync(MailboxCredential verified, string newHash, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();

@@ -38,9 +38,6 @@ internal sealed class SqliteMailboxStore : IMailboxCredentialStore, IMailboxDire
     public Task<MailboxCredential?> FindAsync(EmailAddress address, CancellationToken cancellationToken) =>
         _credentials.FindAsync(address, cancellationToken);
 
-    public Task<bool> IsHostedDomainAsync(string domain, CancellationToken cancellationToken) =>
-        _credentials.IsHostedDomainAsync(domain, cancellationToken);
-
     public Task<bool> TryUpgradeHashAsync(MailboxCredential verified, string newHash, CancellationToken cancellationToken) =>
         _credentials.TryUpgradeHashAsync(verified, newHash, cancellationToken);
 
