@@ -5,7 +5,7 @@ using MailAuth.Core.Addresses;
 namespace MailAuth.Core.Accounts;
 
 /// <summary>Validation and normal forms of what an account holder gives us to reach them.</summary>
-public static class ContactDetails
+internal static class ContactDetails
 {
     private const int MaxNameLength = 100;
 

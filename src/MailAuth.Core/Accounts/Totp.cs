@@ -7,7 +7,7 @@ namespace MailAuth.Core.Accounts;
 /// RFC 6238 time-based one-time passwords: HMAC-SHA1, 30-second steps, 6 digits (what every
 /// authenticator app defaults to). A code is accepted for its step and one step either side.
 /// </summary>
-public static class Totp
+internal static class Totp
 {
     public const int StepSeconds = 30;
     public const int Digits = 6;
@@ -58,7 +58,7 @@ public static class Totp
 }
 
 /// <summary>RFC 4648 base32 without padding, as authenticator apps expect secrets.</summary>
-public static class Base32
+internal static class Base32
 {
     private const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
 

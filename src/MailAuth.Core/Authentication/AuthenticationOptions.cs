@@ -10,6 +10,8 @@ public sealed class AuthenticationOptions
     /// </summary>
     public int VerifiedLoginCacheSeconds { get; set; } = 300;
 
+    public TimeSpan VerifiedLoginCacheTime => TimeSpan.FromSeconds(VerifiedLoginCacheSeconds);
+
     /// <summary>Networks (CIDR) never throttled, e.g. webmail or monitoring hosts.</summary>
     public string[] TrustedNetworks { get; set; } = [];
 
@@ -49,11 +51,17 @@ public sealed class ThrottleOptions
     /// <summary>Time for a failure to count half as much; a blocked client is free again after a few of these.</summary>
     public int HalfLifeSeconds { get; set; } = 600;
 
+    public TimeSpan HalfLife => TimeSpan.FromSeconds(HalfLifeSeconds);
+
     /// <summary>A network that logged in to an address within this time keeps reaching it despite the address and network limits.</summary>
     public int RecentSuccessHours { get; set; } = 7 * 24;
 
+    public TimeSpan RecentSuccess => TimeSpan.FromHours(RecentSuccessHours);
+
     /// <summary>The longest answer delay for a throttled attempt (the delay doubles with each attempt over the limit).</summary>
     public int MaxDelaySeconds { get; set; } = 15;
+
+    public TimeSpan MaxDelay => TimeSpan.FromSeconds(MaxDelaySeconds);
 
     /// <summary>Bounds the throttle's memory whatever an attacker varies (addresses, IPv6 networks): the failure counters and, apart, the recent successes.</summary>
     public int MaxTrackedEntries { get; set; } = 200_000;
@@ -70,6 +78,11 @@ public sealed class ThrottleOptions
             {
                 yield return $"MailAuth:Authentication:Throttle:{key} must be at least 1, not {value}";
             }
+        }
+        // TimeSpan.FromHours throws beyond this (about 29,000 years).
+        if (RecentSuccessHours > (int)TimeSpan.MaxValue.TotalHours)
+        {
+            yield return $"MailAuth:Authentication:Throttle:RecentSuccessHours must be at most {(int)TimeSpan.MaxValue.TotalHours}, not {RecentSuccessHours}";
         }
         if (MaxDelaySeconds < 0)
         {

@@ -21,7 +21,7 @@ public enum LoginChannel
     Cli,
 }
 
-public static class LoginChannelNames
+internal static class LoginChannelNames
 {
     /// <summary>The <c>protocol=</c> word of the auth log line (README, "Log format"); stable for log parsers.</summary>
     public static string LogName(this LoginChannel channel) => channel switch

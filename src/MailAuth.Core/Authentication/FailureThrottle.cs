@@ -40,7 +40,7 @@ public sealed class FailureThrottle
         _options = options;
         _trusted = [.. trusted];
         _clock = clock;
-        _successes = new RecentSuccesses(options.MaxTrackedEntries, TimeSpan.FromHours(options.RecentSuccessHours));
+        _successes = new RecentSuccesses(options.MaxTrackedEntries, options.RecentSuccess);
     }
 
     /// <summary>
@@ -185,7 +185,7 @@ public sealed class FailureThrottle
     /// <summary>Recent successes held, for tests.</summary>
     internal int TrackedSuccesses => _successes.Count;
 
-    private TimeSpan HalfLife => TimeSpan.FromSeconds(_options.HalfLifeSeconds);
+    private TimeSpan HalfLife => _options.HalfLife;
 
     private bool IsTrusted(IPAddress remote)
     {
@@ -198,7 +198,7 @@ public sealed class FailureThrottle
     {
         var over = score.Value(now, HalfLife) - limit;
         score.Add(now, HalfLife, 1, cap: ThrottlePolicy.Cap(limit));
-        return ThrottlePolicy.Block(over, TimeSpan.FromSeconds(_options.MaxDelaySeconds), what);
+        return ThrottlePolicy.Block(over, _options.MaxDelay, what);
     }
 
     private ulong WrongPasswordDigest(string password)

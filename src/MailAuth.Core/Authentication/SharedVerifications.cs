@@ -13,7 +13,7 @@ namespace MailAuth.Core.Authentication;
 /// the throttle. Keys are an HMAC under a per-process key (no password is held), extended with the
 /// credential version and hash read by each login, so a change made meanwhile is never shared.
 /// </summary>
-public sealed class SharedVerifications
+internal sealed class SharedVerifications
 {
     private readonly byte[] _key = RandomNumberGenerator.GetBytes(32);
     private readonly ConcurrentDictionary<string, Task<PasswordCheck>> _running = new(StringComparer.Ordinal);

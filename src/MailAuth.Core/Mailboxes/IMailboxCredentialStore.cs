@@ -10,9 +10,6 @@ public interface IMailboxCredentialStore
 {
     Task<MailboxCredential?> FindAsync(EmailAddress address, CancellationToken cancellationToken);
 
-    /// <summary>Whether mail for <paramref name="domain"/> (normalised) is hosted here, e.g. to refuse unknown local recipients.</summary>
-    Task<bool> IsHostedDomainAsync(string domain, CancellationToken cancellationToken);
-
     /// <summary>
     /// Replaces the hash after a rehash on login, only if the credential is still the one that was
     /// verified (same version and hash); a concurrent password change always wins.

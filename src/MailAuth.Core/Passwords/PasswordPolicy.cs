@@ -3,7 +3,7 @@ using System.Text;
 namespace MailAuth.Core.Passwords;
 
 /// <summary>What a new password must be. Applied when a password is set, never at login.</summary>
-public static class PasswordPolicy
+internal static class PasswordPolicy
 {
     /// <summary>
     /// Longer input is refused before any hashing: Argon2 would accept it, but an unbounded

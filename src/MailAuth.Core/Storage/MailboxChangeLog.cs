@@ -9,7 +9,7 @@ namespace MailAuth.Core.Storage;
 /// The <c>mailbox_changes</c> table: written inside the transaction of each credential change
 /// (so a change is logged if and only if it happened), read by servers to end stale sessions.
 /// </summary>
-public sealed class MailboxChangeLog(SqliteDatabase database, TimeProvider clock) : IMailboxChangeFeed
+internal sealed class MailboxChangeLog(SqliteDatabase database, TimeProvider clock) : IMailboxChangeFeed
 {
     /// <summary>The position of the newest change, as an expression usable inside another SELECT (one snapshot).</summary>
     internal const string LatestPositionSql = "(SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'mailbox_changes'), 0))";

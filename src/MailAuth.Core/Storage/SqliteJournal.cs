@@ -10,7 +10,7 @@ namespace MailAuth.Core.Storage;
 /// The audit log and the notification outbox. Both are written inside the transaction of the
 /// change they describe, so an event is recorded if and only if it happened.
 /// </summary>
-public sealed partial class SqliteJournal(SqliteDatabase database, TimeProvider clock, ILogger<SqliteJournal> logger)
+internal sealed partial class SqliteJournal(SqliteDatabase database, TimeProvider clock, ILogger<SqliteJournal> logger)
     : IAuditLog, INotificationOutbox
 {
     internal async Task AuditAsync(

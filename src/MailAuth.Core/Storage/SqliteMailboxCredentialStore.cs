@@ -8,7 +8,7 @@ namespace MailAuth.Core.Storage;
 /// The login path's view of the database: one read per login and the rehash write. It knows
 /// nothing of manager accounts (a test walks the login path's object graph to prove it).
 /// </summary>
-public sealed class SqliteMailboxCredentialStore(SqliteDatabase database, TimeProvider clock) : IMailboxCredentialStore
+internal sealed class SqliteMailboxCredentialStore(SqliteDatabase database, TimeProvider clock) : IMailboxCredentialStore
 {
     public async Task<MailboxCredential?> FindAsync(EmailAddress address, CancellationToken cancellationToken)
     {
@@ -24,15 +24,6 @@ public sealed class SqliteMailboxCredentialStore(SqliteDatabase database, TimePr
             return null;
         }
         return new MailboxCredential(address, reader.GetString(0), reader.GetBoolean(1), reader.GetInt64(2), reader.GetInt64(3));
-    }
-
-    public async Task<bool> IsHostedDomainAsync(string domain, CancellationToken cancellationToken)
-    {
-        await using var connection = database.Open();
-        await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT EXISTS (SELECT 1 FROM domains WHERE name = $name)";
-        command.Parameters.AddWithValue("$name", domain);
-        return (long)(await command.ExecuteScalarAsync(cancellationToken))! == 1;
     }
 
     public async Task<bool> TryUpgradeHashAsync(MailboxCredential verified, string newHash, CancellationToken cancellationToken)

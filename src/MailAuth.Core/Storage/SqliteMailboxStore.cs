@@ -11,7 +11,7 @@ namespace MailAuth.Core.Storage;
 /// Domains and mailboxes as the admin changes them. Every change is one transaction that also
 /// writes its audit row and lets the manager-account side react (<see cref="IMailboxChangeHook"/>).
 /// </summary>
-public sealed class SqliteMailboxStore : IMailboxCredentialStore, IMailboxDirectory
+internal sealed class SqliteMailboxStore : IMailboxCredentialStore, IMailboxDirectory
 {
     private const int SqliteConstraintUnique = 2067;
 
@@ -37,9 +37,6 @@ public sealed class SqliteMailboxStore : IMailboxCredentialStore, IMailboxDirect
 
     public Task<MailboxCredential?> FindAsync(EmailAddress address, CancellationToken cancellationToken) =>
         _credentials.FindAsync(address, cancellationToken);
-
-    public Task<bool> IsHostedDomainAsync(string domain, CancellationToken cancellationToken) =>
-        _credentials.IsHostedDomainAsync(domain, cancellationToken);
 
     public Task<bool> TryUpgradeHashAsync(MailboxCredential verified, string newHash, CancellationToken cancellationToken) =>
         _credentials.TryUpgradeHashAsync(verified, newHash, cancellationToken);

@@ -11,7 +11,7 @@ namespace MailAuth.Core.Storage;
 /// recently logged in to an identifier is exempt from the identifier and network limits. Its one
 /// entry point is <see cref="AdmitAsync"/>.
 /// </summary>
-public sealed class StoredFailureThrottle(SqliteDatabase database, ThrottleOptions options, TimeProvider clock, string realm)
+internal sealed class StoredFailureThrottle(SqliteDatabase database, ThrottleOptions options, TimeProvider clock, string realm)
 {
     private const string Pair = "pair";
     private const string Identifier = "identifier";
@@ -20,7 +20,7 @@ public sealed class StoredFailureThrottle(SqliteDatabase database, ThrottleOptio
     /// <summary>Of the attempts, about one in this many also clears out faded rows.</summary>
     private const int PruneEvery = 100;
 
-    private TimeSpan HalfLife => TimeSpan.FromSeconds(options.HalfLifeSeconds);
+    private TimeSpan HalfLife => options.HalfLife;
 
     /// <summary>Decides, before any password work, whether this attempt may go on; nothing is charged yet.</summary>
     public async Task<StoredThrottleTicket> AdmitAsync(IPAddress remote, string identifier, CancellationToken cancellationToken)
@@ -37,7 +37,7 @@ public sealed class StoredFailureThrottle(SqliteDatabase database, ThrottleOptio
         var now = clock.GetUtcNow();
         var pairKey = PairKey(network, identifier);
         var exempt = await ThrottleScoreTable.SucceededSinceAsync(
-            connection, transaction, realm, network, identifier, now - TimeSpan.FromHours(options.RecentSuccessHours), cancellationToken);
+            connection, transaction, realm, network, identifier, now - options.RecentSuccess, cancellationToken);
         var limits = new (string Kind, string Key, int Limit, string What, bool Applies)[]
         {
             (Pair, pairKey, options.PairFailures, "identifier from this network", true),
@@ -52,7 +52,7 @@ public sealed class StoredFailureThrottle(SqliteDatabase database, ThrottleOptio
                 // Over the limit: this attempt counts too, so a client hammering stays blocked.
                 await ThrottleScoreTable.AddAsync(connection, transaction, realm, kind, key, 1, ThrottlePolicy.Cap(limit), now, HalfLife, cancellationToken);
                 await transaction.CommitAsync(cancellationToken);
-                return ThrottlePolicy.Block(score - limit, TimeSpan.FromSeconds(options.MaxDelaySeconds), what);
+                return ThrottlePolicy.Block(score - limit, options.MaxDelay, what);
             }
         }
         if (charge)
@@ -63,7 +63,7 @@ public sealed class StoredFailureThrottle(SqliteDatabase database, ThrottleOptio
             }
             if (Random.Shared.Next(PruneEvery) == 0)
             {
-                await ThrottleScoreTable.PruneAsync(connection, transaction, realm, now, HalfLife, TimeSpan.FromHours(options.RecentSuccessHours), cancellationToken);
+                await ThrottleScoreTable.PruneAsync(connection, transaction, realm, now, HalfLife, options.RecentSuccess, cancellationToken);
             }
         }
         await transaction.CommitAsync(cancellationToken);
@@ -128,7 +128,7 @@ public sealed class StoredFailureThrottle(SqliteDatabase database, ThrottleOptio
 /// <see cref="ThrottleTicket"/>: admitted, verifying (charged), settled. Disposing a charged,
 /// unsettled ticket refunds it.
 /// </summary>
-public sealed class StoredThrottleTicket : IAsyncDisposable
+internal sealed class StoredThrottleTicket : IAsyncDisposable
 {
     private readonly StoredFailureThrottle _throttle;
     private readonly string _network;

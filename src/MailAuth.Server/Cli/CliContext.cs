@@ -39,13 +39,13 @@ internal static class CliContext
             {
                 var options = MailAuthConfiguration.BindOptions(
                     MailAuthConfiguration.Build(parseResult.GetValue(ConfigOption)));
-                LibSodium.EnsureAvailable();
+                MailAuthCoreServices.EnsureHashingAvailable();
                 var services = new ServiceCollection()
                     .AddLogging(logging => logging
                         .SetMinimumLevel(LogLevel.Warning)
                         .AddSimpleConsole(console => console.SingleLine = true)
                         .AddConsole(console => console.LogToStandardErrorThreshold = LogLevel.Trace))
-                    .AddMailAuthCore(options);
+                    .AddMailAuth(options);
                 await using var provider = services.BuildServiceProvider();
                 return await body(parseResult, provider, cancellationToken);
             }

@@ -1,7 +1,6 @@
 using System.CommandLine;
 using MailAuth.Core;
 using MailAuth.Core.Passwords;
-using MailAuth.Core.Storage;
 using MailAuth.Server.Hosting;
 using MailAuth.Server.Imap;
 using MailAuth.Server.Maildir;
@@ -28,7 +27,7 @@ internal static class ServeCommand
             {
                 var configuration = MailAuthConfiguration.Build(parse.GetValue(CliContext.ConfigOption));
                 var options = MailAuthConfiguration.BindOptions(configuration);
-                LibSodium.EnsureAvailable();
+                MailAuthCoreServices.EnsureHashingAvailable();
                 using var dataDirectoryLock = DataDirectoryLock.Acquire(options.DataDirectory);
                 var tightened = PrivateFiles.Tighten(options.DataDirectory);
 
@@ -42,7 +41,7 @@ internal static class ServeCommand
                         console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
                         console.UseUtcTimestamp = true;
                     });
-                builder.Services.AddMailAuthCore(options);
+                builder.Services.AddMailAuth(options);
                 builder.Services.AddSingleton<CertificateProvider>();
                 builder.Services.AddSingleton<TlsContext>();
                 builder.Services.AddImap(options);
@@ -64,9 +63,7 @@ internal static class ServeCommand
                 _ = host.Services.GetRequiredService<MessageSpool>();
                 // Open the store and load the certificate before the host starts: the host would log
                 // such a failure with its stack trace before the one "error:" line.
-                _ = host.Services.GetRequiredService<SqliteDatabase>();
-                // Seals any 2FA secret an earlier version stored raw.
-                _ = host.Services.GetRequiredService<MailAuth.Core.Storage.SqliteManagerAccountStore>();
+                host.Services.OpenStorage();
                 _ = host.Services.GetRequiredService<CertificateProvider>().Certificate;
                 await host.RunAsync(cancellationToken);
                 return ExitCodes.Success;

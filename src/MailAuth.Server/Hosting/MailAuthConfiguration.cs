@@ -66,7 +66,7 @@ internal static class MailAuthConfiguration
         var errors = options.Validate();
         if (errors.Count > 0)
         {
-            throw new ConfigurationException("invalid configuration: " + string.Join("; ", errors.Select(error => error.TrimEnd('.'))));
+            throw ConfigurationException.Invalid(errors);
         }
         options.DataDirectory = Path.GetFullPath(options.DataDirectory);
         return options;
@@ -74,4 +74,9 @@ internal static class MailAuthConfiguration
 }
 
 /// <summary>The settings are unusable; the message names the key or file.</summary>
-internal sealed class ConfigurationException(string message) : Exception(message);
+internal sealed class ConfigurationException(string message) : Exception(message)
+{
+    /// <summary>Every invalid setting at once, in one line, so that one start-up shows all that needs fixing.</summary>
+    public static ConfigurationException Invalid(IEnumerable<string> errors) =>
+        new("invalid configuration: " + string.Join("; ", errors.Select(error => error.TrimEnd('.'))));
+}

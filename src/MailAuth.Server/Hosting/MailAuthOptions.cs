@@ -27,7 +27,10 @@ internal sealed class MailAuthOptions
     /// <summary>Address the listeners bind to; <c>*</c> means every IPv6 and IPv4 address.</summary>
     public string BindAddress { get; set; } = "*";
 
-    /// <summary>Every problem with the settings, each as one sentence naming its key.</summary>
+    /// <summary>
+    /// Every problem with the settings, each as one sentence naming its key: each section reports its
+    /// own; what spans sections (socket paths inside the data directory) is checked here.
+    /// </summary>
     public IReadOnlyList<string> Validate()
     {
         var errors = new List<string>();
@@ -37,47 +40,17 @@ internal sealed class MailAuthOptions
         }
         errors.AddRange(Hashing.Validate());
         errors.AddRange(Authentication.Validate());
-        CheckPort(errors, "MailAuth:Imap:Port", Imap.Port);
-        CheckPort(errors, "MailAuth:Imap:TlsPort", Imap.TlsPort);
-        CheckPort(errors, "MailAuth:Smtp:SubmissionPort", Smtp.SubmissionPort);
-        CheckPort(errors, "MailAuth:Smtp:SubmissionsPort", Smtp.SubmissionsPort);
-        errors.AddRange(Imap.Validate("MailAuth:Imap"));
-        errors.AddRange(Smtp.Validate("MailAuth:Smtp"));
-        if (Imap.MaxLiteralSize < 1 || Imap.MaxLiteralSizeBeforeLogin < 1 || Smtp.MaxMessageSize < 1)
-        {
-            errors.Add("MailAuth:Imap:MaxLiteralSize, MaxLiteralSizeBeforeLogin and MailAuth:Smtp:MaxMessageSize must be at least 1");
-        }
-        if (Imap.MaxSearchKeys < 1 || Imap.MaxSearchMilliseconds < 1)
-        {
-            errors.Add("MailAuth:Imap:MaxSearchKeys and MaxSearchMilliseconds must be at least 1");
-        }
-        if (Imap.MaxCommandBytesBeforeLogin < 1024)
-        {
-            errors.Add($"MailAuth:Imap:MaxCommandBytesBeforeLogin must be at least 1024 (a LOGIN and its arguments), not {Imap.MaxCommandBytesBeforeLogin}");
-        }
-        if (Smtp.MaxRecipients < 100)
-        {
-            errors.Add($"MailAuth:Smtp:MaxRecipients must be at least 100 (RFC 5321 §4.5.3.1.8), not {Smtp.MaxRecipients}");
-        }
+        errors.AddRange(Imap.Validate());
+        errors.AddRange(Smtp.Validate());
         if (BindAddress != "*" && !System.Net.IPAddress.TryParse(BindAddress, out _))
         {
             errors.Add($"MailAuth:BindAddress must be * or an IP address, not '{BindAddress}'");
         }
-        foreach (var network in Tls.EffectivePlaintextAuthNetworks)
-        {
-            if (!System.Net.IPNetwork.TryParse(network, out _))
-            {
-                errors.Add($"MailAuth:Tls:PlaintextAuthNetworks: '{network}' is not a network like 192.0.2.0/24");
-            }
-        }
+        errors.AddRange(Tls.Validate());
         errors.AddRange(SaslService.Validate());
         errors.AddRange(AuthHttp.Validate());
         CheckSocketPath(errors, "MailAuth:SaslService:SocketPath", SaslService.SocketPath);
         CheckSocketPath(errors, "MailAuth:AuthHttp:SocketPath", AuthHttp.SocketPath);
-        if (string.IsNullOrEmpty(Tls.CertificateFile) != string.IsNullOrEmpty(Tls.KeyFile))
-        {
-            errors.Add("MailAuth:Tls:CertificateFile and MailAuth:Tls:KeyFile must be set together");
-        }
         return errors;
     }
 
@@ -96,19 +69,14 @@ internal sealed class MailAuthOptions
             errors.Add($"{key} {full} is longer than the {MaxUnixSocketPathBytes} bytes a UNIX socket path can have");
         }
     }
-
-    private static void CheckPort(List<string> errors, string key, int port)
-    {
-        if (port is < 0 or > 65535)
-        {
-            errors.Add($"{key} must be between 0 (disabled) and 65535, not {port}");
-        }
-    }
 }
 
 /// <summary>Limits shared by every protocol listener; each default says why it is what it is.</summary>
 internal abstract class ListenerOptions
 {
+    /// <summary>The configuration section, <c>MailAuth:Imap</c> or <c>MailAuth:Smtp</c>, that errors name.</summary>
+    protected abstract string Section { get; }
+
     /// <summary>Longest command line in bytes, enforced before the line is buffered.</summary>
     public abstract int MaxLineLength { get; set; }
 
@@ -121,11 +89,17 @@ internal abstract class ListenerOptions
     /// <summary>Time allowed for a client to complete the TLS handshake: scanners and slowloris tricks wait forever.</summary>
     public int TlsHandshakeTimeoutSeconds { get; set; } = 10;
 
+    public TimeSpan TlsHandshakeTimeout => TimeSpan.FromSeconds(TlsHandshakeTimeoutSeconds);
+
     /// <summary>Time to wait for a full command before login: real clients log in at once.</summary>
     public int PreLoginIdleTimeoutSeconds { get; set; } = 60;
 
+    public TimeSpan PreLoginIdleTimeout => TimeSpan.FromSeconds(PreLoginIdleTimeoutSeconds);
+
     /// <summary>Time to wait for a full command after login (RFC-given, see each protocol).</summary>
     public abstract int IdleTimeoutSeconds { get; set; }
+
+    public TimeSpan IdleTimeout => TimeSpan.FromSeconds(IdleTimeoutSeconds);
 
     /// <summary>Failed authentications on one connection before it is closed: a person mistyping needs two or three.</summary>
     public int MaxFailedAuthentications { get; set; } = 3;
@@ -133,8 +107,10 @@ internal abstract class ListenerOptions
     /// <summary>Commands accepted before login (CAPABILITY, STARTTLS, ID, NOOP…): a client needs a handful.</summary>
     public int MaxCommandsBeforeLogin { get; set; } = 30;
 
-    public IEnumerable<string> Validate(string section)
+    /// <summary>Every problem with this section, each naming its key.</summary>
+    public virtual IEnumerable<string> Validate()
     {
+        var section = Section;
         if (MaxLineLength < 512)
         {
             yield return $"{section}:MaxLineLength must be at least 512 (RFC 5321 minimum), not {MaxLineLength}";
@@ -160,6 +136,8 @@ internal abstract class ListenerOptions
 
 internal sealed class ImapOptions : ListenerOptions
 {
+    protected override string Section => "MailAuth:Imap";
+
     /// <summary>IMAP with STARTTLS (RFC 3501); 0 disables.</summary>
     public int Port { get; set; } = 143;
 
@@ -200,15 +178,43 @@ internal sealed class ImapOptions : ListenerOptions
     /// </summary>
     public int MaxSearchMilliseconds { get; set; } = 30_000;
 
+    public TimeSpan MaxSearchTime => TimeSpan.FromMilliseconds(MaxSearchMilliseconds);
+
     /// <summary>
     /// How often an IDLE session looks for mail delivered into new/ (changes made through this server
-    /// wake it at once); one second feels instant and costs one directory read. Values below 100 count as 100.
+    /// wake it at once); one second feels instant and costs one directory read. At least 100: more
+    /// often would make idling sessions a steady load on the disk.
     /// </summary>
     public int IdlePollIntervalMilliseconds { get; set; } = 1000;
+
+    public TimeSpan IdlePollInterval => TimeSpan.FromMilliseconds(IdlePollIntervalMilliseconds);
+
+    /// <summary>The shared listener limits, then IMAP's own.</summary>
+    public override IEnumerable<string> Validate()
+    {
+        var errors = new List<string?>
+        {
+            OptionRules.Port(Section + ":Port", Port),
+            OptionRules.Port(Section + ":TlsPort", TlsPort),
+        };
+        errors.AddRange(base.Validate());
+        errors.Add(OptionRules.AtLeast(Section + ":MaxLiteralSize", MaxLiteralSize, 1));
+        errors.Add(OptionRules.AtLeast(Section + ":MaxLiteralSizeBeforeLogin", MaxLiteralSizeBeforeLogin, 1));
+        errors.Add(OptionRules.AtLeast(Section + ":MaxSearchKeys", MaxSearchKeys, 1));
+        errors.Add(OptionRules.AtLeast(Section + ":MaxSearchMilliseconds", MaxSearchMilliseconds, 1));
+        if (MaxCommandBytesBeforeLogin < 1024)
+        {
+            errors.Add($"{Section}:MaxCommandBytesBeforeLogin must be at least 1024 (a LOGIN and its arguments), not {MaxCommandBytesBeforeLogin}");
+        }
+        errors.Add(OptionRules.AtLeast(Section + ":IdlePollIntervalMilliseconds", IdlePollIntervalMilliseconds, 100));
+        return errors.OfType<string>();
+    }
 }
 
 internal sealed class SmtpOptions : ListenerOptions
 {
+    protected override string Section => "MailAuth:Smtp";
+
     /// <summary>Submission with STARTTLS (RFC 6409); 0 disables.</summary>
     public int SubmissionPort { get; set; } = 587;
 
@@ -235,6 +241,34 @@ internal sealed class SmtpOptions : ListenerOptions
 
     /// <summary>Longest wait for any one step with the relay host (connect, a reply, a write): RFC 5321 §4.5.3.2 allows up to 10 minutes per step; a submitting client should not wait that long.</summary>
     public int RelayTimeoutSeconds { get; set; } = 60;
+
+    public TimeSpan RelayTimeout => TimeSpan.FromSeconds(RelayTimeoutSeconds);
+
+    /// <summary>The shared listener limits, then submission's own.</summary>
+    public override IEnumerable<string> Validate()
+    {
+        var errors = new List<string?>
+        {
+            OptionRules.Port(Section + ":SubmissionPort", SubmissionPort),
+            OptionRules.Port(Section + ":SubmissionsPort", SubmissionsPort),
+        };
+        errors.AddRange(base.Validate());
+        errors.Add(OptionRules.AtLeast(Section + ":MaxMessageSize", MaxMessageSize, 1));
+        if (MaxRecipients < 100)
+        {
+            errors.Add($"{Section}:MaxRecipients must be at least 100 (RFC 5321 §4.5.3.1.8), not {MaxRecipients}");
+        }
+        errors.Add(OptionRules.AtLeast(Section + ":RelayTimeoutSeconds", RelayTimeoutSeconds, 1));
+        if (HostName.Any(c => !char.IsAsciiLetterOrDigit(c) && c is not ('.' or '-')))
+        {
+            errors.Add($"{Section}:HostName must be a host name like mail.example.org, not '{HostName}'");
+        }
+        if (RelayHost.Length > 0 && !Smtp.Delivery.RelayEndpoint.TryParse(RelayHost, out _))
+        {
+            errors.Add($"{Section}:RelayHost must be host:port (or [IPv6]:port), not '{RelayHost}'");
+        }
+        return errors.OfType<string>();
+    }
 }
 
 internal sealed class TlsOptions
@@ -252,6 +286,21 @@ internal sealed class TlsOptions
     public string[]? PlaintextAuthNetworks { get; set; }
 
     public IReadOnlyList<string> EffectivePlaintextAuthNetworks => PlaintextAuthNetworks ?? ["127.0.0.0/8", "::1/128"];
+
+    public IEnumerable<string> Validate()
+    {
+        foreach (var network in EffectivePlaintextAuthNetworks)
+        {
+            if (!System.Net.IPNetwork.TryParse(network, out _))
+            {
+                yield return $"MailAuth:Tls:PlaintextAuthNetworks: '{network}' is not a network like 192.0.2.0/24";
+            }
+        }
+        if (string.IsNullOrEmpty(CertificateFile) != string.IsNullOrEmpty(KeyFile))
+        {
+            yield return "MailAuth:Tls:CertificateFile and MailAuth:Tls:KeyFile must be set together";
+        }
+    }
 }
 
 /// <summary>The Dovecot-compatible auth service for Postfix (<c>smtpd_sasl_type = dovecot</c>).</summary>
@@ -277,6 +326,8 @@ internal sealed class SaslServiceOptions
 
     /// <summary>Time for a client to send VERSION and CPID: Postfix sends them at once on connecting.</summary>
     public int HandshakeTimeoutSeconds { get; set; } = 10;
+
+    public TimeSpan HandshakeTimeout => TimeSpan.FromSeconds(HandshakeTimeoutSeconds);
 
     /// <summary>
     /// Users (names or numeric uids) whose processes may connect, on the socket and the TCP port,

@@ -25,7 +25,7 @@ internal sealed class StartTlsCommand : IImapCommand
             return;
         }
         var outcome = await session.Connection.StartTlsAsync(
-            session.Tls.ServerOptions, TimeSpan.FromSeconds(session.Options.TlsHandshakeTimeoutSeconds), cancellationToken);
+            session.Tls.ServerOptions, session.Options.TlsHandshakeTimeout, cancellationToken);
         // Commands sent in plaintext before the handshake may have been injected by an attacker
         // (CVE-2011-0411); after a failed handshake the stream is unusable. Either way: close.
         if (outcome != StartTlsOutcome.Secure)

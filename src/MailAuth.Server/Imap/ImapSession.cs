@@ -67,7 +67,7 @@ internal sealed partial class ImapSession(
 
     public bool AllowsPlaintextAuthentication => Tls.AllowsPlaintextAuthentication(Connection);
 
-    public TimeSpan IdleTimeout => TimeSpan.FromSeconds(State == ImapState.NotAuthenticated ? Options.PreLoginIdleTimeoutSeconds : Options.IdleTimeoutSeconds);
+    public TimeSpan IdleTimeout => State == ImapState.NotAuthenticated ? Options.PreLoginIdleTimeout : Options.IdleTimeout;
 
     public MaildirStore RequireStore() => Store ?? throw new InvalidOperationException("not authenticated");
 

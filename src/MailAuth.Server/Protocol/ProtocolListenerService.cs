@@ -113,7 +113,7 @@ internal sealed partial class ProtocolListenerService(
             {
                 LogRejected(definition.Name, connection.RemoteAddress);
                 if (!definition.ImplicitTls
-                    || await connection.AuthenticateTlsAsync(tls.ServerOptions, TimeSpan.FromSeconds(definition.Limits.TlsHandshakeTimeoutSeconds), token))
+                    || await connection.AuthenticateTlsAsync(tls.ServerOptions, definition.Limits.TlsHandshakeTimeout, token))
                 {
                     await definition.Handler.RejectAsync(connection, "too many connections from your address", token);
                 }
@@ -122,7 +122,7 @@ internal sealed partial class ProtocolListenerService(
             try
             {
                 if (definition.ImplicitTls
-                    && !await connection.AuthenticateTlsAsync(tls.ServerOptions, TimeSpan.FromSeconds(definition.Limits.TlsHandshakeTimeoutSeconds), token))
+                    && !await connection.AuthenticateTlsAsync(tls.ServerOptions, definition.Limits.TlsHandshakeTimeout, token))
                 {
                     LogHandshakeFailed(definition.Name, connection.RemoteAddress);
                     return;

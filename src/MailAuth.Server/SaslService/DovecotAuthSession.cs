@@ -45,7 +45,7 @@ internal sealed partial class DovecotAuthSession(
     {
         var input = PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true));
         using var handshakeTimeout = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken);
-        handshakeTimeout.CancelAfter(TimeSpan.FromSeconds(options.HandshakeTimeoutSeconds));
+        handshakeTimeout.CancelAfter(options.HandshakeTimeout);
         try
         {
             await WriteAsync(Handshake(), cancellationToken);

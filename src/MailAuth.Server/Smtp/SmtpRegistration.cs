@@ -13,24 +13,10 @@ internal static class SmtpRegistration
     /// <summary>Registers the SMTP submission handler and its <see cref="Protocol.ListenerDefinition"/>s (SubmissionPort: STARTTLS, SubmissionsPort: implicit TLS).</summary>
     public static IServiceCollection AddSmtp(this IServiceCollection services, MailAuthOptions options)
     {
-        if (options.Smtp.RelayTimeoutSeconds < 1)
-        {
-            throw new ConfigurationException($"invalid configuration: MailAuth:Smtp:RelayTimeoutSeconds must be at least 1, not {options.Smtp.RelayTimeoutSeconds}");
-        }
-        if (options.Smtp.HostName.Any(c => !char.IsAsciiLetterOrDigit(c) && c is not ('.' or '-')))
-        {
-            throw new ConfigurationException($"invalid configuration: MailAuth:Smtp:HostName must be a host name like mail.example.org, not '{options.Smtp.HostName}'");
-        }
-        SmtpRelayClient? relay = null;
-        if (options.Smtp.RelayHost.Length > 0)
-        {
-            if (!RelayEndpoint.TryParse(options.Smtp.RelayHost, out var endpoint))
-            {
-                throw new ConfigurationException(
-                    $"invalid configuration: MailAuth:Smtp:RelayHost must be host:port (or [IPv6]:port), not '{options.Smtp.RelayHost}'");
-            }
-            relay = new SmtpRelayClient(endpoint!, SmtpProtocolHandler.HostNameOf(options.Smtp), TimeSpan.FromSeconds(options.Smtp.RelayTimeoutSeconds));
-        }
+        // SmtpOptions.Validate has refused a RelayHost that does not parse.
+        SmtpRelayClient? relay = RelayEndpoint.TryParse(options.Smtp.RelayHost, out var endpoint)
+            ? new SmtpRelayClient(endpoint!, SmtpProtocolHandler.HostNameOf(options.Smtp), options.Smtp.RelayTimeout)
+            : null;
         services.TryAddSingleton<MailboxSessions>();
         services.AddSingleton<RecipientResolver>();
         services.AddSingleton<MessageSpool>();

@@ -62,8 +62,7 @@ internal sealed class SmtpSession(ProtocolConnection connection, SmtpOptions opt
 
     public int CommandsBeforeLogin { get; set; }
 
-    public TimeSpan IdleTimeout => TimeSpan.FromSeconds(
-        AuthenticatedAddress is null ? Options.PreLoginIdleTimeoutSeconds : Options.IdleTimeoutSeconds);
+    public TimeSpan IdleTimeout => AuthenticatedAddress is null ? Options.PreLoginIdleTimeout : Options.IdleTimeout;
 
     /// <summary>Buffers one reply line; <paramref name="line"/> carries no CRLF.</summary>
     public void Reply(string line) => Connection.Write(line + "\r\n");

@@ -35,7 +35,7 @@ public sealed class LoginPathIsolationTests
         options.Hashing.Iterations = 1;
         var services = new ServiceCollection()
             .AddLogging()
-            .AddMailAuthCore(options)
+            .AddMailAuth(options)
             .AddSingleton<CertificateProvider>()
             .AddSingleton<TlsContext>()
             .AddImap(options)

@@ -32,7 +32,7 @@ public sealed class MailboxSessionsTests
         var options = new MailAuthOptions { DataDirectory = _data.DataDirectory };
         options.Hashing.MemoryKiB = 1024;
         options.Hashing.Iterations = 1;
-        _services = new ServiceCollection().AddLogging().AddMailAuthCore(options).BuildServiceProvider();
+        _services = new ServiceCollection().AddLogging().AddMailAuth(options).BuildServiceProvider();
         _admin = _services.GetRequiredService<MailboxAdministration>();
         _credentials = _services.GetRequiredService<IMailboxCredentialStore>();
         _feed = new CountingFeed(_services.GetRequiredService<IMailboxChangeFeed>());

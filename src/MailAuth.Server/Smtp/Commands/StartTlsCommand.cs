@@ -23,7 +23,7 @@ internal sealed class StartTlsCommand(TlsContext tls) : SmtpCommandHandler
             return SmtpAction.Close;
         }
         var outcome = await session.Connection.StartTlsAsync(
-            tls.ServerOptions, TimeSpan.FromSeconds(session.Options.TlsHandshakeTimeoutSeconds), cancellationToken);
+            tls.ServerOptions, session.Options.TlsHandshakeTimeout, cancellationToken);
         if (outcome != StartTlsOutcome.Secure)
         {
             // PlaintextInjected: commands sent after STARTTLS but before the handshake could have

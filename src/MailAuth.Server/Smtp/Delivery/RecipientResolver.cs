@@ -19,22 +19,17 @@ internal enum RecipientKind
 }
 
 /// <summary>
-/// Decides what a recipient is. Reads the mailbox credential store (the same record a login
-/// reads) and the list of hosted domains; never the manager-account store.
+/// Decides what a recipient is for submission, from the recipient directory: it holds no
+/// credentials, and never reaches the manager-account store.
 /// </summary>
-internal sealed class RecipientResolver(IMailboxCredentialStore credentials)
+internal sealed class RecipientResolver(IRecipientDirectory directory)
 {
-    public async Task<RecipientKind> ResolveAsync(EmailAddress address, CancellationToken cancellationToken)
-    {
-        var mailbox = await credentials.FindAsync(address, cancellationToken);
-        if (mailbox is not null)
+    public async Task<RecipientKind> ResolveAsync(EmailAddress address, CancellationToken cancellationToken) =>
+        await directory.FindAsync(address, cancellationToken) switch
         {
-            return mailbox.IsDisabled ? RecipientKind.DisabledMailbox : RecipientKind.LocalMailbox;
-        }
-        // Asked each time rather than cached: a domain added with the CLI counts at once, and the
-        // query is one indexed read.
-        return await credentials.IsHostedDomainAsync(address.Domain, cancellationToken)
-            ? RecipientKind.UnknownLocalMailbox
-            : RecipientKind.Remote;
-    }
+            RecipientStatus.Mailbox => RecipientKind.LocalMailbox,
+            RecipientStatus.DisabledMailbox => RecipientKind.DisabledMailbox,
+            RecipientStatus.UnknownInHostedDomain => RecipientKind.UnknownLocalMailbox,
+            _ => RecipientKind.Remote,
+        };
 }

@@ -1,0 +1,95 @@
+using MailAuth.Core.Accounts;
+using MailAuth.Core.Audit;
+using MailAuth.Core.Authentication;
+using MailAuth.Core.Mailboxes;
+using MailAuth.Core.Notifications;
+using MailAuth.Core.Passwords;
+using MailAuth.Core.Storage;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+
+namespace MailAuth.Core;
+
+/// <summary>
+/// The one place where the core services are put together: the store, the login path, the mailbox
+/// and manager-account administration. Every front end (<c>serve</c>, the CLI verbs) starts here.
+/// </summary>
+public static class MailAuthCoreServices
+{
+    /// <summary>
+    /// Loads libsodium, which every password operation needs; throws
+    /// <see cref="PasswordHashingUnavailableException"/> with a one-line, actionable message when it cannot.
+    /// </summary>
+    public static void EnsureHashingAvailable() => LibSodium.EnsureAvailable();
+
+    /// <summary>
+    /// Opens the store now rather than at the first request, so that a server reports a database it
+    /// cannot use before it listens; 2FA secrets stored raw by earlier versions are sealed.
+    /// </summary>
+    public static void OpenStorage(this IServiceProvider provider)
+    {
+        _ = provider.GetRequiredService<SqliteDatabase>();
+        _ = provider.GetRequiredService<SqliteManagerAccountStore>();
+    }
+
+    /// <param name="dataDirectory">Where the database lives (absolute).</param>
+    /// <param name="hashing">Validated <c>MailAuth:Hashing</c> settings.</param>
+    /// <param name="authentication">Validated <c>MailAuth:Authentication</c> settings.</param>
+    public static IServiceCollection AddMailAuthCore(
+        this IServiceCollection services, string dataDirectory, HashingOptions hashing, AuthenticationOptions authentication)
+    {
+        services.AddSingleton(hashing);
+        services.AddSingleton(authentication);
+        services.AddSingleton(TimeProvider.System);
+        services.AddSingleton(_ => SqliteDatabase.OpenInDirectory(dataDirectory));
+        // The login path gets a store that reads mailbox credentials and nothing else.
+        services.AddSingleton<IMailboxCredentialStore, SqliteMailboxCredentialStore>();
+        // Mail routing gets a directory that knows whether a recipient exists, and no password hash.
+        services.AddSingleton<IRecipientDirectory, SqliteRecipientDirectory>();
+        services.AddSingleton<MailboxChangeLog>();
+        services.AddSingleton<IMailboxChangeFeed>(provider => provider.GetRequiredService<MailboxChangeLog>());
+        services.AddSingleton<SqliteJournal>();
+        services.AddSingleton<IAuditLog>(provider => provider.GetRequiredService<SqliteJournal>());
+        services.AddSingleton<INotificationOutbox>(provider => provider.GetRequiredService<SqliteJournal>());
+        services.AddSingleton(provider =>
+        {
+            var store = new SqliteManagerAccountStore(
+                provider.GetRequiredService<SqliteDatabase>(), provider.GetRequiredService<SqliteJournal>(), provider.GetRequiredService<TimeProvider>());
+            // 2FA secrets stored raw by earlier versions are sealed the first time the store is used.
+            store.SealLegacySecrets();
+            return store;
+        });
+        services.AddSingleton<IMailboxDirectory>(provider => new SqliteMailboxStore(
+            provider.GetRequiredService<SqliteDatabase>(),
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetRequiredService<SqliteJournal>(),
+            [provider.GetRequiredService<SqliteManagerAccountStore>()]));
+        services.AddSingleton(provider => new ManagerAccountService(
+            provider.GetRequiredService<SqliteManagerAccountStore>(),
+            provider.GetRequiredService<CredentialVerifier>(),
+            new StoredFailureThrottle(
+                provider.GetRequiredService<SqliteDatabase>(), authentication.Throttle, provider.GetRequiredService<TimeProvider>(),
+                ManagerAccountService.LoginRealm),
+            provider.GetRequiredService<TimeProvider>(),
+            provider.GetRequiredService<ILogger<ManagerAccountService>>()));
+        services.AddSingleton<IPasswordHasher>(_ => new PasswordHasher(hashing));
+        services.AddSingleton(_ => new HashingPool(hashing.EffectiveWorkers, hashing.MaxQueuedVerifications));
+        services.AddSingleton(provider => new FailureThrottle(
+            authentication.Throttle,
+            authentication.TrustedNetworks.Select(System.Net.IPNetwork.Parse),
+            provider.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(provider => new VerifiedLoginCache(
+            authentication.VerifiedLoginCacheTime, provider.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(provider => new CredentialVerifier(
+            provider.GetRequiredService<IPasswordHasher>(), provider.GetRequiredService<HashingPool>()));
+        services.AddSingleton(provider => new MailAuthenticator(
+            provider.GetRequiredService<IMailboxCredentialStore>(),
+            provider.GetRequiredService<CredentialVerifier>(),
+            provider.GetRequiredService<FailureThrottle>(),
+            provider.GetRequiredService<VerifiedLoginCache>(),
+            provider.GetRequiredService<ILogger<MailAuthenticator>>()));
+        services.AddSingleton<MailboxAdministration>();
+        services.AddSingleton<PasswdFileImporter>();
+        return services;
+    }
+}
