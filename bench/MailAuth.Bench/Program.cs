@@ -3,7 +3,7 @@ using MailAuth.Core.Passwords;
 using Microsoft.Extensions.Options;
 
 // dotnet run -c Release --project bench/MailAuth.Bench -- argon2 [--seconds N] [--memory-kib N] [--iterations N] [--config FILE]
-const string usage =
+const string Usage =
     "usage: MailAuth.Bench argon2 [--seconds N] [--memory-kib N] [--iterations N] [--config FILE]\n"
     + "  Measures Argon2id verifications per second on 1 thread and on every core.\n"
     + "  Parameters default to MailAuth:Hashing in config/appsettings.json (searched upwards from the\n"
@@ -11,7 +11,7 @@ const string usage =
 
 if (args is ["--help" or "-h"])
 {
-    Console.WriteLine(usage + "\n" + LoginCommands.Usage);
+    Console.WriteLine(Usage + "\n" + LoginCommands.Usage);
     return 0;
 }
 
@@ -36,7 +36,7 @@ if (args is ["users" or "login" or "idle" or "timing", .. var rest])
 
 if (args is not ["argon2", .. var options])
 {
-    Console.Error.WriteLine(usage + "\n" + LoginCommands.Usage);
+    Console.Error.WriteLine(Usage + "\n" + LoginCommands.Usage);
     return 2;
 }
 

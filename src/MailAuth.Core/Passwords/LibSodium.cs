@@ -92,17 +92,17 @@ internal static unsafe partial class LibSodium
     /// <summary>Why <paramref name="libraryName"/> cannot serve as libsodium, or null when it can.</summary>
     internal static string? FindProblem(string libraryName)
     {
-        const string install = "install the Debian package libsodium23";
+        const string Install = "install the Debian package libsodium23";
         if (!NativeLibrary.TryLoad(libraryName, typeof(LibSodium).Assembly, null, out IntPtr handle))
         {
-            return $"cannot load libsodium ({libraryName}): {install}";
+            return $"cannot load libsodium ({libraryName}): {Install}";
         }
 
         foreach (string export in RequiredExports)
         {
             if (!NativeLibrary.TryGetExport(handle, export, out _))
             {
-                return $"libsodium ({libraryName}) has no {export}: {install} (1.0.15 or later)";
+                return $"libsodium ({libraryName}) has no {export}: {Install} (1.0.15 or later)";
             }
         }
 
@@ -113,7 +113,7 @@ internal static unsafe partial class LibSodium
         }
         catch (Exception e) when (e is DllNotFoundException or EntryPointNotFoundException)
         {
-            return $"cannot load libsodium ({LibraryName}): {install}";
+            return $"cannot load libsodium ({LibraryName}): {Install}";
         }
     }
 

@@ -10,8 +10,8 @@ namespace MailAuth.Core.Passwords;
 /// </summary>
 internal sealed class PasswordHasher : IPasswordHasher
 {
-    private readonly HashingOptions options;
-    private readonly Lazy<string> dummyHash;
+    private readonly HashingOptions _options;
+    private readonly Lazy<string> _dummyHash;
 
     /// <summary>For dependency injection; see <see cref="PasswordHasher(HashingOptions)"/>.</summary>
     public PasswordHasher(IOptions<HashingOptions> options)
@@ -31,7 +31,7 @@ internal sealed class PasswordHasher : IPasswordHasher
         }
 
         // Copy: a later change to the bound object must not change the parameters half-way.
-        this.options = new HashingOptions
+        _options = new HashingOptions
         {
             MemoryKiB = options.MemoryKiB,
             Iterations = options.Iterations,
@@ -40,15 +40,15 @@ internal sealed class PasswordHasher : IPasswordHasher
             MaxQueuedVerifications = options.MaxQueuedVerifications,
         };
         LibSodium.EnsureAvailable();
-        dummyHash = new Lazy<string>(CreateDummyHash, LazyThreadSafetyMode.ExecutionAndPublication);
+        _dummyHash = new Lazy<string>(CreateDummyHash, LazyThreadSafetyMode.ExecutionAndPublication);
     }
 
-    public string DummyHash => dummyHash.Value;
+    public string DummyHash => _dummyHash.Value;
 
     public string Hash(string password)
     {
         ArgumentNullException.ThrowIfNull(password);
-        return "{ARGON2ID}" + LibSodium.HashArgon2Id(password, options.Iterations, options.MemoryKiB);
+        return "{ARGON2ID}" + LibSodium.HashArgon2Id(password, _options.Iterations, _options.MemoryKiB);
     }
 
     /// <summary>
@@ -80,8 +80,8 @@ internal sealed class PasswordHasher : IPasswordHasher
     private bool NeedsRehash(StoredPasswordHash hash) =>
         hash.Scheme != PasswordScheme.Argon2Id
         // libsodium's needs_rehash compares m and t only, not the lane count.
-        || hash.Argon2?.Parallelism != options.Parallelism
-        || LibSodium.NeedsRehash(hash.Value, options.Iterations, options.MemoryKiB);
+        || hash.Argon2?.Parallelism != _options.Parallelism
+        || LibSodium.NeedsRehash(hash.Value, _options.Iterations, _options.MemoryKiB);
 
     private string CreateDummyHash() => Hash(Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)));
 

@@ -11,8 +11,8 @@ namespace MailAuth.Core.Passwords;
 /// </summary>
 internal ref struct SensitiveUtf8
 {
-    private readonly Span<byte> buffer;
-    private byte[]? rented;
+    private readonly Span<byte> _buffer;
+    private byte[]? _rented;
 
     /// <param name="text">The secret.</param>
     /// <param name="stackBuffer">Used when large enough; otherwise an array is rented.</param>
@@ -21,34 +21,34 @@ internal ref struct SensitiveUtf8
         int maxLength = Encoding.UTF8.GetMaxByteCount(text.Length) + 1;
         if (maxLength <= stackBuffer.Length)
         {
-            buffer = stackBuffer;
+            _buffer = stackBuffer;
         }
         else
         {
-            rented = ArrayPool<byte>.Shared.Rent(maxLength);
-            buffer = rented;
+            _rented = ArrayPool<byte>.Shared.Rent(maxLength);
+            _buffer = _rented;
         }
 
-        Length = Encoding.UTF8.GetBytes(text, buffer);
-        buffer[Length] = 0;
+        Length = Encoding.UTF8.GetBytes(text, _buffer);
+        _buffer[Length] = 0;
     }
 
     /// <summary>Number of UTF-8 bytes, without the terminating NUL.</summary>
     public int Length { get; }
 
     /// <summary>The UTF-8 bytes without the terminating NUL.</summary>
-    public readonly ReadOnlySpan<byte> Bytes => buffer[..Length];
+    public readonly ReadOnlySpan<byte> Bytes => _buffer[..Length];
 
     /// <summary>The UTF-8 bytes and the terminating NUL.</summary>
-    public readonly ReadOnlySpan<byte> NulTerminated => buffer[..(Length + 1)];
+    public readonly ReadOnlySpan<byte> NulTerminated => _buffer[..(Length + 1)];
 
     public void Dispose()
     {
-        CryptographicOperations.ZeroMemory(buffer);
-        if (rented is not null)
+        CryptographicOperations.ZeroMemory(_buffer);
+        if (_rented is not null)
         {
-            ArrayPool<byte>.Shared.Return(rented);
-            rented = null;
+            ArrayPool<byte>.Shared.Return(_rented);
+            _rented = null;
         }
     }
 }

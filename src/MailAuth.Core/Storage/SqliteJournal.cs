@@ -113,7 +113,7 @@ internal sealed partial class SqliteJournal(SqliteDatabase database, TimeProvide
         while (await reader.ReadAsync(cancellationToken))
         {
             var channel = reader.GetString(1) == "sms" ? NotificationChannel.Sms : NotificationChannel.Email;
-            var sealedSecret = reader.IsDBNull(7) ? null : (byte[])reader.GetValue(7);
+            var sealedSecret = await reader.IsDBNullAsync(7, cancellationToken) ? null : (byte[])reader.GetValue(7);
             var notification = new Notification(channel, reader.GetString(2), reader.GetString(3), reader.GetString(4))
             {
                 Secret = reveal && sealedSecret is not null
@@ -124,7 +124,7 @@ internal sealed partial class SqliteJournal(SqliteDatabase database, TimeProvide
                 reader.GetInt64(0),
                 notification,
                 ParseTime(reader.GetString(5)),
-                reader.IsDBNull(6) ? null : ParseTime(reader.GetString(6)),
+                await reader.IsDBNullAsync(6, cancellationToken) ? null : ParseTime(reader.GetString(6)),
                 SecretHeld: !reveal && sealedSecret is not null));
         }
         return messages;

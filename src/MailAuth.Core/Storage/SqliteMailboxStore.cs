@@ -231,7 +231,7 @@ internal sealed class SqliteMailboxStore : IMailboxCredentialStore, IMailboxDire
         var addressParameter = upsert.Parameters.Add("$address", SqliteType.Text);
         var hashParameter = upsert.Parameters.Add("$hash", SqliteType.Text);
         upsert.Parameters.AddWithValue("$now", now);
-        upsert.Prepare();
+        await upsert.PrepareAsync(cancellationToken);
 
         var replaced = new List<MailboxRow>();
         for (var i = 0; i < mailboxes.Count; i++)
@@ -339,7 +339,7 @@ internal sealed class SqliteMailboxStore : IMailboxCredentialStore, IMailboxDire
         {
             mailboxes.Add(new Mailbox(
                 EmailAddress.Parse(reader.GetString(0)),
-                reader.IsDBNull(1) ? null : reader.GetString(1),
+                await reader.IsDBNullAsync(1, cancellationToken) ? null : reader.GetString(1),
                 SchemeOf(reader.GetString(2)),
                 ParseTime(reader.GetString(3)),
                 ParseTime(reader.GetString(4))));

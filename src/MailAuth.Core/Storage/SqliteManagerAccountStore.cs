@@ -642,7 +642,7 @@ internal sealed class SqliteManagerAccountStore(SqliteDatabase database, SqliteJ
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         var grants = reader.GetInt64(0);
-        var hasGrant = !reader.IsDBNull(1);
+        var hasGrant = !await reader.IsDBNullAsync(1, cancellationToken);
         var mayChange = hasGrant && reader.GetBoolean(1);
         return new UnificationConditions(
             SameAddress: account.Login == mailbox,
@@ -745,15 +745,15 @@ internal sealed class SqliteManagerAccountStore(SqliteDatabase database, SqliteJ
         {
             accounts.Add(new AccountRecord(
                 reader.GetInt64(0),
-                reader.IsDBNull(1) ? null : EmailAddress.Parse(reader.GetString(1)),
-                reader.IsDBNull(2) ? null : reader.GetString(2),
+                await reader.IsDBNullAsync(1, cancellationToken) ? null : EmailAddress.Parse(reader.GetString(1)),
+                await reader.IsDBNullAsync(2, cancellationToken) ? null : reader.GetString(2),
                 reader.GetString(3),
                 reader.GetString(4),
                 reader.GetString(5),
                 reader.GetString(6),
-                reader.IsDBNull(7) ? null : OpenTotpSecret((byte[])reader.GetValue(7)),
+                await reader.IsDBNullAsync(7, cancellationToken) ? null : OpenTotpSecret((byte[])reader.GetValue(7)),
                 reader.GetInt64(8),
-                reader.IsDBNull(9) ? null : ParseTime(reader.GetString(9))));
+                await reader.IsDBNullAsync(9, cancellationToken) ? null : ParseTime(reader.GetString(9))));
         }
         return accounts;
     }

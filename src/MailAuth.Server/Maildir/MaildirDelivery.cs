@@ -26,7 +26,7 @@ internal sealed partial class MaildirDelivery(MaildirLocator locator)
             {
                 await message.CopyToAsync(file, cancellationToken);
                 size = file.Length;
-                file.Flush(flushToDisk: true);
+                DurableFile.FlushToDisk(file);
             }
             // ",S=" is the Maildir++ size hint readers use to skip a stat().
             var final = Path.Combine(root, "new", $"{unique},S={size}");

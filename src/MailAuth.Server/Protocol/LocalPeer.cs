@@ -126,16 +126,18 @@ internal static class LocalPeer
         FileStream file;
         try
         {
+#pragma warning disable CA2000 // disposed by the using below; nothing runs in between
             file = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite, bufferSize: 0);
+#pragma warning restore CA2000
         }
         catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
         {
             return null; // no IPv6, or no /proc
         }
-        var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
-        try
+        using (file)
         {
-            using (file)
+            var buffer = ArrayPool<byte>.Shared.Rent(64 * 1024);
+            try
             {
                 // The kernel generates the table as it is read, a page or so per read; its size is unknown.
                 var length = 0;
@@ -153,10 +155,10 @@ internal static class LocalPeer
                 }
                 return ProcNetTcp.FindOwner(buffer.AsSpan(0, length), socketEnd, otherEnd);
             }
-        }
-        finally
-        {
-            ArrayPool<byte>.Shared.Return(buffer);
+            finally
+            {
+                ArrayPool<byte>.Shared.Return(buffer);
+            }
         }
     }
 }

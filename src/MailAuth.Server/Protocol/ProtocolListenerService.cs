@@ -98,7 +98,9 @@ internal sealed partial class ProtocolListenerService(
         ProtocolConnection connection;
         try
         {
+#pragma warning disable CA2000 // disposed by the await using below; on failure the socket is
             connection = new ProtocolConnection(socket, definition.Name);
+#pragma warning restore CA2000
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
         {

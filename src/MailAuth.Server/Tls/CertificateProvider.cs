@@ -98,18 +98,18 @@ internal sealed partial class CertificateProvider(MailAuthOptions options, TimeP
     /// <summary>Writes a file readable by its owner only, from the first byte on, even over an older copy.</summary>
     private static void WritePrivate(string path, string content)
     {
-        const UnixFileMode mode = PrivateFiles.File;
+        const UnixFileMode Mode = PrivateFiles.File;
         using (var stream = new FileStream(path, new FileStreamOptions
         {
             Mode = FileMode.Create,
             Access = FileAccess.Write,
-            UnixCreateMode = mode,
+            UnixCreateMode = Mode,
         }))
         using (var writer = new StreamWriter(stream))
         {
             writer.Write(content);
         }
-        File.SetUnixFileMode(path, mode);
+        File.SetUnixFileMode(path, Mode);
     }
 
     [LoggerMessage(EventId = 31, Level = LogLevel.Warning, Message = "tls: the configured certificate {File} expires (or expired) at {NotAfter:u}: renew it")]

@@ -84,13 +84,13 @@ internal sealed class AccountWorld : IDisposable
     /// <summary>The 2FA secret in an otpauth:// URI, as an authenticator app reads it (base32).</summary>
     public static byte[] TotpSecretOf(string uri)
     {
-        const string alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+        const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
         var text = System.Text.RegularExpressions.Regex.Match(uri, "secret=([A-Z2-7]+)").Groups[1].Value;
         var output = new List<byte>();
         int buffer = 0, bits = 0;
         foreach (var c in text)
         {
-            buffer = (buffer << 5) | alphabet.IndexOf(c, StringComparison.Ordinal);
+            buffer = (buffer << 5) | Alphabet.IndexOf(c, StringComparison.Ordinal);
             bits += 5;
             if (bits >= 8)
             {

@@ -41,12 +41,12 @@ public sealed class ExhaustionTests
     [Test]
     public async Task AHundredUnauthenticatedWorstCaseCommandsCostOnlyAFewMegabytes()
     {
-        const int connections = 100;
+        const int Connections = 100;
         var clients = new List<RawConnection>();
         var before = _server.ResidentMemoryMiB();
         try
         {
-            for (var i = 0; i < connections; i++)
+            for (var i = 0; i < Connections; i++)
             {
                 var client = await RawConnection.OpenAsync(_server.ImapPort);
                 clients.Add(client);
@@ -79,7 +79,7 @@ public sealed class ExhaustionTests
                 await SendIgnoringResetAsync(c, "\r\n");
                 return await c.ClosedWithinAsync(Slack);
             }));
-            TestContext.Out.WriteLine($"server memory: {before:0.0} MiB before {connections} connections, {holding:0.0} MiB with their commands sent");
+            TestContext.Out.WriteLine($"server memory: {before:0.0} MiB before {Connections} connections, {holding:0.0} MiB with their commands sent");
             Assert.That(answers, Is.All.EqualTo("* BYE Command too long before login, closing the connection"));
             Assert.That(closed, Is.All.True, "every connection was closed");
             Assert.That(holding - before, Is.LessThan(16), "100 commands before login cost a few MB, not 2 MiB each");

@@ -29,10 +29,10 @@ internal static class LargeSearch
     private static byte[] Message()
     {
         var text = new StringBuilder("From: anna@family.example\r\nTo: julie@family.example\r\nSubject: large\r\n\r\n");
-        const string filler = "the quick brown fox jumps over the lazy dog, 0123456789\r\n";
+        const string Filler = "the quick brown fox jumps over the lazy dog, 0123456789\r\n";
         while (text.Length < 5 * 1024 * 1024)
         {
-            text.Append(filler);
+            text.Append(Filler);
         }
         text.AppendJoin(' ', Enumerable.Range(1, Words).Select(i => $"word{i:0000}")).Append("\r\n");
         return Encoding.ASCII.GetBytes(text.ToString());

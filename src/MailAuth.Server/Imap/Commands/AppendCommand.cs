@@ -46,7 +46,7 @@ internal sealed class AppendCommand : IImapCommand
             file = Path.Combine(session.RequireStore().Root, "tmp", $"imap-append-{Guid.NewGuid():N}");
             await using var stream = new FileStream(file, FileMode.CreateNew, FileAccess.Write, FileShare.None);
             await stream.WriteAsync(literal.Data, cancellationToken);
-            stream.Flush(flushToDisk: true);
+            DurableFile.FlushToDisk(stream);
         }
         try
         {

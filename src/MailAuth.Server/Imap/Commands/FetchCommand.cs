@@ -63,7 +63,9 @@ internal sealed class FetchCommand(bool byUid) : IImapCommand
                     var attribute = attributes[i];
                     if (IsWholeMessage(attribute))
                     {
+#pragma warning disable CA2000 // disposed in the finally below, after the reply is written
                         file ??= Open(path);
+#pragma warning restore CA2000
                         available = file is not null;
                     }
                     else if (NeedsContent(attribute))

@@ -1,6 +1,7 @@
 using System.Buffers;
 using System.IO.Pipelines;
 using System.Text;
+using MailAuth.Server.Maildir;
 using MailAuth.Server.Protocol;
 
 namespace MailAuth.Server.Imap.Parsing;
@@ -102,7 +103,9 @@ internal sealed class ImapCommandReader
                 if (marker.Kind == LiteralMarkerKind.None)
                 {
                     keep = true;
+#pragma warning disable CA2000 // the frame owns the command text; the session disposes it after the command
                     return new ImapFrame(ImapFrameKind.Command, new ImapCommandText(parts, starts, literals));
+#pragma warning restore CA2000
                 }
                 var tag = TagOf(first);
                 if (marker.Kind == LiteralMarkerKind.Invalid)
@@ -238,7 +241,7 @@ internal sealed class ImapCommandReader
                 {
                     return null;
                 }
-                file.Flush(flushToDisk: true);
+                DurableFile.FlushToDisk(file);
             }
             complete = true;
             return ImapLiteral.InFile(path, size);

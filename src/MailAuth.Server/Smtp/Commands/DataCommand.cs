@@ -27,7 +27,9 @@ internal sealed partial class DataCommand(
         FileStream? file = null;
         try
         {
+#pragma warning disable CA2000 // disposed on every path below: on a write failure here, else after delivery
             file = spool.Create();
+#pragma warning restore CA2000
             var header = ReceivedHeader.Build(
                 session.ClientName, session.Connection.RemoteAddress, session.HostName, session.AuthenticatedAddress!,
                 session.Connection.TlsDescription, id, clock.GetUtcNow());
