@@ -88,7 +88,7 @@ internal sealed class SmtpSession(ProtocolConnection connection, SmtpOptions opt
     }
 
     /// <summary>The reply that ends a session whose mailbox's sessions were ended.</summary>
-    public string EndedReply() => $"421 4.7.0 {Mailbox!.Reason.ClientText()}, closing connection";
+    public string EndedReply() => SmtpReply.SessionEnded(Mailbox!.Reason.ClientText());
 
     public void Dispose()
     {

@@ -26,8 +26,6 @@ internal enum SmtpState
 /// </summary>
 internal static class SmtpStateTable
 {
-    private const string BadSequence = "503 5.5.1 Bad sequence of commands";
-
     /// <summary>Verbs that are always allowed (RSET, NOOP, QUIT, VRFY, HELP; EHLO/HELO also reset a transaction, §4.1.4).</summary>
     private static readonly HashSet<string> Anytime = ["EHLO", "HELO", "RSET", "NOOP", "QUIT", "VRFY", "HELP"];
 
@@ -41,30 +39,30 @@ internal static class SmtpStateTable
         return (verb, state) switch
         {
             ("STARTTLS", SmtpState.Greeted) => null,
-            ("STARTTLS", SmtpState.Connected) => "503 5.5.1 Send EHLO first",
-            ("STARTTLS", _) => "503 5.5.1 STARTTLS is not allowed after authentication",
+            ("STARTTLS", SmtpState.Connected) => SmtpReply.SendEhloFirst,
+            ("STARTTLS", _) => SmtpReply.StartTlsAfterAuthentication,
 
             ("AUTH", SmtpState.Greeted) => null,
-            ("AUTH", SmtpState.Connected) => "503 5.5.1 Send EHLO first",
-            ("AUTH", SmtpState.Authenticated) => "503 5.5.1 Already authenticated",
-            ("AUTH", _) => "503 5.5.1 AUTH is not allowed during a mail transaction",
+            ("AUTH", SmtpState.Connected) => SmtpReply.SendEhloFirst,
+            ("AUTH", SmtpState.Authenticated) => SmtpReply.AlreadyAuthenticated,
+            ("AUTH", _) => SmtpReply.AuthDuringTransaction,
 
             ("MAIL", SmtpState.Authenticated) => null,
-            ("MAIL", SmtpState.Connected) => "503 5.5.1 Send EHLO first",
-            ("MAIL", SmtpState.Greeted) => "530 5.7.0 Authentication required",
-            ("MAIL", _) => "503 5.5.1 Nested MAIL command",
+            ("MAIL", SmtpState.Connected) => SmtpReply.SendEhloFirst,
+            ("MAIL", SmtpState.Greeted) => SmtpReply.AuthenticationRequired,
+            ("MAIL", _) => SmtpReply.NestedMail,
 
             ("RCPT", SmtpState.MailFrom or SmtpState.Recipients) => null,
-            ("RCPT", SmtpState.Greeted) => "530 5.7.0 Authentication required",
-            ("RCPT", _) => "503 5.5.1 Need MAIL before RCPT",
+            ("RCPT", SmtpState.Greeted) => SmtpReply.AuthenticationRequired,
+            ("RCPT", _) => SmtpReply.NeedMailBeforeRcpt,
 
             ("DATA", SmtpState.Recipients) => null,
             // RFC 2920 §3.1: with PIPELINING, DATA after only refused RCPTs gets 554 (or 503).
-            ("DATA", SmtpState.MailFrom) => "554 5.5.1 No valid recipients",
-            ("DATA", SmtpState.Greeted) => "530 5.7.0 Authentication required",
-            ("DATA", _) => "503 5.5.1 Need RCPT before DATA",
+            ("DATA", SmtpState.MailFrom) => SmtpReply.NoValidRecipients,
+            ("DATA", SmtpState.Greeted) => SmtpReply.AuthenticationRequired,
+            ("DATA", _) => SmtpReply.NeedRcptBeforeData,
 
-            _ => BadSequence,
+            _ => SmtpReply.BadSequence,
         };
     }
 }

@@ -39,13 +39,13 @@ internal sealed class AuthCommand(TlsContext tls, MailAuthenticator authenticato
         }
         if (!tls.AllowsPlaintextAuthentication(session.Connection))
         {
-            session.Reply("538 5.7.11 Encryption required for requested authentication mechanism");
+            session.Reply(SmtpReply.EncryptionRequired);
             return SmtpAction.Continue;
         }
         var mechanism = SaslMechanism.Create(command!.Mechanism);
         if (mechanism is null)
         {
-            session.Reply("504 5.5.4 Unrecognized authentication mechanism");
+            session.Reply(SmtpReply.UnrecognizedMechanism);
             return SmtpAction.Continue;
         }
 
@@ -59,7 +59,7 @@ internal sealed class AuthCommand(TlsContext tls, MailAuthenticator authenticato
         }
         var outcome = refusal ?? await _login.RunAsync(mechanism, initialResponse, async (challenge, token) =>
         {
-            session.Reply("334 " + SaslConversation.Encode(challenge));
+            session.Reply(SmtpReply.AuthChallenge(SaslConversation.Encode(challenge)));
             if (!await session.Connection.FlushAsync(token))
             {
                 return new SaslReply(SaslReplyKind.Disconnected, []);
@@ -80,7 +80,7 @@ internal sealed class AuthCommand(TlsContext tls, MailAuthenticator authenticato
             if (mailbox.IsEnded)
             {
                 // The credential this login verified was changed since: never a usable session.
-                session.Reply($"421 4.7.0 {mailbox.Reason.ClientText()}, closing connection");
+                session.Reply(SmtpReply.SessionEnded(mailbox.Reason.ClientText()));
                 mailbox.Dispose();
                 return SmtpAction.Close;
             }
@@ -102,18 +102,18 @@ internal sealed class AuthCommand(TlsContext tls, MailAuthenticator authenticato
     /// <summary>The reply table: every failure reason gets the same 535.</summary>
     public static SmtpAuthReply Reply(SaslLoginOutcome outcome) => outcome switch
     {
-        SaslLoginOutcome.Succeeded => new("235 2.7.0 Authentication successful", SmtpAuthEffect.None),
-        SaslLoginOutcome.Busy => new("454 4.7.0 Temporary authentication failure", SmtpAuthEffect.None),
-        SaslLoginOutcome.Failed => new("535 5.7.8 Authentication credentials invalid", SmtpAuthEffect.CountFailure),
-        SaslLoginOutcome.Cancelled => new("501 5.7.0 Authentication cancelled", SmtpAuthEffect.None),
+        SaslLoginOutcome.Succeeded => new(SmtpReply.AuthenticationSuccessful, SmtpAuthEffect.None),
+        SaslLoginOutcome.Busy => new(SmtpReply.TemporaryAuthenticationFailure, SmtpAuthEffect.None),
+        SaslLoginOutcome.Failed => new(SmtpReply.AuthenticationInvalid, SmtpAuthEffect.CountFailure),
+        SaslLoginOutcome.Cancelled => new(SmtpReply.AuthenticationCancelled, SmtpAuthEffect.None),
         SaslLoginOutcome.Malformed { Malformation.Reason: SaslMalformedReason.InitialResponseNotBase64 or SaslMalformedReason.ResponseNotBase64 } =>
-            new("501 5.5.2 Invalid base64 data", SmtpAuthEffect.None),
+            new(SmtpReply.InvalidBase64, SmtpAuthEffect.None),
         // A well-formed base64 line whose content breaks the mechanism (no NULs in PLAIN,
         // another authorization identity): counted as a failed attempt like a wrong password.
-        SaslLoginOutcome.Malformed => new("535 5.7.8 Authentication credentials invalid", SmtpAuthEffect.CountFailure),
+        SaslLoginOutcome.Malformed => new(SmtpReply.AuthenticationInvalid, SmtpAuthEffect.CountFailure),
         // Any over-long line before login ends the connection, so 421 (RFC 5321 §3.8) rather
         // than the 500 5.5.6 of RFC 4954 §6, which would tell the client it may go on.
-        SaslLoginOutcome.LineTooLong => new("421 4.7.0 Authentication exchange line is too long, closing connection", SmtpAuthEffect.Close),
+        SaslLoginOutcome.LineTooLong => new(SmtpReply.AuthenticationLineTooLong, SmtpAuthEffect.Close),
         SaslLoginOutcome.Disconnected => new(null, SmtpAuthEffect.Close),
         _ => throw new UnreachableException($"no SMTP reply for {outcome}"),
     };
@@ -125,7 +125,7 @@ internal sealed class AuthCommand(TlsContext tls, MailAuthenticator authenticato
         {
             return SmtpAction.Continue;
         }
-        session.Reply("421 4.7.0 Too many failed authentications, closing connection");
+        session.Reply(SmtpReply.TooManyFailedAuthentications);
         return SmtpAction.Close;
     }
 }
