@@ -19,6 +19,28 @@ internal enum SmtpState
     Recipients,
 }
 
+/// <summary>What a handler reports; <see cref="SmtpStateTable.Next"/> says which state follows.</summary>
+internal enum SmtpEvent
+{
+    /// <summary>EHLO or HELO accepted.</summary>
+    Greeted,
+
+    /// <summary>The STARTTLS handshake succeeded.</summary>
+    TlsStarted,
+
+    /// <summary>AUTH succeeded.</summary>
+    LoggedIn,
+
+    /// <summary>MAIL accepted.</summary>
+    SenderAccepted,
+
+    /// <summary>RCPT accepted.</summary>
+    RecipientAccepted,
+
+    /// <summary>The envelope was dropped: RSET, or DATA over (whatever its result).</summary>
+    TransactionEnded,
+}
+
 /// <summary>
 /// The commands allowed in each state, checked before any handler runs: a command not allowed
 /// gets the refusal listed here (RFC 5321 §4.1.4: 503 bad sequence; 530 for MAIL before AUTH,
@@ -65,4 +87,28 @@ internal static class SmtpStateTable
             _ => SmtpReply.BadSequence,
         };
     }
+
+    /// <summary>
+    /// The state after <paramref name="happened"/> in <paramref name="state"/>. Only what the
+    /// refusals above let happen is declared; anything else is a bug in a handler.
+    /// </summary>
+    public static SmtpState Next(SmtpState state, SmtpEvent happened) => (happened, state) switch
+    {
+        // A new greeting aborts the transaction but keeps the login (§4.1.4).
+        (SmtpEvent.Greeted, SmtpState.Connected or SmtpState.Greeted) => SmtpState.Greeted,
+        (SmtpEvent.Greeted, _) => SmtpState.Authenticated,
+
+        // RFC 3207 §4.2: after the TLS handshake the client starts again from EHLO, knowing nothing.
+        (SmtpEvent.TlsStarted, SmtpState.Greeted) => SmtpState.Connected,
+
+        (SmtpEvent.LoggedIn, SmtpState.Greeted) => SmtpState.Authenticated,
+        (SmtpEvent.SenderAccepted, SmtpState.Authenticated) => SmtpState.MailFrom,
+        (SmtpEvent.RecipientAccepted, SmtpState.MailFrom or SmtpState.Recipients) => SmtpState.Recipients,
+
+        // RSET is allowed anywhere; outside a transaction it changes nothing.
+        (SmtpEvent.TransactionEnded, SmtpState.MailFrom or SmtpState.Recipients) => SmtpState.Authenticated,
+        (SmtpEvent.TransactionEnded, _) => state,
+
+        _ => throw new InvalidOperationException($"The SMTP state table declares no transition for {happened} in {state}"),
+    };
 }

@@ -48,6 +48,6 @@ internal sealed class EhloCommand(TlsContext tls) : SmtpCommandHandler
     {
         session.ClientName = name;
         session.Transaction = null;
-        session.State = session.AuthenticatedAddress is null ? SmtpState.Greeted : SmtpState.Authenticated;
+        session.Advance(SmtpEvent.Greeted);
     }
 }

@@ -44,7 +44,7 @@ internal sealed class MailCommand : SmtpCommandHandler
             return SmtpReply.SenderNotOwned;
         }
         session.Transaction = new SmtpTransaction(sender, command);
-        session.State = SmtpState.MailFrom;
+        session.Advance(SmtpEvent.SenderAccepted);
         return SmtpReply.SenderOk;
     }
 }

@@ -50,7 +50,7 @@ internal sealed class RcptCommand(RecipientResolver resolver, bool relayConfigur
             transaction.Recipients.Add(new SmtpRecipient(recipient, command.ForwardPath, kind == RecipientKind.LocalMailbox));
         }
         transaction.AcceptedRcptCommands++;
-        session.State = SmtpState.Recipients;
+        session.Advance(SmtpEvent.RecipientAccepted);
         return SmtpReply.RecipientOk;
     }
 }
