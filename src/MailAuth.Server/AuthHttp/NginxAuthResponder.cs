@@ -1,6 +1,8 @@
+using System.Diagnostics;
 using MailAuth.Core.Addresses;
 using MailAuth.Core.Authentication;
 using MailAuth.Server.Hosting;
+using MailAuth.Server.Sasl;
 using Microsoft.AspNetCore.Http;
 using Microsoft.Extensions.Logging;
 
@@ -31,6 +33,7 @@ internal sealed partial class NginxAuthResponder(
     ILogger<NginxAuthResponder> logger)
 {
     private readonly AuthHttpOptions _options = options.AuthHttp;
+    private readonly SaslLogin _login = new(authenticator);
     private readonly byte[]? _secretDigest = string.IsNullOrEmpty(options.AuthHttp.SharedSecret)
         ? null
         : System.Security.Cryptography.SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(options.AuthHttp.SharedSecret));
@@ -80,17 +83,22 @@ internal sealed partial class NginxAuthResponder(
         {
             TrustedNetworksApply = _options.TrustedNetworksApply,
         };
-        var result = await authenticator.AuthenticateAsync(request.User, request.Password, client, cancellationToken);
-        return result.Status switch
-        {
-            AuthenticationStatus.Succeeded => new NginxAuthAnswer(StatusCodes.Status200OK, "OK", backend),
-            AuthenticationStatus.TemporarilyUnavailable => new NginxAuthAnswer(StatusCodes.Status200OK, NginxAuthAnswer.TemporaryProblem,
-                WaitSeconds: mayRetry ? _options.RetryWaitSeconds : null, SmtpErrorCode: smtp ? "454 4.7.0" : null),
-            // Unknown address, wrong password, disabled and throttled look the same.
-            _ => new NginxAuthAnswer(StatusCodes.Status200OK, NginxAuthAnswer.InvalidLogin,
-                WaitSeconds: mayRetry ? _options.RetryWaitSeconds : null, SmtpErrorCode: smtp ? "535 5.7.8" : null),
-        };
+        var outcome = await _login.VerifyAsync(request.User, request.Password, client, cancellationToken);
+        return Answer(outcome, backend, smtp, mayRetry ? _options.RetryWaitSeconds : null);
     }
+
+    /// <summary>The answer table; <paramref name="waitSeconds"/> is null on the client's last allowed attempt.</summary>
+    internal static NginxAuthAnswer Answer(SaslLoginOutcome outcome, MailBackendEndpoint backend, bool smtp, int? waitSeconds) => outcome switch
+    {
+        SaslLoginOutcome.Succeeded => new NginxAuthAnswer(StatusCodes.Status200OK, "OK", backend),
+        SaslLoginOutcome.Busy => new NginxAuthAnswer(StatusCodes.Status200OK, NginxAuthAnswer.TemporaryProblem,
+            WaitSeconds: waitSeconds, SmtpErrorCode: smtp ? "454 4.7.0" : null),
+        // Unknown address, wrong password, disabled and throttled look the same.
+        SaslLoginOutcome.Failed => new NginxAuthAnswer(StatusCodes.Status200OK, NginxAuthAnswer.InvalidLogin,
+            WaitSeconds: waitSeconds, SmtpErrorCode: smtp ? "535 5.7.8" : null),
+        // nginx sends a username and password, never a SASL exchange: nothing else can come of verifying them.
+        _ => throw new UnreachableException($"no auth_http answer for {outcome}"),
+    };
 
     private bool HasSecret(IHeaderDictionary headers)
     {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using MailAuth.Server.Imap.Parsing;
 
 namespace MailAuth.Server.Imap;
 

@@ -13,8 +13,11 @@ internal enum SaslReplyKind
     /// <summary>The line was not valid base64.</summary>
     Malformed,
 
-    /// <summary>The client went away, timed out or sent an over-long line.</summary>
+    /// <summary>The client went away or timed out.</summary>
     Disconnected,
+
+    /// <summary>The client's line was longer than the protocol allows; the protocol decides whether to go on.</summary>
+    LineTooLong,
 }
 
 internal readonly record struct SaslReply(SaslReplyKind Kind, byte[] Data);
@@ -25,9 +28,10 @@ internal enum SaslOutcomeKind
     Cancelled,
     Malformed,
     Disconnected,
+    LineTooLong,
 }
 
-internal readonly record struct SaslOutcome(SaslOutcomeKind Kind, SaslCredentials? Credentials, string? Error);
+internal readonly record struct SaslOutcome(SaslOutcomeKind Kind, SaslCredentials? Credentials, SaslMalformation? Malformation);
 
 /// <summary>
 /// Drives a mechanism to the end. The protocol supplies how a challenge is sent and the reply
@@ -56,7 +60,7 @@ internal static class SaslConversation
                 case SaslStepKind.Done:
                     return new SaslOutcome(SaslOutcomeKind.Credentials, step.Credentials, null);
                 case SaslStepKind.Malformed:
-                    return new SaslOutcome(SaslOutcomeKind.Malformed, null, step.Error);
+                    return new SaslOutcome(SaslOutcomeKind.Malformed, null, SaslMalformation.RefusedByMechanism(step.Error!));
             }
             var reply = await challenge(step.Challenge, cancellationToken);
             switch (reply.Kind)
@@ -64,13 +68,15 @@ internal static class SaslConversation
                 case SaslReplyKind.Cancelled:
                     return new SaslOutcome(SaslOutcomeKind.Cancelled, null, null);
                 case SaslReplyKind.Malformed:
-                    return new SaslOutcome(SaslOutcomeKind.Malformed, null, "invalid base64");
+                    return new SaslOutcome(SaslOutcomeKind.Malformed, null, SaslMalformation.ResponseNotBase64);
                 case SaslReplyKind.Disconnected:
                     return new SaslOutcome(SaslOutcomeKind.Disconnected, null, null);
+                case SaslReplyKind.LineTooLong:
+                    return new SaslOutcome(SaslOutcomeKind.LineTooLong, null, null);
             }
             response = reply.Data;
         }
-        return new SaslOutcome(SaslOutcomeKind.Malformed, null, "too many SASL rounds");
+        return new SaslOutcome(SaslOutcomeKind.Malformed, null, SaslMalformation.TooManyRounds);
     }
 
     /// <summary>

@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Globalization;
 using System.IO.Pipelines;
 using System.Net;
@@ -22,6 +23,14 @@ internal enum DovecotAuthState
     Ready,
 }
 
+/// <summary>A line to send, or the reason a request is refused (sent as <c>FAIL reason=</c> and logged).</summary>
+internal readonly record struct DovecotAuthAnswer(string? Line, string? RefusedBecause)
+{
+    public static DovecotAuthAnswer Send(string line) => new(line, null);
+
+    public static DovecotAuthAnswer Refuse(string reason) => new(null, reason);
+}
+
 /// <summary>
 /// One client connection (a Postfix smtpd process, usually) speaking the Dovecot auth protocol,
 /// server side. Requests are handled in the order they arrive and each answer names its request
@@ -38,6 +47,7 @@ internal sealed partial class DovecotAuthSession(
     private sealed record PendingRequest(SaslMechanism Mechanism, ClientContext Client);
 
     private readonly Dictionary<uint, PendingRequest> _pending = [];
+    private readonly SaslLogin _login = new(authenticator);
 
     public DovecotAuthState State { get; private set; } = DovecotAuthState.AwaitingVersion;
 
@@ -188,7 +198,8 @@ internal sealed partial class DovecotAuthSession(
             var reply = SaslConversation.Decode(Encoding.ASCII.GetBytes(line.Response));
             if (reply.Kind != SaslReplyKind.Response)
             {
-                await FailAsync(line.Id, "invalid base64 in resp", cancellationToken);
+                // "*" is refused here like bad base64: the request has only just begun.
+                await AnswerAsync(line.Id, new SaslLoginOutcome.Malformed(SaslMalformation.InitialResponseNotBase64), cancellationToken);
                 return;
             }
             initial = reply.Data;
@@ -210,43 +221,51 @@ internal sealed partial class DovecotAuthSession(
                 await StepAsync(line.Id, request, reply.Data, cancellationToken);
                 return;
             case SaslReplyKind.Cancelled:
-                await FailAsync(line.Id, "cancelled by the client", cancellationToken);
+                await AnswerAsync(line.Id, new SaslLoginOutcome.Cancelled(), cancellationToken);
                 return;
             default:
-                await FailAsync(line.Id, "invalid base64 in CONT", cancellationToken);
+                await AnswerAsync(line.Id, new SaslLoginOutcome.Malformed(SaslMalformation.ResponseNotBase64), cancellationToken);
                 return;
         }
     }
 
     private async ValueTask StepAsync(uint id, PendingRequest request, byte[]? response, CancellationToken cancellationToken)
     {
-        var step = request.Mechanism.Step(response);
-        switch (step.Kind)
+        var step = await _login.StepAsync(request.Mechanism, response, request.Client, cancellationToken);
+        if (step.Challenge is { } challenge)
         {
-            case SaslStepKind.Challenge:
-                _pending[id] = request;
-                await WriteAsync($"CONT\t{id}\t{SaslConversation.Encode(step.Challenge)}\n", cancellationToken);
-                return;
-            case SaslStepKind.Malformed:
-                await FailAsync(id, step.Error!, cancellationToken);
-                return;
+            _pending[id] = request;
+            await WriteAsync($"CONT\t{id}\t{SaslConversation.Encode(challenge)}\n", cancellationToken);
+            return;
         }
-        var credentials = step.Credentials!;
-        var result = await authenticator.AuthenticateAsync(credentials.Username, credentials.Password, request.Client, cancellationToken);
-        switch (result.Status)
-        {
-            case AuthenticationStatus.Succeeded:
-                await WriteAsync($"OK\t{id}\tuser={Escape(result.Address!.ToString())}\n", cancellationToken);
-                return;
-            case AuthenticationStatus.TemporarilyUnavailable:
-                await WriteAsync($"FAIL\t{id}\ttemp\n", cancellationToken);
-                return;
-            default:
-                // Never user=, never why: unknown address, wrong password, disabled and throttled look the same.
-                await WriteAsync($"FAIL\t{id}\treason=Authentication failed\n", cancellationToken);
-                return;
-        }
+        await AnswerAsync(id, step.Outcome!, cancellationToken);
     }
+
+    private async ValueTask AnswerAsync(uint id, SaslLoginOutcome outcome, CancellationToken cancellationToken)
+    {
+        var answer = Answer(id, outcome);
+        if (answer.RefusedBecause is { } reason)
+        {
+            await FailAsync(id, reason, cancellationToken);
+            return;
+        }
+        await WriteAsync(answer.Line!, cancellationToken);
+    }
+
+    /// <summary>The answer table: a line to send, or a refusal of the request that is also logged.</summary>
+    internal static DovecotAuthAnswer Answer(uint id, SaslLoginOutcome outcome) => outcome switch
+    {
+        SaslLoginOutcome.Succeeded succeeded => DovecotAuthAnswer.Send($"OK\t{id}\tuser={Escape(succeeded.Address.ToString())}\n"),
+        SaslLoginOutcome.Busy => DovecotAuthAnswer.Send($"FAIL\t{id}\ttemp\n"),
+        // Never user=, never why: unknown address, wrong password, disabled and throttled look the same.
+        SaslLoginOutcome.Failed => DovecotAuthAnswer.Send($"FAIL\t{id}\treason=Authentication failed\n"),
+        SaslLoginOutcome.Cancelled => DovecotAuthAnswer.Refuse("cancelled by the client"),
+        SaslLoginOutcome.Malformed { Malformation.Reason: SaslMalformedReason.InitialResponseNotBase64 } => DovecotAuthAnswer.Refuse("invalid base64 in resp"),
+        SaslLoginOutcome.Malformed { Malformation.Reason: SaslMalformedReason.ResponseNotBase64 } => DovecotAuthAnswer.Refuse("invalid base64 in CONT"),
+        SaslLoginOutcome.Malformed malformed => DovecotAuthAnswer.Refuse(malformed.Malformation.Description),
+        // Each request is one line, read whole before it is handled: no exchange ends mid-line here.
+        _ => throw new UnreachableException($"no Dovecot auth answer for {outcome}"),
+    };
 
     /// <summary>
     /// A protocol-level refusal. The reason names what was wrong with the request (it is about the

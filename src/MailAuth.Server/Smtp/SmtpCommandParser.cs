@@ -83,7 +83,7 @@ internal static class SmtpCommandParser
                     // RFC 1870: size-value ::= 1*20DIGIT; more than a long holds is simply too big.
                     if (value.Length is 0 or > 20 || !value.All(char.IsAsciiDigit))
                     {
-                        error = new SmtpSyntaxError("501 5.5.4 Invalid SIZE parameter");
+                        error = new SmtpSyntaxError(SmtpReply.InvalidSizeParameter);
                         return false;
                     }
                     size = long.TryParse(value, NumberStyles.None, CultureInfo.InvariantCulture, out var parsed) ? parsed : long.MaxValue;
@@ -98,7 +98,7 @@ internal static class SmtpCommandParser
                             body = SmtpBodyType.EightBitMime;
                             break;
                         default:
-                            error = new SmtpSyntaxError("555 5.5.4 Unsupported BODY type");
+                            error = new SmtpSyntaxError(SmtpReply.UnsupportedBody);
                             return false;
                     }
                     break;
@@ -109,7 +109,7 @@ internal static class SmtpCommandParser
                     // RFC 4954 §5: AUTH=<mailbox> may be ignored by a submission server; we do.
                     break;
                 default:
-                    error = new SmtpSyntaxError($"555 5.5.4 Unsupported MAIL parameter {Printable(keyword)}");
+                    error = new SmtpSyntaxError(SmtpReply.UnsupportedMailParameter(Printable(keyword)));
                     return false;
             }
         }
@@ -128,7 +128,7 @@ internal static class SmtpCommandParser
         if (parameters.Count > 0)
         {
             var keyword = parameters[0].Split('=')[0];
-            error = new SmtpSyntaxError($"555 5.5.4 Unsupported RCPT parameter {Printable(keyword.ToUpperInvariant())}");
+            error = new SmtpSyntaxError(SmtpReply.UnsupportedRcptParameter(Printable(keyword.ToUpperInvariant())));
             return false;
         }
         command = new RcptToArguments(path);
@@ -145,7 +145,7 @@ internal static class SmtpCommandParser
         var parts = argument.Split(' ', StringSplitOptions.RemoveEmptyEntries);
         if (parts.Length is 0 or > 2)
         {
-            error = new SmtpSyntaxError("501 5.5.4 Syntax: AUTH mechanism [initial-response]");
+            error = new SmtpSyntaxError(SmtpReply.SyntaxAuth);
             return false;
         }
         error = null;
@@ -162,7 +162,7 @@ internal static class SmtpCommandParser
     {
         path = "";
         parameters = [];
-        var syntax = new SmtpSyntaxError($"501 5.5.4 Syntax: {(keyword == "FROM:" ? "MAIL FROM:<address>" : "RCPT TO:<address>")}");
+        var syntax = new SmtpSyntaxError(keyword == "FROM:" ? SmtpReply.SyntaxMailFrom : SmtpReply.SyntaxRcptTo);
         if (!argument.StartsWith(keyword, StringComparison.OrdinalIgnoreCase))
         {
             error = syntax;
@@ -212,7 +212,7 @@ internal static class SmtpCommandParser
         if (inner.Contains('<', StringComparison.Ordinal) || inner.Contains(' ', StringComparison.Ordinal)
             || inner.Any(char.IsControl) || !inner.Contains('@', StringComparison.Ordinal))
         {
-            error = new SmtpSyntaxError($"501 5.1.{(keyword == "FROM:" ? "7" : "3")} Bad {(keyword == "FROM:" ? "sender" : "recipient")} address syntax");
+            error = new SmtpSyntaxError(keyword == "FROM:" ? SmtpReply.BadSenderAddress : SmtpReply.BadRecipientAddress);
             return false;
         }
         path = inner;

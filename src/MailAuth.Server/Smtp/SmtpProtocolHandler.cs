@@ -58,7 +58,7 @@ internal sealed partial class SmtpProtocolHandler : IProtocolHandler
     public async Task RunSessionAsync(ProtocolConnection connection, CancellationToken cancellationToken)
     {
         using var session = new SmtpSession(connection, _options, _hostName);
-        session.Reply($"220 {_hostName} ESMTP MailAuth");
+        session.Reply(SmtpReply.Greeting(_hostName));
         if (!await connection.FlushAsync(cancellationToken))
         {
             return;
@@ -71,12 +71,12 @@ internal sealed partial class SmtpProtocolHandler : IProtocolHandler
         {
             // RFC 5321 §3.8: tell the client, so that it retries later rather than guessing.
             using var grace = new CancellationTokenSource(TimeSpan.FromSeconds(2));
-            await connection.WriteAndFlushAsync("421 4.3.2 Service shutting down, closing connection\r\n", grace.Token);
+            await connection.WriteAndFlushAsync(SmtpReply.ShuttingDown + "\r\n", grace.Token);
         }
     }
 
     public async Task RejectAsync(ProtocolConnection connection, string reason, CancellationToken cancellationToken) =>
-        await connection.WriteAndFlushAsync("421 4.7.0 Too many connections from your address\r\n", cancellationToken);
+        await connection.WriteAndFlushAsync(SmtpReply.TooManyConnections + "\r\n", cancellationToken);
 
     private async Task RunCommandsAsync(SmtpSession session, CancellationToken cancellationToken)
     {
@@ -88,7 +88,7 @@ internal sealed partial class SmtpProtocolHandler : IProtocolHandler
             var action = session.IsEnded ? Ended(session) : line.Status switch
             {
                 LineStatus.Closed => SmtpAction.Close,
-                LineStatus.TimedOut => Reply(session, "421 4.4.2 Idle timeout, closing connection", SmtpAction.Close),
+                LineStatus.TimedOut => Reply(session, SmtpReply.IdleTimeout, SmtpAction.Close),
                 _ => await HandleLineAsync(session, line, cancellationToken),
             };
             if (action == SmtpAction.Close)
@@ -128,21 +128,21 @@ internal sealed partial class SmtpProtocolHandler : IProtocolHandler
     {
         if (session.AuthenticatedAddress is null && ++session.CommandsBeforeLogin > _options.MaxCommandsBeforeLogin)
         {
-            return Reply(session, "421 4.7.0 Too many commands before authentication, closing connection", SmtpAction.Close);
+            return Reply(session, SmtpReply.TooManyCommandsBeforeLogin, SmtpAction.Close);
         }
         if (line.Status == LineStatus.TooLong)
         {
             return session.AuthenticatedAddress is null
-                ? Reply(session, "421 4.7.0 Line too long before authentication, closing connection", SmtpAction.Close)
-                : Reply(session, "500 5.5.2 Line too long", SmtpAction.Continue);
+                ? Reply(session, SmtpReply.LineTooLongBeforeLogin, SmtpAction.Close)
+                : Reply(session, SmtpReply.LineTooLong, SmtpAction.Continue);
         }
         if (!SmtpCommandParser.TryParseLine(line.Line, out var command))
         {
-            return Reply(session, "500 5.5.2 Command is not valid UTF-8", SmtpAction.Continue);
+            return Reply(session, SmtpReply.CommandNotUtf8, SmtpAction.Continue);
         }
         if (!_handlers.TryGetValue(command.Verb, out var handler))
         {
-            return Reply(session, "500 5.5.1 Command unrecognized", SmtpAction.Continue);
+            return Reply(session, SmtpReply.CommandUnrecognized, SmtpAction.Continue);
         }
         if (SmtpStateTable.Refusal(session.State, command.Verb) is { } refusal)
         {
@@ -158,8 +158,8 @@ internal sealed partial class SmtpProtocolHandler : IProtocolHandler
             LogCommandFailed(e, session.AuthenticatedAddress?.ToString() ?? "", command.Verb);
             // Once DATA has begun the client's message may still be arriving: it must never be read as commands.
             return command.Verb == "DATA"
-                ? Reply(session, "421 4.3.0 Internal server error, closing connection", SmtpAction.Close)
-                : Reply(session, "451 4.3.0 Internal server error, try again later", SmtpAction.Continue);
+                ? Reply(session, SmtpReply.InternalErrorClosing, SmtpAction.Close)
+                : Reply(session, SmtpReply.InternalError, SmtpAction.Continue);
         }
     }
 

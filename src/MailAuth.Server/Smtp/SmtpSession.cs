@@ -43,7 +43,8 @@ internal sealed class SmtpSession(ProtocolConnection connection, SmtpOptions opt
     /// <summary>Our name, in the greeting, EHLO and Received headers.</summary>
     public string HostName { get; } = hostName;
 
-    public SmtpState State { get; set; } = SmtpState.Connected;
+    /// <summary>Changed only through <see cref="Advance"/>, as <see cref="SmtpStateTable"/> declares.</summary>
+    public SmtpState State { get; private set; } = SmtpState.Connected;
 
     /// <summary>The name the client gave in EHLO/HELO.</summary>
     public string ClientName { get; set; } = "";
@@ -72,8 +73,11 @@ internal sealed class SmtpSession(ProtocolConnection connection, SmtpOptions opt
     {
         Mailbox = mailbox;
         AuthenticatedAddress = mailbox.Address;
-        State = SmtpState.Authenticated;
+        Advance(SmtpEvent.LoggedIn);
     }
+
+    /// <summary>Reports what a handler did; the state table says which state follows.</summary>
+    public void Advance(SmtpEvent happened) => State = SmtpStateTable.Next(State, happened);
 
     /// <summary>The token to read client input with: after AUTH it is also cancelled when the session is ended.</summary>
     public CancellationToken ReadToken(CancellationToken cancellationToken)
@@ -87,7 +91,7 @@ internal sealed class SmtpSession(ProtocolConnection connection, SmtpOptions opt
     }
 
     /// <summary>The reply that ends a session whose mailbox's sessions were ended.</summary>
-    public string EndedReply() => $"421 4.7.0 {Mailbox!.Reason.ClientText()}, closing connection";
+    public string EndedReply() => SmtpReply.SessionEnded(Mailbox!.Reason.ClientText());
 
     public void Dispose()
     {
@@ -99,16 +103,13 @@ internal sealed class SmtpSession(ProtocolConnection connection, SmtpOptions opt
     public void ResetTransaction()
     {
         Transaction = null;
-        if (State is SmtpState.MailFrom or SmtpState.Recipients)
-        {
-            State = SmtpState.Authenticated;
-        }
+        Advance(SmtpEvent.TransactionEnded);
     }
 
     /// <summary>RFC 3207 §4.2: after the TLS handshake the client starts again from EHLO, knowing nothing.</summary>
     public void ForgetEverything()
     {
-        State = SmtpState.Connected;
+        Advance(SmtpEvent.TlsStarted);
         ClientName = "";
         AuthenticatedAddress = null;
         Transaction = null;

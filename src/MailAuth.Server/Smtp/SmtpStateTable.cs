@@ -19,6 +19,28 @@ internal enum SmtpState
     Recipients,
 }
 
+/// <summary>What a handler reports; <see cref="SmtpStateTable.Next"/> says which state follows.</summary>
+internal enum SmtpEvent
+{
+    /// <summary>EHLO or HELO accepted.</summary>
+    Greeted,
+
+    /// <summary>The STARTTLS handshake succeeded.</summary>
+    TlsStarted,
+
+    /// <summary>AUTH succeeded.</summary>
+    LoggedIn,
+
+    /// <summary>MAIL accepted.</summary>
+    SenderAccepted,
+
+    /// <summary>RCPT accepted.</summary>
+    RecipientAccepted,
+
+    /// <summary>The envelope was dropped: RSET, or DATA over (whatever its result).</summary>
+    TransactionEnded,
+}
+
 /// <summary>
 /// The commands allowed in each state, checked before any handler runs: a command not allowed
 /// gets the refusal listed here (RFC 5321 §4.1.4: 503 bad sequence; 530 for MAIL before AUTH,
@@ -26,8 +48,6 @@ internal enum SmtpState
 /// </summary>
 internal static class SmtpStateTable
 {
-    private const string BadSequence = "503 5.5.1 Bad sequence of commands";
-
     /// <summary>Verbs that are always allowed (RSET, NOOP, QUIT, VRFY, HELP; EHLO/HELO also reset a transaction, §4.1.4).</summary>
     private static readonly HashSet<string> Anytime = ["EHLO", "HELO", "RSET", "NOOP", "QUIT", "VRFY", "HELP"];
 
@@ -41,30 +61,54 @@ internal static class SmtpStateTable
         return (verb, state) switch
         {
             ("STARTTLS", SmtpState.Greeted) => null,
-            ("STARTTLS", SmtpState.Connected) => "503 5.5.1 Send EHLO first",
-            ("STARTTLS", _) => "503 5.5.1 STARTTLS is not allowed after authentication",
+            ("STARTTLS", SmtpState.Connected) => SmtpReply.SendEhloFirst,
+            ("STARTTLS", _) => SmtpReply.StartTlsAfterAuthentication,
 
             ("AUTH", SmtpState.Greeted) => null,
-            ("AUTH", SmtpState.Connected) => "503 5.5.1 Send EHLO first",
-            ("AUTH", SmtpState.Authenticated) => "503 5.5.1 Already authenticated",
-            ("AUTH", _) => "503 5.5.1 AUTH is not allowed during a mail transaction",
+            ("AUTH", SmtpState.Connected) => SmtpReply.SendEhloFirst,
+            ("AUTH", SmtpState.Authenticated) => SmtpReply.AlreadyAuthenticated,
+            ("AUTH", _) => SmtpReply.AuthDuringTransaction,
 
             ("MAIL", SmtpState.Authenticated) => null,
-            ("MAIL", SmtpState.Connected) => "503 5.5.1 Send EHLO first",
-            ("MAIL", SmtpState.Greeted) => "530 5.7.0 Authentication required",
-            ("MAIL", _) => "503 5.5.1 Nested MAIL command",
+            ("MAIL", SmtpState.Connected) => SmtpReply.SendEhloFirst,
+            ("MAIL", SmtpState.Greeted) => SmtpReply.AuthenticationRequired,
+            ("MAIL", _) => SmtpReply.NestedMail,
 
             ("RCPT", SmtpState.MailFrom or SmtpState.Recipients) => null,
-            ("RCPT", SmtpState.Greeted) => "530 5.7.0 Authentication required",
-            ("RCPT", _) => "503 5.5.1 Need MAIL before RCPT",
+            ("RCPT", SmtpState.Greeted) => SmtpReply.AuthenticationRequired,
+            ("RCPT", _) => SmtpReply.NeedMailBeforeRcpt,
 
             ("DATA", SmtpState.Recipients) => null,
             // RFC 2920 §3.1: with PIPELINING, DATA after only refused RCPTs gets 554 (or 503).
-            ("DATA", SmtpState.MailFrom) => "554 5.5.1 No valid recipients",
-            ("DATA", SmtpState.Greeted) => "530 5.7.0 Authentication required",
-            ("DATA", _) => "503 5.5.1 Need RCPT before DATA",
+            ("DATA", SmtpState.MailFrom) => SmtpReply.NoValidRecipients,
+            ("DATA", SmtpState.Greeted) => SmtpReply.AuthenticationRequired,
+            ("DATA", _) => SmtpReply.NeedRcptBeforeData,
 
-            _ => BadSequence,
+            _ => SmtpReply.BadSequence,
         };
     }
+
+    /// <summary>
+    /// The state after <paramref name="happened"/> in <paramref name="state"/>. Only what the
+    /// refusals above let happen is declared; anything else is a bug in a handler.
+    /// </summary>
+    public static SmtpState Next(SmtpState state, SmtpEvent happened) => (happened, state) switch
+    {
+        // A new greeting aborts the transaction but keeps the login (§4.1.4).
+        (SmtpEvent.Greeted, SmtpState.Connected or SmtpState.Greeted) => SmtpState.Greeted,
+        (SmtpEvent.Greeted, _) => SmtpState.Authenticated,
+
+        // RFC 3207 §4.2: after the TLS handshake the client starts again from EHLO, knowing nothing.
+        (SmtpEvent.TlsStarted, SmtpState.Greeted) => SmtpState.Connected,
+
+        (SmtpEvent.LoggedIn, SmtpState.Greeted) => SmtpState.Authenticated,
+        (SmtpEvent.SenderAccepted, SmtpState.Authenticated) => SmtpState.MailFrom,
+        (SmtpEvent.RecipientAccepted, SmtpState.MailFrom or SmtpState.Recipients) => SmtpState.Recipients,
+
+        // RSET is allowed anywhere; outside a transaction it changes nothing.
+        (SmtpEvent.TransactionEnded, SmtpState.MailFrom or SmtpState.Recipients) => SmtpState.Authenticated,
+        (SmtpEvent.TransactionEnded, _) => state,
+
+        _ => throw new InvalidOperationException($"The SMTP state table declares no transition for {happened} in {state}"),
+    };
 }

@@ -37,7 +37,7 @@ public sealed class ImapCurlTests
     // curl 7.88 always prefers SASL when AUTH= is advertised ("AUTH=+LOGIN" came later), so the
     // LOGIN command is exercised with Python's imaplib and in the raw transcripts instead.
     [Test]
-    public async Task Implicit_tls_with_sasl_ir_lists_folders()
+    public async Task ImplicitTlsWithSaslIrListsFolders()
     {
         var result = await Curl($"imaps://127.0.0.1:{_server.ImapsPort}/");
         Assert.That(result.ExitCode, Is.Zero, result.ToString());
@@ -48,7 +48,7 @@ public sealed class ImapCurlTests
     }
 
     [Test]
-    public async Task Starttls_with_authenticate_plain_fetches_the_delivered_message_byte_identical()
+    public async Task StarttlsWithAuthenticatePlainFetchesTheDeliveredMessageByteIdentical()
     {
         var output = Path.GetTempFileName();
         try
@@ -67,7 +67,7 @@ public sealed class ImapCurlTests
     }
 
     [Test]
-    public async Task Implicit_tls_with_authenticate_login_fetches_a_section()
+    public async Task ImplicitTlsWithAuthenticateLoginFetchesASection()
     {
         var result = await Curl($"imaps://127.0.0.1:{_server.ImapsPort}/INBOX;UID=1;SECTION=HEADER.FIELDS%20(SUBJECT)", "--login-options", "AUTH=LOGIN");
         Assert.That(result.ExitCode, Is.Zero, result.ToString());
@@ -76,7 +76,7 @@ public sealed class ImapCurlTests
     }
 
     [Test]
-    public async Task Custom_commands_search_and_fetch_flags()
+    public async Task CustomCommandsSearchAndFetchFlags()
     {
         var search = await Curl($"imaps://127.0.0.1:{_server.ImapsPort}/INBOX", "--request", "SEARCH SUBJECT bonjour");
         Assert.That(search.ExitCode, Is.Zero, search.ToString());
@@ -87,7 +87,7 @@ public sealed class ImapCurlTests
     }
 
     [Test]
-    public async Task Wrong_password_fails_the_transfer()
+    public async Task WrongPasswordFailsTheTransfer()
     {
         var result = await ExternalClient.RunAsync("curl", "--silent", "--max-time", "30", "--cacert", ExternalClient.CertificatePath(_server),
             "--user", $"{Address}:wrong", $"imaps://127.0.0.1:{_server.ImapsPort}/");

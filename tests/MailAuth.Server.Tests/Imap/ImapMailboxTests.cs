@@ -47,7 +47,7 @@ public sealed class ImapMailboxTests
         $"From: Anna <anna@family.example>\r\nTo: julie@family.example\r\nSubject: {subject}\r\nDate: Mon, 3 Mar 2025 09:00:00 +0100\r\n\r\n{body}\r\n";
 
     [Test]
-    public async Task Every_connection_a_client_opens_at_once_on_a_new_mailbox_logs_in()
+    public async Task EveryConnectionAClientOpensAtOnceOnANewMailboxLogsIn()
     {
         var address = await NewMailbox();
         // Thunderbird and Apple Mail open several connections together right after an account is added.
@@ -74,7 +74,7 @@ public sealed class ImapMailboxTests
     }
 
     [Test]
-    public async Task Select_reports_counts_flags_and_uids()
+    public async Task SelectReportsCountsFlagsAndUids()
     {
         var address = await NewMailbox(Message("a"), Message("b"));
         await using var client = await Login(address, select: null);
@@ -90,7 +90,7 @@ public sealed class ImapMailboxTests
     }
 
     [Test]
-    public async Task Fetch_items_partials_and_seen()
+    public async Task FetchItemsPartialsAndSeen()
     {
         var address = await NewMailbox(Message("hello", "0123456789"));
         await using var client = await Login(address);
@@ -116,7 +116,7 @@ public sealed class ImapMailboxTests
     }
 
     [Test]
-    public async Task Examine_is_read_only_and_does_not_set_seen()
+    public async Task ExamineIsReadOnlyAndDoesNotSetSeen()
     {
         var address = await NewMailbox(Message("x"));
         await using var client = await Login(address, select: null);
@@ -127,7 +127,7 @@ public sealed class ImapMailboxTests
     }
 
     [Test]
-    public async Task Store_variants_and_search()
+    public async Task StoreVariantsAndSearch()
     {
         var address = await NewMailbox(Message("report Q1", "numbers"), Message("lunch", "pizza"), Message("report Q2", "more numbers"));
         await using var client = await Login(address);
@@ -149,7 +149,7 @@ public sealed class ImapMailboxTests
     }
 
     [Test]
-    public async Task Copy_move_and_expunge_answer_with_uidplus_codes()
+    public async Task CopyMoveAndExpungeAnswerWithUidplusCodes()
     {
         var address = await NewMailbox(Message("1"), Message("2"), Message("3"));
         await using var client = await Login(address);
@@ -170,7 +170,7 @@ public sealed class ImapMailboxTests
     }
 
     [Test]
-    public async Task Append_with_flags_date_and_literal_plus()
+    public async Task AppendWithFlagsDateAndLiteralPlus()
     {
         var address = await NewMailbox();
         await using var client = await Login(address);
@@ -191,7 +191,7 @@ public sealed class ImapMailboxTests
     }
 
     [Test]
-    public async Task Large_append_streams_through_a_file_and_fetches_back_identical()
+    public async Task LargeAppendStreamsThroughAFileAndFetchesBackIdentical()
     {
         var address = await NewMailbox();
         await using var client = await Login(address);
@@ -214,7 +214,7 @@ public sealed class ImapMailboxTests
     }
 
     [Test]
-    public async Task Folder_management_list_lsub_and_patterns()
+    public async Task FolderManagementListLsubAndPatterns()
     {
         var address = await NewMailbox();
         await using var client = await Login(address, select: null);
@@ -253,7 +253,7 @@ public sealed class ImapMailboxTests
     }
 
     [Test]
-    public async Task Folder_names_cannot_reach_another_mailbox()
+    public async Task FolderNamesCannotReachAnotherMailbox()
     {
         var victim = await NewMailbox(Message("secret"));
         var address = await NewMailbox();
@@ -271,7 +271,7 @@ public sealed class ImapMailboxTests
     }
 
     [Test]
-    public async Task Close_expunges_silently_and_unselect_does_not()
+    public async Task CloseExpungesSilentlyAndUnselectDoesNot()
     {
         var address = await NewMailbox(Message("1"), Message("2"));
         await using var client = await Login(address);
@@ -285,7 +285,7 @@ public sealed class ImapMailboxTests
     }
 
     [Test]
-    public async Task Two_sessions_see_each_others_changes()
+    public async Task TwoSessionsSeeEachOthersChanges()
     {
         var address = await NewMailbox(Message("1"), Message("2"));
         await using var one = await Login(address);
@@ -302,7 +302,7 @@ public sealed class ImapMailboxTests
     }
 
     [Test]
-    public async Task A_session_whose_selected_folder_is_deleted_elsewhere_is_told_bye()
+    public async Task ASessionWhoseSelectedFolderIsDeletedElsewhereIsToldBye()
     {
         var address = await NewMailbox();
         await using var one = await Login(address, select: "Junk");
@@ -319,7 +319,7 @@ public sealed class ImapMailboxTests
     }
 
     [Test]
-    public async Task Idle_announces_an_append_from_another_session_and_ends_with_done()
+    public async Task IdleAnnouncesAnAppendFromAnotherSessionAndEndsWithDone()
     {
         var address = await NewMailbox(Message("1"));
         await using var idler = await Login(address);

@@ -22,7 +22,7 @@ public sealed class ImapParserTests
     [TestCase("a LOGIN {99999999999999999999999}", "Invalid", 0L, 8)]
     [TestCase("a LOGIN {1 2}", "Invalid", 0L, 8)]
     [TestCase("a APPEND x {123456789012}", "Synchronizing", 123456789012L, 11)]
-    public void Literal_announcements_are_found_at_the_end_of_the_line_outside_quotes(string line, string kindName, long size, int start)
+    public void LiteralAnnouncementsAreFoundAtTheEndOfTheLineOutsideQuotes(string line, string kindName, long size, int start)
     {
         var kind = Enum.Parse<LiteralMarkerKind>(kindName);
         var marker = LiteralMarker.Find(Encoding.ASCII.GetBytes(line));
@@ -41,7 +41,7 @@ public sealed class ImapParserTests
     [TestCase("x LOGIN \"julie@family.example\" \"p a s s\"", "x", "LOGIN", "julie@family.example", "p a s s")]
     [TestCase("x LOGIN \"j\\\"q\" \"back\\\\slash\"", "x", "LOGIN", "j\"q", "back\\slash")]
     [TestCase("A0001 login user ]x", "A0001", "LOGIN", "user", "]x")]
-    public void Tags_verbs_and_astrings(string line, string tag, string verb, string first, string second)
+    public void TagsVerbsAndAstrings(string line, string tag, string verb, string first, string second)
     {
         var reader = new ImapReader(ImapCommandText.FromLine(line));
         Assert.That(reader.ReadTag(), Is.EqualTo(tag));
@@ -55,7 +55,7 @@ public sealed class ImapParserTests
     }
 
     [Test]
-    public void Literals_are_read_in_place_of_strings()
+    public void LiteralsAreReadInPlaceOfStrings()
     {
         var command = ImapCommandText.FromPieces("a LOGIN {20}", "julie@family.example", " {9+}", "p\"w {1}\r\n", "");
         var reader = new ImapReader(command);
@@ -73,7 +73,7 @@ public sealed class ImapParserTests
     [TestCase("\"bad \\escape\"")]
     [TestCase("(paren")]
     [TestCase("")]
-    public void Malformed_strings_are_syntax_errors(string argument)
+    public void MalformedStringsAreSyntaxErrors(string argument)
     {
         var reader = new ImapReader(ImapCommandText.FromLine(argument));
         Assert.Throws<ImapSyntaxException>(() => reader.ReadAString());
@@ -88,7 +88,7 @@ public sealed class ImapParserTests
     [TestCase("*:9", 10u, new uint[] { 9, 10 })]
     [TestCase("20:*", 10u, new uint[] { 10 })]
     [TestCase("1,1,1", 3u, new uint[] { 1 })]
-    public void Sequence_sets(string text, uint largest, uint[] expected)
+    public void SequenceSets(string text, uint largest, uint[] expected)
     {
         var set = SequenceSet.Parse(text);
         var members = Enumerable.Range(1, 12).Select(i => (uint)i).Where(n => n <= largest && set.Contains(n, largest));
@@ -103,12 +103,12 @@ public sealed class ImapParserTests
     [TestCase("4294967296")]
     [TestCase("-1")]
     [TestCase("1:2:3")]
-    public void Invalid_sequence_sets(string text) =>
+    public void InvalidSequenceSets(string text) =>
         Assert.Throws<ImapSyntaxException>(() => SequenceSet.Parse(text));
 
     [TestCase(new uint[] { 1, 2, 3, 7, 9, 10 }, "1:3,7,9:10")]
     [TestCase(new uint[] { 5 }, "5")]
-    public void Sequence_sets_are_formatted_compactly(uint[] numbers, string expected) =>
+    public void SequenceSetsAreFormattedCompactly(uint[] numbers, string expected) =>
         Assert.That(SequenceSet.Format(numbers), Is.EqualTo(expected));
 
     [TestCase("FLAGS", "Flags")]
@@ -118,7 +118,7 @@ public sealed class ImapParserTests
     [TestCase("FULL", "Flags,InternalDate,Rfc822Size,Envelope,Body")]
     [TestCase("(RFC822.SIZE RFC822 RFC822.HEADER RFC822.TEXT BODYSTRUCTURE BODY ENVELOPE INTERNALDATE)", "Rfc822Size,Rfc822,Rfc822Header,Rfc822Text,BodyStructure,Body,Envelope,InternalDate")]
     [TestCase("body[]", "Section")]
-    public void Fetch_attribute_lists(string text, string kinds)
+    public void FetchAttributeLists(string text, string kinds)
     {
         var attributes = FetchAttribute.ParseList(new ImapReader(ImapCommandText.FromLine(text)));
         Assert.That(string.Join(',', attributes.Select(a => a.Kind)), Is.EqualTo(kinds));
@@ -133,7 +133,7 @@ public sealed class ImapParserTests
     [TestCase("BODY[1.2.MIME]", false, "1.2.MIME", null, null)]
     [TestCase("BODY[2.HEADER]", false, "2.HEADER", null, null)]
     [TestCase("BODY[3]<100.5>", false, "3", 100L, 5L)]
-    public void Fetch_sections_and_partials(string text, bool peek, string section, long? offset, long? length)
+    public void FetchSectionsAndPartials(string text, bool peek, string section, long? offset, long? length)
     {
         var attribute = FetchAttribute.Parse(new ImapReader(ImapCommandText.FromLine(text)));
         Assert.Multiple(() =>
@@ -154,7 +154,7 @@ public sealed class ImapParserTests
     [TestCase("BODY[FOO]")]
     [TestCase("NOSUCH")]
     [TestCase("(FLAGS")]
-    public void Invalid_fetch_attributes(string text) =>
+    public void InvalidFetchAttributes(string text) =>
         Assert.Throws<ImapSyntaxException>(() => FetchAttribute.ParseList(new ImapReader(ImapCommandText.FromLine(text))));
 
     [TestCase("ALL", "SearchAll { }")]
@@ -171,7 +171,7 @@ public sealed class ImapParserTests
     [TestCase("NOT DELETED", "SearchNot { Key = SearchFlag { Flag = \\Deleted, Set = True } }")]
     [TestCase("OR SEEN FLAGGED", "SearchOr { Left = SearchFlag { Flag = \\Seen, Set = True }, Right = SearchFlag { Flag = \\Flagged, Set = True } }")]
     [TestCase("(SEEN)", "SearchFlag { Flag = \\Seen, Set = True }")]
-    public void Search_keys(string text, string expected)
+    public void SearchKeys(string text, string expected)
     {
         var command = text.EndsWith("{5}", StringComparison.Ordinal) ? ImapCommandText.FromPieces(text, "hello", "") : ImapCommandText.FromLine(text);
         var key = SearchKey.ParseProgram(new ImapReader(command));
@@ -179,7 +179,7 @@ public sealed class ImapParserTests
     }
 
     [Test]
-    public void Several_search_keys_mean_all_of_them()
+    public void SeveralSearchKeysMeanAllOfThem()
     {
         var key = SearchKey.ParseProgram(new ImapReader(ImapCommandText.FromLine("UNDELETED SUBJECT \"report\" OR FROM a TO b")));
         Assert.That(key, Is.TypeOf<SearchAnd>());
@@ -194,11 +194,11 @@ public sealed class ImapParserTests
     [TestCase("NOT")]
     [TestCase("(SEEN")]
     [TestCase("LARGER -1")]
-    public void Invalid_search_keys(string text) =>
+    public void InvalidSearchKeys(string text) =>
         Assert.Throws<ImapSyntaxException>(() => SearchKey.ParseProgram(new ImapReader(ImapCommandText.FromLine(text))));
 
     [Test]
-    public void Deeply_nested_search_keys_are_refused_not_a_stack_overflow()
+    public void DeeplyNestedSearchKeysAreRefusedNotAStackOverflow()
     {
         var text = string.Concat(Enumerable.Repeat("NOT ", 10_000)) + "SEEN";
         Assert.Throws<ImapSyntaxException>(() => SearchKey.ParseProgram(new ImapReader(ImapCommandText.FromLine(text))));
@@ -207,14 +207,14 @@ public sealed class ImapParserTests
     [TestCase("\"17-Jul-1996 02:44:25 -0700\"", "1996-07-17T02:44:25-07:00")]
     [TestCase("\" 7-Jul-1996 02:44:25 +0200\"", "1996-07-07T02:44:25+02:00")]
     [TestCase("\"01-Jan-2025 00:00:00 +0000\"", "2025-01-01T00:00:00+00:00")]
-    public void Append_date_times(string text, string expected)
+    public void AppendDateTimes(string text, string expected)
     {
         var value = new ImapReader(ImapCommandText.FromLine(text)).ReadDateTime();
         Assert.That(value.ToString("yyyy-MM-ddTHH:mm:sszzz", System.Globalization.CultureInfo.InvariantCulture), Is.EqualTo(expected));
     }
 
     [Test]
-    public void Internal_dates_are_formatted_as_rfc_3501_date_time() =>
+    public void InternalDatesAreFormattedAsRfc3501DateTime() =>
         Assert.That(ImapReader.FormatDateTime(new DateTimeOffset(1996, 7, 7, 2, 44, 25, TimeSpan.FromHours(-7))), Is.EqualTo("07-Jul-1996 02:44:25 -0700"));
 
     [TestCase("*", "Archive.2024", true)]
@@ -235,11 +235,11 @@ public sealed class ImapParserTests
     [TestCase("inbox.*", "INBOX.sub", false)]
     [TestCase("Ar*ve", "Archive.Archive", true)]
     [TestCase("Ar%ve", "Archive.Archive", false)]
-    public void List_patterns(string pattern, string name, bool matches) =>
+    public void ListPatterns(string pattern, string name, bool matches) =>
         Assert.That(ListCommand.Matcher(pattern)(name), Is.EqualTo(matches));
 
     [Test]
-    public void A_maximal_list_pattern_matches_in_steps_bounded_by_name_times_pattern()
+    public void AMaximalListPatternMatchesInStepsBoundedByNameTimesPattern()
     {
         // 1024 characters of "*a": a backtracking matcher takes exponential time on this, and the
         // NonBacktracking regex it replaces refused to build it (more than 10,000 automaton nodes).
@@ -256,7 +256,7 @@ public sealed class ImapParserTests
     }
 
     [Test]
-    public void Search_key_count_is_capped_with_a_limit_error()
+    public void SearchKeyCountIsCappedWithALimitError()
     {
         var text = string.Join(' ', Enumerable.Repeat("NOT SEEN", 3)); // 6 keys
         Assert.That(SearchKey.ParseProgram(new ImapReader(ImapCommandText.FromLine(text)), maxKeys: 6), Is.TypeOf<SearchAnd>());
@@ -268,6 +268,6 @@ public sealed class ImapParserTests
     [TestCase("(\\Seen \\Deleted $Label1)", new[] { "\\Seen", "\\Deleted", "$Label1" })]
     [TestCase("()", new string[0])]
     [TestCase("\\Seen \\Answered", new[] { "\\Seen", "\\Answered" })]
-    public void Flag_lists(string text, string[] expected) =>
+    public void FlagLists(string text, string[] expected) =>
         Assert.That(new ImapReader(ImapCommandText.FromLine(text)).ReadFlags(), Is.EqualTo(expected));
 }

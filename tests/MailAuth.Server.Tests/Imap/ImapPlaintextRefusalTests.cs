@@ -32,7 +32,7 @@ public sealed class ImapPlaintextRefusalTests
     public async Task StopServer() => await _server.DisposeAsync();
 
     [Test]
-    public async Task Logindisabled_is_advertised_and_login_is_refused_with_privacyrequired()
+    public async Task LogindisabledIsAdvertisedAndLoginIsRefusedWithPrivacyrequired()
     {
         await using var client = await ImapTestClient.ConnectAsync(_server, source: _from);
         Assert.That(client.Greeting, Is.EqualTo("* OK [CAPABILITY IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE STARTTLS LOGINDISABLED] MailAuth ready"));
@@ -49,7 +49,7 @@ public sealed class ImapPlaintextRefusalTests
     }
 
     [Test]
-    public async Task After_starttls_authentication_is_offered_and_works()
+    public async Task AfterStarttlsAuthenticationIsOfferedAndWorks()
     {
         await using var client = await ImapTestClient.ConnectAsync(_server, source: _from);
         Assert.That(await client.CommandAsync("a", "STARTTLS"), Is.EqualTo(new[] { "a OK Begin TLS negotiation now" }));
@@ -60,7 +60,7 @@ public sealed class ImapPlaintextRefusalTests
     }
 
     [Test]
-    public async Task Connections_beyond_the_per_address_limit_get_bye()
+    public async Task ConnectionsBeyondThePerAddressLimitGetBye()
     {
         var open = new List<ImapTestClient>();
         try

@@ -98,7 +98,7 @@ public sealed class ImapPythonTests
     public async Task StopServer() => await _server.DisposeAsync();
 
     [Test]
-    public async Task Imaplib_session_login_list_select_fetch_store_append_search_copy_move_expunge()
+    public async Task ImaplibSessionLoginListSelectFetchStoreAppendSearchCopyMoveExpunge()
     {
         var message = Encoding.UTF8.GetBytes("From: Anna <anna@family.example>\r\nTo: julie@family.example\r\nSubject: Déjà vu\r\nDate: Mon, 3 Mar 2025 09:00:00 +0100\r\n\r\nBody with\ttabs and ünïcode\r\n");
         await ExternalClient.DeliverAsync(_server, Address, message);
@@ -146,7 +146,7 @@ public sealed class ImapPythonTests
     }
 
     [Test]
-    public async Task Imaplib_idle_sees_a_delivery_and_an_append_from_another_session()
+    public async Task ImaplibIdleSeesADeliveryAndAnAppendFromAnotherSession()
     {
         var script = ExternalClient.WriteScript(IdleScript);
         try

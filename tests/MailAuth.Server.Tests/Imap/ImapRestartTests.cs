@@ -10,7 +10,7 @@ public sealed class ImapRestartTests
     private const string Password = "restart-pass 3";
 
     [Test]
-    public async Task Uids_are_stable_across_a_server_restart()
+    public async Task UidsAreStableAcrossAServerRestart()
     {
         var cli = new MailAuthProcess();
         try

@@ -23,14 +23,14 @@ public sealed class ImapStateTableTests
     [TestCase("EXPUNGE", "Selected")]
     [TestCase("CLOSE", "Selected")]
     [TestCase("UID MOVE", "Selected")]
-    public void Commands_are_allowed_exactly_in_their_states(string command, string allowed)
+    public void CommandsAreAllowedExactlyInTheirStates(string command, string allowed)
     {
         var states = States.Where(state => ImapStateTable.IsAllowed(Enum.Parse<ImapState>(state), command));
         Assert.That(string.Join(',', states), Is.EqualTo(allowed));
     }
 
     [Test]
-    public void Every_allowed_command_has_a_handler_and_every_handler_is_allowed_somewhere()
+    public void EveryAllowedCommandHasAHandlerAndEveryHandlerIsAllowedSomewhere()
     {
         var commands = ImapCommands.CreateDefault();
         foreach (var name in commands.Names)

@@ -54,7 +54,7 @@ public sealed class ImapTranscriptTests
     }
 
     [Test]
-    public async Task Greeting_lists_capabilities_with_starttls_and_auth_on_a_trusted_network()
+    public async Task GreetingListsCapabilitiesWithStarttlsAndAuthOnATrustedNetwork()
     {
         await using var client = await Connect();
         Assert.That(client.Greeting, Is.EqualTo("* OK [CAPABILITY IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE STARTTLS AUTH=PLAIN AUTH=LOGIN] MailAuth ready"));
@@ -63,7 +63,7 @@ public sealed class ImapTranscriptTests
     }
 
     [Test]
-    public async Task Login_answers_with_post_login_capabilities_and_logout_says_bye()
+    public async Task LoginAnswersWithPostLoginCapabilitiesAndLogoutSaysBye()
     {
         await using var client = await Connect();
         var login = await client.CommandAsync("a1", $"LOGIN \"{Address}\" \"{Password}\"");
@@ -73,7 +73,7 @@ public sealed class ImapTranscriptTests
     }
 
     [Test]
-    public async Task Login_with_a_synchronizing_and_a_non_synchronizing_literal()
+    public async Task LoginWithASynchronizingAndANonSynchronizingLiteral()
     {
         await using var client = await Connect();
         await client.SendAsync($"a LOGIN {{{Address.Length}}}\r\n");
@@ -83,7 +83,7 @@ public sealed class ImapTranscriptTests
     }
 
     [Test]
-    public async Task Wrong_password_and_disabled_mailbox_get_the_same_answer()
+    public async Task WrongPasswordAndDisabledMailboxGetTheSameAnswer()
     {
         await using var client = await Connect();
         Assert.That(await client.CommandAsync("a", $"LOGIN {Address} wrong"), Is.EqualTo(new[] { "a NO [AUTHENTICATIONFAILED] Authentication failed" }));
@@ -94,7 +94,7 @@ public sealed class ImapTranscriptTests
     }
 
     [Test]
-    public async Task Too_many_failed_logins_end_the_connection_with_bye()
+    public async Task TooManyFailedLoginsEndTheConnectionWithBye()
     {
         await using var client = await Connect();
         Assert.That(await client.CommandAsync("a", $"LOGIN {Address} wrong1"), Is.EqualTo(new[] { "a NO [AUTHENTICATIONFAILED] Authentication failed" }));
@@ -104,7 +104,7 @@ public sealed class ImapTranscriptTests
     }
 
     [Test]
-    public async Task Authenticate_plain_with_initial_response()
+    public async Task AuthenticatePlainWithInitialResponse()
     {
         await using var client = await Connect();
         var response = Convert.ToBase64String(Encoding.UTF8.GetBytes($"\0{Address}\0{Password}"));
@@ -112,7 +112,7 @@ public sealed class ImapTranscriptTests
     }
 
     [Test]
-    public async Task Authenticate_plain_without_initial_response_gets_an_empty_challenge()
+    public async Task AuthenticatePlainWithoutInitialResponseGetsAnEmptyChallenge()
     {
         await using var client = await Connect();
         await client.SendAsync("a AUTHENTICATE PLAIN\r\n");
@@ -122,7 +122,7 @@ public sealed class ImapTranscriptTests
     }
 
     [Test]
-    public async Task Authenticate_login_prompts_username_and_password()
+    public async Task AuthenticateLoginPromptsUsernameAndPassword()
     {
         await using var client = await Connect();
         await client.SendAsync("a AUTHENTICATE LOGIN\r\n");
@@ -134,7 +134,7 @@ public sealed class ImapTranscriptTests
     }
 
     [Test]
-    public async Task Authenticate_with_bad_base64_is_bad_and_the_session_goes_on()
+    public async Task AuthenticateWithBadBase64IsBadAndTheSessionGoesOn()
     {
         await using var client = await Connect();
         await client.SendAsync("a AUTHENTICATE PLAIN\r\n");
@@ -146,7 +146,7 @@ public sealed class ImapTranscriptTests
     }
 
     [Test]
-    public async Task Cancelled_authenticate_is_bad()
+    public async Task CancelledAuthenticateIsBad()
     {
         await using var client = await Connect();
         await client.SendAsync("a AUTHENTICATE LOGIN\r\n");
@@ -157,14 +157,14 @@ public sealed class ImapTranscriptTests
     }
 
     [Test]
-    public async Task Unknown_mechanism_is_refused()
+    public async Task UnknownMechanismIsRefused()
     {
         await using var client = await Connect();
         Assert.That(await client.CommandAsync("a", "AUTHENTICATE CRAM-MD5"), Is.EqualTo(new[] { "a NO Unsupported authentication mechanism, use one of PLAIN LOGIN" }));
     }
 
     [Test]
-    public async Task Oversize_line_after_login_is_bad_and_the_next_command_works()
+    public async Task OversizeLineAfterLoginIsBadAndTheNextCommandWorks()
     {
         await using var client = await LoggedIn();
         await client.SendAsync("a NOOP " + new string('x', 5000) + "\r\n");
@@ -173,7 +173,7 @@ public sealed class ImapTranscriptTests
     }
 
     [Test]
-    public async Task Oversize_line_before_login_says_bye_and_closes()
+    public async Task OversizeLineBeforeLoginSaysByeAndCloses()
     {
         await using var client = await Connect();
         await client.SendAsync("a NOOP " + new string('x', 5000) + "\r\n");
@@ -182,7 +182,7 @@ public sealed class ImapTranscriptTests
     }
 
     [Test]
-    public async Task Literals_and_lines_before_login_share_one_budget()
+    public async Task LiteralsAndLinesBeforeLoginShareOneBudget()
     {
         await using var client = await Connect();
         // Each literal is within MaxLiteralSizeBeforeLogin (4096), but the command as a whole is not.
@@ -197,7 +197,7 @@ public sealed class ImapTranscriptTests
     }
 
     [Test]
-    public async Task Login_with_1_KiB_literal_arguments_fits_the_pre_login_budget()
+    public async Task LoginWith1KiBLiteralArgumentsFitsThePreLoginBudget()
     {
         await using var client = await Connect();
         await client.SendAsync($"a LOGIN {{1024+}}\r\n{new string('u', 1024)} {{1024+}}\r\n{new string('p', 1024)}\r\n");
@@ -206,7 +206,7 @@ public sealed class ImapTranscriptTests
     }
 
     [Test]
-    public async Task Authenticate_response_over_the_pre_login_limit_says_bye()
+    public async Task AuthenticateResponseOverThePreLoginLimitSaysBye()
     {
         await using var client = await Connect();
         await client.SendAsync("a AUTHENTICATE PLAIN\r\n");
@@ -217,7 +217,7 @@ public sealed class ImapTranscriptTests
     }
 
     [Test]
-    public async Task Oversize_line_after_a_literal_drops_the_command_with_a_tagged_bad()
+    public async Task OversizeLineAfterALiteralDropsTheCommandWithATaggedBad()
     {
         await using var client = await LoggedIn();
         await client.SendAsync("a STATUS {5}\r\n");
@@ -229,7 +229,7 @@ public sealed class ImapTranscriptTests
     }
 
     [Test]
-    public async Task Oversize_literal_is_refused_without_a_continuation()
+    public async Task OversizeLiteralIsRefusedWithoutAContinuation()
     {
         await using var client = await Connect();
         await client.SendAsync("a LOGIN {5000}\r\n");
@@ -238,7 +238,7 @@ public sealed class ImapTranscriptTests
     }
 
     [Test]
-    public async Task Oversize_literal_after_login_is_refused_without_a_continuation()
+    public async Task OversizeLiteralAfterLoginIsRefusedWithoutAContinuation()
     {
         await using var client = await LoggedIn();
         await client.SendAsync("a APPEND INBOX {100001}\r\n");
@@ -247,7 +247,7 @@ public sealed class ImapTranscriptTests
     }
 
     [Test]
-    public async Task Oversize_non_synchronizing_literal_closes_the_connection()
+    public async Task OversizeNonSynchronizingLiteralClosesTheConnection()
     {
         await using var client = await Connect();
         await client.SendAsync("a LOGIN {5000+}\r\n" + new string('x', 5000));
@@ -260,7 +260,7 @@ public sealed class ImapTranscriptTests
     [TestCase("{}")]
     [TestCase("{99999999999999999999999999}")]
     [TestCase("{1-}")]
-    public async Task Invalid_literal_size_is_bad(string literal)
+    public async Task InvalidLiteralSizeIsBad(string literal)
     {
         await using var client = await Connect();
         await client.SendAsync($"a LOGIN {literal}\r\n");
@@ -273,7 +273,7 @@ public sealed class ImapTranscriptTests
     [TestCase("UID FETCH 1 FLAGS", "a BAD UID FETCH is not allowed before login")]
     [TestCase("FROB", "a BAD Unknown command FROB")]
     [TestCase("UID FROB 1", "a BAD Unknown command UID FROB")]
-    public async Task Wrong_state_and_unknown_commands_before_login_are_bad(string command, string answer)
+    public async Task WrongStateAndUnknownCommandsBeforeLoginAreBad(string command, string answer)
     {
         await using var client = await Connect();
         Assert.That(await client.CommandAsync("a", command), Is.EqualTo(new[] { answer }));
@@ -284,7 +284,7 @@ public sealed class ImapTranscriptTests
     [TestCase("EXPUNGE", "a BAD EXPUNGE is not allowed without a selected folder")]
     [TestCase("LOGIN a b", "a BAD LOGIN is not allowed without a selected folder")]
     [TestCase("STARTTLS", "a BAD STARTTLS is not allowed without a selected folder")]
-    public async Task Wrong_state_after_login_is_bad(string command, string answer)
+    public async Task WrongStateAfterLoginIsBad(string command, string answer)
     {
         await using var client = await LoggedIn();
         Assert.That(await client.CommandAsync("a", command), Is.EqualTo(new[] { answer }));
@@ -295,7 +295,7 @@ public sealed class ImapTranscriptTests
     [TestCase("a FETCH 0 FLAGS", "a BAD invalid sequence set number '0'")]
     [TestCase("a FETCH 1 (FLAGS", "a BAD expected ')'")]
     [TestCase("a SEARCH FROBNICATE", "a BAD unknown search key 'FROBNICATE'")]
-    public async Task Syntax_errors_are_bad(string line, string answer)
+    public async Task SyntaxErrorsAreBad(string line, string answer)
     {
         await using var client = await LoggedIn();
         await client.CommandAsync("s", "SELECT INBOX");
@@ -304,7 +304,7 @@ public sealed class ImapTranscriptTests
     }
 
     [Test]
-    public async Task Starttls_with_pipelined_plaintext_closes_the_connection()
+    public async Task StarttlsWithPipelinedPlaintextClosesTheConnection()
     {
         await using var client = await Connect();
         await client.SendAsync($"a STARTTLS\r\nb LOGIN {Address} \"{Password}\"\r\n");
@@ -313,7 +313,7 @@ public sealed class ImapTranscriptTests
     }
 
     [Test]
-    public async Task Starttls_then_login_and_no_second_starttls()
+    public async Task StarttlsThenLoginAndNoSecondStarttls()
     {
         await using var client = await Connect();
         Assert.That(await client.CommandAsync("a", "STARTTLS"), Is.EqualTo(new[] { "a OK Begin TLS negotiation now" }));
@@ -325,7 +325,7 @@ public sealed class ImapTranscriptTests
     }
 
     [Test]
-    public async Task Implicit_tls_port_greets_without_starttls()
+    public async Task ImplicitTlsPortGreetsWithoutStarttls()
     {
         await using var client = await Connect(tls: true);
         Assert.That(client.Greeting, Is.EqualTo("* OK [CAPABILITY IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE AUTH=PLAIN AUTH=LOGIN] MailAuth ready"));
@@ -333,7 +333,7 @@ public sealed class ImapTranscriptTests
     }
 
     [Test]
-    public async Task Garbage_instead_of_a_tls_handshake_is_disconnected()
+    public async Task GarbageInsteadOfATlsHandshakeIsDisconnected()
     {
         using var tcp = await _server.ConnectAsync(_server.ImapsPort);
         var stream = tcp.GetStream();
@@ -353,7 +353,7 @@ public sealed class ImapTranscriptTests
     }
 
     [Test]
-    public async Task Idle_timeout_before_login_says_bye()
+    public async Task IdleTimeoutBeforeLoginSaysBye()
     {
         await using var client = await Connect();
         Assert.That(await client.ReadLineAsync(), Is.EqualTo("* BYE Idle timeout, closing the connection"));
@@ -361,7 +361,7 @@ public sealed class ImapTranscriptTests
     }
 
     [Test]
-    public async Task Too_many_commands_before_login_say_bye()
+    public async Task TooManyCommandsBeforeLoginSayBye()
     {
         await using var client = await Connect();
         for (var i = 0; i < 10; i++)
@@ -374,7 +374,7 @@ public sealed class ImapTranscriptTests
     }
 
     [Test]
-    public async Task Id_namespace_enable_and_list_delimiter()
+    public async Task IdNamespaceEnableAndListDelimiter()
     {
         await using var client = await LoggedIn();
         Assert.That(await client.CommandAsync("a", "ID (\"name\" \"test\")"), Is.EqualTo(new[] { "* ID (\"name\" \"MailAuth\")", "a OK ID completed" }));

@@ -57,19 +57,19 @@ public sealed class MessageFormatterTests
     [TestCase("HEADER.FIELDS (SUBJECT message-id)", "Subject: =?UTF-8?Q?R=C3=A9union?=\r\nMessage-ID: <m1@family.example>\r\n\r\n")]
     [TestCase("4", "")]
     [TestCase("1.2", "")]
-    public void Sections_are_the_exact_bytes(string section, string expected) =>
+    public void SectionsAreTheExactBytes(string section, string expected) =>
         Assert.That(Section(section), Is.EqualTo(expected));
 
     [Test]
-    public void Header_and_text_split_the_message_exactly() =>
+    public void HeaderAndTextSplitTheMessageExactly() =>
         Assert.That(Section("HEADER") + Section("TEXT"), Is.EqualTo(Multipart));
 
     [Test]
-    public void Header_fields_not_keeps_folded_lines_whole() =>
+    public void HeaderFieldsNotKeepsFoldedLinesWhole() =>
         Assert.That(Section("HEADER.FIELDS.NOT (From To Subject Date Message-ID MIME-Version)"), Is.EqualTo("Content-Type: multipart/mixed;\r\n boundary=\"XX\"\r\n\r\n"));
 
     [Test]
-    public void Envelope_with_groups_and_display_names()
+    public void EnvelopeWithGroupsAndDisplayNames()
     {
         var output = new ImapResponseBuilder();
         MessageFormatter.Envelope(output, Parse());
@@ -81,7 +81,7 @@ public sealed class MessageFormatterTests
     }
 
     [Test]
-    public void Bodystructure_of_a_multipart_message()
+    public void BodystructureOfAMultipartMessage()
     {
         var output = new ImapResponseBuilder();
         MessageFormatter.Structure(output, Parse(), extensible: true);
@@ -96,7 +96,7 @@ public sealed class MessageFormatterTests
     }
 
     [Test]
-    public void Eight_bit_header_text_is_sent_as_a_literal_unchanged()
+    public void EightBitHeaderTextIsSentAsALiteralUnchanged()
     {
         var bytes = Encoding.UTF8.GetBytes("Subject: Réunion\r\n\r\nx");
         var output = new ImapResponseBuilder();
@@ -109,13 +109,13 @@ public sealed class MessageFormatterTests
     [TestCase("=?ISO-8859-1?Q?caf=E9_au_lait?=", "café au lait")]
     [TestCase("=?UTF-8?Q?a?= =?UTF-8?Q?b?=", "ab")]
     [TestCase("plain", "plain")]
-    public void Encoded_words_are_decoded_for_search(string value, string expected) =>
+    public void EncodedWordsAreDecodedForSearch(string value, string expected) =>
         Assert.That(MessageFormatter.SearchableText(value), Is.EqualTo(expected));
 
     [TestCase("Tue, 1 Jul 2003 10:52:37 +0200", "2003-07-01T10:52:37+02:00")]
     [TestCase("1 Jul 2003 10:52 GMT", "2003-07-01T10:52:00+00:00")]
     [TestCase("Wed, 02 Oct 2002 08:00:00 EST (comment)", "2002-10-02T08:00:00-05:00")]
-    public void Sent_dates(string value, string expected)
+    public void SentDates(string value, string expected)
     {
         Assert.That(Rfc5322Date.TryParse(value, out var date), Is.True);
         Assert.That(date.ToString("yyyy-MM-ddTHH:mm:sszzz", System.Globalization.CultureInfo.InvariantCulture), Is.EqualTo(expected));

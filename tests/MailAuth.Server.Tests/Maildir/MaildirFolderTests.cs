@@ -35,7 +35,7 @@ public sealed class MaildirFolderTests
     }
 
     [Test]
-    public void Delivered_messages_move_to_cur_and_get_ascending_uids()
+    public void DeliveredMessagesMoveToCurAndGetAscendingUids()
     {
         Deliver("a", "1000.a.host");
         Deliver("bb", "1001.b.host");
@@ -51,7 +51,7 @@ public sealed class MaildirFolderTests
     }
 
     [Test]
-    public void Uids_and_uidvalidity_survive_a_new_instance_as_after_a_restart()
+    public void UidsAndUidvaliditySurviveANewInstanceAsAfterARestart()
     {
         Deliver("one");
         Deliver("two");
@@ -76,7 +76,7 @@ public sealed class MaildirFolderTests
     }
 
     [Test]
-    public void A_folder_deleted_and_created_again_gets_a_new_uidvalidity_even_within_a_second()
+    public void AFolderDeletedAndCreatedAgainGetsANewUidvalidityEvenWithinASecond()
     {
         var path = Path.Combine(_root, ".Again");
         MaildirDelivery.EnsureMaildir(path);
@@ -87,7 +87,7 @@ public sealed class MaildirFolderTests
     }
 
     [Test]
-    public void Uids_of_expunged_messages_are_never_reused_even_for_the_last_one()
+    public void UidsOfExpungedMessagesAreNeverReusedEvenForTheLastOne()
     {
         Deliver("one");
         var folder = new MaildirFolder(_root);
@@ -98,7 +98,7 @@ public sealed class MaildirFolderTests
     }
 
     [Test]
-    public void Flags_live_in_the_file_name_in_maildir_letter_order()
+    public void FlagsLiveInTheFileNameInMaildirLetterOrder()
     {
         Deliver("x", "1.x.host");
         var folder = new MaildirFolder(_root);
@@ -114,7 +114,7 @@ public sealed class MaildirFolderTests
     [TestCase("1.x.host:2,FPRS", 11, "P")]
     [TestCase("1.x.host:2,Sa", 8, "a")]
     [TestCase("1.x.host", 0, "")]
-    public void Flags_are_read_from_names_and_unknown_letters_kept(string name, int flagBits, string other)
+    public void FlagsAreReadFromNamesAndUnknownLettersKept(string name, int flagBits, string other)
     {
         var flags = (MessageFlags)flagBits;
         var parsed = MaildirFlags.Parse(name);
@@ -123,7 +123,7 @@ public sealed class MaildirFolderTests
     }
 
     [Test]
-    public void Files_written_into_cur_by_another_program_are_picked_up_by_a_rescan()
+    public void FilesWrittenIntoCurByAnotherProgramArePickedUpByARescan()
     {
         var folder = new MaildirFolder(_root);
         folder.Synchronize();
@@ -135,7 +135,7 @@ public sealed class MaildirFolderTests
     }
 
     [Test]
-    public void Append_keeps_bytes_flags_and_internal_date()
+    public void AppendKeepsBytesFlagsAndInternalDate()
     {
         var folder = new MaildirFolder(_root);
         var date = new DateTimeOffset(2024, 3, 1, 12, 0, 0, TimeSpan.Zero);
@@ -152,7 +152,7 @@ public sealed class MaildirFolderTests
     }
 
     [Test]
-    public void Copy_gives_new_uids_in_the_target_and_keeps_flags()
+    public void CopyGivesNewUidsInTheTargetAndKeepsFlags()
     {
         var source = new MaildirFolder(_root);
         var targetPath = Path.Combine(_root, ".Archive");
@@ -169,7 +169,7 @@ public sealed class MaildirFolderTests
     }
 
     [Test]
-    public void Sessions_sharing_a_folder_see_each_others_changes_and_are_woken()
+    public void SessionsSharingAFolderSeeEachOthersChangesAndAreWoken()
     {
         var folders = new MaildirFolders();
         var one = folders.Get(_root);
@@ -184,7 +184,7 @@ public sealed class MaildirFolderTests
     }
 
     [Test]
-    public void Concurrent_appends_and_flag_changes_lose_nothing()
+    public void ConcurrentAppendsAndFlagChangesLoseNothing()
     {
         var folders = new MaildirFolders();
         var tasks = Enumerable.Range(0, 8).Select(i => Task.Run(() =>
@@ -210,7 +210,7 @@ public sealed class MaildirFolderTests
     }
 
     [Test]
-    public void Recent_goes_to_exactly_one_session()
+    public void RecentGoesToExactlyOneSession()
     {
         Deliver("x");
         var folder = new MaildirFolders().Get(_root);
@@ -220,7 +220,7 @@ public sealed class MaildirFolderTests
     }
 
     [Test]
-    public void Messages_delivered_by_smtp_delivery_are_found_in_inbox()
+    public void MessagesDeliveredBySmtpDeliveryAreFoundInInbox()
     {
         var options = new MailAuthOptions { DataDirectory = _root };
         var locator = new MaildirLocator(options);

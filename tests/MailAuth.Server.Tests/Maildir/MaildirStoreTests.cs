@@ -20,7 +20,7 @@ public sealed class MaildirStoreTests
     public void DeleteRoot() => Directory.Delete(_root, recursive: true);
 
     [Test]
-    public void A_new_mailbox_has_inbox_and_the_special_use_folders_subscribed()
+    public void ANewMailboxHasInboxAndTheSpecialUseFoldersSubscribed()
     {
         Assert.That(_store.List().Select(f => (f.Name, f.SpecialUse)), Is.EqualTo(new (string, string?)[]
         {
@@ -31,7 +31,7 @@ public sealed class MaildirStoreTests
     }
 
     [Test]
-    public void Deleted_special_folders_are_not_recreated_at_the_next_login()
+    public void DeletedSpecialFoldersAreNotRecreatedAtTheNextLogin()
     {
         _store.Delete("Junk");
         new MaildirStore(_root, new MaildirFolders()).EnsureCreated();
@@ -39,7 +39,7 @@ public sealed class MaildirStoreTests
     }
 
     [Test]
-    public void Create_makes_maildir_plus_plus_folders_with_their_parents()
+    public void CreateMakesMaildirPlusPlusFoldersWithTheirParents()
     {
         _store.Create("Archive.2024");
         Assert.Multiple(() =>
@@ -52,7 +52,7 @@ public sealed class MaildirStoreTests
     }
 
     [Test]
-    public void Rename_moves_sub_folders_and_keeps_uids()
+    public void RenameMovesSubFoldersAndKeepsUids()
     {
         _store.Create("Projects.Alpha");
         var staged = Path.Combine(_root, "tmp", "m");
@@ -81,7 +81,7 @@ public sealed class MaildirStoreTests
     [TestCase("Reports 2024", true)]
     [TestCase("Archive.2024", true)]
     [TestCase("&AOk-t&AOk-", true)]
-    public void Folder_names(string name, bool valid) =>
+    public void FolderNames(string name, bool valid) =>
         Assert.That(MaildirStore.CheckName(name) is null, Is.EqualTo(valid));
 
     [TestCase("../x")]
@@ -89,7 +89,7 @@ public sealed class MaildirStoreTests
     [TestCase("./../../family.example/anna")]
     [TestCase("a/../../b")]
     [TestCase("..")]
-    public void Names_that_would_leave_the_mailbox_are_never_opened(string name)
+    public void NamesThatWouldLeaveTheMailboxAreNeverOpened(string name)
     {
         // A sibling mailbox that such a name would reach if it were joined to a path.
         var sibling = Path.Combine(Path.GetDirectoryName(_root)!, "other");
@@ -104,7 +104,7 @@ public sealed class MaildirStoreTests
     }
 
     [Test]
-    public void Subscriptions_persist()
+    public void SubscriptionsPersist()
     {
         _store.Create("Lists");
         _store.Subscribe("Lists", true);
@@ -113,7 +113,7 @@ public sealed class MaildirStoreTests
     }
 
     [Test]
-    public void Sessions_logging_in_together_to_a_new_mailbox_set_it_up_once_and_lose_no_subscription()
+    public void SessionsLoggingInTogetherToANewMailboxSetItUpOnceAndLoseNoSubscription()
     {
         var folders = new MaildirFolders();
         var root = Path.Combine(Path.GetTempPath(), "mailauth-store-" + Guid.NewGuid().ToString("N"));
@@ -142,7 +142,7 @@ public sealed class MaildirStoreTests
     }
 
     [Test]
-    public void A_session_of_a_mailbox_whose_directory_was_moved_away_never_brings_it_back()
+    public void ASessionOfAMailboxWhoseDirectoryWasMovedAwayNeverBringsItBack()
     {
         var archived = _root + ".removed";
         Directory.Move(_root, archived);

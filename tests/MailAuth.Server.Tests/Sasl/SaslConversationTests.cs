@@ -40,6 +40,7 @@ public sealed class SaslConversationTests
     [TestCase("Cancelled", "Cancelled")]
     [TestCase("Malformed", "Malformed")]
     [TestCase("Disconnected", "Disconnected")]
+    [TestCase("LineTooLong", "LineTooLong")]
     public async Task ClientRepliesEndTheExchange(string reply, string expected)
     {
         var outcome = await SaslConversation.RunAsync(SaslMechanism.Create("PLAIN")!, null,
@@ -53,5 +54,36 @@ public sealed class SaslConversationTests
         var outcome = await SaslConversation.RunAsync(SaslMechanism.Create("PLAIN")!, Encoding.UTF8.GetBytes("no-nuls"),
             (_, _) => throw new AssertionException("no challenge expected"), default);
         Assert.That(outcome.Kind, Is.EqualTo(SaslOutcomeKind.Malformed));
+        Assert.That(outcome.Malformation!.Reason, Is.EqualTo(SaslMalformedReason.RefusedByMechanism));
+        Assert.That(outcome.Malformation.Description, Is.EqualTo("the PLAIN response must be authzid NUL authcid NUL password"));
+    }
+
+    [Test]
+    public async Task BadBase64InAReplyIsATypedMalformation()
+    {
+        var outcome = await SaslConversation.RunAsync(SaslMechanism.Create("PLAIN")!, null,
+            (_, _) => ValueTask.FromResult(new SaslReply(SaslReplyKind.Malformed, [])), default);
+        Assert.That(outcome.Malformation, Is.EqualTo(SaslMalformation.ResponseNotBase64));
+        Assert.That(outcome.Malformation!.Description, Is.EqualTo("invalid base64"));
+    }
+
+    [Test]
+    public async Task AClientThatNeverFinishesIsStoppedAfterTheRoundLimit()
+    {
+        var rounds = 0;
+        var outcome = await SaslConversation.RunAsync(new EndlessMechanism(), null, (_, _) =>
+        {
+            rounds++;
+            return ValueTask.FromResult(new SaslReply(SaslReplyKind.Response, []));
+        }, default);
+        Assert.That(outcome.Malformation, Is.EqualTo(SaslMalformation.TooManyRounds));
+        Assert.That(rounds, Is.EqualTo(5));
+    }
+
+    private sealed class EndlessMechanism : SaslMechanism
+    {
+        public override string Name => "ENDLESS";
+
+        public override SaslStep Step(byte[]? response) => SaslStep.Ask("more");
     }
 }

@@ -60,7 +60,7 @@ public sealed class MailboxSessionsTests
         await _sessions.OpenAsync(address, await LoginPositionAsync(address), default);
 
     [Test]
-    public async Task A_change_that_ends_sessions_ends_those_opened_before_it_and_no_others()
+    public async Task AChangeThatEndsSessionsEndsThoseOpenedBeforeItAndNoOthers()
     {
         using var before = await LogInAsync(Julie);
         using var other = await LogInAsync(Anna);
@@ -80,7 +80,7 @@ public sealed class MailboxSessionsTests
     }
 
     [Test]
-    public async Task Disable_and_removal_end_sessions_while_keep_sessions_and_enable_do_not()
+    public async Task DisableAndRemovalEndSessionsWhileKeepSessionsAndEnableDoNot()
     {
         using var julie = await LogInAsync(Julie);
         using var anna = await LogInAsync(Anna);
@@ -96,7 +96,7 @@ public sealed class MailboxSessionsTests
     }
 
     [Test]
-    public async Task Removal_and_a_new_mailbox_at_the_same_address_end_the_old_owners_sessions_only()
+    public async Task RemovalAndANewMailboxAtTheSameAddressEndTheOldOwnersSessionsOnly()
     {
         using var oldOwner = await LogInAsync(Julie);
         await _admin.RemoveMailboxAsync(Julie.ToString(), default);
@@ -108,7 +108,7 @@ public sealed class MailboxSessionsTests
     }
 
     [Test]
-    public async Task A_login_that_read_its_credential_before_a_change_the_watcher_already_handled_is_ended_when_it_registers()
+    public async Task ALoginThatReadItsCredentialBeforeAChangeTheWatcherAlreadyHandledIsEndedWhenItRegisters()
     {
         // The login reads its credential (position K), then the password changes (N > K) and the
         // watcher handles N while no session of Julie is registered yet.
@@ -126,7 +126,7 @@ public sealed class MailboxSessionsTests
     }
 
     [Test]
-    public async Task A_login_racing_a_change_the_watcher_has_not_read_yet_is_ended_by_the_watcher()
+    public async Task ALoginRacingAChangeTheWatcherHasNotReadYetIsEndedByTheWatcher()
     {
         var position = await LoginPositionAsync(Julie);
         await _admin.DisableMailboxAsync(Julie.ToString(), "unpaid", default);
@@ -139,7 +139,7 @@ public sealed class MailboxSessionsTests
     }
 
     [Test]
-    public async Task A_change_that_keeps_sessions_does_not_end_a_racing_login()
+    public async Task AChangeThatKeepsSessionsDoesNotEndARacingLogin()
     {
         var position = await LoginPositionAsync(Julie);
         await _admin.SetPasswordAsync(Julie.ToString(), "Julie-Pass-2", endSessions: false, default);
@@ -150,7 +150,7 @@ public sealed class MailboxSessionsTests
     }
 
     [Test]
-    public async Task Kick_ends_every_session_of_the_address_once()
+    public async Task KickEndsEverySessionOfTheAddressOnce()
     {
         using var first = await LogInAsync(Julie);
         using var second = await LogInAsync(Julie);
@@ -170,7 +170,7 @@ public sealed class MailboxSessionsTests
     }
 
     [Test]
-    public async Task A_closed_session_leaves_the_registry()
+    public async Task AClosedSessionLeavesTheRegistry()
     {
         var session = await LogInAsync(Julie);
         using (await LogInAsync(Julie))
@@ -183,7 +183,7 @@ public sealed class MailboxSessionsTests
     }
 
     [Test]
-    public async Task The_watcher_starts_at_the_newest_change_and_follows_the_log()
+    public async Task TheWatcherStartsAtTheNewestChangeAndFollowsTheLog()
     {
         Assert.That(_sessions.WatchedUpTo, Is.EqualTo(await _feed.LatestPositionAsync(default)), "Anna's earlier change is not replayed");
         using var session = await LogInAsync(Anna);

@@ -98,7 +98,7 @@ public sealed class SessionRevocationTests
     }
 
     [Test]
-    public async Task An_imap_session_ends_with_bye_after_the_password_is_changed_by_the_cli()
+    public async Task AnImapSessionEndsWithByeAfterThePasswordIsChangedByTheCli()
     {
         var address = await NewMailboxAsync();
         await using var client = await ImapLoginAsync(address, implicitTls: true);
@@ -111,7 +111,7 @@ public sealed class SessionRevocationTests
     }
 
     [Test]
-    public async Task An_idling_imap_session_ends_with_bye_when_the_mailbox_is_disabled()
+    public async Task AnIdlingImapSessionEndsWithByeWhenTheMailboxIsDisabled()
     {
         var address = await NewMailboxAsync();
         await using var client = await ImapLoginAsync(address);
@@ -124,7 +124,7 @@ public sealed class SessionRevocationTests
     }
 
     [Test]
-    public async Task After_remove_and_add_the_old_session_can_neither_create_nor_read_in_the_new_owners_mailbox()
+    public async Task AfterRemoveAndAddTheOldSessionCanNeitherCreateNorReadInTheNewOwnersMailbox()
     {
         var address = await NewMailboxAsync();
         await using var old = await ImapLoginAsync(address, select: false);
@@ -152,7 +152,7 @@ public sealed class SessionRevocationTests
     }
 
     [Test]
-    public async Task Passwd_with_keep_sessions_leaves_the_sessions_open()
+    public async Task PasswdWithKeepSessionsLeavesTheSessionsOpen()
     {
         var kept = await NewMailboxAsync();
         var ended = await NewMailboxAsync();
@@ -169,7 +169,7 @@ public sealed class SessionRevocationTests
     }
 
     [Test]
-    public async Task An_smtp_session_gets_421_after_the_password_is_changed_by_the_cli()
+    public async Task AnSmtpSessionGets421AfterThePasswordIsChangedByTheCli()
     {
         var address = await NewMailboxAsync();
         await using var smtp = await SmtpLoginAsync(address, implicitTls: true);
@@ -182,7 +182,7 @@ public sealed class SessionRevocationTests
     }
 
     [Test]
-    public async Task A_message_being_sent_when_the_senders_password_changes_is_not_delivered()
+    public async Task AMessageBeingSentWhenTheSendersPasswordChangesIsNotDelivered()
     {
         var sender = await NewMailboxAsync();
         var recipient = await NewMailboxAsync();
@@ -202,7 +202,7 @@ public sealed class SessionRevocationTests
     }
 
     [Test]
-    public async Task Mailbox_kick_ends_every_imap_and_smtp_session_of_the_mailbox()
+    public async Task MailboxKickEndsEveryImapAndSmtpSessionOfTheMailbox()
     {
         var address = await NewMailboxAsync();
         var other = await NewMailboxAsync();
@@ -228,7 +228,7 @@ public sealed class SessionRevocationTests
     }
 
     [Test]
-    public async Task Mailbox_kick_without_a_running_server_is_refused()
+    public async Task MailboxKickWithoutARunningServerIsRefused()
     {
         using var alone = new MailAuthProcess();
         var result = await alone.RunAsync("mailbox", "kick", $"julie@{Domain}");
@@ -237,7 +237,7 @@ public sealed class SessionRevocationTests
     }
 
     [Test]
-    public async Task A_new_mailbox_never_adopts_mail_left_at_its_maildir()
+    public async Task ANewMailboxNeverAdoptsMailLeftAtItsMaildir()
     {
         var address = $"leftover{Interlocked.Increment(ref _next)}@{Domain}";
         var maildir = MaildirOf(address);
@@ -256,7 +256,7 @@ public sealed class SessionRevocationTests
     }
 
     [Test]
-    public async Task An_import_moves_leftover_mail_of_new_mailboxes_only()
+    public async Task AnImportMovesLeftoverMailOfNewMailboxesOnly()
     {
         var existing = await NewMailboxAsync();
         await (await ImapLoginAsync(existing, select: false)).DisposeAsync(); // creates its Maildir
@@ -275,7 +275,7 @@ public sealed class SessionRevocationTests
     }
 
     [Test]
-    public async Task A_recipient_removed_between_rcpt_and_data_gets_nothing()
+    public async Task ARecipientRemovedBetweenRcptAndDataGetsNothing()
     {
         var sender = await NewMailboxAsync();
         var recipient = await NewMailboxAsync();

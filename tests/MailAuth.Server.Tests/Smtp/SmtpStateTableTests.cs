@@ -41,4 +41,51 @@ public sealed class SmtpStateTableTests
     {
         Assert.That(SmtpStateTable.Refusal(Enum.Parse<SmtpState>(state), verb), Is.EqualTo(reply));
     }
+
+    [TestCase("Connected", "Greeted", "Greeted")]
+    [TestCase("Greeted", "Greeted", "Greeted")]
+    [TestCase("Authenticated", "Greeted", "Authenticated")]
+    [TestCase("MailFrom", "Greeted", "Authenticated")]
+    [TestCase("Recipients", "Greeted", "Authenticated")]
+    [TestCase("Greeted", "TlsStarted", "Connected")]
+    [TestCase("Greeted", "LoggedIn", "Authenticated")]
+    [TestCase("Authenticated", "SenderAccepted", "MailFrom")]
+    [TestCase("MailFrom", "RecipientAccepted", "Recipients")]
+    [TestCase("Recipients", "RecipientAccepted", "Recipients")]
+    [TestCase("MailFrom", "TransactionEnded", "Authenticated")]
+    [TestCase("Recipients", "TransactionEnded", "Authenticated")]
+    [TestCase("Authenticated", "TransactionEnded", "Authenticated")]
+    [TestCase("Greeted", "TransactionEnded", "Greeted")]
+    [TestCase("Connected", "TransactionEnded", "Connected")]
+    public void Transitions(string state, string happened, string next)
+    {
+        Assert.That(SmtpStateTable.Next(Enum.Parse<SmtpState>(state), Enum.Parse<SmtpEvent>(happened)), Is.EqualTo(Enum.Parse<SmtpState>(next)));
+    }
+
+    [TestCase("Connected", "LoggedIn")]
+    [TestCase("Authenticated", "LoggedIn")]
+    [TestCase("Greeted", "SenderAccepted")]
+    [TestCase("MailFrom", "SenderAccepted")]
+    [TestCase("Authenticated", "RecipientAccepted")]
+    [TestCase("Authenticated", "TlsStarted")]
+    public void DeclaresNoTransitionTheRefusalsPrevent(string state, string happened)
+    {
+        Assert.That(() => SmtpStateTable.Next(Enum.Parse<SmtpState>(state), Enum.Parse<SmtpEvent>(happened)), Throws.InvalidOperationException);
+    }
+
+    [TestCase("EHLO", "Greeted")]
+    [TestCase("HELO", "Greeted")]
+    [TestCase("STARTTLS", "TlsStarted")]
+    [TestCase("AUTH", "LoggedIn")]
+    [TestCase("MAIL", "SenderAccepted")]
+    [TestCase("RCPT", "RecipientAccepted")]
+    [TestCase("DATA", "TransactionEnded")]
+    [TestCase("RSET", "TransactionEnded")]
+    public void EveryStateAVerbMayRunInHasItsTransition(string verb, string happened)
+    {
+        foreach (var state in Enum.GetValues<SmtpState>().Where(state => SmtpStateTable.Refusal(state, verb) is null))
+        {
+            Assert.That(() => SmtpStateTable.Next(state, Enum.Parse<SmtpEvent>(happened)), Throws.Nothing, $"{verb} in {state}");
+        }
+    }
 }

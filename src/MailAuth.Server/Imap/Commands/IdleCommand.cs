@@ -24,7 +24,7 @@ internal sealed class IdleCommand : IImapCommand
             session.Closing = true;
             return;
         }
-        var poll = TimeSpan.FromMilliseconds(Math.Max(100, session.Options.IdlePollIntervalMilliseconds));
+        var poll = session.Options.IdlePollInterval;
         var done = session.Connection.ReadLineAsync(session.Options.MaxLineLength, session.IdleTimeout, cancellationToken).AsTask();
         while (!done.IsCompleted)
         {

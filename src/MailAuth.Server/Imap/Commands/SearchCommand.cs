@@ -25,7 +25,7 @@ internal sealed class SearchCommand(bool byUid) : IImapCommand
         }
         var key = SearchKey.ParseProgram(arguments, session.Options.MaxSearchKeys);
         var selected = session.RequireSelected();
-        var budget = new SearchBudget(TimeSpan.FromMilliseconds(session.Options.MaxSearchMilliseconds));
+        var budget = new SearchBudget(session.Options.MaxSearchTime);
         var matches = new List<uint>();
         var largestUid = selected.Count == 0 ? 0 : selected.Uids[^1];
         for (var i = 0; i < selected.Count; i++)

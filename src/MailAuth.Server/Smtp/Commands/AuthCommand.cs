@@ -1,3 +1,4 @@
+using System.Diagnostics;
 using System.Text;
 using MailAuth.Core.Authentication;
 using MailAuth.Server.Protocol;
@@ -6,12 +7,29 @@ using MailAuth.Server.Sessions;
 
 namespace MailAuth.Server.Smtp.Commands;
 
+/// <summary>What the AUTH handler does after its reply, besides sending it.</summary>
+internal enum SmtpAuthEffect
+{
+    None,
+
+    /// <summary>One more failed attempt: at the limit, 421 and the connection closes.</summary>
+    CountFailure,
+
+    /// <summary>The connection closes after the replies so far.</summary>
+    Close,
+}
+
+/// <summary>The reply to an AUTH outcome (null: none), and what follows it.</summary>
+internal readonly record struct SmtpAuthReply(string? Line, SmtpAuthEffect Effect);
+
 /// <summary>
 /// AUTH (RFC 4954) with PLAIN and LOGIN: the mailbox address and its password, checked by the one
 /// mail authenticator, which logs the attempt. Every failure reason gets the same 535.
 /// </summary>
 internal sealed class AuthCommand(TlsContext tls, MailAuthenticator authenticator, MailboxSessions sessions) : SmtpCommandHandler
 {
+    private readonly SaslLogin _login = new(authenticator);
+
     public override async ValueTask<SmtpAction> HandleAsync(SmtpSession session, string argument, CancellationToken cancellationToken)
     {
         if (!SmtpCommandParser.TryParseAuth(argument, out var command, out var syntax))
@@ -21,96 +39,84 @@ internal sealed class AuthCommand(TlsContext tls, MailAuthenticator authenticato
         }
         if (!tls.AllowsPlaintextAuthentication(session.Connection))
         {
-            session.Reply("538 5.7.11 Encryption required for requested authentication mechanism");
+            session.Reply(SmtpReply.EncryptionRequired);
             return SmtpAction.Continue;
         }
         var mechanism = SaslMechanism.Create(command!.Mechanism);
         if (mechanism is null)
         {
-            session.Reply("504 5.5.4 Unrecognized authentication mechanism");
+            session.Reply(SmtpReply.UnrecognizedMechanism);
             return SmtpAction.Continue;
         }
 
+        var client = new ClientContext(LoginChannel.Smtp, mechanism.Name, session.Connection.RemoteAddress, session.Connection.IsSecure);
         byte[]? initialResponse = null;
-        if (command.InitialResponse is not null)
+        SaslLoginOutcome? refusal = null;
+        if (command.InitialResponse is not null
+            && SaslLogin.TryDecodeInitialResponse(Encoding.ASCII.GetBytes(command.InitialResponse), out var decoded, out refusal))
         {
-            var decoded = SaslConversation.Decode(Encoding.ASCII.GetBytes(command.InitialResponse));
-            switch (decoded.Kind)
-            {
-                case SaslReplyKind.Cancelled:
-                    session.Reply("501 5.7.0 Authentication cancelled");
-                    return SmtpAction.Continue;
-                case SaslReplyKind.Malformed:
-                    session.Reply("501 5.5.2 Invalid base64 data");
-                    return SmtpAction.Continue;
-            }
-            initialResponse = decoded.Data;
+            initialResponse = decoded;
         }
-
-        var lineTooLong = false;
-        var outcome = await SaslConversation.RunAsync(mechanism, initialResponse, async (challenge, token) =>
+        var outcome = refusal ?? await _login.RunAsync(mechanism, initialResponse, async (challenge, token) =>
         {
-            session.Reply("334 " + SaslConversation.Encode(challenge));
+            session.Reply(SmtpReply.AuthChallenge(SaslConversation.Encode(challenge)));
             if (!await session.Connection.FlushAsync(token))
             {
                 return new SaslReply(SaslReplyKind.Disconnected, []);
             }
             // Still before login: an over-long line ends the connection, as between commands.
             var line = await session.Connection.ReadLineAsync(session.Options.MaxLineLength, session.IdleTimeout, OverlongLine.Stop, token);
-            lineTooLong = line.Status == LineStatus.TooLong;
-            return line.Status == LineStatus.Line ? SaslConversation.Decode(line.Line) : new SaslReply(SaslReplyKind.Disconnected, []);
-        }, cancellationToken);
+            return line.Status switch
+            {
+                LineStatus.Line => SaslConversation.Decode(line.Line),
+                LineStatus.TooLong => new SaslReply(SaslReplyKind.LineTooLong, []),
+                _ => new SaslReply(SaslReplyKind.Disconnected, []),
+            };
+        }, client, cancellationToken);
 
-        switch (outcome.Kind)
+        if (outcome is SaslLoginOutcome.Succeeded succeeded)
         {
-            case SaslOutcomeKind.Cancelled:
-                session.Reply("501 5.7.0 Authentication cancelled");
-                return SmtpAction.Continue;
-            case SaslOutcomeKind.Disconnected when lineTooLong:
-                // Any over-long line before login ends the connection, so 421 (RFC 5321 §3.8) rather
-                // than the 500 5.5.6 of RFC 4954 §6, which would tell the client it may go on.
-                session.Reply("421 4.7.0 Authentication exchange line is too long, closing connection");
+            var mailbox = await sessions.OpenAsync(succeeded.Address, succeeded.ChangeLogPosition, cancellationToken);
+            if (mailbox.IsEnded)
+            {
+                // The credential this login verified was changed since: never a usable session.
+                session.Reply(SmtpReply.SessionEnded(mailbox.Reason.ClientText()));
+                mailbox.Dispose();
                 return SmtpAction.Close;
-            case SaslOutcomeKind.Disconnected:
-                return SmtpAction.Close;
-            case SaslOutcomeKind.Malformed when outcome.Error == "invalid base64":
-                session.Reply("501 5.5.2 Invalid base64 data");
-                return SmtpAction.Continue;
-            case SaslOutcomeKind.Malformed:
-                // A well-formed base64 line whose content breaks the mechanism (no NULs in PLAIN,
-                // another authorization identity): counted as a failed attempt like a wrong password.
-                session.Reply("535 5.7.8 Authentication credentials invalid");
-                return CountFailure(session);
+            }
+            session.LoggedIn(mailbox);
         }
-
-        var credentials = outcome.Credentials!;
-        var result = await authenticator.AuthenticateAsync(
-            credentials.Username,
-            credentials.Password,
-            new ClientContext(LoginChannel.Smtp, mechanism.Name, session.Connection.RemoteAddress, session.Connection.IsSecure),
-            cancellationToken);
-        switch (result.Status)
+        var reply = Reply(outcome);
+        if (reply.Line is not null)
         {
-            case AuthenticationStatus.Succeeded:
-                var mailbox = await sessions.OpenAsync(result.Address!, result.ChangeLogPosition, cancellationToken);
-                if (mailbox.IsEnded)
-                {
-                    // The credential this login verified was changed since: never a usable session.
-                    session.Reply($"421 4.7.0 {mailbox.Reason.ClientText()}, closing connection");
-                    mailbox.Dispose();
-                    return SmtpAction.Close;
-                }
-                session.LoggedIn(mailbox);
-                session.Reply("235 2.7.0 Authentication successful");
-                return SmtpAction.Continue;
-            case AuthenticationStatus.TemporarilyUnavailable:
-                session.Reply("454 4.7.0 Temporary authentication failure");
-                return SmtpAction.Continue;
-            default:
-                session.Reply("535 5.7.8 Authentication credentials invalid");
-                return CountFailure(session);
+            session.Reply(reply.Line);
         }
+        return reply.Effect switch
+        {
+            SmtpAuthEffect.CountFailure => CountFailure(session),
+            SmtpAuthEffect.Close => SmtpAction.Close,
+            _ => SmtpAction.Continue,
+        };
     }
+
+    /// <summary>The reply table: every failure reason gets the same 535.</summary>
+    public static SmtpAuthReply Reply(SaslLoginOutcome outcome) => outcome switch
+    {
+        SaslLoginOutcome.Succeeded => new(SmtpReply.AuthenticationSuccessful, SmtpAuthEffect.None),
+        SaslLoginOutcome.Busy => new(SmtpReply.TemporaryAuthenticationFailure, SmtpAuthEffect.None),
+        SaslLoginOutcome.Failed => new(SmtpReply.AuthenticationInvalid, SmtpAuthEffect.CountFailure),
+        SaslLoginOutcome.Cancelled => new(SmtpReply.AuthenticationCancelled, SmtpAuthEffect.None),
+        SaslLoginOutcome.Malformed { Malformation.Reason: SaslMalformedReason.InitialResponseNotBase64 or SaslMalformedReason.ResponseNotBase64 } =>
+            new(SmtpReply.InvalidBase64, SmtpAuthEffect.None),
+        // A well-formed base64 line whose content breaks the mechanism (no NULs in PLAIN,
+        // another authorization identity): counted as a failed attempt like a wrong password.
+        SaslLoginOutcome.Malformed => new(SmtpReply.AuthenticationInvalid, SmtpAuthEffect.CountFailure),
+        // Any over-long line before login ends the connection, so 421 (RFC 5321 §3.8) rather
+        // than the 500 5.5.6 of RFC 4954 §6, which would tell the client it may go on.
+        SaslLoginOutcome.LineTooLong => new(SmtpReply.AuthenticationLineTooLong, SmtpAuthEffect.Close),
+        SaslLoginOutcome.Disconnected => new(null, SmtpAuthEffect.Close),
+        _ => throw new UnreachableException($"no SMTP reply for {outcome}"),
+    };
 
     private static SmtpAction CountFailure(SmtpSession session)
     {
@@ -119,7 +125,7 @@ internal sealed class AuthCommand(TlsContext tls, MailAuthenticator authenticato
         {
             return SmtpAction.Continue;
         }
-        session.Reply("421 4.7.0 Too many failed authentications, closing connection");
+        session.Reply(SmtpReply.TooManyFailedAuthentications);
         return SmtpAction.Close;
     }
 }

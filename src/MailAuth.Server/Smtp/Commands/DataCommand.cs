@@ -19,7 +19,7 @@ internal sealed partial class DataCommand(
     {
         if (argument.Trim().Length > 0)
         {
-            session.Reply("501 5.5.4 Syntax: DATA");
+            session.Reply(SmtpReply.SyntaxData);
             return SmtpAction.Continue;
         }
         var transaction = session.Transaction!;
@@ -42,13 +42,13 @@ internal sealed partial class DataCommand(
                 await file.DisposeAsync();
             }
             session.ResetTransaction();
-            session.Reply("452 4.3.1 Insufficient system storage");
+            session.Reply(SmtpReply.InsufficientStorage);
             return SmtpAction.Continue;
         }
 
         await using (file)
         {
-            session.Reply("354 Start mail input; end with <CRLF>.<CRLF>");
+            session.Reply(SmtpReply.StartMailInput);
             if (!await session.Connection.FlushAsync(cancellationToken))
             {
                 return SmtpAction.Close;
@@ -69,13 +69,13 @@ internal sealed partial class DataCommand(
                 case DataReadStatus.Disconnected:
                     return SmtpAction.Close;
                 case DataReadStatus.TimedOut:
-                    session.Reply("421 4.4.2 Idle timeout, closing connection");
+                    session.Reply(SmtpReply.IdleTimeout);
                     return SmtpAction.Close;
                 case DataReadStatus.TooLarge:
-                    session.Reply("552 5.3.4 Message size exceeds fixed maximum message size");
+                    session.Reply(SmtpReply.MessageTooLarge);
                     return SmtpAction.Continue;
                 case DataReadStatus.StorageFailed:
-                    session.Reply("452 4.3.1 Insufficient system storage");
+                    session.Reply(SmtpReply.InsufficientStorage);
                     return SmtpAction.Continue;
             }
             // The last moment before anything is delivered: the session may have been ended while the message arrived.
@@ -88,7 +88,7 @@ internal sealed partial class DataCommand(
                 // No bounce is ever sent, so a 250 would tell the sender every recipient has the
                 // message: the whole transaction is refused instead, and a resend gets the RCPT refusal.
                 LogRecipientGone(id, gone.Address.ToString());
-                session.Reply("554 5.1.1 A recipient's mailbox was removed or disabled after RCPT; nothing was delivered");
+                session.Reply(SmtpReply.RecipientGoneSinceRcpt);
                 return SmtpAction.Continue;
             }
             session.Reply(await delivery.DeliverAsync(transaction, file, id, cancellationToken));

@@ -12,7 +12,7 @@ internal sealed class EhloCommand(TlsContext tls) : SmtpCommandHandler
         var name = argument.Trim();
         if (name.Length == 0 || name.Contains(' ', StringComparison.Ordinal) || name.Any(char.IsControl))
         {
-            session.Reply("501 5.5.4 Syntax: EHLO hostname");
+            session.Reply(SmtpReply.SyntaxEhlo);
             return ValueTask.FromResult(SmtpAction.Continue);
         }
         Greet(session, name);
@@ -35,10 +35,10 @@ internal sealed class EhloCommand(TlsContext tls) : SmtpCommandHandler
             extensions.Add("AUTH " + string.Join(' ', SaslMechanism.Names));
         }
         extensions.Add("HELP");
-        session.Reply($"250-{session.HostName} Hello {SmtpCommandParser.Printable(name)} [{session.Connection.RemoteAddress}]");
+        session.Reply(SmtpReply.EhloGreeting(session.HostName, SmtpCommandParser.Printable(name), session.Connection.RemoteAddress));
         for (var i = 0; i < extensions.Count; i++)
         {
-            session.Reply((i == extensions.Count - 1 ? "250 " : "250-") + extensions[i]);
+            session.Reply(SmtpReply.EhloExtension(extensions[i], last: i == extensions.Count - 1));
         }
         return ValueTask.FromResult(SmtpAction.Continue);
     }
@@ -48,6 +48,6 @@ internal sealed class EhloCommand(TlsContext tls) : SmtpCommandHandler
     {
         session.ClientName = name;
         session.Transaction = null;
-        session.State = session.AuthenticatedAddress is null ? SmtpState.Greeted : SmtpState.Authenticated;
+        session.Advance(SmtpEvent.Greeted);
     }
 }

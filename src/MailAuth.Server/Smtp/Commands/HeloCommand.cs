@@ -8,11 +8,11 @@ internal sealed class HeloCommand : SmtpCommandHandler
         var name = argument.Trim();
         if (name.Length == 0 || name.Contains(' ', StringComparison.Ordinal) || name.Any(char.IsControl))
         {
-            session.Reply("501 5.5.4 Syntax: HELO hostname");
+            session.Reply(SmtpReply.SyntaxHelo);
             return ValueTask.FromResult(SmtpAction.Continue);
         }
         EhloCommand.Greet(session, name);
-        session.Reply($"250 {session.HostName}");
+        session.Reply(SmtpReply.HeloGreeting(session.HostName));
         return ValueTask.FromResult(SmtpAction.Continue);
     }
 }

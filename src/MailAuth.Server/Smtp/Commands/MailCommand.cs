@@ -24,27 +24,27 @@ internal sealed class MailCommand : SmtpCommandHandler
         // RFC 1870 §6.1: refuse at once a message announced as too large.
         if (command!.Size > session.Options.MaxMessageSize)
         {
-            return "552 5.3.4 Message size exceeds fixed maximum message size";
+            return SmtpReply.MessageTooLarge;
         }
         if (command.ReversePath.Length == 0)
         {
-            return "553 5.7.1 Sender address rejected: the null sender is not accepted for submission";
+            return SmtpReply.NullSenderRefused;
         }
         // RFC 6531 §3.4: a non-ASCII address needs the SMTPUTF8 parameter.
         if (!command.SmtpUtf8 && !System.Text.Ascii.IsValid(command.ReversePath))
         {
-            return "553 5.6.7 Non-ASCII sender address requires SMTPUTF8";
+            return SmtpReply.NonAsciiSender;
         }
         if (!AddressNormalizer.TryNormalize(command.ReversePath, out var sender, out _))
         {
-            return "501 5.1.7 Bad sender address syntax";
+            return SmtpReply.BadSenderAddress;
         }
         if (sender != session.AuthenticatedAddress)
         {
-            return "553 5.7.1 Sender address rejected: not owned by the authenticated user";
+            return SmtpReply.SenderNotOwned;
         }
         session.Transaction = new SmtpTransaction(sender, command);
-        session.State = SmtpState.MailFrom;
-        return "250 2.1.0 Sender OK";
+        session.Advance(SmtpEvent.SenderAccepted);
+        return SmtpReply.SenderOk;
     }
 }

@@ -5,7 +5,7 @@ internal sealed class NoopCommand : SmtpCommandHandler
 {
     public override ValueTask<SmtpAction> HandleAsync(SmtpSession session, string argument, CancellationToken cancellationToken)
     {
-        session.Reply("250 2.0.0 OK");
+        session.Reply(SmtpReply.Ok);
         return ValueTask.FromResult(SmtpAction.Continue);
     }
 }

@@ -5,7 +5,7 @@ internal sealed class QuitCommand : SmtpCommandHandler
 {
     public override ValueTask<SmtpAction> HandleAsync(SmtpSession session, string argument, CancellationToken cancellationToken)
     {
-        session.Reply($"221 2.0.0 {session.HostName} closing connection");
+        session.Reply(SmtpReply.Closing(session.HostName));
         return ValueTask.FromResult(SmtpAction.Close);
     }
 }

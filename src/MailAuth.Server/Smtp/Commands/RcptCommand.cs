@@ -24,25 +24,25 @@ internal sealed class RcptCommand(RecipientResolver resolver, bool relayConfigur
         }
         if (transaction.AcceptedRcptCommands >= session.Options.MaxRecipients)
         {
-            return "452 4.5.3 Too many recipients";
+            return SmtpReply.TooManyRecipients;
         }
         if (!transaction.MailFrom.SmtpUtf8 && !System.Text.Ascii.IsValid(command!.ForwardPath))
         {
-            return "553 5.6.7 Non-ASCII recipient address requires SMTPUTF8";
+            return SmtpReply.NonAsciiRecipient;
         }
         if (!AddressNormalizer.TryNormalize(command!.ForwardPath, out var recipient, out _))
         {
-            return "501 5.1.3 Bad recipient address syntax";
+            return SmtpReply.BadRecipientAddress;
         }
         var kind = await resolver.ResolveAsync(recipient, cancellationToken);
         switch (kind)
         {
             case RecipientKind.UnknownLocalMailbox:
-                return "550 5.1.1 Recipient address rejected: no such mailbox";
+                return SmtpReply.NoSuchMailbox;
             case RecipientKind.DisabledMailbox:
-                return "550 5.2.1 Recipient address rejected: mailbox disabled";
+                return SmtpReply.MailboxDisabled;
             case RecipientKind.Remote when !relayConfigured:
-                return "550 5.7.1 Relaying denied";
+                return SmtpReply.RelayingDenied;
         }
         // The same mailbox named twice (or in two spellings) gets one copy.
         if (!transaction.Recipients.Any(existing => existing.Address == recipient))
@@ -50,7 +50,7 @@ internal sealed class RcptCommand(RecipientResolver resolver, bool relayConfigur
             transaction.Recipients.Add(new SmtpRecipient(recipient, command.ForwardPath, kind == RecipientKind.LocalMailbox));
         }
         transaction.AcceptedRcptCommands++;
-        session.State = SmtpState.Recipients;
-        return "250 2.1.5 Recipient OK";
+        session.Advance(SmtpEvent.RecipientAccepted);
+        return SmtpReply.RecipientOk;
     }
 }

@@ -6,7 +6,7 @@ internal sealed class RsetCommand : SmtpCommandHandler
     public override ValueTask<SmtpAction> HandleAsync(SmtpSession session, string argument, CancellationToken cancellationToken)
     {
         session.ResetTransaction();
-        session.Reply("250 2.0.0 OK");
+        session.Reply(SmtpReply.Ok);
         return ValueTask.FromResult(SmtpAction.Continue);
     }
 }

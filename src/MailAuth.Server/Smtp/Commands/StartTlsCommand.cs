@@ -9,15 +9,15 @@ internal sealed class StartTlsCommand(TlsContext tls) : SmtpCommandHandler
     {
         if (argument.Trim().Length > 0)
         {
-            session.Reply("501 5.5.4 Syntax: STARTTLS");
+            session.Reply(SmtpReply.SyntaxStartTls);
             return SmtpAction.Continue;
         }
         if (session.Connection.IsSecure)
         {
-            session.Reply("503 5.5.1 TLS is already active");
+            session.Reply(SmtpReply.TlsAlreadyActive);
             return SmtpAction.Continue;
         }
-        session.Reply("220 2.0.0 Ready to start TLS");
+        session.Reply(SmtpReply.ReadyToStartTls);
         if (!await session.Connection.FlushAsync(cancellationToken))
         {
             return SmtpAction.Close;

@@ -9,8 +9,8 @@ internal sealed class VrfyCommand : SmtpCommandHandler
     public override ValueTask<SmtpAction> HandleAsync(SmtpSession session, string argument, CancellationToken cancellationToken)
     {
         session.Reply(argument.Trim().Length == 0
-            ? "501 5.5.4 Syntax: VRFY address"
-            : "252 2.5.0 Cannot VRFY user, but will accept message and attempt delivery");
+            ? SmtpReply.SyntaxVrfy
+            : SmtpReply.CannotVerify);
         return ValueTask.FromResult(SmtpAction.Continue);
     }
 }

@@ -36,9 +36,9 @@ internal sealed partial class SmtpDelivery(MaildirDelivery maildir, SmtpRelayCli
             switch (relayed.Status)
             {
                 case RelayStatus.TemporaryFailure:
-                    return $"451 4.4.1 Message not accepted, try again later: {relayed.Detail}";
+                    return SmtpReply.RelayTemporaryFailure(relayed.Detail);
                 case RelayStatus.PermanentFailure:
-                    return $"554 5.4.0 Message refused: {relayed.Detail}";
+                    return SmtpReply.RelayRefused(relayed.Detail);
             }
         }
 
@@ -63,11 +63,11 @@ internal sealed partial class SmtpDelivery(MaildirDelivery maildir, SmtpRelayCli
                     throw;
                 }
                 LogLocalFailed(e, id, recipient.Address.ToString());
-                return "452 4.3.1 Insufficient system storage, message not accepted";
+                return SmtpReply.InsufficientStorageNotAccepted;
             }
         }
         LogAccepted(id, sender, local.Count, remote.Count, message.Length);
-        return $"250 2.0.0 Message accepted as {id}";
+        return SmtpReply.MessageAccepted(id);
     }
 
     [LoggerMessage(EventId = 400, Level = LogLevel.Information,

@@ -32,7 +32,7 @@ public sealed class ImapCommandReaderTests
     }
 
     [Test]
-    public async Task A_synchronizing_literal_is_read_after_the_continuation_request()
+    public async Task ASynchronizingLiteralIsReadAfterTheContinuationRequest()
     {
         await Send("a1 LOGIN {5}\r\n");
         var read = Read(AfterLogin);
@@ -44,7 +44,7 @@ public sealed class ImapCommandReaderTests
     }
 
     [Test]
-    public async Task Non_synchronizing_literals_are_read_without_a_continuation_request()
+    public async Task NonSynchronizingLiteralsAreReadWithoutAContinuationRequest()
     {
         await Send("a1 LOGIN {5+}\r\nalice {6+}\r\nsecret\r\n");
         var frame = await Read(AfterLogin).WaitAsync(Wait);
@@ -58,7 +58,7 @@ public sealed class ImapCommandReaderTests
     }
 
     [Test]
-    public async Task An_overlong_line_after_login_is_answered_and_skipped()
+    public async Task AnOverlongLineAfterLoginIsAnsweredAndSkipped()
     {
         await Send(new string('x', 150) + "\r\na2 NOOP\r\n");
         var skipped = await Read(AfterLogin).WaitAsync(Wait);
@@ -72,7 +72,7 @@ public sealed class ImapCommandReaderTests
     }
 
     [Test]
-    public async Task An_overlong_line_before_login_ends_the_session_at_the_command_budget()
+    public async Task AnOverlongLineBeforeLoginEndsTheSessionAtTheCommandBudget()
     {
         // No line end at all: the reader stops at the pre-login budget (200), not MaxLineLength (1000).
         await Send(new string('x', 300));
@@ -85,7 +85,7 @@ public sealed class ImapCommandReaderTests
     }
 
     [Test]
-    public async Task An_oversized_synchronizing_literal_is_refused_before_any_of_it_is_read()
+    public async Task AnOversizedSynchronizingLiteralIsRefusedBeforeAnyOfItIsRead()
     {
         await Send("a3 APPEND INBOX {1001}\r\na4 NOOP\r\n");
         var refused = await Read(AfterLogin).WaitAsync(Wait);
@@ -101,7 +101,7 @@ public sealed class ImapCommandReaderTests
     }
 
     [Test]
-    public async Task An_oversized_non_synchronizing_literal_ends_the_session()
+    public async Task AnOversizedNonSynchronizingLiteralEndsTheSession()
     {
         await Send("a3 APPEND INBOX {1001+}\r\n" + new string('x', 1001));
         var frame = await Read(AfterLogin).WaitAsync(Wait);
@@ -113,7 +113,7 @@ public sealed class ImapCommandReaderTests
     }
 
     [Test]
-    public async Task Lines_and_literals_together_are_held_to_the_pre_login_budget()
+    public async Task LinesAndLiteralsTogetherAreHeldToThePreLoginBudget()
     {
         // 14 + 95 + 5 bytes read, 86 of the 200 left: a second literal of 95 (under the literal limit of 100) no longer fits.
         await Send("a1 LOGIN {95+}\r\n" + new string('u', 95) + " {95}\r\n");
@@ -128,7 +128,7 @@ public sealed class ImapCommandReaderTests
     }
 
     [Test]
-    public async Task Every_line_before_login_counts_toward_the_command_limit()
+    public async Task EveryLineBeforeLoginCountsTowardTheCommandLimit()
     {
         await Send("\r\n\r\n\r\n\r\n");
         for (var i = 0; i < 3; i++)
@@ -144,7 +144,7 @@ public sealed class ImapCommandReaderTests
     }
 
     [Test]
-    public async Task An_invalid_literal_size_is_refused_with_bad()
+    public async Task AnInvalidLiteralSizeIsRefusedWithBad()
     {
         await Send("a1 LOGIN {abc}\r\n");
         var refused = await Read(AfterLogin).WaitAsync(Wait);
@@ -157,7 +157,7 @@ public sealed class ImapCommandReaderTests
     }
 
     [Test]
-    public async Task A_disconnect_in_the_middle_of_a_literal_ends_the_session()
+    public async Task ADisconnectInTheMiddleOfALiteralEndsTheSession()
     {
         await Send("a1 LOGIN {10+}\r\nabc");
         await _input.Writer.CompleteAsync();
@@ -170,7 +170,7 @@ public sealed class ImapCommandReaderTests
     }
 
     [Test]
-    public async Task A_large_literal_after_login_goes_to_a_file_that_is_removed_with_the_command()
+    public async Task ALargeLiteralAfterLoginGoesToAFileThatIsRemovedWithTheCommand()
     {
         var directory = Directory.CreateTempSubdirectory("imap-reader-").FullName;
         try
