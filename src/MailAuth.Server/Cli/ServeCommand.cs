@@ -3,7 +3,6 @@ using MailAuth.Core;
 using MailAuth.Core.Passwords;
 using MailAuth.Server.Hosting;
 using MailAuth.Server.Imap;
-using MailAuth.Server.Maildir;
 using MailAuth.Server.Protocol;
 using MailAuth.Server.Sessions;
 using MailAuth.Server.Smtp;

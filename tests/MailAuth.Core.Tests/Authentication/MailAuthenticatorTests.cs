@@ -1,7 +1,6 @@
 using System.Net;
 using MailAuth.Core.Addresses;
 using MailAuth.Core.Authentication;
-using MailAuth.Core.Mailboxes;
 using MailAuth.Core.Passwords;
 using MailAuth.Core.Storage;
 using Microsoft.Extensions.Logging.Abstractions;

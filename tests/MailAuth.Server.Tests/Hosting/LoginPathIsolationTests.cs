@@ -2,7 +2,6 @@ using System.Reflection;
 using MailAuth.Core.Accounts;
 using MailAuth.Core.Authentication;
 using MailAuth.Core.Storage;
-using MailAuth.Server.Cli;
 using MailAuth.Server.Hosting;
 using MailAuth.Server.Imap;
 using MailAuth.Server.Protocol;

@@ -1,5 +1,4 @@
 using System.Text;
-using MailAuth.Server.Imap;
 using MailAuth.Server.Imap.Commands;
 using MailAuth.Server.Imap.Parsing;
 

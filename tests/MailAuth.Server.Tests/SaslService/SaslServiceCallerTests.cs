@@ -1,7 +1,6 @@
 using System.Globalization;
 using System.Net.Sockets;
 using System.Text.RegularExpressions;
-using MailAuth.Server.Tests.Hostile;
 using static MailAuth.Server.Tests.SaslService.SaslServiceServer;
 
 namespace MailAuth.Server.Tests.SaslService;
