@@ -38,6 +38,7 @@ public sealed partial class ImportCommandTests
     [TearDown]
     public void Stop() => _cli.Dispose();
 
+    [NUnit.Framework.Category("External")]
     [Test]
     public async Task EverySchemeLogsInAndIsRehashedToArgon2idAfterTheFirstSuccess()
     {
@@ -116,6 +117,7 @@ public sealed partial class ImportCommandTests
         Refused(await _cli.RunWithInputAsync("wrong\n", "auth", "test", "bare@family.example"), 1, null, "failed: wrong password");
     }
 
+    [NUnit.Framework.Category("External")]
     [Test]
     public async Task EveryInvalidLineIsRefusedWithItsNumberAndNothingIsWritten()
     {
@@ -174,6 +176,7 @@ public sealed partial class ImportCommandTests
         Expect(await _cli.RunWithInputAsync("Sha512-Secret\n", "auth", "test", "valid@family.example"), 0, "ok: valid@family.example accepts this password");
     }
 
+    [NUnit.Framework.Category("External")]
     [Test]
     public async Task SkipInvalidImportsTheRestAndListsTheSkippedLines()
     {
@@ -209,6 +212,7 @@ public sealed partial class ImportCommandTests
         Expect(await _cli.RunWithInputAsync("Existing-Secret\n", "auth", "test", "existing@family.example"), 0, "ok: existing@family.example accepts this password");
     }
 
+    [NUnit.Framework.Category("External")]
     [Test]
     public async Task DashReadsStandardInput()
     {
@@ -221,6 +225,7 @@ public sealed partial class ImportCommandTests
         Expect(await _cli.RunWithInputAsync("Anna-Secret\n", "auth", "test", "anna@family.example"), 0, "ok: anna@family.example accepts this password");
     }
 
+    [NUnit.Framework.Category("External")]
     [Test]
     public async Task HundredThousandLinesAreImportedWithProgress()
     {
