@@ -22,19 +22,19 @@ internal static class AccountCommands
         var add = new Command("add", "Add an account; its password is read from stdin or prompted") { login, name, phone, secondary };
         add.SetAction(CliContext.Verb(async (parse, services, ct) =>
         {
-            var password = PasswordInput.Read("Account password: ", confirm: true);
+            var password = PasswordInput.Read(parse, "Account password: ", confirm: true);
             var added = await Accounts(services).AddAsync(parse.GetRequiredValue(login), password, parse.GetRequiredValue(name),
                 parse.GetRequiredValue(phone), parse.GetRequiredValue(secondary), ct);
-            Console.WriteLine($"account {added} added");
+            parse.Output().WriteLine($"account {added} added");
             return ExitCodes.Success;
         }));
 
         var passwd = new Command("passwd", "Set the account's own password (a unified mailbox follows)") { login };
         passwd.SetAction(CliContext.Verb(async (parse, services, ct) =>
         {
-            var password = PasswordInput.Read("New account password: ", confirm: true);
+            var password = PasswordInput.Read(parse, "New account password: ", confirm: true);
             var unified = await Accounts(services).SetPasswordAsync(parse.GetRequiredValue(login), password, ct);
-            Console.WriteLine(unified is null
+            parse.Output().WriteLine(unified is null
                 ? "account password changed"
                 : $"account password changed; unified mailbox {unified} changed too");
             return ExitCodes.Success;
@@ -46,14 +46,14 @@ internal static class AccountCommands
             var accounts = await Accounts(services).ListAsync(ct);
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(accounts.Select(Describe), CliContext.Json));
+                parse.Output().WriteLine(JsonSerializer.Serialize(accounts.Select(Describe), CliContext.Json));
             }
             else
             {
                 foreach (var a in accounts)
                 {
                     var state = a.State == AccountState.Active ? "active" : $"in recovery (was {a.FormerLogin})";
-                    Console.WriteLine($"{a.Identifier}\t{state}\t{a.Name}\t{a.Grants.Count} mailbox(es){(a.UnifiedMailbox is null ? "" : $"\tunified with {a.UnifiedMailbox}")}");
+                    parse.Output().WriteLine($"{a.Identifier}\t{state}\t{a.Name}\t{a.Grants.Count} mailbox(es){(a.UnifiedMailbox is null ? "" : $"\tunified with {a.UnifiedMailbox}")}");
                 }
             }
             return ExitCodes.Success;
@@ -65,23 +65,23 @@ internal static class AccountCommands
             var a = await Accounts(services).ShowAsync(parse.GetRequiredValue(login), ct);
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(Describe(a), CliContext.Json));
+                parse.Output().WriteLine(JsonSerializer.Serialize(Describe(a), CliContext.Json));
                 return ExitCodes.Success;
             }
-            Console.WriteLine($"login:            {a.Login?.ToString() ?? "(none: in recovery)"}");
+            parse.Output().WriteLine($"login:            {a.Login?.ToString() ?? "(none: in recovery)"}");
             if (a.RecoveryUsername is not null)
             {
-                Console.WriteLine($"recovery username: {a.RecoveryUsername} (former login {a.FormerLogin})");
+                parse.Output().WriteLine($"recovery username: {a.RecoveryUsername} (former login {a.FormerLogin})");
             }
-            Console.WriteLine($"state:            {(a.State == AccountState.Active ? "active" : "in recovery")}");
-            Console.WriteLine($"name:             {a.Name}");
-            Console.WriteLine($"phone:            {a.Phone}");
-            Console.WriteLine($"secondary email:  {a.SecondaryEmail}");
-            Console.WriteLine($"2FA:              {(a.TwoFactorEnabled ? "on" : "off")}");
-            Console.WriteLine($"unified with:     {a.UnifiedMailbox?.ToString() ?? "-"}");
+            parse.Output().WriteLine($"state:            {(a.State == AccountState.Active ? "active" : "in recovery")}");
+            parse.Output().WriteLine($"name:             {a.Name}");
+            parse.Output().WriteLine($"phone:            {a.Phone}");
+            parse.Output().WriteLine($"secondary email:  {a.SecondaryEmail}");
+            parse.Output().WriteLine($"2FA:              {(a.TwoFactorEnabled ? "on" : "off")}");
+            parse.Output().WriteLine($"unified with:     {a.UnifiedMailbox?.ToString() ?? "-"}");
             foreach (var grant in a.Grants)
             {
-                Console.WriteLine($"access:           {grant.Mailbox}{(grant.CanChangePassword ? " (may change its password)" : "")}");
+                parse.Output().WriteLine($"access:           {grant.Mailbox}{(grant.CanChangePassword ? " (may change its password)" : "")}");
             }
             return ExitCodes.Success;
         }));
@@ -91,7 +91,7 @@ internal static class AccountCommands
         grant.SetAction(CliContext.Verb(async (parse, services, ct) =>
         {
             await Accounts(services).GrantAsync(parse.GetRequiredValue(login), parse.GetRequiredValue(mailbox), parse.GetValue(canChange), ct);
-            Console.WriteLine($"{parse.GetRequiredValue(login)} may access {parse.GetRequiredValue(mailbox)}{(parse.GetValue(canChange) ? " and change its password" : "")}");
+            parse.Output().WriteLine($"{parse.GetRequiredValue(login)} may access {parse.GetRequiredValue(mailbox)}{(parse.GetValue(canChange) ? " and change its password" : "")}");
             return ExitCodes.Success;
         }));
 
@@ -99,7 +99,7 @@ internal static class AccountCommands
         revoke.SetAction(CliContext.Verb(async (parse, services, ct) =>
         {
             await Accounts(services).RevokeAsync(parse.GetRequiredValue(login), parse.GetRequiredValue(mailbox), ct);
-            Console.WriteLine($"{parse.GetRequiredValue(login)} no longer has access to {parse.GetRequiredValue(mailbox)}");
+            parse.Output().WriteLine($"{parse.GetRequiredValue(login)} no longer has access to {parse.GetRequiredValue(mailbox)}");
             return ExitCodes.Success;
         }));
 
@@ -107,26 +107,26 @@ internal static class AccountCommands
         var setMailboxPassword = new Command("set-mailbox-password", "As the account holder, set a mailbox's password (stdin)") { login, mailbox, unify };
         setMailboxPassword.SetAction(CliContext.Verb(async (parse, services, ct) =>
         {
-            var password = PasswordInput.Read("New mailbox password: ", confirm: true);
+            var password = PasswordInput.Read(parse, "New mailbox password: ", confirm: true);
             var outcome = await Accounts(services).SetMailboxPasswordAsync(
                 parse.GetRequiredValue(login), parse.GetRequiredValue(mailbox), password, parse.GetValue(unify), ct);
             switch (outcome.Result)
             {
                 case MailboxPasswordResult.UnificationRefused:
-                    Console.Error.WriteLine("error: unification refused, nothing changed: " + string.Join("; ", outcome.Conditions.Failed));
+                    parse.Error().WriteLine("error: unification refused, nothing changed: " + string.Join("; ", outcome.Conditions.Failed));
                     return ExitCodes.Refused;
                 case MailboxPasswordResult.Unified:
-                    Console.WriteLine("mailbox password changed; account and mailbox passwords are now unified");
+                    parse.Output().WriteLine("mailbox password changed; account and mailbox passwords are now unified");
                     break;
                 case MailboxPasswordResult.BothChangedWhileUnified:
-                    Console.WriteLine("mailbox password changed; the unified account password changed too");
+                    parse.Output().WriteLine("mailbox password changed; the unified account password changed too");
                     break;
                 case MailboxPasswordResult.ChangedUnificationOffered:
-                    Console.WriteLine("mailbox password changed");
-                    Console.WriteLine("unification offered: run again with --unify to use this password for the account too");
+                    parse.Output().WriteLine("mailbox password changed");
+                    parse.Output().WriteLine("unification offered: run again with --unify to use this password for the account too");
                     break;
                 default:
-                    Console.WriteLine("mailbox password changed");
+                    parse.Output().WriteLine("mailbox password changed");
                     break;
             }
             return ExitCodes.Success;
@@ -136,23 +136,23 @@ internal static class AccountCommands
         var loginCommand = new Command("login", "Verify a manager login (password from stdin): exit 0 ok, 1 failed") { identifier, totp };
         loginCommand.SetAction(CliContext.Verb(async (parse, services, ct) =>
         {
-            var password = PasswordInput.Read("Password: ", confirm: false);
+            var password = PasswordInput.Read(parse, "Password: ", confirm: false);
             var result = await Accounts(services).LoginAsync(parse.GetRequiredValue(identifier), password, parse.GetValue(totp), CliCaller, ct);
             switch (result.Status)
             {
                 case AccountLoginStatus.Succeeded:
-                    Console.WriteLine($"ok: logged in as {result.Identifier}");
+                    parse.Output().WriteLine($"ok: logged in as {result.Identifier}");
                     return ExitCodes.Success;
                 case AccountLoginStatus.MustCompleteRecovery:
-                    Console.WriteLine("recovery: the password is right, but a new login identifier must be chosen first " +
+                    parse.Output().WriteLine("recovery: the password is right, but a new login identifier must be chosen first " +
                         $"('account complete-recovery {result.Identifier} --new-login ADDRESS')");
                     return ExitCodes.Refused;
                 case AccountLoginStatus.TemporarilyUnavailable:
-                    Console.WriteLine("failed: too busy to verify now, try again");
+                    parse.Output().WriteLine("failed: too busy to verify now, try again");
                     return ExitCodes.Refused;
                 default:
                     // One answer whatever was wrong, as for any other client (the log says which).
-                    Console.WriteLine("failed: wrong identifier, password or 2FA code (with 2FA on, give the current code with --totp)");
+                    parse.Output().WriteLine("failed: wrong identifier, password or 2FA code (with 2FA on, give the current code with --totp)");
                     return ExitCodes.Refused;
             }
         }));
@@ -165,10 +165,10 @@ internal static class AccountCommands
         };
         completeRecovery.SetAction(CliContext.Verb(async (parse, services, ct) =>
         {
-            var password = PasswordInput.Read("Password: ", confirm: false);
+            var password = PasswordInput.Read(parse, "Password: ", confirm: false);
             var chosen = await Accounts(services).CompleteRecoveryAsync(
                 parse.GetRequiredValue(recoveryUsername), password, parse.GetValue(totp), parse.GetRequiredValue(newLogin), CliCaller, ct);
-            Console.WriteLine($"recovery complete: log in with {chosen} from now on");
+            parse.Output().WriteLine($"recovery complete: log in with {chosen} from now on");
             return ExitCodes.Success;
         }));
 
@@ -176,7 +176,7 @@ internal static class AccountCommands
         resetPassword.SetAction(CliContext.Verb(async (parse, services, ct) =>
         {
             await Accounts(services).RequestPasswordResetAsync(parse.GetRequiredValue(login), CliCaller, ct);
-            Console.WriteLine("if this account exists, a reset token was sent to its secondary email and phone");
+            parse.Output().WriteLine("if this account exists, a reset token was sent to its secondary email and phone");
             return ExitCodes.Success;
         }));
 
@@ -184,9 +184,9 @@ internal static class AccountCommands
         var completeReset = new Command("complete-reset", "Set a new account password (stdin) with a reset token; with 2FA on, --totp too") { token, totp };
         completeReset.SetAction(CliContext.Verb(async (parse, services, ct) =>
         {
-            var password = PasswordInput.Read("New account password: ", confirm: true);
+            var password = PasswordInput.Read(parse, "New account password: ", confirm: true);
             var (resetFor, unified) = await Accounts(services).CompletePasswordResetAsync(parse.GetRequiredValue(token), password, parse.GetValue(totp), ct);
-            Console.WriteLine(unified is null
+            parse.Output().WriteLine(unified is null
                 ? $"password of {resetFor} reset"
                 : $"password of {resetFor} reset; unified mailbox {unified} changed too");
             return ExitCodes.Success;
@@ -200,7 +200,7 @@ internal static class AccountCommands
         findLogin.SetAction(CliContext.Verb(async (parse, services, ct) =>
         {
             await Accounts(services).SendLoginIdentifierAsync(parse.GetRequiredValue(phoneNumber), ct);
-            Console.WriteLine("if an account has this phone number, its login identifier was sent to it");
+            parse.Output().WriteLine("if an account has this phone number, its login identifier was sent to it");
             return ExitCodes.Success;
         }));
 
@@ -208,14 +208,14 @@ internal static class AccountCommands
         var enable = new Command("enable", "Turn 2FA on; prints the otpauth:// URI once, for the authenticator app") { login };
         enable.SetAction(CliContext.Verb(async (parse, services, ct) =>
         {
-            Console.WriteLine(await Accounts(services).EnableTwoFactorAsync(parse.GetRequiredValue(login), ct));
+            parse.Output().WriteLine(await Accounts(services).EnableTwoFactorAsync(parse.GetRequiredValue(login), ct));
             return ExitCodes.Success;
         }));
         var disable = new Command("disable", "Turn 2FA off") { login };
         disable.SetAction(CliContext.Verb(async (parse, services, ct) =>
         {
             await Accounts(services).DisableTwoFactorAsync(parse.GetRequiredValue(login), ct);
-            Console.WriteLine("2FA disabled");
+            parse.Output().WriteLine("2FA disabled");
             return ExitCodes.Success;
         }));
         twoFactor.Add(enable);
