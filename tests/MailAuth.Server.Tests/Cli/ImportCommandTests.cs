@@ -155,7 +155,10 @@ public sealed partial class ImportCommandTests
 
         var missing = Path.Combine(_cli.WorkingDirectory, "missing.passwd");
         Refused(await _cli.RunAsync("mailbox", "import", missing), 1, $"error: cannot read {missing}: no such file");
+        // A relative path is taken from the program's working directory.
+        _cli.OutOfProcess = true;
         Refused(await _cli.RunAsync("mailbox", "import", "missing.passwd"), 1, $"error: cannot read {missing}: no such file");
+        _cli.OutOfProcess = false;
         Refused(await _cli.RunWithInputAsync($"valid@family.example:{{SHA512-CRYPT}}{sha512}\nbad@@family.example:{{PLAIN}}x\n", "mailbox", "import", "-"), 1,
             $"error: import refused, nothing written: 1 invalid line(s); first: line 2: 'bad@@family.example' is not a valid address: the address has more than one '@'{RefusalSuffix}");
 
