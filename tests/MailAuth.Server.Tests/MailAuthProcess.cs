@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Text;
+using MailAuth.Core.Storage;
+using MailAuth.Server.Cli;
 
 namespace MailAuth.Server.Tests;
 
@@ -9,8 +11,10 @@ internal sealed record CliResult(int ExitCode, string Stdout, string Stderr)
 }
 
 /// <summary>
-/// The real <c>mailauth</c> program, run as a separate process on a private data directory with
-/// cheap Argon2 parameters, exactly as an admin would run it.
+/// The <c>mailauth</c> command line on a private data directory with cheap Argon2 parameters: run
+/// in this process by default (<see cref="Environment"/> becomes configuration keys over the files),
+/// or as the real program in a separate process, exactly as an admin would run it, with
+/// <see cref="OutOfProcess"/> or <see cref="Umask"/>.
 /// </summary>
 internal sealed class MailAuthProcess : IDisposable
 {
@@ -33,11 +37,43 @@ internal sealed class MailAuthProcess : IDisposable
     /// <summary>When set (e.g. <c>022</c>), the program starts under that umask, as from an admin's shell.</summary>
     public string? Umask { get; set; }
 
+    /// <summary>
+    /// Runs the real program for what only a process of its own has: its umask, its working
+    /// directory, its signals, its own lock on the data directory, its terminal.
+    /// </summary>
+    public bool OutOfProcess { get; set; }
+
     public static string ProgramPath => Path.Combine(AppContext.BaseDirectory, "mailauth.dll");
 
     public Task<CliResult> RunAsync(params string[] args) => RunWithInputAsync(null, args);
 
-    public async Task<CliResult> RunWithInputAsync(string? stdin, params string[] args)
+    public Task<CliResult> RunWithInputAsync(string? stdin, params string[] args) =>
+        OutOfProcess || Umask is not null ? RunProgramAsync(stdin, args) : RunInProcessAsync(stdin, args);
+
+    private async Task<CliResult> RunInProcessAsync(string? stdin, string[] args)
+    {
+        var input = stdin ?? "";
+        using var output = new StringWriter();
+        using var error = new StringWriter();
+        var invocation = new CliInvocation
+        {
+            Output = output,
+            Error = error,
+            Input = new StringReader(input),
+            OpenInput = () => new MemoryStream(Encoding.UTF8.GetBytes(input), writable: false),
+            InputIsRedirected = () => true,
+            // MailAuth__Imap__Port, as the program reads it from its environment.
+            ConfigurationOverrides = Environment.ToDictionary(variable => variable.Key.Replace("__", ":", StringComparison.Ordinal), variable => (string?)variable.Value),
+            // Signals belong to the test host, not to one command.
+            ProcessTerminationTimeout = null,
+            EnableDefaultExceptionHandler = true,
+        };
+        using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        var exitCode = await Task.Run(() => CommandLine.RunAsync(args, invocation), timeout.Token).WaitAsync(timeout.Token);
+        return new CliResult(exitCode, output.ToString(), error.ToString());
+    }
+
+    private async Task<CliResult> RunProgramAsync(string? stdin, string[] args)
     {
         using var process = Start(args);
         if (stdin is not null)
@@ -97,6 +133,8 @@ internal sealed class MailAuthProcess : IDisposable
 
     public void Dispose()
     {
+        // Commands run in this process leave their database connections pooled, open on files about to go.
+        SqliteDatabase.ClearPools();
         if (Directory.Exists(WorkingDirectory))
         {
             Directory.Delete(WorkingDirectory, recursive: true);

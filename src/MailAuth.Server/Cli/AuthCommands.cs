@@ -14,21 +14,21 @@ internal static class AuthCommands
         var test = new Command("test", "Test an address/password pair through the same code path as an IMAP/SMTP login") { address };
         test.SetAction(CliContext.Verb(async (parse, services, ct) =>
         {
-            var password = PasswordInput.Read("Password: ", confirm: false);
+            var password = PasswordInput.Read(parse, "Password: ", confirm: false);
             var client = new ClientContext(LoginChannel.Cli, "test", IPAddress.Loopback, IsSecure: true);
             var result = await services.GetRequiredService<MailAuthenticator>()
                 .AuthenticateAsync(parse.GetRequiredValue(address), password, client, ct);
             switch (result.Status)
             {
                 case AuthenticationStatus.Succeeded:
-                    Console.WriteLine($"ok: {result.Address} accepts this password");
+                    await parse.Output().WriteLineAsync($"ok: {result.Address} accepts this password");
                     return ExitCodes.Success;
                 case AuthenticationStatus.Failed:
                     // The admin may see why; a mail client never does.
-                    Console.WriteLine($"failed: {Describe(result.Failure)}");
+                    await parse.Output().WriteLineAsync($"failed: {Describe(result.Failure)}");
                     return ExitCodes.Refused;
                 default:
-                    Console.WriteLine("failed: the server is too busy to verify now, try again");
+                    await parse.Output().WriteLineAsync("failed: the server is too busy to verify now, try again");
                     return ExitCodes.Refused;
             }
         }));

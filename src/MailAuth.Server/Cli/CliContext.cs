@@ -37,8 +37,7 @@ internal static class CliContext
         {
             try
             {
-                var options = MailAuthConfiguration.BindOptions(
-                    MailAuthConfiguration.Build(parseResult.GetValue(ConfigOption)));
+                var options = MailAuthConfiguration.BindOptions(Configuration(parseResult));
                 MailAuthCoreServices.EnsureHashingAvailable();
                 var services = new ServiceCollection()
                     .AddLogging(logging => logging
@@ -51,29 +50,41 @@ internal static class CliContext
             }
             catch (ConfigurationException e)
             {
-                return Fail(e.Message, ExitCodes.Usage);
+                return Fail(parseResult, e.Message, ExitCodes.Usage);
             }
             catch (Exception e) when (e is CredentialOperationException or PasswordHashingUnavailableException)
             {
-                return Fail(e.Message, ExitCodes.Refused);
+                return Fail(parseResult, e.Message, ExitCodes.Refused);
             }
             catch (SqliteException e)
             {
-                return Fail($"database: {e.Message}", ExitCodes.Refused);
+                return Fail(parseResult, $"database: {e.Message}", ExitCodes.Refused);
             }
             catch (Exception e) when (e is IOException or UnauthorizedAccessException)
             {
-                return Fail(e.Message, ExitCodes.Refused);
+                return Fail(parseResult, e.Message, ExitCodes.Refused);
             }
             catch (OperationCanceledException)
             {
-                return Fail("interrupted", ExitCodes.Refused);
+                return Fail(parseResult, "interrupted", ExitCodes.Refused);
             }
         };
 
-    public static int Fail(string message, int exitCode)
+    /// <summary>The configuration files and environment, with the caller's overrides on top.</summary>
+    public static Microsoft.Extensions.Configuration.IConfigurationRoot Configuration(ParseResult parse) =>
+        MailAuthConfiguration.Build(parse.GetValue(ConfigOption), CliInvocation.Of(parse).ConfigurationOverrides);
+
+    /// <summary>Where results go (standard output in the program).</summary>
+    public static TextWriter Output(this ParseResult parse) => parse.InvocationConfiguration.Output;
+
+    /// <summary>Where errors and progress go (standard error in the program).</summary>
+    public static TextWriter Error(this ParseResult parse) => parse.InvocationConfiguration.Error;
+
+    public static int Fail(ParseResult parse, string message, int exitCode) => Fail(parse.Error(), message, exitCode);
+
+    public static int Fail(TextWriter error, string message, int exitCode)
     {
-        Console.Error.WriteLine("error: " + message);
+        error.WriteLine("error: " + message);
         return exitCode;
     }
 }

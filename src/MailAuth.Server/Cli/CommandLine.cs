@@ -23,13 +23,15 @@ internal static class CommandLine
         return root;
     }
 
-    public static async Task<int> RunAsync(string[] args)
+    public static Task<int> RunAsync(string[] args) => RunAsync(args, new CliInvocation { EnableDefaultExceptionHandler = true });
+
+    public static async Task<int> RunAsync(string[] args, CliInvocation invocation)
     {
         var parseResult = Create().Parse(args);
         if (parseResult.Errors.Count > 0)
         {
-            return CliContext.Fail($"{parseResult.Errors[0].Message} (see --help)", ExitCodes.Usage);
+            return CliContext.Fail(invocation.Error, $"{parseResult.Errors[0].Message} (see --help)", ExitCodes.Usage);
         }
-        return await parseResult.InvokeAsync(new InvocationConfiguration { EnableDefaultExceptionHandler = true });
+        return await parseResult.InvokeAsync(invocation);
     }
 }

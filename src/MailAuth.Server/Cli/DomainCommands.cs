@@ -17,7 +17,7 @@ internal static class DomainCommands
         add.SetAction(CliContext.Verb(async (parse, services, ct) =>
         {
             var added = await services.GetRequiredService<MailboxAdministration>().AddDomainAsync(parse.GetRequiredValue(name), ct);
-            Console.WriteLine($"domain {added} added");
+            await parse.Output().WriteLineAsync($"domain {added} added");
             return ExitCodes.Success;
         }));
 
@@ -27,11 +27,11 @@ internal static class DomainCommands
         {
             var removed = await services.GetRequiredService<MailboxAdministration>()
                 .RemoveDomainAsync(parse.GetRequiredValue(name), parse.GetValue(withMailboxes), ct);
-            Console.WriteLine($"domain {parse.GetRequiredValue(name)} removed with {removed.Count} mailbox(es)");
+            await parse.Output().WriteLineAsync($"domain {parse.GetRequiredValue(name)} removed with {removed.Count} mailbox(es)");
             var archive = services.GetRequiredService<MaildirArchive>();
             foreach (var mailbox in removed)
             {
-                MailboxCommands.ReportArchived(archive.Archive(mailbox));
+                MailboxCommands.ReportArchived(parse.Output(), archive.Archive(mailbox));
             }
             return ExitCodes.Success;
         }));
@@ -43,7 +43,7 @@ internal static class DomainCommands
             var domains = await services.GetRequiredService<MailboxAdministration>().ListDomainsAsync(ct);
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(
+                await parse.Output().WriteLineAsync(JsonSerializer.Serialize(
                     domains.Select(d => new { name = d.Name, mailboxes = d.MailboxCount, createdAt = d.CreatedAt }),
                     CliContext.Json));
             }
@@ -51,7 +51,7 @@ internal static class DomainCommands
             {
                 foreach (var d in domains)
                 {
-                    Console.WriteLine($"{d.Name}\t{d.MailboxCount} mailbox(es)");
+                    await parse.Output().WriteLineAsync($"{d.Name}\t{d.MailboxCount} mailbox(es)");
                 }
             }
             return ExitCodes.Success;

@@ -25,7 +25,8 @@ internal static class ImportCommand
             using var input = new MemoryStream();
             if (path == "-")
             {
-                await Console.OpenStandardInput().CopyToAsync(input, ct);
+                await using var standardInput = CliInvocation.Of(parse).OpenInput();
+                await standardInput.CopyToAsync(input, ct);
             }
             StreamReader Open() => path == "-"
                 ? new StreamReader(new MemoryStream(input.GetBuffer(), 0, (int)input.Length, writable: false), Encoding.UTF8)
@@ -41,19 +42,19 @@ internal static class ImportCommand
                 {
                     if (!existing.Contains(address))
                     {
-                        MailboxCommands.SetAsideLeftoverMail(services, address);
+                        MailboxCommands.SetAsideLeftoverMail(parse.Output(), services, address);
                     }
                 }
             }
 
             using var reader = Open();
             var report = await services.GetRequiredService<PasswdFileImporter>()
-                .ImportAsync(reader, options, new StderrProgress(), ct);
+                .ImportAsync(reader, options, new StderrProgress(parse.Error()), ct);
             foreach (var skipped in report.Skipped)
             {
-                Console.Error.WriteLine($"skipped {skipped}");
+                await parse.Error().WriteLineAsync($"skipped {skipped}");
             }
-            Console.WriteLine(
+            await parse.Output().WriteLineAsync(
                 $"imported {report.Imported} mailbox(es); {report.HashedFromPlain} {{PLAIN}} password(s) hashed now; {report.Skipped.Count} line(s) skipped");
             return ExitCodes.Success;
         }));
@@ -90,7 +91,7 @@ internal static class ImportCommand
     }
 
     /// <summary>Progress for large files on stderr, so that stdout stays the result alone.</summary>
-    private sealed class StderrProgress : IProgress<ImportProgress>
+    private sealed class StderrProgress(TextWriter error) : IProgress<ImportProgress>
     {
         // Reports come from several threads while {PLAIN} passwords are hashed.
         private readonly Lock _lock = new();
@@ -116,7 +117,7 @@ internal static class ImportCommand
                     ImportPhase.Hashing => "hashed {PLAIN}",
                     _ => "written",
                 };
-                Console.Error.WriteLine(value.Total > 0 ? $"{phase}: {value.Done}/{value.Total}" : $"{phase}: {value.Done} lines");
+                error.WriteLine(value.Total > 0 ? $"{phase}: {value.Done}/{value.Total}" : $"{phase}: {value.Done} lines");
             }
         }
     }

@@ -19,7 +19,7 @@ internal static class JournalCommands
         outboxList.SetAction(CliContext.Verb(async (parse, services, ct) =>
         {
             var messages = await services.GetRequiredService<INotificationOutbox>().ListAsync(parse.GetValue(limit), ct);
-            Print(messages, parse.GetValue(json));
+            Print(parse.Output(), messages, parse.GetValue(json));
             return ExitCodes.Success;
         }));
         var outboxDispatch = new Command(
@@ -31,7 +31,7 @@ internal static class JournalCommands
         outboxDispatch.SetAction(CliContext.Verb(async (parse, services, ct) =>
         {
             var messages = await services.GetRequiredService<INotificationOutbox>().DispatchAsync(parse.GetValue(limit), ct);
-            Print(messages, parse.GetValue(json));
+            Print(parse.Output(), messages, parse.GetValue(json));
             return ExitCodes.Success;
         }));
         outbox.Add(outboxList);
@@ -44,7 +44,7 @@ internal static class JournalCommands
             var entries = await services.GetRequiredService<IAuditLog>().ListAsync(parse.GetValue(limit), ct);
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(entries.Select(e => new
+                await parse.Output().WriteLineAsync(JsonSerializer.Serialize(entries.Select(e => new
                 {
                     at = e.At,
                     actor = e.Actor,
@@ -57,7 +57,7 @@ internal static class JournalCommands
             {
                 foreach (var e in entries)
                 {
-                    Console.WriteLine($"{e.At:u}\t{e.Actor}\t{e.Event}\t{e.Subject}\t{e.Reason}");
+                    await parse.Output().WriteLineAsync($"{e.At:u}\t{e.Actor}\t{e.Event}\t{e.Subject}\t{e.Reason}");
                 }
             }
             return ExitCodes.Success;
@@ -67,11 +67,11 @@ internal static class JournalCommands
     }
 
     /// <summary>Messages as text lines or JSON; <see cref="Notification.Text"/> holds the secret only when dispatching.</summary>
-    private static void Print(IReadOnlyList<OutboxMessage> messages, bool json)
+    private static void Print(TextWriter output, IReadOnlyList<OutboxMessage> messages, bool json)
     {
         if (json)
         {
-            Console.WriteLine(JsonSerializer.Serialize(messages.Select(m => new
+            output.WriteLine(JsonSerializer.Serialize(messages.Select(m => new
             {
                 id = m.Id,
                 channel = m.Notification.Channel == NotificationChannel.Sms ? "sms" : "email",
@@ -86,7 +86,7 @@ internal static class JournalCommands
         }
         foreach (var m in messages)
         {
-            Console.WriteLine($"{m.CreatedAt:u}\t{m.Notification.Channel.ToString().ToLowerInvariant()}\t{m.Notification.Recipient}\t{m.Notification.Subject}: {m.Notification.Text}");
+            output.WriteLine($"{m.CreatedAt:u}\t{m.Notification.Channel.ToString().ToLowerInvariant()}\t{m.Notification.Recipient}\t{m.Notification.Subject}: {m.Notification.Text}");
         }
     }
 }

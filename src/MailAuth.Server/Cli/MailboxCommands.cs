@@ -20,15 +20,15 @@ internal static class MailboxCommands
         var add = new Command("add", "Add a mailbox; the password is read from stdin or prompted") { address, generate };
         add.SetAction(CliContext.Verb(async (parse, services, ct) =>
         {
-            var password = NewPassword(parse.GetValue(generate));
+            var password = NewPassword(parse, parse.GetValue(generate));
             var parsed = EmailAddress.Parse(parse.GetRequiredValue(address));
             if (await services.GetRequiredService<IMailboxDirectory>().FindMailboxAsync(parsed, ct) is null)
             {
-                SetAsideLeftoverMail(services, parsed);
+                SetAsideLeftoverMail(parse.Output(), services, parsed);
             }
             var added = await Admin(services).AddMailboxAsync(parse.GetRequiredValue(address), password, ct);
-            Console.WriteLine($"mailbox {added} added");
-            PrintGenerated(parse.GetValue(generate), password);
+            await parse.Output().WriteLineAsync($"mailbox {added} added");
+            PrintGenerated(parse.Output(), parse.GetValue(generate), password);
             return ExitCodes.Success;
         }));
 
@@ -39,10 +39,10 @@ internal static class MailboxCommands
         var passwd = new Command("passwd", "Set a mailbox's password; read from stdin or prompted") { address, generate, keepSessions };
         passwd.SetAction(CliContext.Verb(async (parse, services, ct) =>
         {
-            var password = NewPassword(parse.GetValue(generate));
+            var password = NewPassword(parse, parse.GetValue(generate));
             var changed = await Admin(services).SetPasswordAsync(parse.GetRequiredValue(address), password, !parse.GetValue(keepSessions), ct);
-            Console.WriteLine($"password of {changed} changed");
-            PrintGenerated(parse.GetValue(generate), password);
+            await parse.Output().WriteLineAsync($"password of {changed} changed");
+            PrintGenerated(parse.Output(), parse.GetValue(generate), password);
             return ExitCodes.Success;
         }));
 
@@ -50,8 +50,8 @@ internal static class MailboxCommands
         remove.SetAction(CliContext.Verb(async (parse, services, ct) =>
         {
             var removed = await Admin(services).RemoveMailboxAsync(parse.GetRequiredValue(address), ct);
-            Console.WriteLine($"mailbox {removed} removed");
-            ReportArchived(services.GetRequiredService<MaildirArchive>().Archive(removed));
+            await parse.Output().WriteLineAsync($"mailbox {removed} removed");
+            ReportArchived(parse.Output(), services.GetRequiredService<MaildirArchive>().Archive(removed));
             return ExitCodes.Success;
         }));
 
@@ -60,7 +60,7 @@ internal static class MailboxCommands
         disable.SetAction(CliContext.Verb(async (parse, services, ct) =>
         {
             var disabled = await Admin(services).DisableMailboxAsync(parse.GetRequiredValue(address), parse.GetRequiredValue(reason), ct);
-            Console.WriteLine($"mailbox {disabled} disabled");
+            await parse.Output().WriteLineAsync($"mailbox {disabled} disabled");
             return ExitCodes.Success;
         }));
 
@@ -68,7 +68,7 @@ internal static class MailboxCommands
         enable.SetAction(CliContext.Verb(async (parse, services, ct) =>
         {
             var enabled = await Admin(services).EnableMailboxAsync(parse.GetRequiredValue(address), ct);
-            Console.WriteLine($"mailbox {enabled} enabled");
+            await parse.Output().WriteLineAsync($"mailbox {enabled} enabled");
             return ExitCodes.Success;
         }));
 
@@ -80,7 +80,7 @@ internal static class MailboxCommands
             var mailboxes = await Admin(services).ListMailboxesAsync(parse.GetValue(domain), ct);
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(
+                await parse.Output().WriteLineAsync(JsonSerializer.Serialize(
                     mailboxes.Select(m => new
                     {
                         address = m.Address.ToString(),
@@ -98,7 +98,7 @@ internal static class MailboxCommands
                 foreach (var m in mailboxes)
                 {
                     var state = m.IsDisabled ? $"disabled ({m.DisabledReason})" : "enabled";
-                    Console.WriteLine($"{m.Address}\t{state}\t{m.HashScheme}");
+                    await parse.Output().WriteLineAsync($"{m.Address}\t{state}\t{m.HashScheme}");
                 }
             }
             return ExitCodes.Success;
@@ -113,7 +113,7 @@ internal static class MailboxCommands
             {
                 throw new CredentialOperationException(error.GetString() ?? "the server refused the request");
             }
-            Console.WriteLine($"ended {answer.RootElement.GetProperty("ended").GetInt32()} session(s) of {target}");
+            await parse.Output().WriteLineAsync($"ended {answer.RootElement.GetProperty("ended").GetInt32()} session(s) of {target}");
             return ExitCodes.Success;
         }));
 
@@ -129,11 +129,11 @@ internal static class MailboxCommands
     }
 
     /// <summary>Says where a removed mailbox's mail went (it is kept, never deleted).</summary>
-    public static void ReportArchived(string? archivedTo)
+    public static void ReportArchived(TextWriter output, string? archivedTo)
     {
         if (archivedTo is not null)
         {
-            Console.WriteLine($"its mail was moved to {archivedTo}");
+            output.WriteLine($"its mail was moved to {archivedTo}");
         }
     }
 
@@ -144,25 +144,25 @@ internal static class MailboxCommands
     /// delivery can reach the directory, so if the command stops in between, the mail is archived
     /// and nobody owns the address yet; if the move fails, the mailbox is not added.
     /// </summary>
-    public static void SetAsideLeftoverMail(IServiceProvider services, EmailAddress address)
+    public static void SetAsideLeftoverMail(TextWriter output, IServiceProvider services, EmailAddress address)
     {
         if (services.GetRequiredService<MaildirArchive>().Archive(address) is { } archivedTo)
         {
-            Console.WriteLine($"mail already at the Maildir of {address} (no mailbox owned it) was moved to {archivedTo}");
+            output.WriteLine($"mail already at the Maildir of {address} (no mailbox owned it) was moved to {archivedTo}");
         }
     }
 
     private static MailboxAdministration Admin(IServiceProvider services) => services.GetRequiredService<MailboxAdministration>();
 
-    private static string NewPassword(bool generate) =>
-        generate ? PasswordGenerator.Generate() : PasswordInput.Read("New password: ", confirm: true);
+    private static string NewPassword(ParseResult parse, bool generate) =>
+        generate ? PasswordGenerator.Generate() : PasswordInput.Read(parse, "New password: ", confirm: true);
 
-    private static void PrintGenerated(bool generated, string password)
+    private static void PrintGenerated(TextWriter output, bool generated, string password)
     {
         if (generated)
         {
             // Shown this once; only its hash is kept.
-            Console.WriteLine($"password: {password}");
+            output.WriteLine($"password: {password}");
         }
     }
 }

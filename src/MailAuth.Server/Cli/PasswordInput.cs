@@ -1,3 +1,4 @@
+using System.CommandLine;
 using System.Text;
 using MailAuth.Core;
 
@@ -9,30 +10,32 @@ namespace MailAuth.Server.Cli;
 /// </summary>
 internal static class PasswordInput
 {
-    public static string Read(string prompt, bool confirm)
+    public static string Read(ParseResult parse, string prompt, bool confirm)
     {
-        if (Console.IsInputRedirected)
+        var invocation = CliInvocation.Of(parse);
+        if (invocation.InputIsRedirected())
         {
-            return Console.In.ReadLine() ?? throw new CredentialOperationException("no password on standard input");
+            return invocation.Input.ReadLine() ?? throw new CredentialOperationException("no password on standard input");
         }
-        var password = Prompt(prompt);
-        if (confirm && Prompt("Repeat: ") != password)
+        var error = parse.Error();
+        var password = Prompt(error, prompt);
+        if (confirm && Prompt(error, "Repeat: ") != password)
         {
             throw new CredentialOperationException("the two passwords differ");
         }
         return password;
     }
 
-    private static string Prompt(string prompt)
+    private static string Prompt(TextWriter error, string prompt)
     {
-        Console.Error.Write(prompt);
+        error.Write(prompt);
         var typed = new StringBuilder();
         while (true)
         {
             var key = Console.ReadKey(intercept: true);
             if (key.Key == ConsoleKey.Enter)
             {
-                Console.Error.WriteLine();
+                error.WriteLine();
                 return typed.ToString();
             }
             if (key.Key == ConsoleKey.Backspace)

@@ -24,7 +24,7 @@ internal static class ServeCommand
         {
             try
             {
-                var configuration = MailAuthConfiguration.Build(parse.GetValue(CliContext.ConfigOption));
+                var configuration = CliContext.Configuration(parse);
                 var options = MailAuthConfiguration.BindOptions(configuration);
                 MailAuthCoreServices.EnsureHashingAvailable();
                 using var dataDirectoryLock = DataDirectoryLock.Acquire(options.DataDirectory);
@@ -69,14 +69,14 @@ internal static class ServeCommand
             }
             catch (ConfigurationException e)
             {
-                return CliContext.Fail(e.Message, ExitCodes.Usage);
+                return CliContext.Fail(parse, e.Message, ExitCodes.Usage);
             }
             catch (Exception e) when (e is CredentialOperationException or PasswordHashingUnavailableException
                                           or IOException or UnauthorizedAccessException
                                           or Microsoft.Data.Sqlite.SqliteException
                                           or System.Security.Cryptography.CryptographicException)
             {
-                return CliContext.Fail("cannot start: " + e.Message, ExitCodes.Refused);
+                return CliContext.Fail(parse, "cannot start: " + e.Message, ExitCodes.Refused);
             }
         });
         return serve;

@@ -19,12 +19,12 @@ internal static class ThrottleCommands
             var entries = JsonSerializer.Deserialize<List<ThrottleEntry>>(answer, CliContext.Json) ?? [];
             if (parse.GetValue(json))
             {
-                Console.WriteLine(JsonSerializer.Serialize(entries, CliContext.Json));
+                await parse.Output().WriteLineAsync(JsonSerializer.Serialize(entries, CliContext.Json));
                 return ExitCodes.Success;
             }
             foreach (var entry in entries)
             {
-                Console.WriteLine($"{entry.Kind}\t{entry.Key}\t{entry.Failures:0.##}/{entry.Limit}{(entry.Blocked ? "\tblocked" : "")}");
+                await parse.Output().WriteLineAsync($"{entry.Kind}\t{entry.Key}\t{entry.Failures:0.##}/{entry.Limit}{(entry.Blocked ? "\tblocked" : "")}");
             }
             return ExitCodes.Success;
         }));
@@ -39,7 +39,7 @@ internal static class ThrottleCommands
                 throw new CredentialOperationException("give one IP address or mailbox address");
             }
             using var answer = JsonDocument.Parse(await ControlSocketClient.AskAsync(services, "throttle-clear " + target, ct));
-            Console.WriteLine($"cleared {answer.RootElement.GetProperty("cleared").GetInt32()} entr(y/ies) for {target}");
+            await parse.Output().WriteLineAsync($"cleared {answer.RootElement.GetProperty("cleared").GetInt32()} entr(y/ies) for {target}");
             return ExitCodes.Success;
         }));
         throttle.Add(list);

@@ -18,8 +18,14 @@ internal static class MailAuthConfiguration
     public static IConfigurationRoot Build(FileInfo? configFile) => Build(configFile, SystemFile);
 
     /// <param name="configFile">The <c>--config</c> file, if any.</param>
+    /// <param name="overrides">Keys over every other source, from a caller that runs the command line in its own process.</param>
+    public static IConfigurationRoot Build(FileInfo? configFile, IReadOnlyDictionary<string, string?> overrides) =>
+        Build(configFile, SystemFile, overrides);
+
+    /// <param name="configFile">The <c>--config</c> file, if any.</param>
     /// <param name="systemFile">The host's own settings, read when the file exists; tests name one of theirs.</param>
-    public static IConfigurationRoot Build(FileInfo? configFile, string systemFile)
+    /// <param name="overrides">Keys over every other source; none for the program.</param>
+    public static IConfigurationRoot Build(FileInfo? configFile, string systemFile, IReadOnlyDictionary<string, string?>? overrides = null)
     {
         var builder = new ConfigurationBuilder();
         foreach (var file in new[] { Path.Combine(AppContext.BaseDirectory, DefaultFile), systemFile })
@@ -38,6 +44,10 @@ internal static class MailAuthConfiguration
             builder.AddJsonFile(configFile.FullName, optional: false, reloadOnChange: false);
         }
         builder.AddEnvironmentVariables();
+        if (overrides is { Count: > 0 })
+        {
+            builder.AddInMemoryCollection(overrides);
+        }
         try
         {
             return builder.Build();

@@ -14,6 +14,7 @@ namespace MailAuth.Server.Tests.AuthHttp;
 /// trust 192.0.2.0/24 and throttle without delay.
 /// </summary>
 [TestFixture]
+[Category("External")]
 public sealed class AuthHttpCallerTests
 {
     private const string Secret = "only-nginx-knows";

@@ -252,6 +252,7 @@ public sealed class AuthHttpTranscriptTests
         Assert.That(await connection.ClosedWithinAsync(TimeSpan.FromSeconds(5)), Is.True);
     }
 
+    [Category("External")]
     [Test]
     public async Task TheUnixSocketAnswersToo()
     {

@@ -14,6 +14,7 @@ namespace MailAuth.Server.Tests.AuthHttp;
 /// error log, pid file and loopback ports.
 /// </summary>
 [TestFixture]
+[Category("External")]
 [NonParallelizable]
 public sealed class NginxIntegrationTests
 {

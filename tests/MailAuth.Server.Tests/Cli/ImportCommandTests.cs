@@ -38,6 +38,7 @@ public sealed partial class ImportCommandTests
     [TearDown]
     public void Stop() => _cli.Dispose();
 
+    [NUnit.Framework.Category("External")]
     [Test]
     public async Task EverySchemeLogsInAndIsRehashedToArgon2idAfterTheFirstSuccess()
     {
@@ -116,6 +117,7 @@ public sealed partial class ImportCommandTests
         Refused(await _cli.RunWithInputAsync("wrong\n", "auth", "test", "bare@family.example"), 1, null, "failed: wrong password");
     }
 
+    [NUnit.Framework.Category("External")]
     [Test]
     public async Task EveryInvalidLineIsRefusedWithItsNumberAndNothingIsWritten()
     {
@@ -153,7 +155,10 @@ public sealed partial class ImportCommandTests
 
         var missing = Path.Combine(_cli.WorkingDirectory, "missing.passwd");
         Refused(await _cli.RunAsync("mailbox", "import", missing), 1, $"error: cannot read {missing}: no such file");
+        // A relative path is taken from the program's working directory.
+        _cli.OutOfProcess = true;
         Refused(await _cli.RunAsync("mailbox", "import", "missing.passwd"), 1, $"error: cannot read {missing}: no such file");
+        _cli.OutOfProcess = false;
         Refused(await _cli.RunWithInputAsync($"valid@family.example:{{SHA512-CRYPT}}{sha512}\nbad@@family.example:{{PLAIN}}x\n", "mailbox", "import", "-"), 1,
             $"error: import refused, nothing written: 1 invalid line(s); first: line 2: 'bad@@family.example' is not a valid address: the address has more than one '@'{RefusalSuffix}");
 
@@ -174,6 +179,7 @@ public sealed partial class ImportCommandTests
         Expect(await _cli.RunWithInputAsync("Sha512-Secret\n", "auth", "test", "valid@family.example"), 0, "ok: valid@family.example accepts this password");
     }
 
+    [NUnit.Framework.Category("External")]
     [Test]
     public async Task SkipInvalidImportsTheRestAndListsTheSkippedLines()
     {
@@ -209,6 +215,7 @@ public sealed partial class ImportCommandTests
         Expect(await _cli.RunWithInputAsync("Existing-Secret\n", "auth", "test", "existing@family.example"), 0, "ok: existing@family.example accepts this password");
     }
 
+    [NUnit.Framework.Category("External")]
     [Test]
     public async Task DashReadsStandardInput()
     {
@@ -221,6 +228,7 @@ public sealed partial class ImportCommandTests
         Expect(await _cli.RunWithInputAsync("Anna-Secret\n", "auth", "test", "anna@family.example"), 0, "ok: anna@family.example accepts this password");
     }
 
+    [NUnit.Framework.Category("External")]
     [Test]
     public async Task HundredThousandLinesAreImportedWithProgress()
     {

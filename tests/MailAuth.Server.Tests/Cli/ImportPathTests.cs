@@ -6,7 +6,8 @@ public sealed class ImportPathTests
     [Test]
     public async Task OnlyABareDashMeansStandardInput()
     {
-        using var cli = new MailAuthProcess();
+        // "./-" is relative to the program's working directory.
+        using var cli = new MailAuthProcess { OutOfProcess = true };
         await File.WriteAllTextAsync(Path.Combine(cli.WorkingDirectory, "-"), "fromfile@family.example:{PLAIN}file-pw\n");
         var fromFile = await cli.RunAsync("mailbox", "import", "./-", "--create-domains");
         Assert.That(fromFile.Stdout, Does.StartWith("imported 1 mailbox(es)"), fromFile.ToString());

@@ -78,6 +78,7 @@ public sealed class ServeCommandTests
         }
     }
 
+    [NUnit.Framework.Category("External")]
     [Test]
     public async Task UsesAConfiguredPemPairInsteadOfGenerating()
     {

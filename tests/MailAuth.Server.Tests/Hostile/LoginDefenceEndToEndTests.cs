@@ -50,6 +50,7 @@ public sealed class LoginDefenceEndToEndTests
         Assert.That(await SmtpLoginAsync("julie@family.example", "123-Abc"), Does.StartWith("235"));
     }
 
+    [Category("External")]
     [Test]
     public async Task TheFail2banFilterMatchesVerifiedFailuresOnly()
     {
@@ -101,6 +102,7 @@ public sealed class LoginDefenceEndToEndTests
         Assert.That(await SmtpLoginAsync("julie@family.example", "New-Secret-2"), Does.StartWith("535"), "removed by the CLI");
     }
 
+    [Category("External")]
     [Test]
     public async Task TlsSessionsAreResumed()
     {

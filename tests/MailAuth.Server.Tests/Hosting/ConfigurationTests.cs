@@ -17,7 +17,8 @@ public sealed class ConfigurationTests
     [SetUp]
     public void StartWithoutADataDirectoryVariable()
     {
-        _cli = new MailAuthProcess();
+        // Relative paths and files in the working directory: the program's own process.
+        _cli = new MailAuthProcess { OutOfProcess = true };
         _cli.Environment.Remove("MailAuth__DataDirectory");
     }
 

@@ -4,6 +4,7 @@ namespace MailAuth.Server.Tests.Imap;
 
 /// <summary>curl, a real IMAP client, over implicit TLS and STARTTLS with each way of logging in.</summary>
 [TestFixture]
+[Category("External")]
 public sealed class ImapCurlTests
 {
     private const string Address = "anna@family.example";

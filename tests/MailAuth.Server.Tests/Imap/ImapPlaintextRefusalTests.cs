@@ -43,8 +43,13 @@ public sealed class ImapPlaintextRefusalTests
             Is.EqualTo(new[] { "b NO [PRIVACYREQUIRED] Use STARTTLS (or port 993) before logging in" }));
         await client.SendAsync("c AUTHENTICATE LOGIN\r\n");
         Assert.That(await client.ReadLineAsync(), Is.EqualTo("c NO [PRIVACYREQUIRED] Use STARTTLS (or port 993) before logging in"));
-        // Refusals before TLS do not count as failed logins and never reach the authenticator.
-        await Task.Delay(200);
+        // Refusals before TLS do not count as failed logins and never reach the authenticator: a
+        // login over TLS after them is logged, and any line of theirs would have come before it.
+        await using (var marker = await ImapTestClient.ConnectAsync(_server, implicitTls: true, source: _from))
+        {
+            Assert.That(await marker.CommandAsync("m", "LOGIN marker@family.example \"not-the-password\""), Has.Count.EqualTo(1));
+        }
+        Assert.That(await _server.LoggedAsync("marker@family.example"), Is.True, _server.Log);
         Assert.That(_server.Log.Split('\n').Where(line => line.Contains("protocol=imap", StringComparison.Ordinal) && line.Contains("tls=no", StringComparison.Ordinal)), Is.Empty);
     }
 

@@ -6,6 +6,7 @@ namespace MailAuth.Server.Tests.Imap;
 
 /// <summary>Python's imaplib, a real client library, through a whole session and IDLE.</summary>
 [TestFixture]
+[Category("External")]
 public sealed class ImapPythonTests
 {
     private const string Address = "julie@family.example";

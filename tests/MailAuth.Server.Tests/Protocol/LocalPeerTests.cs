@@ -79,6 +79,7 @@ public sealed class LocalPeerTests
         });
     }
 
+    [Category("External")]
     [Test]
     public async Task ATcpConnectionFromNobodyIsNobodysUntilItCloses()
     {
@@ -122,6 +123,7 @@ public sealed class LocalPeerTests
         });
     }
 
+    [Category("External")]
     [Test]
     public async Task AUnixSocketPeerIsKnownByUidGidAndPid()
     {

@@ -11,6 +11,7 @@ namespace MailAuth.Server.Tests.SaslService;
 /// private instance: its own configuration directory, queue, loopback port and log file.
 /// </summary>
 [TestFixture]
+[Category("External")]
 [NonParallelizable]
 public sealed class PostfixIntegrationTests
 {

@@ -12,6 +12,7 @@ namespace MailAuth.Server.Tests.SaslService;
 /// that allows nobody and applies TrustedNetworks. Both trust 192.0.2.0/24 and throttle without delay.
 /// </summary>
 [TestFixture]
+[Category("External")]
 public sealed class SaslServiceCallerTests
 {
     private const string TrustedNetwork = "192.0.2.0/24";

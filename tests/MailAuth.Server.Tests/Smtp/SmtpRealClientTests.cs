@@ -54,6 +54,7 @@ public sealed class SmtpRealClientTests
     [OneTimeTearDown]
     public async Task StopServer() => await _server.DisposeAsync();
 
+    [Category("External")]
     [TestCase("starttls", "PLAIN")]
     [TestCase("starttls", "LOGIN")]
     [TestCase("ssl", "PLAIN")]
@@ -70,6 +71,7 @@ public sealed class SmtpRealClientTests
         AssertDeliveredExactly(token, message);
     }
 
+    [Category("External")]
     [TestCase("smtp", "PLAIN")]
     [TestCase("smtp", "LOGIN")]
     [TestCase("smtps", "PLAIN")]
@@ -87,6 +89,7 @@ public sealed class SmtpRealClientTests
         AssertDeliveredExactly(token, message);
     }
 
+    [Category("External")]
     [Test]
     public async Task CurlLargeMessageStreamsThroughExactly()
     {

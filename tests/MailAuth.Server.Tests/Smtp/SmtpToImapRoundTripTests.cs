@@ -7,6 +7,7 @@ namespace MailAuth.Server.Tests.Smtp;
 /// imaplib reads the message back as the recipient, byte for byte.
 /// </summary>
 [TestFixture]
+[Category("External")]
 public sealed class SmtpToImapRoundTripTests
 {
     private const string Script = """
