@@ -102,7 +102,11 @@ internal sealed class HashingOptionsTests
     {
         var options = new HashingOptions
         {
-            MemoryKiB = 1, Iterations = 0, Parallelism = 8, Workers = -2, MaxQueuedVerifications = -1,
+            MemoryKiB = 1,
+            Iterations = 0,
+            Parallelism = 8,
+            Workers = -2,
+            MaxQueuedVerifications = -1,
         };
         Assert.That(options.Validate(), Has.Count.EqualTo(5));
     }
