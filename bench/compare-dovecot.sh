@@ -27,7 +27,8 @@ MEMORY_KIB=19456
 ITERATIONS=2
 BASE_PORT=${BASE_PORT:-24000}
 
-if ! command -v dovecot >/dev/null; then
+# dovecot-core alone (e.g. for building imaptest) lacks the imap and submission services.
+if ! command -v dovecot >/dev/null || [ ! -x /usr/lib/dovecot/imap ] || [ ! -x /usr/lib/dovecot/submission ]; then
   apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq dovecot-imapd dovecot-submissiond >/dev/null
 fi
 # 10,000 connections need 10,000 descriptors on each side.
