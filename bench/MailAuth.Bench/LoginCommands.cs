@@ -23,7 +23,7 @@ internal static class LoginCommands
         + "       [--skip N] [--distinct N] [--no-repeat] [--wrong-password] [--label TEXT] [--warm-up SECONDS --warm-up-users FILE]\n"
         + "  The Dovecot auth protocol (MailAuth:SaslService, or Dovecot's auth-client listener) as Postfix\n"
         + "  speaks it: N long-lived connections, each sending one AUTH PLAIN at a time.\n"
-        + "usage: MailAuth.Bench idle --port N --users FILE --server-pid PID [--connections N] [--host H] [--ca PEM]\n"
+        + "usage: MailAuth.Bench idle --port N --users FILE --server-pid PID [--connections N] [--parallel N] [--host H] [--ca PEM]\n"
         + "  Opens N authenticated IMAP connections over implicit TLS, leaves them idle and reports the\n"
         + "  server's resident memory before and with them (raise 'ulimit -n' for both processes first).\n"
         + "usage: MailAuth.Bench timing --protocol imap|smtp --port N --users FILE [--tries N] [--host H] [--ca PEM]\n"
@@ -179,7 +179,11 @@ internal static class LoginCommands
         var before = ResidentMiB(pid);
         var open = new System.Collections.Concurrent.ConcurrentBag<IDisposable>();
         var clock = System.Diagnostics.Stopwatch.StartNew();
-        await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = 64 }, async (i, ct) =>
+        // Logins in flight from one network count against its failure limit until verified
+        // (Authentication:Throttle:NetworkFailures, 30): more at once from one address look like
+        // spraying and are refused. Every idle connection here comes from 127.0.0.1.
+        var parallel = Int(options, "--parallel", 16);
+        await Parallel.ForEachAsync(Enumerable.Range(0, count), new ParallelOptions { MaxDegreeOfParallelism = parallel }, async (i, ct) =>
             open.Add(await load.OpenIdleImapAsync(users[i % users.Count], ct)));
         var opened = clock.Elapsed;
         await Task.Delay(TimeSpan.FromSeconds(3));
