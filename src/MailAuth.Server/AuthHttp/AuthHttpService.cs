@@ -68,7 +68,7 @@ internal sealed partial class AuthHttpService(
             }
             if (socketPath is not null)
             {
-                UnixSocketFile.RemoveStale(socketPath);
+                UnixSocketFile.Remove(socketPath); // Kestrel binds it
                 kestrel.ListenUnixSocket(socketPath, listen => listen.Use((connection, next) => IdentifyCallerAsync(connection, "unix:" + socketPath, next)));
             }
         });

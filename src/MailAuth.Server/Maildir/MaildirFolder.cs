@@ -404,7 +404,7 @@ internal sealed class MaildirFolder
         using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
         {
             file.Write(Encoding.UTF8.GetBytes(builder.ToString()));
-            file.Flush(flushToDisk: true);
+            DurableFile.FlushToDisk(file);
         }
         File.Move(temporary, final, overwrite: true);
     }

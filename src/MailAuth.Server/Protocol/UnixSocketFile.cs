@@ -18,7 +18,7 @@ internal static class UnixSocketFile
     /// <summary>Binds and listens on <paramref name="path"/> with <paramref name="mode"/>; disposes the socket on failure.</summary>
     public static Socket Listen(string path, UnixFileMode mode, int backlog)
     {
-        RemoveStale(path);
+        Remove(path);
         var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
         try
         {
@@ -34,11 +34,9 @@ internal static class UnixSocketFile
         }
     }
 
-    /// <summary>Before a server that binds the socket itself (Kestrel): a file left by a crashed server would fail the bind.</summary>
-    public static void RemoveStale(string path) => File.Delete(path);
-
     /// <summary>After a server that binds the socket itself (Kestrel) has bound it.</summary>
     public static void Restrict(string path, UnixFileMode mode) => File.SetUnixFileMode(path, mode);
 
+    /// <summary>At stop, and before a bind: a file left by a crashed server would fail it.</summary>
     public static void Remove(string path) => File.Delete(path);
 }
