@@ -36,7 +36,7 @@ public sealed class ExhaustionTests
     /// <summary>
     /// Finding 7: one pre-login command used to hold up to 32 literals each followed by a 64 KiB line
     /// (2 MiB); 100 such connections took the server from 103 to 322 MB. Now every byte of a command
-    /// before login counts toward MaxCommandBytesBeforeLogin (8 KiB).
+    /// before login counts toward MaxCommandBytesBeforeLogin (40 KiB).
     /// </summary>
     [Test]
     public async Task AHundredUnauthenticatedWorstCaseCommandsCostOnlyAFewMegabytes()

@@ -46,6 +46,15 @@ public sealed class ImapMailboxTests
     private static string Message(string subject, string body = "text") =>
         $"From: Anna <anna@family.example>\r\nTo: julie@family.example\r\nSubject: {subject}\r\nDate: Mon, 3 Mar 2025 09:00:00 +0100\r\n\r\n{body}\r\n";
 
+    /// <summary>RFC 2971 §3.3 allows 30 pairs of a 30-octet field and a 1024-octet value; imaptest's "id" test sends that before login.</summary>
+    [Test]
+    public async Task TheLargestIdRfc2971AllowsIsAnsweredBeforeLogin()
+    {
+        await using var client = await ImapTestClient.ConnectAsync(_server);
+        var pairs = Enumerable.Range(0, 30).Select(i => $"\"{i:D2}{new string('f', 28)}\" \"{new string('v', 1024)}\"");
+        Assert.That(await client.CommandAsync("a", $"ID ({string.Join(' ', pairs)})"), Is.EqualTo(new[] { "* ID (\"name\" \"MailAuth\")", "a OK ID completed" }));
+    }
+
     [Test]
     public async Task EveryConnectionAClientOpensAtOnceOnANewMailboxLogsIn()
     {

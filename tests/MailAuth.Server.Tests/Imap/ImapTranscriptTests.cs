@@ -167,7 +167,7 @@ public sealed class ImapTranscriptTests
     public async Task OversizeLineAfterLoginIsBadAndTheNextCommandWorks()
     {
         await using var client = await LoggedIn();
-        await client.SendAsync("a NOOP " + new string('x', 5000) + "\r\n");
+        await client.SendAsync("a NOOP " + new string('x', 41_000) + "\r\n");
         Assert.That(await client.ReadLineAsync(), Is.EqualTo("* BAD Command line too long (the limit is 1024 bytes), ignored"));
         Assert.That(await client.CommandAsync("b", "NOOP"), Is.EqualTo(new[] { "b OK NOOP completed" }));
     }
@@ -176,7 +176,7 @@ public sealed class ImapTranscriptTests
     public async Task OversizeLineBeforeLoginSaysByeAndCloses()
     {
         await using var client = await Connect();
-        await client.SendAsync("a NOOP " + new string('x', 5000) + "\r\n");
+        await client.SendAsync("a NOOP " + new string('x', 41_000) + "\r\n");
         Assert.That(await client.ReadLineAsync(), Is.EqualTo("* BYE Command too long before login, closing the connection"));
         Assert.That(await client.TryReadLineAsync(), Is.Null);
     }
@@ -185,13 +185,19 @@ public sealed class ImapTranscriptTests
     public async Task LiteralsAndLinesBeforeLoginShareOneBudget()
     {
         await using var client = await Connect();
-        // Each literal is within MaxLiteralSizeBeforeLogin (4096), but the command as a whole is not.
+        // Each literal is within MaxLiteralSizeBeforeLogin (4096), but the command as a whole is not:
+        // nine 4096-byte literals and their lines fit in 40960 bytes, a tenth does not.
         await client.SendAsync("a LOGIN {4096}\r\n");
         Assert.That(await client.ReadLineAsync(), Does.StartWith("+ "));
+        for (var i = 0; i < 8; i++)
+        {
+            await client.SendAsync(new string('u', 4096) + " {4096}\r\n");
+            Assert.That(await client.ReadLineAsync(), Does.StartWith("+ "), $"literal {i + 2}");
+        }
         await client.SendAsync(new string('u', 4096) + " {4096}\r\n");
-        Assert.That(await client.ReadLineAsync(), Is.EqualTo("a NO [TOOBIG] Command larger than the limit of 8192 bytes (lines and literals)"));
+        Assert.That(await client.ReadLineAsync(), Is.EqualTo("a NO [TOOBIG] Command larger than the limit of 40960 bytes (lines and literals)"));
         Assert.That(await client.CommandAsync("b", "NOOP"), Is.EqualTo(new[] { "b OK NOOP completed" }), "a synchronizing literal is refused unread: the session goes on");
-        await client.SendAsync("c LOGIN {4096+}\r\n" + new string('u', 4096) + " {4096+}\r\n" + new string('p', 4096) + "\r\n");
+        await client.SendAsync("c LOGIN {4096+}\r\n" + string.Concat(Enumerable.Repeat(new string('u', 4096) + " {4096+}\r\n", 10)) + new string('p', 4096) + "\r\n");
         Assert.That(await client.ReadLineAsync(), Is.EqualTo("* BYE [TOOBIG] Literal too large, closing the connection"));
         Assert.That(await client.TryReadLineAsync(), Is.Null);
     }
