@@ -1,9 +1,9 @@
 using System.CommandLine;
+using System.Data.Common;
 using System.Text.Json;
 using MailAuth.Core;
 using MailAuth.Core.Passwords;
 using MailAuth.Server.Hosting;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 
@@ -56,7 +56,7 @@ internal static class CliContext
             {
                 return Fail(parseResult, e.Message, ExitCodes.Refused);
             }
-            catch (SqliteException e)
+            catch (DbException e)
             {
                 return Fail(parseResult, $"database: {e.Message}", ExitCodes.Refused);
             }

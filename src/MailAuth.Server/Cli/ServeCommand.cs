@@ -73,7 +73,7 @@ internal static class ServeCommand
             }
             catch (Exception e) when (e is CredentialOperationException or PasswordHashingUnavailableException
                                           or IOException or UnauthorizedAccessException
-                                          or Microsoft.Data.Sqlite.SqliteException
+                                          or System.Data.Common.DbException
                                           or System.Security.Cryptography.CryptographicException)
             {
                 return CliContext.Fail(parse, "cannot start: " + e.Message, ExitCodes.Refused);

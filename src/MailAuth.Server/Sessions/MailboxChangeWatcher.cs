@@ -1,5 +1,5 @@
+using System.Data.Common;
 using MailAuth.Core.Mailboxes;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -65,7 +65,7 @@ internal sealed partial class MailboxChangeWatcher(
                         }
                     }
                 }
-                catch (SqliteException e)
+                catch (DbException e)
                 {
                     // Busy or locked by a long CLI import: the cursor has not moved, the next tick retries.
                     LogReadFailed(e.Message);
