@@ -27,27 +27,19 @@ internal sealed class ListCommand(bool subscribedOnly) : IImapCommand
             // LIST "" "": the hierarchy delimiter and root (§6.3.8).
             output.Append($"* LIST (\\Noselect) \"{MaildirStore.Delimiter}\" \"\"\r\n");
         }
+        else if (subscribedOnly)
+        {
+            WriteSubscribed(store, reference + pattern, output);
+        }
         else
         {
             var matcher = Matcher(reference + pattern);
-            var subscriptions = subscribedOnly ? store.Subscriptions() : null;
             foreach (var folder in store.List())
             {
-                if (!matcher(folder.Name) || (subscriptions is not null && !subscriptions.Contains(folder.Name)))
+                if (matcher(folder.Name))
                 {
-                    continue;
+                    WriteLine(output, Name, folder.Name, Attributes(folder));
                 }
-                var attributes = new List<string>();
-                if (!folder.Selectable)
-                {
-                    attributes.Add(@"\Noselect");
-                }
-                attributes.Add(folder.HasChildren ? @"\HasChildren" : @"\HasNoChildren");
-                if (folder.SpecialUse is { } use)
-                {
-                    attributes.Add(use);
-                }
-                output.Append($"* {Name} ({string.Join(' ', attributes)}) \"{MaildirStore.Delimiter}\" {ImapFormat.AString(folder.Name)}\r\n");
             }
         }
         session.Write(output.ToString());
@@ -57,4 +49,70 @@ internal sealed class ListCommand(bool subscribedOnly) : IImapCommand
 
     /// <summary>The matcher of a LIST or LSUB pattern (<see cref="ListPattern"/>).</summary>
     public static Func<string, bool> Matcher(string pattern) => new ListPattern(pattern).Matches;
+
+    /// <summary>
+    /// LSUB: the subscribed names the pattern matches, folders or not (§6.3.9: a subscription
+    /// outlives its folder). A subscribed name that "%" keeps out only because it stops at the
+    /// hierarchy delimiter ("a.b" for the pattern "%") shows its matching parent ("a") instead,
+    /// flagged \Noselect, unless that parent is subscribed itself.
+    /// </summary>
+    private void WriteSubscribed(MaildirStore store, string patternText, StringBuilder output)
+    {
+        var pattern = new ListPattern(patternText);
+        var acrossLevels = new ListPattern(patternText.Replace('%', '*'));
+        var subscriptions = store.Subscriptions();
+        var folders = store.List().ToDictionary(f => f.Name, StringComparer.Ordinal);
+        var listed = new SortedDictionary<string, List<string>>(FolderOrder.Instance);
+        foreach (var name in subscriptions.Where(MaildirStore.IsValid))
+        {
+            if (pattern.Matches(name))
+            {
+                listed[name] = folders.TryGetValue(name, out var folder) ? Attributes(folder) : [@"\Noselect"];
+                continue;
+            }
+            if (!acrossLevels.Matches(name))
+            {
+                continue;
+            }
+            foreach (var parent in Ancestors(name))
+            {
+                if (!subscriptions.Contains(parent) && pattern.Matches(parent))
+                {
+                    listed[parent] = [@"\Noselect"];
+                }
+            }
+        }
+        foreach (var (name, attributes) in listed)
+        {
+            WriteLine(output, Name, name, attributes);
+        }
+    }
+
+    /// <summary>The attributes LIST shows for an existing folder or a parent that is only a level of the hierarchy.</summary>
+    public static List<string> Attributes(FolderInfo folder)
+    {
+        var attributes = new List<string>();
+        if (!folder.Selectable)
+        {
+            attributes.Add(@"\Noselect");
+        }
+        attributes.Add(folder.HasChildren ? @"\HasChildren" : @"\HasNoChildren");
+        if (folder.SpecialUse is { } use)
+        {
+            attributes.Add(use);
+        }
+        return attributes;
+    }
+
+    /// <summary>"a", "a.b" for "a.b.c".</summary>
+    public static IEnumerable<string> Ancestors(string name)
+    {
+        for (var i = name.IndexOf(MaildirStore.Delimiter); i > 0; i = name.IndexOf(MaildirStore.Delimiter, i + 1))
+        {
+            yield return name[..i];
+        }
+    }
+
+    private static void WriteLine(StringBuilder output, string verb, string name, IEnumerable<string> attributes) =>
+        output.Append($"* {verb} ({string.Join(' ', attributes)}) \"{MaildirStore.Delimiter}\" {ImapFormat.AString(name)}\r\n");
 }
