@@ -94,7 +94,7 @@ internal sealed partial class ImapSession(
         }
         else
         {
-            capabilities.AddRange(["UIDPLUS", "MOVE", "NAMESPACE", "UNSELECT", "SPECIAL-USE", "CHILDREN"]);
+            capabilities.AddRange(["UIDPLUS", "MOVE", "NAMESPACE", "UNSELECT", "SPECIAL-USE", "CHILDREN", "LIST-EXTENDED", "LIST-STATUS"]);
         }
         return string.Join(' ', capabilities);
     }

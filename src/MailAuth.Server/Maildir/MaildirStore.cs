@@ -167,12 +167,12 @@ internal sealed class MaildirStore(string root, MaildirFolders folders)
         return new DirectoryInfo(Root).EnumerateDirectories().Where(d => d.Name.StartsWith(prefix, StringComparison.Ordinal) && d.Name.Length > prefix.Length);
     }
 
+    /// <summary>Deletes a folder; its subscription stays (RFC 3501 §6.3.9: the server never drops one on its own).</summary>
     public void Delete(string name)
     {
         var path = PathOf(name);
         folders.Forget(path);
         Directory.Delete(path, recursive: true);
-        Subscribe(name, false);
     }
 
     /// <summary>Renames a folder and its sub-folders; the UID list moves with them, so UIDs stay valid.</summary>

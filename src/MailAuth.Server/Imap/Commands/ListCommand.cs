@@ -4,47 +4,64 @@ using MailAuth.Server.Maildir;
 
 namespace MailAuth.Server.Imap.Commands;
 
-/// <summary>LIST and LSUB (§6.3.8, §6.3.9) with CHILDREN (RFC 3348) and SPECIAL-USE (RFC 6154) attributes.</summary>
+/// <summary>
+/// LIST and LSUB (§6.3.8, §6.3.9) with CHILDREN (RFC 3348) and SPECIAL-USE (RFC 6154) attributes;
+/// LIST in its extended form too (LIST-EXTENDED, RFC 5258; LIST-STATUS, RFC 5819).
+/// </summary>
 internal sealed class ListCommand(bool subscribedOnly) : IImapCommand
 {
     public string Name => subscribedOnly ? "LSUB" : "LIST";
 
     public Task ExecuteAsync(ImapSession session, string tag, ImapReader arguments, CancellationToken cancellationToken)
     {
-        arguments.ExpectSpace();
-        var reference = arguments.ReadAString();
-        arguments.ExpectSpace();
-        var pattern = arguments.ReadListMailbox();
-        arguments.ExpectEnd();
-        if (reference.Length + pattern.Length > ListPattern.MaxLength)
-        {
-            throw new ImapSyntaxException($"reference and mailbox pattern longer than {ListPattern.MaxLength} characters together");
-        }
         var store = session.RequireStore();
         var output = new StringBuilder();
-        if (pattern.Length == 0 && !subscribedOnly)
+        if (subscribedOnly)
         {
-            // LIST "" "": the hierarchy delimiter and root (§6.3.8).
-            output.Append($"* LIST (\\Noselect) \"{MaildirStore.Delimiter}\" \"\"\r\n");
-        }
-        else if (subscribedOnly)
-        {
+            arguments.ExpectSpace();
+            var reference = arguments.ReadAString();
+            arguments.ExpectSpace();
+            var pattern = arguments.ReadListMailbox();
+            arguments.ExpectEnd();
+            if (reference.Length + pattern.Length > ListPattern.MaxLength)
+            {
+                throw new ImapSyntaxException($"reference and mailbox pattern longer than {ListPattern.MaxLength} characters together");
+            }
             WriteSubscribed(store, reference + pattern, output);
         }
         else
         {
-            var matcher = Matcher(reference + pattern);
-            foreach (var folder in store.List())
+            var request = ListArguments.Parse(arguments);
+            if (request is { Selection: ListSelection.None, Patterns: [""] })
             {
-                if (matcher(folder.Name))
-                {
-                    WriteLine(output, Name, folder.Name, Attributes(folder));
-                }
+                // LIST "" "": the hierarchy delimiter and root (§6.3.8).
+                output.Append($"* LIST (\\Noselect) \"{MaildirStore.Delimiter}\" \"\"\r\n");
+            }
+            else
+            {
+                WriteListed(store, request, output);
             }
         }
         session.Write(output.ToString());
         session.Tagged(tag, ImapStatus.Ok, $"{Name} completed");
         return Task.CompletedTask;
+    }
+
+    private static void WriteListed(MaildirStore store, ListRequest request, StringBuilder output)
+    {
+        foreach (var mailbox in MailboxListing.Run(store, request))
+        {
+            output.Append($"* LIST ({string.Join(' ', mailbox.Attributes)}) \"{MaildirStore.Delimiter}\" {ImapFormat.AString(mailbox.Name)}");
+            if (mailbox.ChildInfo.Count > 0)
+            {
+                output.Append($" (\"CHILDINFO\" ({string.Join(' ', mailbox.ChildInfo.Select(c => $"\"{c}\""))}))");
+            }
+            output.Append("\r\n");
+            if (request.Return.HasFlag(ListReturn.Status) && mailbox.Selectable && store.Open(mailbox.Name) is { } folder)
+            {
+                output.Append(StatusItems.Response(mailbox.Name, folder, request.StatusItems));
+            }
+        }
     }
 
     /// <summary>The matcher of a LIST or LSUB pattern (<see cref="ListPattern"/>).</summary>
