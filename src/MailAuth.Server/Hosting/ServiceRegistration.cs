@@ -1,6 +1,7 @@
 using MailAuth.Core;
 using MailAuth.Server.Maildir;
 using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.DependencyInjection.Extensions;
 
 namespace MailAuth.Server.Hosting;
 
@@ -12,6 +13,7 @@ internal static class ServiceRegistration
         services.AddSingleton(options);
         services.AddMailAuthCore(options.DataDirectory, options.Hashing, options.Authentication);
         services.AddSingleton<MaildirLocator>();
+        services.TryAddSingleton<MaildirFolders>();
         services.AddSingleton<MaildirDelivery>();
         services.AddSingleton<MaildirArchive>();
         return services;

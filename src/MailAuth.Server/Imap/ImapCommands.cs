@@ -43,7 +43,7 @@ internal sealed class ImapCommands
         new CreateCommand(), new DeleteCommand(), new RenameCommand(),
         new SubscribeCommand(subscribe: true), new SubscribeCommand(subscribe: false),
         new ListCommand(subscribedOnly: false), new ListCommand(subscribedOnly: true),
-        new StatusCommand(), new AppendCommand(), new NamespaceCommand(), new EnableCommand(), new IdleCommand(),
+        new StatusCommand(), new AppendCommand(), new NamespaceCommand(), new EnableCommand(), new IdleCommand(), new NotifyCommand(),
         new CheckCommand(), new CloseCommand(), new UnselectCommand(),
         new ExpungeCommand(byUid: false), new ExpungeCommand(byUid: true),
         new SearchCommand(byUid: false), new SearchCommand(byUid: true),

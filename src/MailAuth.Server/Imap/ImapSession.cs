@@ -94,7 +94,7 @@ internal sealed partial class ImapSession(
         }
         else
         {
-            capabilities.AddRange(["UIDPLUS", "MOVE", "NAMESPACE", "UNSELECT", "SPECIAL-USE", "CHILDREN"]);
+            capabilities.AddRange(["UIDPLUS", "MOVE", "NAMESPACE", "UNSELECT", "SPECIAL-USE", "CHILDREN", "LIST-EXTENDED", "LIST-STATUS", "NOTIFY"]);
         }
         return string.Join(' ', capabilities);
     }
@@ -156,7 +156,7 @@ internal sealed partial class ImapSession(
         _readCancellation ??= CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, _mailbox.Ended);
         try
         {
-            return await ReadCommandAsync(_readCancellation.Token);
+            return await WaitForCommandAsync(_readCancellation.Token) ? await ReadCommandAsync(_readCancellation.Token) : null;
         }
         catch (OperationCanceledException) when (_mailbox.IsEnded && !cancellationToken.IsCancellationRequested)
         {

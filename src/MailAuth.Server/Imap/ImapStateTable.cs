@@ -22,7 +22,7 @@ internal static class ImapStateTable
     private static readonly string[] AuthenticatedCommands =
     [
         .. AnyState, "SELECT", "EXAMINE", "CREATE", "DELETE", "RENAME", "SUBSCRIBE", "UNSUBSCRIBE",
-        "LIST", "LSUB", "STATUS", "APPEND", "NAMESPACE", "ENABLE", "IDLE",
+        "LIST", "LSUB", "STATUS", "APPEND", "NAMESPACE", "ENABLE", "IDLE", "NOTIFY",
     ];
 
     private static readonly FrozenDictionary<ImapState, FrozenSet<string>> Allowed = new Dictionary<ImapState, FrozenSet<string>>

@@ -101,8 +101,11 @@ internal sealed class SelectedFolder
         _current = Snapshot.Messages.ToDictionary(m => m.Uid);
     }
 
-    /// <summary>Reports what changed since the last call; EXPUNGE only when <paramref name="allowExpunge"/>.</summary>
-    public void WriteUpdates(ImapSession session, bool allowExpunge)
+    /// <summary>
+    /// Reports what changed since the last call; EXPUNGE only when <paramref name="allowExpunge"/>,
+    /// flag changes only when <paramref name="reportFlags"/> (NOTIFY without FlagChange keeps them for the next command).
+    /// </summary>
+    public void WriteUpdates(ImapSession session, bool allowExpunge, bool reportFlags = true)
     {
         var snapshot = Folder.Synchronize();
         if (snapshot.Version == _reportedVersion)
@@ -135,7 +138,7 @@ internal sealed class SelectedFolder
             _recent.UnionWith(Folder.ClaimRecent(snapshot.UidNext));
             session.Write($"* {_uids.Count} EXISTS\r\n* {_recent.Count} RECENT\r\n");
         }
-        for (var i = 0; i < _uids.Count; i++)
+        for (var i = 0; i < _uids.Count && reportFlags; i++)
         {
             if (_current.TryGetValue(_uids[i], out var message) && _flags[message.Uid] != message.Flags)
             {
@@ -143,7 +146,7 @@ internal sealed class SelectedFolder
                 session.Write($"* {i + 1} FETCH (UID {message.Uid} FLAGS {MaildirFlags.ToImap(message.Flags, IsRecent(message.Uid))})\r\n");
             }
         }
-        if (allowExpunge)
+        if (allowExpunge && reportFlags)
         {
             _reportedVersion = snapshot.Version;
         }

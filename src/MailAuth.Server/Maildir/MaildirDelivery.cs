@@ -8,7 +8,7 @@ namespace MailAuth.Server.Maildir;
 /// renamed into new/ and the directory fsynced, so that a delivery reported as done survives a
 /// crash or power cut, and a reader never sees half a message.
 /// </summary>
-internal sealed partial class MaildirDelivery(MaildirLocator locator)
+internal sealed partial class MaildirDelivery(MaildirLocator locator, MaildirFolders folders)
 {
     private static long _sequence;
 
@@ -32,6 +32,7 @@ internal sealed partial class MaildirDelivery(MaildirLocator locator)
             var final = Path.Combine(root, "new", $"{unique},S={size}");
             File.Move(temporary, final);
             SyncDirectory(Path.Combine(root, "new"));
+            folders.Get(root).Delivered();
             return final;
         }
         catch

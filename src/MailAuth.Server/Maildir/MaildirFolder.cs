@@ -25,6 +25,7 @@ internal sealed class MaildirFolder
     private static long _lastUidValidity;
 
     private readonly Lock _gate = new();
+    private readonly MailboxSignal? _mailbox;
     private MaildirMessage[] _messages = [];
     private uint _uidValidity;
     private uint _nextUid = 1;
@@ -32,8 +33,9 @@ internal sealed class MaildirFolder
     private long _version;
     private bool _loaded;
     private TaskCompletionSource _changed = NewSignal();
+    private bool _deliveryPending;
 
-    public MaildirFolder(string path) => Path = path;
+    public MaildirFolder(string path, MailboxSignal? mailbox = null) => (Path, _mailbox) = (path, mailbox);
 
     public string Path { get; }
 
@@ -58,6 +60,7 @@ internal sealed class MaildirFolder
             {
                 changed |= RescanCur();
             }
+            _deliveryPending = false;
             changed |= TakeNew();
             if (changed)
             {
@@ -65,6 +68,46 @@ internal sealed class MaildirFolder
             }
             return Snapshot();
         }
+    }
+
+    /// <summary>The version of the folder's state; it moves on with every change this process sees.</summary>
+    public long Version
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _version;
+            }
+        }
+    }
+
+    /// <summary>True when a message was delivered into new/ since the last synchronisation (<see cref="Delivered"/>).</summary>
+    public bool DeliveryPending
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _deliveryPending;
+            }
+        }
+    }
+
+    /// <summary>
+    /// A message was just delivered into new/ by this process: wakes the sessions waiting for a
+    /// change (IDLE, NOTIFY) so that they synchronise now instead of at their next poll.
+    /// </summary>
+    public void Delivered()
+    {
+        lock (_gate)
+        {
+            _deliveryPending = true;
+            var signal = _changed;
+            _changed = NewSignal();
+            signal.TrySetResult();
+        }
+        _mailbox?.Pulse();
     }
 
     /// <summary>Completes when the folder changes after <paramref name="version"/> (another session's APPEND, STORE, EXPUNGE…).</summary>
@@ -435,6 +478,7 @@ internal sealed class MaildirFolder
         var signal = _changed;
         _changed = NewSignal();
         signal.TrySetResult();
+        _mailbox?.Pulse();
     }
 
     private static TaskCompletionSource NewSignal() => new(TaskCreationOptions.RunContinuationsAsynchronously);

@@ -10,6 +10,7 @@ internal sealed class MaildirFolders
 {
     private readonly ConcurrentDictionary<string, MaildirFolder> _folders = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lock> _mailboxGates = new(StringComparer.Ordinal);
+    private readonly ConcurrentDictionary<string, MailboxSignal> _signals = new(StringComparer.Ordinal);
 
     /// <summary>
     /// The lock that every session on the mailbox at <paramref name="root"/> takes to change its
@@ -17,11 +18,18 @@ internal sealed class MaildirFolders
     /// </summary>
     public Lock MailboxGate(string root) => _mailboxGates.GetOrAdd(Path.GetFullPath(root), _ => new Lock());
 
+    /// <summary>The changes to the mailbox at <paramref name="root"/> made in this process (<see cref="MailboxSignal"/>).</summary>
+    public MailboxSignal Signal(string root) => _signals.GetOrAdd(Path.GetFullPath(root), _ => new MailboxSignal());
+
     public MaildirFolder Get(string path)
     {
         var full = Path.GetFullPath(path);
-        return _folders.GetOrAdd(full, p => new MaildirFolder(p));
+        return _folders.GetOrAdd(full, p => new MaildirFolder(p, Signal(MailboxRoot(p))));
     }
+
+    /// <summary>The mailbox a folder directory belongs to: INBOX is the root, any other folder a ".name" directory in it.</summary>
+    private static string MailboxRoot(string folderPath) =>
+        Path.GetFileName(folderPath).StartsWith('.') ? Path.GetDirectoryName(folderPath)! : folderPath;
 
     /// <summary>Drops the state of a folder (and its sub-folders) that was deleted or renamed.</summary>
     public void Forget(string path)

@@ -30,6 +30,9 @@ internal sealed class MaildirStore(string root, MaildirFolders folders)
 
     private readonly Lock _mailboxGate = folders.MailboxGate(root);
 
+    /// <summary>Where this store's folder-list and subscription changes are announced to the other sessions (NOTIFY).</summary>
+    public MailboxSignal Signal { get; } = folders.Signal(root);
+
     public string Root { get; } = root;
 
     /// <summary>Creates INBOX and, the first time only, the special-use folders (subscribed); a user may delete them later.</summary>
@@ -154,7 +157,13 @@ internal sealed class MaildirStore(string root, MaildirFolders folders)
         var pieces = name.Split(Delimiter);
         for (var i = 1; i <= pieces.Length; i++)
         {
-            MaildirDirectories.CreateFolder(PathOf(string.Join(Delimiter, pieces[..i])));
+            var level = string.Join(Delimiter, pieces[..i]);
+            var existed = Exists(level);
+            MaildirDirectories.CreateFolder(PathOf(level));
+            if (!existed)
+            {
+                Signal.Record(MailboxEventKind.Created, level, null, this);
+            }
         }
     }
 
@@ -167,12 +176,13 @@ internal sealed class MaildirStore(string root, MaildirFolders folders)
         return new DirectoryInfo(Root).EnumerateDirectories().Where(d => d.Name.StartsWith(prefix, StringComparison.Ordinal) && d.Name.Length > prefix.Length);
     }
 
+    /// <summary>Deletes a folder; its subscription stays (RFC 3501 §6.3.9: the server never drops one on its own).</summary>
     public void Delete(string name)
     {
         var path = PathOf(name);
         folders.Forget(path);
         Directory.Delete(path, recursive: true);
-        Subscribe(name, false);
+        Signal.Record(MailboxEventKind.Deleted, name, null, this);
     }
 
     /// <summary>Renames a folder and its sub-folders; the UID list moves with them, so UIDs stay valid.</summary>
@@ -187,9 +197,12 @@ internal sealed class MaildirStore(string root, MaildirFolders folders)
         }
         folders.Forget(PathOf(from));
         Directory.Move(PathOf(from), PathOf(to));
+        Signal.Record(MailboxEventKind.Renamed, to, from, this);
         foreach (var child in children)
         {
-            Directory.Move(child.FullName, Path.Combine(Root, "." + to + Delimiter + child.Name[prefix.Length..]));
+            var rest = child.Name[prefix.Length..];
+            Directory.Move(child.FullName, Path.Combine(Root, "." + to + Delimiter + rest));
+            Signal.Record(MailboxEventKind.Renamed, to + Delimiter + rest, from + Delimiter + rest, this);
         }
     }
 
@@ -204,22 +217,28 @@ internal sealed class MaildirStore(string root, MaildirFolders folders)
         }
     }
 
-    public void Subscribe(string name, bool subscribed) =>
-        ChangeSubscriptions(current => subscribed ? current.Add(name) : current.Remove(name));
+    public void Subscribe(string name, bool subscribed)
+    {
+        if (ChangeSubscriptions(current => subscribed ? current.Add(name) : current.Remove(name)))
+        {
+            Signal.Record(subscribed ? MailboxEventKind.Subscribed : MailboxEventKind.Unsubscribed, name, null, this);
+        }
+    }
 
-    /// <summary>Rewrites the subscriptions file when <paramref name="change"/> says it changed the set.</summary>
-    private void ChangeSubscriptions(Func<HashSet<string>, bool> change)
+    /// <summary>Rewrites the subscriptions file when <paramref name="change"/> says it changed the set; true when it did.</summary>
+    private bool ChangeSubscriptions(Func<HashSet<string>, bool> change)
     {
         lock (_mailboxGate)
         {
             var current = Subscriptions();
             if (!change(current))
             {
-                return;
+                return false;
             }
             var path = Path.Combine(Root, SubscriptionsFile);
             File.WriteAllLines(path + ".tmp", current.Order(StringComparer.Ordinal), new UTF8Encoding(false));
             File.Move(path + ".tmp", path, overwrite: true);
+            return true;
         }
     }
 }

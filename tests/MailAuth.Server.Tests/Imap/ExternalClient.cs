@@ -58,7 +58,7 @@ internal static class ExternalClient
     public static Task<string> DeliverAsync(RunningServer server, string address, byte[] message)
     {
         var locator = new MaildirLocator(new MailAuthOptions { DataDirectory = server.Cli.DataDirectory });
-        return new MaildirDelivery(locator).DeliverAsync(EmailAddress.Parse(address), new MemoryStream(message), CancellationToken.None);
+        return new MaildirDelivery(locator, new MaildirFolders()).DeliverAsync(EmailAddress.Parse(address), new MemoryStream(message), CancellationToken.None);
     }
 
     /// <summary>Where a delivered file lives after the server moved it from new/ to cur/ (same base name).</summary>

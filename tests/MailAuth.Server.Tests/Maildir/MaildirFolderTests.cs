@@ -226,7 +226,7 @@ public sealed class MaildirFolderTests
         var locator = new MaildirLocator(options);
         var address = EmailAddress.Parse("julie@family.example");
         var bytes = Encoding.ASCII.GetBytes("Subject: hi\r\n\r\nhello\r\n");
-        var path = new MaildirDelivery(locator).DeliverAsync(address, new MemoryStream(bytes), CancellationToken.None).GetAwaiter().GetResult();
+        var path = new MaildirDelivery(locator, new MaildirFolders()).DeliverAsync(address, new MemoryStream(bytes), CancellationToken.None).GetAwaiter().GetResult();
         var store = new MaildirStore(locator.InboxPath(address), new MaildirFolders());
         store.EnsureCreated();
         var inbox = store.Open("INBOX")!;

@@ -42,6 +42,21 @@ internal sealed class FetchCommand(bool byUid) : IImapCommand
             }
         }
 
+        if (!await WriteAsync(session, selected, indexes, attributes, seenNow, cancellationToken))
+        {
+            session.Closing = true;
+            return;
+        }
+        session.Tagged(tag, ImapStatus.Ok, $"{Name} completed");
+    }
+
+    /// <summary>
+    /// The FETCH responses for the messages at <paramref name="indexes"/> (also NOTIFY's MessageNew,
+    /// RFC 5465 §5.2); <paramref name="seenNow"/> holds those whose \Seen this command just set.
+    /// False when the connection failed.
+    /// </summary>
+    public static async Task<bool> WriteAsync(ImapSession session, SelectedFolder selected, IEnumerable<int> indexes, IReadOnlyList<FetchAttribute> attributes, IReadOnlySet<uint> seenNow, CancellationToken cancellationToken)
+    {
         long pending = 0;
         foreach (var index in indexes)
         {
@@ -90,8 +105,7 @@ internal sealed class FetchCommand(bool byUid) : IImapCommand
                 response.Append(")\r\n");
                 if (!await response.WriteToAsync(session, cancellationToken))
                 {
-                    session.Closing = true;
-                    return;
+                    return false;
                 }
                 pending += response.Length;
                 if (pending > FlushThreshold)
@@ -99,8 +113,7 @@ internal sealed class FetchCommand(bool byUid) : IImapCommand
                     pending = 0;
                     if (!await session.FlushAsync(cancellationToken))
                     {
-                        session.Closing = true;
-                        return;
+                        return false;
                     }
                 }
             }
@@ -112,7 +125,7 @@ internal sealed class FetchCommand(bool byUid) : IImapCommand
                 }
             }
         }
-        session.Tagged(tag, ImapStatus.Ok, $"{Name} completed");
+        return true;
     }
 
     /// <summary>BODY[], BODY.PEEK[] and RFC822 (with or without a partial) are sent from the file as it is.</summary>

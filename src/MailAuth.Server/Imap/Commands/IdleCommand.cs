@@ -29,8 +29,10 @@ internal sealed class IdleCommand : IImapCommand
         while (!done.IsCompleted)
         {
             using var wake = CancellationTokenSource.CreateLinkedTokenSource(cancellationToken, session.Ended);
-            var selected = session.Selected;
-            var changed = selected is null ? Task.Delay(Timeout.Infinite, wake.Token) : selected.Folder.WaitForChangeAsync(selected.Snapshot.Version, wake.Token);
+            // RFC 5465 §4: with NOTIFY on, IDLE sends what NOTIFY asks for, the selected mailbox's changes included.
+            var selected = session.Notifications is null ? session.Selected : null;
+            var changed = selected is not null ? selected.Folder.WaitForChangeAsync(selected.Snapshot.Version, wake.Token)
+                : session.Notifications?.WaitAsync(wake.Token) ?? Task.Delay(Timeout.Infinite, wake.Token);
             await Task.WhenAny(done, changed, Task.Delay(poll, wake.Token));
             await wake.CancelAsync();
             if (session.IsEnded)
@@ -40,7 +42,16 @@ internal sealed class IdleCommand : IImapCommand
                 session.Closing = true;
                 return;
             }
-            if (selected is not null)
+            if (session.Notifications is { } watch)
+            {
+                await watch.WriteAsync(session, cancellationToken);
+                if (!await session.FlushAsync(cancellationToken))
+                {
+                    session.Closing = true;
+                    return;
+                }
+            }
+            else if (selected is not null)
             {
                 try
                 {

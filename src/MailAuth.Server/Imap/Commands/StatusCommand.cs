@@ -1,5 +1,4 @@
 using MailAuth.Server.Imap.Parsing;
-using MailAuth.Server.Maildir;
 
 namespace MailAuth.Server.Imap.Commands;
 
@@ -13,14 +12,7 @@ internal sealed class StatusCommand : IImapCommand
         arguments.ExpectSpace();
         var name = arguments.ReadMailbox();
         arguments.ExpectSpace();
-        arguments.Expect('(');
-        var items = new List<string>();
-        do
-        {
-            items.Add(arguments.ReadAtom().ToUpperInvariant());
-        }
-        while (arguments.TryConsume(' '));
-        arguments.Expect(')');
+        var items = StatusItems.Read(arguments);
         arguments.ExpectEnd();
         var folder = session.RequireStore().Open(name);
         if (folder is null)
@@ -28,21 +20,7 @@ internal sealed class StatusCommand : IImapCommand
             session.Tagged(tag, ImapStatus.No, "No such folder", "NONEXISTENT");
             return Task.CompletedTask;
         }
-        var snapshot = folder.Synchronize(rescan: true);
-        var values = new List<string>();
-        foreach (var item in items)
-        {
-            values.Add(item switch
-            {
-                "MESSAGES" => $"MESSAGES {snapshot.Messages.Count}",
-                "RECENT" => $"RECENT {folder.UnclaimedRecentCount}",
-                "UIDNEXT" => $"UIDNEXT {snapshot.UidNext}",
-                "UIDVALIDITY" => $"UIDVALIDITY {snapshot.UidValidity}",
-                "UNSEEN" => $"UNSEEN {snapshot.Messages.Count(m => !m.Flags.HasFlag(MessageFlags.Seen))}",
-                _ => throw new ImapSyntaxException($"unknown STATUS item '{ImapSession.Sanitize(item)}'"),
-            });
-        }
-        session.Write($"* STATUS {ImapFormat.AString(name)} ({string.Join(' ', values)})\r\n");
+        session.Write(StatusItems.Response(name, folder, items));
         session.Tagged(tag, ImapStatus.Ok, "STATUS completed");
         return Task.CompletedTask;
     }
