@@ -221,10 +221,24 @@ internal static class MessageFormatter
         return (offset.Value, Math.Min(length ?? long.MaxValue, total - offset.Value));
     }
 
-    /// <summary>Header values as text for SEARCH: Latin-1 bytes re-read as UTF-8 and MIME encoded-words (RFC 2047) decoded.</summary>
+    private static readonly Encoding StrictUtf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>
+    /// Header values as text for SEARCH: Latin-1 bytes re-read as UTF-8 (RFC 6532), or left as
+    /// Latin-1 when they are not UTF-8 (raw 8-bit headers of old mailers), and MIME encoded-words
+    /// (RFC 2047) decoded.
+    /// </summary>
     public static string SearchableText(string latin1)
     {
-        var text = Encoding.UTF8.GetString(Encoding.Latin1.GetBytes(latin1));
+        string text;
+        try
+        {
+            text = StrictUtf8.GetString(Encoding.Latin1.GetBytes(latin1));
+        }
+        catch (DecoderFallbackException)
+        {
+            text = latin1;
+        }
         return EncodedWords.Decode(text);
     }
 }
