@@ -87,13 +87,20 @@ internal sealed class BodyTextSearch
                 break;
             case MimePart { Content: { } content } part when part.ContentType.IsMimeType("text", "*"):
                 using (var decoded = content.Open())
-                using (var reader = new StreamReader(decoded, part.ContentType.CharsetEncoding ?? Encoding.UTF8, detectEncodingFromByteOrderMarks: false, bufferSize: 16 * 1024))
+                using (var reader = new StreamReader(decoded, TextEncoding(part.ContentType), detectEncodingFromByteOrderMarks: false, bufferSize: 16 * 1024))
                 {
                     Search(reader);
                 }
                 break;
         }
     }
+
+    /// <summary>
+    /// The part's charset; UTF-8 when it names none or an unknown one, and for US-ASCII too, which
+    /// mailers put on UTF-8 text and which UTF-8 reads the same when it is true.
+    /// </summary>
+    private static Encoding TextEncoding(ContentType type) =>
+        type.CharsetEncoding is { } encoding && encoding.CodePage != Encoding.ASCII.CodePage ? encoding : Encoding.UTF8;
 
     /// <summary>Looks for the strings not found yet in one text, chunk by chunk; a match may span two chunks, not two parts.</summary>
     private void Search(TextReader reader)

@@ -26,7 +26,7 @@ public sealed class SearchTextTests
         "--outer\r\nContent-Type: multipart/alternative; boundary=\"inner\"\r\n\r\n" +
         "--inner\r\nContent-Type: text/plain; charset=utf-8\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
         "R3LDvMOfZSBhdXMgS8O2bG4sINCf0YDQuNCy0LXRgiDQvNC40YAh\r\n" + // "Grüße aus Köln, Привет мир!"
-        "--inner\r\nContent-Type: text/html; charset=us-ascii\r\n\r\n<p>html alternative</p>\r\n" +
+        "--inner\r\nContent-Type: text/html; charset=us-ascii\r\n\r\n<p>html alternative, mislabelled: na\u00efve</p>\r\n" +
         "--inner--\r\n" +
         "--outer\r\nContent-Type: application/octet-stream\r\nContent-Transfer-Encoding: base64\r\n\r\n" +
         "c2VjcmV0d29yZA==\r\n" + // "secretword", in a part that is not text
@@ -78,7 +78,7 @@ public sealed class SearchTextTests
     }
 
     private Task<ImapTestClient> FourMessages() => MailboxWith(
-        Encoding.ASCII.GetBytes(QuotedPrintableLatin1), Encoding.ASCII.GetBytes(NestedBase64), Encoding.ASCII.GetBytes(AttachedMessage), EightBitLatin1);
+        Encoding.ASCII.GetBytes(QuotedPrintableLatin1), Encoding.UTF8.GetBytes(NestedBase64), Encoding.ASCII.GetBytes(AttachedMessage), EightBitLatin1);
 
     /// <summary>A LITERAL+ string: the key's UTF-8 bytes, as a client sends non-ASCII search text.</summary>
     private static string Literal(string text) => $"{{{Encoding.UTF8.GetByteCount(text)}+}}\r\n{text}";
@@ -93,6 +93,7 @@ public sealed class SearchTextTests
     [TestCase("BODY köln", "2")]
     [TestCase("BODY ПРИВЕТ", "2")]
     [TestCase("BODY \"html alternative\"", "2")]
+    [TestCase("BODY naïve", "2")]
     [TestCase("BODY secretword", "")]
     [TestCase("BODY zürich", "3")]
     [TestCase("BODY genève", "3")]
@@ -168,7 +169,7 @@ public sealed class SearchTextTests
         await using var client = await Login(address);
         Assert.That((await client.CommandAsync("c", "CREATE Big"))[^1], Is.EqualTo("c OK CREATE completed"));
         var directory = Path.Combine(_server.Cli.DataDirectory, "mail", "family.example", address.Split('@')[0], ".Big", "new");
-        await File.WriteAllBytesAsync(Path.Combine(directory, "1700000000.M1P1.small"), Encoding.ASCII.GetBytes(NestedBase64));
+        await File.WriteAllBytesAsync(Path.Combine(directory, "1700000000.M1P1.small"), Encoding.UTF8.GetBytes(NestedBase64));
         var size = WriteLargeMessage(Path.Combine(directory, "1700000001.M2P1.large"));
         Assert.That((await client.CommandAsync("s", "SELECT Big"))[^1], Does.StartWith("s OK"));
         // Warm up (MimeKit loaded, code compiled) on the small message alone.
