@@ -7,18 +7,25 @@ using MailAuth.Server.Maildir;
 namespace MailAuth.Server.Imap;
 
 /// <summary>
-/// One message tested against a search key within one SEARCH command. The file is read, parsed,
-/// decoded and upper-cased at most once, whatever the number of keys, and every text key is then
-/// an ordinal search in that text; the command's time budget is checked before each such search.
+/// One message tested against a search key within one SEARCH command. Flag, size and date keys use
+/// the index; header keys read the message's header block only; BODY and TEXT keys stream the
+/// whole message once, decoded, looking for all of the command's strings at once
+/// (<paramref name="foldedTexts"/>). Everything is read, parsed, decoded and upper-cased at most
+/// once, whatever the number of keys; the command's time budget is checked before each search.
 /// </summary>
 internal sealed class SearchCandidate(
-    MaildirFolder folder, MaildirMessage message, uint sequence, uint largestSequence, uint largestUid, bool recent, SearchBudget budget)
+    MaildirFolder folder, MaildirMessage message, uint sequence, uint largestSequence, uint largestUid, bool recent, SearchBudget budget,
+    IReadOnlyList<string> foldedTexts)
 {
-    private MimeEntity? _parsed;
-    private bool _loaded;
-    private string? _foldedText;
-    private int _foldedBodyStart;
+    /// <summary>Header keys look at the first MiB of the header: a hostile header costs no more memory than that.</summary>
+    private const int MaxHeaderBytes = 1024 * 1024;
+
+    private MimeEntity? _header;
+    private bool _headerLoaded;
+    private string? _foldedHeaderText;
     private List<(string Name, string FoldedValue)>? _foldedHeaders;
+    private Dictionary<string, List<string>>? _foldedAddresses;
+    private HashSet<string>? _bodyTexts;
 
     public bool Matches(SearchKey key) => key switch
     {
@@ -39,37 +46,94 @@ internal sealed class SearchCandidate(
         _ => false,
     };
 
-    private MimeEntity? Parsed
+    /// <summary>The message's header fields, parsed from its header block alone (the body is not read).</summary>
+    private MimeEntity? Header
     {
         get
         {
-            if (!_loaded)
+            if (!_headerLoaded)
             {
-                _loaded = true;
+                _headerLoaded = true;
                 var path = folder.FilePathOf(message.Uid);
                 try
                 {
-                    _parsed = path is null ? null : MimeEntity.Parse(File.ReadAllBytes(path));
+                    _header = path is null ? null : MimeEntity.Parse(ReadHeaderBlock(path));
                 }
-                catch (FileNotFoundException)
+                catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
                 {
-                    _parsed = null;
+                    _header = null;
                 }
             }
-            return _parsed;
+            return _header;
         }
+    }
+
+    /// <summary>The bytes up to and including the empty line that ends the header, at most <see cref="MaxHeaderBytes"/>.</summary>
+    private static byte[] ReadHeaderBlock(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
+        var header = new MemoryStream();
+        var chunk = new byte[16 * 1024];
+        var scanned = 0;
+        int read;
+        while (header.Length < MaxHeaderBytes && (read = stream.Read(chunk, 0, (int)Math.Min(chunk.Length, MaxHeaderBytes - header.Length))) > 0)
+        {
+            header.Write(chunk, 0, read);
+            var bytes = header.GetBuffer().AsSpan(0, (int)header.Length);
+            if (bytes[0] == '\n' || bytes.StartsWith("\r\n"u8))
+            {
+                return bytes[..(bytes[0] == '\n' ? 1 : 2)].ToArray(); // no header at all
+            }
+            for (var i = Math.Max(0, scanned - 2); i < bytes.Length - 1; i++)
+            {
+                if (bytes[i] == '\n' && (bytes[i + 1] == '\n' || (bytes[i + 1] == '\r' && i + 2 < bytes.Length && bytes[i + 2] == '\n')))
+                {
+                    return bytes[..(i + (bytes[i + 1] == '\n' ? 2 : 3))].ToArray();
+                }
+            }
+            scanned = bytes.Length;
+        }
+        return header.ToArray();
     }
 
     /// <summary>Header fields with their values decoded (RFC 2047) and upper-cased, once per message.</summary>
     private List<(string Name, string FoldedValue)> FoldedHeaders(MimeEntity parsed) =>
         _foldedHeaders ??= [.. parsed.Headers.Select(h => (h.Name, MessageFormatter.SearchableText(h.Value).ToUpperInvariant()))];
 
+    /// <summary>
+    /// The addresses (<c>mailbox@host</c>) and display names of one address field, comments removed
+    /// (RFC 5322 §4.4 allows them inside an address), decoded and upper-cased, once per field.
+    /// </summary>
+    private List<string> FoldedAddresses(MimeEntity parsed, string field)
+    {
+        _foldedAddresses ??= new Dictionary<string, List<string>>(StringComparer.OrdinalIgnoreCase);
+        if (!_foldedAddresses.TryGetValue(field, out var folded))
+        {
+            folded = [];
+            foreach (var header in parsed.Headers.Where(h => h.Name.Equals(field, StringComparison.OrdinalIgnoreCase)))
+            {
+                foreach (var address in EnvelopeAddress.ParseList(header.Value))
+                {
+                    foreach (var text in new[] { address.Address ?? address.Mailbox, address.Name })
+                    {
+                        if (text is not null)
+                        {
+                            folded.Add(MessageFormatter.SearchableText(text).ToUpperInvariant());
+                        }
+                    }
+                }
+            }
+            _foldedAddresses[field] = folded;
+        }
+        return folded;
+    }
+
     private bool MatchesDate(SearchDate key)
     {
         DateOnly day;
         if (key.Sent)
         {
-            if (Parsed?.Header("Date") is not { } header || !Rfc5322Date.TryParse(header, out var sent))
+            if (Header?.Header("Date") is not { } header || !Rfc5322Date.TryParse(header, out var sent))
             {
                 return false;
             }
@@ -89,7 +153,7 @@ internal sealed class SearchCandidate(
 
     private bool MatchesHeader(SearchHeader key)
     {
-        if (Parsed is not { } parsed)
+        if (Header is not { } parsed)
         {
             return false;
         }
@@ -107,29 +171,40 @@ internal sealed class SearchCandidate(
                 return true;
             }
         }
+        if (found && key.Addresses && FoldedAddresses(parsed, key.Field).Any(a => a.Contains(key.Folded, StringComparison.Ordinal)))
+        {
+            return true;
+        }
         // HEADER field "" matches every message that has the field (RFC 3501 §6.4.4).
         return found && key.Value.Length == 0;
     }
 
     private bool MatchesText(SearchText key)
     {
-        if (Parsed is not { } parsed)
+        if (key.IncludeHeaders && MatchesHeaderText(key))
+        {
+            return true;
+        }
+        budget.Check();
+        if (_bodyTexts is null)
+        {
+            var path = folder.FilePathOf(message.Uid);
+            _bodyTexts = path is null ? [] : BodyTextSearch.Find(path, foldedTexts, budget);
+        }
+        return _bodyTexts.Contains(key.Folded);
+    }
+
+    /// <summary>TEXT in the header: the header as written (UTF-8) or its values decoded (RFC 2047).</summary>
+    private bool MatchesHeaderText(SearchText key)
+    {
+        if (Header is not { } parsed)
         {
             return false;
         }
         budget.Check();
-        if (_foldedText is null)
-        {
-            _foldedText = Encoding.UTF8.GetString(parsed.Data, parsed.Start, parsed.End - parsed.Start).ToUpperInvariant();
-            // The header ends with an (ASCII) empty line, so decoding it alone gives the same characters.
-            _foldedBodyStart = Encoding.UTF8.GetCharCount(parsed.Data, parsed.Start, parsed.BodyStart - parsed.Start);
-        }
-        var text = key.IncludeHeaders ? _foldedText.AsSpan() : _foldedText.AsSpan(_foldedBodyStart);
-        if (text.IndexOf(key.Folded.AsSpan(), StringComparison.Ordinal) >= 0)
-        {
-            return true;
-        }
-        return key.IncludeHeaders && FoldedHeaders(parsed).Any(h => h.FoldedValue.Contains(key.Folded, StringComparison.Ordinal));
+        _foldedHeaderText ??= Encoding.UTF8.GetString(parsed.Data, parsed.Start, parsed.BodyStart - parsed.Start).ToUpperInvariant();
+        return _foldedHeaderText.Contains(key.Folded, StringComparison.Ordinal)
+            || FoldedHeaders(parsed).Any(h => h.FoldedValue.Contains(key.Folded, StringComparison.Ordinal));
     }
 }
 

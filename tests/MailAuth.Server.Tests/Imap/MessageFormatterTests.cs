@@ -76,7 +76,7 @@ public sealed class MessageFormatterTests
         Assert.That(Encoding.ASCII.GetString(output.ToArray()), Is.EqualTo(
             "(\"Tue, 1 Jul 2003 10:52:37 +0200\" \"=?UTF-8?Q?R=C3=A9union?=\" " +
             "((\"Anna B.\" NIL \"anna\" \"family.example\")) ((\"Anna B.\" NIL \"anna\" \"family.example\")) ((\"Anna B.\" NIL \"anna\" \"family.example\")) " +
-            "((NIL NIL \"julie\" \"family.example\")(NIL NIL NIL \"team\")(NIL NIL \"bob\" \"x.example\")(\"Carl\" NIL \"carl\" \"x.example\")(NIL NIL NIL NIL)) " +
+            "((NIL NIL \"julie\" \"family.example\")(NIL NIL \"team\" NIL)(NIL NIL \"bob\" \"x.example\")(\"Carl\" NIL \"carl\" \"x.example\")(NIL NIL NIL NIL)) " +
             "NIL NIL NIL \"<m1@family.example>\")"));
     }
 

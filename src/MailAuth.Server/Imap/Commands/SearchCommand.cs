@@ -26,6 +26,7 @@ internal sealed class SearchCommand(bool byUid) : IImapCommand
         var key = SearchKey.ParseProgram(arguments, session.Options.MaxSearchKeys);
         var selected = session.RequireSelected();
         var budget = new SearchBudget(session.Options.MaxSearchTime);
+        var foldedTexts = SearchKey.FoldedTexts(key);
         var matches = new List<uint>();
         var largestUid = selected.Count == 0 ? 0 : selected.Uids[^1];
         for (var i = 0; i < selected.Count; i++)
@@ -36,7 +37,7 @@ internal sealed class SearchCommand(bool byUid) : IImapCommand
             {
                 continue;
             }
-            var candidate = new SearchCandidate(selected.Folder, message, (uint)(i + 1), (uint)selected.Count, largestUid, selected.IsRecent(uid), budget);
+            var candidate = new SearchCandidate(selected.Folder, message, (uint)(i + 1), (uint)selected.Count, largestUid, selected.IsRecent(uid), budget, foldedTexts);
             if (candidate.Matches(key))
             {
                 matches.Add(byUid ? uid : (uint)(i + 1));

@@ -2,83 +2,78 @@ using System.Text;
 
 namespace MailAuth.Server.Imap.Mime;
 
-/// <summary>One item of an address list: a mailbox, or the start/end marker of a group (RFC 5322 §3.4).</summary>
+/// <summary>
+/// One item of an address list as IMAP's ENVELOPE has it (RFC 3501 §7.4.2): a mailbox
+/// (<see cref="Name"/>, <see cref="Route"/>, <see cref="Mailbox"/>, <see cref="Host"/>), or the start
+/// (<c>(NIL NIL "group" NIL)</c>) or end (<c>(NIL NIL NIL NIL)</c>) marker of a group (RFC 5322 §3.4).
+/// Values are as written, comments and quoting removed; encoded-words are left to the reader.
+/// </summary>
 internal sealed record EnvelopeAddress(string? Name, string? Mailbox, string? Host)
 {
+    /// <summary>An obsolete source route (RFC 5322 §4.4) <c>@a,@b</c>, or null.</summary>
+    public string? Route { get; init; }
+
+    /// <summary>The start of a group: <see cref="Mailbox"/> holds the group's name.</summary>
+    public bool IsGroupStart => Host is null && Mailbox is not null;
+
+    /// <summary>The end of a group.</summary>
+    public bool IsGroupEnd => Host is null && Mailbox is null;
+
+    /// <summary>A real mailbox (not a group marker).</summary>
+    public bool IsMailbox => Host is not null;
+
+    /// <summary><c>mailbox@host</c> of a mailbox (just the mailbox when the host is missing); null for a group marker.</summary>
+    public string? Address => Host is null ? null : Host.Length == 0 ? Mailbox : $"{Mailbox}@{Host}";
+
     /// <summary>
     /// Parses an address-list header value leniently: <c>"Julie D." &lt;julie@family.example&gt;,
     /// anna@family.example (Anna), team: a@x.example, b@x.example;</c>. Groups become the
-    /// (NIL NIL name NIL) … (NIL NIL NIL NIL) markers IMAP uses.
+    /// (NIL NIL name NIL) … (NIL NIL NIL NIL) markers IMAP uses; an empty item adds nothing.
     /// </summary>
     public static List<EnvelopeAddress> ParseList(string value)
     {
         var result = new List<EnvelopeAddress>();
-        var current = new StringBuilder();
-        var inQuote = false;
+        var current = new List<HeaderToken>();
         var inAngle = false;
-        var comment = 0;
         var inGroup = false;
-        for (var i = 0; i < value.Length; i++)
+        foreach (var token in HeaderLexer.Tokenize(value))
         {
-            var c = value[i];
-            if (inQuote)
+            if (token.Is('<'))
             {
-                current.Append(c);
-                if (c == '\\' && i + 1 < value.Length)
-                {
-                    current.Append(value[++i]);
-                }
-                else if (c == '"')
-                {
-                    inQuote = false;
-                }
+                inAngle = true;
+            }
+            else if (token.Is('>'))
+            {
+                inAngle = false;
+            }
+            else if (inAngle)
+            {
+                // A source route's ':' and ',' (<@a,@b:user@host>) belong to the address.
+            }
+            else if (token.Is(':') && !inGroup)
+            {
+                result.Add(new EnvelopeAddress(null, Phrase(current) ?? "", null));
+                inGroup = true;
+                current.Clear();
                 continue;
             }
-            if (comment > 0)
+            else if (token.Is(';') && inGroup)
             {
-                comment += c == '(' ? 1 : c == ')' ? -1 : 0;
-                current.Append(c);
+                AddMailbox(result, current);
+                result.Add(new EnvelopeAddress(null, null, null));
+                inGroup = false;
+                current.Clear();
                 continue;
             }
-            switch (c)
+            else if (token.Is(','))
             {
-                case '"':
-                    inQuote = true;
-                    current.Append(c);
-                    break;
-                case '(':
-                    comment = 1;
-                    current.Append(c);
-                    break;
-                case '<':
-                    inAngle = true;
-                    current.Append(c);
-                    break;
-                case '>':
-                    inAngle = false;
-                    current.Append(c);
-                    break;
-                case ':' when !inAngle && !inGroup:
-                    result.Add(new EnvelopeAddress(null, null, DisplayName(current.ToString()) ?? ""));
-                    inGroup = true;
-                    current.Clear();
-                    break;
-                case ';' when !inAngle && inGroup:
-                    AddMailbox(result, current.ToString());
-                    result.Add(new EnvelopeAddress(null, null, null));
-                    inGroup = false;
-                    current.Clear();
-                    break;
-                case ',' when !inAngle:
-                    AddMailbox(result, current.ToString());
-                    current.Clear();
-                    break;
-                default:
-                    current.Append(c);
-                    break;
+                AddMailbox(result, current);
+                current.Clear();
+                continue;
             }
+            current.Add(token);
         }
-        AddMailbox(result, current.ToString());
+        AddMailbox(result, current);
         if (inGroup)
         {
             result.Add(new EnvelopeAddress(null, null, null));
@@ -86,52 +81,60 @@ internal sealed record EnvelopeAddress(string? Name, string? Mailbox, string? Ho
         return result;
     }
 
-    private static void AddMailbox(List<EnvelopeAddress> result, string text)
+    /// <summary>
+    /// One mailbox: <c>phrase &lt;[route:]local@domain&gt;</c> or <c>local@domain (comment)</c>, the
+    /// comment then being the name. Comments inside an address are obsolete syntax and ignored.
+    /// </summary>
+    private static void AddMailbox(List<EnvelopeAddress> result, List<HeaderToken> tokens)
     {
-        text = text.Trim();
-        if (text.Length == 0)
+        if (!tokens.Any(t => t.Kind != HeaderTokenKind.Comment))
         {
             return;
         }
+        var open = tokens.FindIndex(t => t.Is('<'));
         string? name;
-        string address;
-        var open = text.LastIndexOf('<');
+        List<HeaderToken> address;
         if (open >= 0)
         {
-            var close = text.IndexOf('>', open);
-            address = (close > open ? text[(open + 1)..close] : text[(open + 1)..]).Trim();
-            name = DisplayName(text[..open]);
+            name = Phrase(tokens.GetRange(0, open));
+            var close = tokens.FindIndex(open, t => t.Is('>'));
+            address = tokens.GetRange(open + 1, (close < 0 ? tokens.Count : close) - open - 1);
         }
         else
         {
-            var commentStart = text.IndexOf('(', StringComparison.Ordinal);
-            var commentEnd = text.LastIndexOf(')');
-            name = commentStart >= 0 && commentEnd > commentStart ? NullIfEmpty(text[(commentStart + 1)..commentEnd].Trim()) : null;
-            address = (commentStart >= 0 ? text[..commentStart] : text).Trim();
+            name = tokens.LastOrDefault(t => t.Kind == HeaderTokenKind.Comment) is { Kind: HeaderTokenKind.Comment } comment ? NullIfEmpty(comment.Text.Trim()) : null;
+            address = tokens;
         }
-        // A source route "@a,@b:user@host" is obsolete; only the last hop's address matters.
-        var routeEnd = address.LastIndexOf(':');
+        address = [.. address.Where(t => t.Kind != HeaderTokenKind.Comment)];
+        string? route = null;
+        var routeEnd = address.FindLastIndex(t => t.Is(':'));
         if (routeEnd >= 0)
         {
-            address = address[(routeEnd + 1)..];
+            route = NullIfEmpty(Concatenate(address.GetRange(0, routeEnd)));
+            address = address.GetRange(routeEnd + 1, address.Count - routeEnd - 1);
         }
-        var at = address.LastIndexOf('@');
-        var mailbox = at >= 0 ? address[..at] : address;
-        if (mailbox.Length >= 2 && mailbox[0] == '"' && mailbox[^1] == '"')
-        {
-            mailbox = MimeEntity.Unquote(mailbox[1..^1]);
-        }
-        result.Add(new EnvelopeAddress(name, mailbox, at >= 0 ? address[(at + 1)..] : ""));
+        var at = address.FindLastIndex(t => t.Is('@'));
+        var mailbox = Concatenate(at >= 0 ? address.GetRange(0, at) : address);
+        var host = at >= 0 ? Concatenate(address.GetRange(at + 1, address.Count - at - 1)) : "";
+        result.Add(new EnvelopeAddress(name, mailbox, host) { Route = route });
     }
 
-    private static string? DisplayName(string text)
+    /// <summary>A display name: its words joined by single spaces, or null when there are none.</summary>
+    private static string? Phrase(List<HeaderToken> tokens)
     {
-        text = text.Trim();
-        if (text.Length >= 2 && text[0] == '"' && text[^1] == '"')
+        var words = tokens.Where(t => t.Kind != HeaderTokenKind.Comment).Select(t => t.Text);
+        return NullIfEmpty(string.Join(' ', words).Trim());
+    }
+
+    /// <summary>An addr-spec's tokens as one string: <c>"john doe" @ example.org</c> → <c>john doe@example.org</c>.</summary>
+    private static string Concatenate(List<HeaderToken> tokens)
+    {
+        var builder = new StringBuilder();
+        foreach (var token in tokens)
         {
-            text = MimeEntity.Unquote(text[1..^1]);
+            builder.Append(token.Text);
         }
-        return NullIfEmpty(text);
+        return builder.ToString();
     }
 
     private static string? NullIfEmpty(string text) => text.Length == 0 ? null : text;

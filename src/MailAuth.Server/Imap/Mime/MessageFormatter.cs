@@ -11,20 +11,22 @@ internal static class MessageFormatter
         output.Append("(");
         output.NString(message.Header("Date")).Append(" ");
         output.NString(message.Header("Subject")).Append(" ");
-        var from = message.Header("From");
+        var from = Parse(message.Header("From"));
         Addresses(output, from).Append(" ");
-        Addresses(output, message.Header("Sender") ?? from).Append(" ");
-        Addresses(output, message.Header("Reply-To") ?? from).Append(" ");
-        Addresses(output, message.Header("To")).Append(" ");
-        Addresses(output, message.Header("Cc")).Append(" ");
-        Addresses(output, message.Header("Bcc")).Append(" ");
+        // An empty Sender or Reply-To counts as a missing one: the From addresses stand in (RFC 3501 §7.4.2).
+        Addresses(output, Parse(message.Header("Sender")) is { Count: > 0 } sender ? sender : from).Append(" ");
+        Addresses(output, Parse(message.Header("Reply-To")) is { Count: > 0 } replyTo ? replyTo : from).Append(" ");
+        Addresses(output, Parse(message.Header("To"))).Append(" ");
+        Addresses(output, Parse(message.Header("Cc"))).Append(" ");
+        Addresses(output, Parse(message.Header("Bcc"))).Append(" ");
         output.NString(message.Header("In-Reply-To")).Append(" ");
         output.NString(message.Header("Message-ID")).Append(")");
     }
 
-    private static ImapResponseBuilder Addresses(ImapResponseBuilder output, string? value)
+    private static List<EnvelopeAddress> Parse(string? value) => value is null ? [] : EnvelopeAddress.ParseList(value);
+
+    private static ImapResponseBuilder Addresses(ImapResponseBuilder output, List<EnvelopeAddress> addresses)
     {
-        var addresses = value is null ? [] : EnvelopeAddress.ParseList(value);
         if (addresses.Count == 0)
         {
             return output.Append("NIL");
@@ -32,7 +34,7 @@ internal static class MessageFormatter
         output.Append("(");
         foreach (var address in addresses)
         {
-            output.Append("(").NString(address.Name).Append(" NIL ").NString(address.Mailbox).Append(" ").NString(address.Host).Append(")");
+            output.Append("(").NString(address.Name).Append(" ").NString(address.Route).Append(" ").NString(address.Mailbox).Append(" ").NString(address.Host).Append(")");
         }
         return output.Append(")");
     }
@@ -219,10 +221,24 @@ internal static class MessageFormatter
         return (offset.Value, Math.Min(length ?? long.MaxValue, total - offset.Value));
     }
 
-    /// <summary>Header values as text for SEARCH: Latin-1 bytes re-read as UTF-8 and MIME encoded-words (RFC 2047) decoded.</summary>
+    private static readonly Encoding StrictUtf8 = new UTF8Encoding(encoderShouldEmitUTF8Identifier: false, throwOnInvalidBytes: true);
+
+    /// <summary>
+    /// Header values as text for SEARCH: Latin-1 bytes re-read as UTF-8 (RFC 6532), or left as
+    /// Latin-1 when they are not UTF-8 (raw 8-bit headers of old mailers), and MIME encoded-words
+    /// (RFC 2047) decoded.
+    /// </summary>
     public static string SearchableText(string latin1)
     {
-        var text = Encoding.UTF8.GetString(Encoding.Latin1.GetBytes(latin1));
+        string text;
+        try
+        {
+            text = StrictUtf8.GetString(Encoding.Latin1.GetBytes(latin1));
+        }
+        catch (DecoderFallbackException)
+        {
+            text = latin1;
+        }
         return EncodedWords.Decode(text);
     }
 }

@@ -227,48 +227,34 @@ internal sealed class MimeEntity
             var value = piece[(equals + 1)..].Trim();
             if (value.Length >= 2 && value[0] == '"' && value[^1] == '"')
             {
-                value = Unquote(value[1..^1]);
+                value = HeaderLexer.Unquote(value[1..^1]);
             }
             parameters.Add(KeyValuePair.Create(name, value));
         }
     }
 
-    /// <summary>Splits at semicolons outside quoted strings, dropping (comments).</summary>
+    /// <summary>Splits at semicolons outside quoted strings, dropping (comments) (RFC 5322 §3.2 lexical tokens).</summary>
     private static List<string> SplitParameters(string value)
     {
         var pieces = new List<string>();
         var current = new StringBuilder();
-        var inQuote = false;
-        var comment = 0;
-        for (var i = 0; i < value.Length; i++)
+        var i = 0;
+        while (i < value.Length)
         {
             var c = value[i];
-            if (inQuote)
+            if (c == '"')
             {
-                current.Append(c);
-                if (c == '\\' && i + 1 < value.Length)
-                {
-                    current.Append(value[++i]);
-                }
-                else if (c == '"')
-                {
-                    inQuote = false;
-                }
+                var end = HeaderLexer.QuotedStringEnd(value, i);
+                current.Append(value, i, end - i);
+                i = end;
+                continue;
             }
-            else if (comment > 0)
+            if (c == '(')
             {
-                comment += c == '(' ? 1 : c == ')' ? -1 : 0;
+                i = HeaderLexer.CommentEnd(value, i);
+                continue;
             }
-            else if (c == '(')
-            {
-                comment = 1;
-            }
-            else if (c == '"')
-            {
-                inQuote = true;
-                current.Append(c);
-            }
-            else if (c == ';')
+            if (c == ';')
             {
                 pieces.Add(current.ToString());
                 current.Clear();
@@ -277,22 +263,9 @@ internal sealed class MimeEntity
             {
                 current.Append(c);
             }
+            i++;
         }
         pieces.Add(current.ToString());
         return pieces;
-    }
-
-    public static string Unquote(string quoted)
-    {
-        var builder = new StringBuilder(quoted.Length);
-        for (var i = 0; i < quoted.Length; i++)
-        {
-            if (quoted[i] == '\\' && i + 1 < quoted.Length)
-            {
-                i++;
-            }
-            builder.Append(quoted[i]);
-        }
-        return builder.ToString();
     }
 }

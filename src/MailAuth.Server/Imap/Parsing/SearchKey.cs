@@ -86,7 +86,10 @@ internal abstract record SearchKey
             case "SENTSINCE": return Date(reader, DateComparison.Since, sent: true);
             case "LARGER": reader.ExpectSpace(); return new SearchSize(reader.ReadNumber(), Larger: true);
             case "SMALLER": reader.ExpectSpace(); return new SearchSize(reader.ReadNumber(), Larger: false);
-            case "FROM" or "TO" or "CC" or "BCC" or "SUBJECT":
+            case "FROM" or "TO" or "CC" or "BCC":
+                reader.ExpectSpace();
+                return new SearchHeader(word, reader.ReadAString()) { Addresses = true };
+            case "SUBJECT":
                 reader.ExpectSpace();
                 return new SearchHeader(word, reader.ReadAString());
             case "HEADER":
@@ -113,6 +116,30 @@ internal abstract record SearchKey
         reader.ExpectSpace();
         return new SearchDate(comparison, sent, reader.ReadDate());
     }
+
+    /// <summary>The distinct upper-cased strings of every BODY and TEXT key in <paramref name="key"/>.</summary>
+    public static IReadOnlyList<string> FoldedTexts(SearchKey key)
+    {
+        var texts = new HashSet<string>(StringComparer.Ordinal);
+        Collect(key);
+        return [.. texts];
+
+        void Collect(SearchKey node)
+        {
+            switch (node)
+            {
+                case SearchText text: texts.Add(text.Folded); break;
+                case SearchNot not: Collect(not.Key); break;
+                case SearchOr or: Collect(or.Left); Collect(or.Right); break;
+                case SearchAnd and:
+                    foreach (var inner in and.Keys)
+                    {
+                        Collect(inner);
+                    }
+                    break;
+            }
+        }
+    }
 }
 
 internal enum DateComparison
@@ -138,6 +165,9 @@ internal sealed record SearchSize(long Size, bool Larger) : SearchKey;
 
 internal sealed record SearchHeader(string Field, string Value) : SearchKey
 {
+    /// <summary>FROM, TO, CC, BCC: also matched against the parsed addresses and display names, comments removed.</summary>
+    internal bool Addresses { get; init; }
+
     /// <summary>The value upper-cased once, compared ordinally with text upper-cased once per message.</summary>
     internal string Folded { get; } = Value.ToUpperInvariant();
 }

@@ -9,16 +9,17 @@ namespace MailAuth.Server.Imap.Parsing;
 /// </summary>
 internal sealed class SequenceSet
 {
-    /// <summary>How <c>*</c> is kept until it is resolved against a mailbox.</summary>
-    public const uint Star = uint.MaxValue;
+    private SequenceSet(IReadOnlyList<(uint? First, uint? Last)> ranges) => Ranges = ranges;
 
-    private SequenceSet(IReadOnlyList<(uint First, uint Last)> ranges) => Ranges = ranges;
-
-    public IReadOnlyList<(uint First, uint Last)> Ranges { get; }
+    /// <summary>
+    /// The ranges as written; null stands for <c>*</c> until it is resolved against a mailbox
+    /// (not a number: 4294967295 is a valid nz-number, RFC 3501 §9).
+    /// </summary>
+    public IReadOnlyList<(uint? First, uint? Last)> Ranges { get; }
 
     public static SequenceSet Parse(string text)
     {
-        var ranges = new List<(uint, uint)>();
+        var ranges = new List<(uint?, uint?)>();
         foreach (var item in text.Split(','))
         {
             var colon = item.IndexOf(':', StringComparison.Ordinal);
@@ -35,15 +36,15 @@ internal sealed class SequenceSet
         return new SequenceSet(ranges);
     }
 
-    public static SequenceSet Of(IEnumerable<uint> numbers) => new([.. numbers.Select(n => (n, n))]);
+    public static SequenceSet Of(IEnumerable<uint> numbers) => new([.. numbers.Select(n => ((uint?)n, (uint?)n))]);
 
     /// <summary>True when <paramref name="value"/> is in the set, <c>*</c> meaning <paramref name="largest"/>.</summary>
     public bool Contains(uint value, uint largest)
     {
         foreach (var (first, last) in Ranges)
         {
-            var a = first == Star ? largest : first;
-            var b = last == Star ? largest : last;
+            var a = first ?? largest;
+            var b = last ?? largest;
             if (value >= Math.Min(a, b) && value <= Math.Max(a, b))
             {
                 return true;
@@ -53,7 +54,7 @@ internal sealed class SequenceSet
     }
 
     /// <summary>The largest number named explicitly (not by <c>*</c>), to reject sequence numbers beyond the mailbox.</summary>
-    public uint LargestExplicit => Ranges.SelectMany(r => new[] { r.First, r.Last }).Where(n => n != Star).DefaultIfEmpty(0u).Max();
+    public uint LargestExplicit => Ranges.SelectMany(r => new[] { r.First, r.Last }).OfType<uint>().DefaultIfEmpty(0u).Max();
 
     /// <summary>The compact form <c>1:3,7</c> of ascending numbers, for COPYUID and APPENDUID.</summary>
     public static string Format(IReadOnlyList<uint> numbers)
@@ -81,15 +82,15 @@ internal sealed class SequenceSet
         return builder.ToString();
     }
 
-    private static uint ParseNumber(string text)
+    private static uint? ParseNumber(string text)
     {
         if (text == "*")
         {
-            return Star;
+            return null;
         }
         // nz-number: no sign, no leading zero, fits in 32 bits, not 0.
         if (text.Length is 0 or > 10 || text[0] == '0' || !text.All(char.IsAsciiDigit)
-            || !uint.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value == Star)
+            || !uint.TryParse(text, NumberStyles.None, CultureInfo.InvariantCulture, out var value) || value == 0)
         {
             throw new ImapSyntaxException($"invalid sequence set number '{text}'");
         }
