@@ -95,6 +95,7 @@ internal sealed partial class ImapSession(
         else
         {
             capabilities.AddRange(["UIDPLUS", "MOVE", "NAMESPACE", "UNSELECT", "SPECIAL-USE", "CHILDREN"]);
+            capabilities.AddRange(["ESEARCH"]);
         }
         return string.Join(' ', capabilities);
     }
