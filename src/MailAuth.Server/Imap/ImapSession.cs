@@ -95,7 +95,7 @@ internal sealed partial class ImapSession(
         else
         {
             capabilities.AddRange(["UIDPLUS", "MOVE", "NAMESPACE", "UNSELECT", "SPECIAL-USE", "CHILDREN"]);
-            capabilities.AddRange(["ESEARCH", "SORT", "SORT=DISPLAY", "ESORT"]);
+            capabilities.AddRange(["ESEARCH", "SORT", "SORT=DISPLAY", "ESORT", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES"]);
         }
         return string.Join(' ', capabilities);
     }
