@@ -95,7 +95,7 @@ internal sealed partial class ImapSession(
         else
         {
             capabilities.AddRange(["UIDPLUS", "MOVE", "NAMESPACE", "UNSELECT", "SPECIAL-USE", "CHILDREN"]);
-            capabilities.AddRange(["ESEARCH", "SORT", "SORT=DISPLAY", "ESORT", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES"]);
+            capabilities.AddRange(["ESEARCH", "SORT", "SORT=DISPLAY", "ESORT", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "CONTEXT=SEARCH"]);
         }
         return string.Join(' ', capabilities);
     }

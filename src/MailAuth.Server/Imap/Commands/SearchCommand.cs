@@ -3,7 +3,8 @@ using MailAuth.Server.Imap.Parsing;
 namespace MailAuth.Server.Imap.Commands;
 
 /// <summary>
-/// SEARCH and UID SEARCH (§6.4.4), with RETURN options answered by ESEARCH (RFC 4731, RFC 5267 §4.4 PARTIAL).
+/// SEARCH and UID SEARCH (§6.4.4), with RETURN options answered by ESEARCH (RFC 4731, RFC 5267
+/// §4.4 PARTIAL); RETURN (UPDATE) keeps the search up to date (RFC 5267 §4, <see cref="SearchContexts"/>).
 /// </summary>
 internal sealed class SearchCommand(bool byUid) : IImapCommand
 {
@@ -38,6 +39,11 @@ internal sealed class SearchCommand(bool byUid) : IImapCommand
         }
         else
         {
+            if (options.Update && !selected.Contexts.TryAdd(new SearchContext(tag, byUid, key), selected, indexes))
+            {
+                session.Tagged(tag, ImapStatus.No, $"At most {SearchContexts.MaxContexts} searches are kept up to date at once; CANCELUPDATE one", $"NOUPDATE \"{tag}\"");
+                return Task.CompletedTask;
+            }
             session.Write(ExtendedSearchResponse.Format(tag, byUid, options, results, sorted: false));
         }
         session.Tagged(tag, ImapStatus.Ok, $"{Name} completed");

@@ -28,6 +28,12 @@ internal sealed class SortCommand(bool byUid) : IImapCommand
             return Task.CompletedTask;
         }
         var selected = session.RequireSelected();
+        if (options is { Update: true })
+        {
+            // CONTEXT=SORT is not offered: sorted results are not kept up to date.
+            session.Tagged(tag, ImapStatus.No, "SORT results are not kept up to date; use SEARCH RETURN (UPDATE)", $"NOUPDATE \"{tag}\"");
+            return Task.CompletedTask;
+        }
         var budget = new SearchBudget(session.Options.MaxSearchTime);
         var sorted = MessageSorter.Sort(selected, SearchMatcher.Matching(selected, key, budget), criteria, budget);
         var results = sorted.Select(i => byUid ? selected.Uids[i] : (uint)(i + 1)).ToList();

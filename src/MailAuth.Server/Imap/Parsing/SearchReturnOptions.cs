@@ -30,7 +30,7 @@ internal sealed record SearchReturnOptions(bool Min, bool Max, bool All, bool Co
                 case "MAX": max = true; break;
                 case "ALL": all = true; break;
                 case "COUNT": count = true; break;
-                case "UPDATE": throw new ImapSyntaxException("RETURN (UPDATE) is not supported");
+                case "UPDATE": update = true; break;
                 case "PARTIAL" when partial is null:
                     reader.ExpectSpace();
                     partial = PartialRange.Parse(reader.ReadWhile(c => c is (>= '0' and <= '9') or ':' or '-' or '*'));
