@@ -24,6 +24,18 @@ public sealed class ThreadTests : SearchExtensionTestBase
         Assert.That((await client.CommandAsync("g", "THREAD REFERENCES UTF-8 SUBJECT nowhere"))[0], Is.EqualTo("* THREAD"));
     }
 
+    [Test]
+    public async Task AHeaderLongerThanOneReadIsReadToItsEnd()
+    {
+        // About 10 KiB of References: the parent, named last, is past the first 8 KiB read.
+        var references = string.Join(" ", Enumerable.Range(1000, 600).Select(n => $"<{n}@x.example>")) + " <1@x>";
+        await using var client = await MailboxWith(
+            (Date, "Message-ID: <1@x>\nSubject: a\n\nbody\n"),
+            (Date, "Message-ID: <2@x>\nSubject: b\n\nbody\n"),
+            (Date, $"Message-ID: <3@x>\nReferences: {references}\nSubject: c\n\n{new string('x', 20_000)}\n"));
+        Assert.That((await client.CommandAsync("a", "THREAD REFERENCES UTF-8 ALL"))[0], Is.EqualTo("* THREAD (1 3)(2)"));
+    }
+
     [TestCase("THREAD REFS UTF-8 ALL", "BAD")]
     [TestCase("THREAD REFERENCES ALL", "BAD")]
     [TestCase("THREAD REFERENCES UTF-8", "BAD")]

@@ -23,12 +23,17 @@ internal static class MessageHeaders
         }
         try
         {
-            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1, FileOptions.SequentialScan);
-            var buffer = new byte[(int)Math.Min(MaxHeaderBytes, Math.Max(stream.Length, 1))];
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
+            // Grown as the header turns out longer: a large message does not cost a large buffer.
+            var buffer = new byte[ChunkBytes];
             var length = 0;
-            while (length < buffer.Length)
+            while (length < MaxHeaderBytes)
             {
-                var read = stream.Read(buffer, length, Math.Min(ChunkBytes, buffer.Length - length));
+                if (length == buffer.Length)
+                {
+                    Array.Resize(ref buffer, Math.Min(buffer.Length * 2, MaxHeaderBytes));
+                }
+                var read = stream.Read(buffer, length, buffer.Length - length);
                 if (read == 0)
                 {
                     break;
