@@ -47,6 +47,7 @@ internal sealed class ImapCommands
         new CheckCommand(), new CloseCommand(), new UnselectCommand(),
         new ExpungeCommand(byUid: false), new ExpungeCommand(byUid: true),
         new SearchCommand(byUid: false), new SearchCommand(byUid: true),
+        new SortCommand(byUid: false), new SortCommand(byUid: true), new ThreadCommand(byUid: false), new ThreadCommand(byUid: true), new CancelUpdateCommand(),
         new FetchCommand(byUid: false), new FetchCommand(byUid: true),
         new StoreCommand(byUid: false), new StoreCommand(byUid: true),
         new CopyCommand(byUid: false, move: false), new CopyCommand(byUid: true, move: false),

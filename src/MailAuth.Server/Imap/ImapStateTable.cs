@@ -33,6 +33,7 @@ internal static class ImapStateTable
         [
             .. AuthenticatedCommands, "CHECK", "CLOSE", "UNSELECT", "EXPUNGE", "SEARCH", "FETCH", "STORE", "COPY", "MOVE",
             "UID FETCH", "UID SEARCH", "UID STORE", "UID COPY", "UID MOVE", "UID EXPUNGE",
+            "SORT", "UID SORT", "THREAD", "UID THREAD", "CANCELUPDATE",
         ]).ToFrozenSet(),
         [ImapState.Logout] = FrozenSet<string>.Empty,
     }.ToFrozenDictionary();

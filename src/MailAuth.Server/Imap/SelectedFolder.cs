@@ -37,6 +37,9 @@ internal sealed class SelectedFolder
 
     public FolderSnapshot Snapshot { get; private set; }
 
+    /// <summary>The searches this session keeps up to date here (RFC 5267 §4).</summary>
+    public SearchContexts Contexts { get; } = new();
+
     public int Count => _uids.Count;
 
     public IReadOnlyList<uint> Uids => _uids;
@@ -119,6 +122,7 @@ internal sealed class SelectedFolder
         _current = snapshot.Messages.ToDictionary(m => m.Uid);
         if (allowExpunge)
         {
+            Contexts.BeforeExpunge(session, this);
             for (var i = _uids.Count - 1; i >= 0; i--)
             {
                 if (!_current.ContainsKey(_uids[i]))
@@ -146,6 +150,7 @@ internal sealed class SelectedFolder
                 session.Write($"* {i + 1} FETCH (UID {message.Uid} FLAGS {MaildirFlags.ToImap(message.Flags, IsRecent(message.Uid))})\r\n");
             }
         }
+        Contexts.Refresh(session, this);
         if (allowExpunge && reportFlags)
         {
             _reportedVersion = snapshot.Version;

@@ -2,7 +2,10 @@ using MailAuth.Server.Imap.Parsing;
 
 namespace MailAuth.Server.Imap.Commands;
 
-/// <summary>SEARCH and UID SEARCH (§6.4.4).</summary>
+/// <summary>
+/// SEARCH and UID SEARCH (§6.4.4), with RETURN options answered by ESEARCH (RFC 4731, RFC 5267
+/// §4.4 PARTIAL); RETURN (UPDATE) keeps the search up to date (RFC 5267 §4, <see cref="SearchContexts"/>).
+/// </summary>
 internal sealed class SearchCommand(bool byUid) : IImapCommand
 {
     public string Name => byUid ? "UID SEARCH" : "SEARCH";
@@ -12,39 +15,37 @@ internal sealed class SearchCommand(bool byUid) : IImapCommand
     public Task ExecuteAsync(ImapSession session, string tag, ImapReader arguments, CancellationToken cancellationToken)
     {
         arguments.ExpectSpace();
+        var options = SearchReturnOptions.TryParse(arguments);
         if (arguments.TryConsumeWord("CHARSET"))
         {
             arguments.ExpectSpace();
             var charset = arguments.ReadAString();
             arguments.ExpectSpace();
-            if (!charset.Equals("UTF-8", StringComparison.OrdinalIgnoreCase) && !charset.Equals("US-ASCII", StringComparison.OrdinalIgnoreCase))
+            if (!SearchMatcher.IsSupportedCharset(charset))
             {
-                session.Tagged(tag, ImapStatus.No, "Unsupported charset", "BADCHARSET (US-ASCII UTF-8)");
+                session.Tagged(tag, ImapStatus.No, "Unsupported charset", SearchMatcher.BadCharsetCode);
                 return Task.CompletedTask;
             }
         }
         var key = SearchKey.ParseProgram(arguments, session.Options.MaxSearchKeys);
         var selected = session.RequireSelected();
         var budget = new SearchBudget(session.Options.MaxSearchTime);
-        var foldedTexts = SearchKey.FoldedTexts(key);
-        var matches = new List<uint>();
-        var largestUid = selected.Count == 0 ? 0 : selected.Uids[^1];
-        for (var i = 0; i < selected.Count; i++)
+        var indexes = SearchMatcher.Matching(selected, key, budget);
+        var results = indexes.Select(i => byUid ? selected.Uids[i] : (uint)(i + 1)).ToList();
+        if (options is null)
         {
-            budget.Check();
-            var uid = selected.Uids[i];
-            if (selected.Message(uid) is not { } message)
-            {
-                continue;
-            }
-            var candidate = new SearchCandidate(selected.Folder, message, (uint)(i + 1), (uint)selected.Count, largestUid, selected.IsRecent(uid), budget, foldedTexts);
-            if (candidate.Matches(key))
-            {
-                matches.Add(byUid ? uid : (uint)(i + 1));
-            }
+            var numbers = results.Count == 0 ? "" : " " + string.Join(' ', results);
+            session.Write($"* SEARCH{numbers}\r\n");
         }
-        var numbers = matches.Count == 0 ? "" : " " + string.Join(' ', matches);
-        session.Write($"* SEARCH{numbers}\r\n");
+        else
+        {
+            if (options.Update && !selected.Contexts.TryAdd(new SearchContext(tag, byUid, key), selected, indexes))
+            {
+                session.Tagged(tag, ImapStatus.No, $"At most {SearchContexts.MaxContexts} searches are kept up to date at once; CANCELUPDATE one", $"NOUPDATE \"{tag}\"");
+                return Task.CompletedTask;
+            }
+            session.Write(ExtendedSearchResponse.Format(tag, byUid, options, results, sorted: false));
+        }
         session.Tagged(tag, ImapStatus.Ok, $"{Name} completed");
         return Task.CompletedTask;
     }
