@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using MailAuth.Server.Imap.Mime;
 using MailAuth.Server.Imap.Parsing;
 
 namespace MailAuth.Server.Imap;
@@ -74,16 +75,24 @@ internal sealed class ImapResponseBuilder
     }
 
     /// <summary>
-    /// A literal sent straight from an open message file (BODY[], RFC822 and their partials), so that
-    /// a 50 MB message is never held in memory; the open handle keeps reading the same file even
+    /// A literal sent straight from an open message file (BODY[section], RFC822 and their partials), so
+    /// that a 50 MB message is never held in memory; the open handle keeps reading the same file even
     /// if another session renames it meanwhile (flags live in the name).
     /// </summary>
-    public ImapResponseBuilder FileLiteral(FileStream file, long offset, long length)
+    public ImapResponseBuilder FileLiteral(FileStream file, SectionContent content)
     {
-        Append("{" + ImapFormat.Number(length) + "}\r\n");
-        _parts.Add(_buffer.ToArray());
-        _buffer.SetLength(0);
-        _parts.Add(new FileSegment(file, offset, length));
+        Append("{" + ImapFormat.Number(content.Length) + "}\r\n");
+        foreach (var piece in content.Pieces)
+        {
+            if (piece.Bytes is { } bytes)
+            {
+                _buffer.Write(bytes);
+                continue;
+            }
+            _parts.Add(_buffer.ToArray());
+            _buffer.SetLength(0);
+            _parts.Add(new FileSegment(file, piece.Start, piece.Length));
+        }
         return this;
     }
 

@@ -120,9 +120,9 @@ internal sealed class SearchCandidate(
         budget.Check();
         if (_foldedText is null)
         {
-            _foldedText = Encoding.UTF8.GetString(parsed.Data, parsed.Start, parsed.End - parsed.Start).ToUpperInvariant();
+            _foldedText = Encoding.UTF8.GetString(parsed.Data, (int)parsed.Start, (int)(parsed.End - parsed.Start)).ToUpperInvariant();
             // The header ends with an (ASCII) empty line, so decoding it alone gives the same characters.
-            _foldedBodyStart = Encoding.UTF8.GetCharCount(parsed.Data, parsed.Start, parsed.BodyStart - parsed.Start);
+            _foldedBodyStart = Encoding.UTF8.GetCharCount(parsed.Data, (int)parsed.Start, (int)(parsed.BodyStart - parsed.Start));
         }
         var text = key.IncludeHeaders ? _foldedText.AsSpan() : _foldedText.AsSpan(_foldedBodyStart);
         if (text.IndexOf(key.Folded.AsSpan(), StringComparison.Ordinal) >= 0)

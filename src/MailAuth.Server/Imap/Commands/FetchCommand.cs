@@ -61,17 +61,17 @@ internal sealed class FetchCommand(bool byUid) : IImapCommand
                 for (var i = 0; i < attributes.Count && available; i++)
                 {
                     var attribute = attributes[i];
-                    if (IsWholeMessage(attribute))
+                    if (NeedsContent(attribute))
                     {
 #pragma warning disable CA2000 // disposed in the finally below, after the reply is written
                         file ??= Open(path);
 #pragma warning restore CA2000
                         available = file is not null;
-                    }
-                    else if (NeedsContent(attribute))
-                    {
-                        parsed ??= Load(path);
-                        available = parsed is not null;
+                        if (available && NeedsStructure(attribute))
+                        {
+                            // Offsets and headers only: the file stays open, bodies are read from it as they are sent.
+                            parsed ??= MimeEntity.Parse(MimeSource.FromFile(file!.SafeFileHandle));
+                        }
                     }
                     if (available)
                     {
@@ -115,10 +115,10 @@ internal sealed class FetchCommand(bool byUid) : IImapCommand
         session.Tagged(tag, ImapStatus.Ok, $"{Name} completed");
     }
 
-    /// <summary>BODY[], BODY.PEEK[] and RFC822 (with or without a partial) are sent from the file as it is.</summary>
-    private static bool IsWholeMessage(FetchAttribute attribute) =>
-        attribute.Kind == FetchKind.Rfc822
-        || (attribute.Kind == FetchKind.Section && attribute.Section is { Part.Count: 0, Text: SectionText.All });
+    /// <summary>BODY[], BODY.PEEK[] and RFC822 (with or without a partial) are the file as it is, without parsing it.</summary>
+    private static bool NeedsStructure(FetchAttribute attribute) =>
+        attribute.Kind != FetchKind.Rfc822
+        && !(attribute.Kind == FetchKind.Section && attribute.Section is { Part.Count: 0, Text: SectionText.All });
 
     private static bool NeedsContent(FetchAttribute attribute) =>
         attribute.Kind is not (FetchKind.Flags or FetchKind.Uid or FetchKind.InternalDate or FetchKind.Rfc822Size);
@@ -128,18 +128,6 @@ internal sealed class FetchCommand(bool byUid) : IImapCommand
         try
         {
             return path is null ? null : new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, useAsync: true);
-        }
-        catch (FileNotFoundException)
-        {
-            return null;
-        }
-    }
-
-    private static MimeEntity? Load(string? path)
-    {
-        try
-        {
-            return path is null ? null : MimeEntity.Parse(File.ReadAllBytes(path));
         }
         catch (FileNotFoundException)
         {
@@ -176,13 +164,13 @@ internal sealed class FetchCommand(bool byUid) : IImapCommand
                 MessageFormatter.Structure(response, parsed!, extensible: false);
                 break;
             case FetchKind.Rfc822:
-                response.Append("RFC822 ").FileLiteral(file!, 0, file!.Length);
+                response.Append("RFC822 ").FileLiteral(file!, SectionContent.Range(0, file!.Length));
                 break;
             case FetchKind.Rfc822Header:
-                response.Append("RFC822.HEADER ").Literal(MessageFormatter.Section(parsed!, new BodySection([], SectionText.Header, [])));
+                response.Append("RFC822.HEADER ").FileLiteral(file!, MessageFormatter.Locate(parsed!, new BodySection([], SectionText.Header, [])));
                 break;
             case FetchKind.Rfc822Text:
-                response.Append("RFC822.TEXT ").Literal(MessageFormatter.Section(parsed!, new BodySection([], SectionText.Text, [])));
+                response.Append("RFC822.TEXT ").FileLiteral(file!, MessageFormatter.Locate(parsed!, new BodySection([], SectionText.Text, [])));
                 break;
             default:
                 response.Append($"BODY[{attribute.Section}]");
@@ -191,16 +179,8 @@ internal sealed class FetchCommand(bool byUid) : IImapCommand
                     response.Append("<" + ImapFormat.Number(offset) + ">");
                 }
                 response.Append(" ");
-                if (file is not null && IsWholeMessage(attribute))
-                {
-                    var (start, length) = MessageFormatter.PartialRange(file.Length, attribute.PartialOffset, attribute.PartialLength);
-                    response.FileLiteral(file, start, length);
-                }
-                else
-                {
-                    var bytes = MessageFormatter.Section(parsed!, attribute.Section!);
-                    response.Literal(MessageFormatter.Partial(bytes, attribute.PartialOffset, attribute.PartialLength));
-                }
+                var content = parsed is null ? SectionContent.Range(0, file!.Length) : MessageFormatter.Locate(parsed, attribute.Section!);
+                response.FileLiteral(file!, content.Partial(attribute.PartialOffset, attribute.PartialLength));
                 break;
         }
     }
