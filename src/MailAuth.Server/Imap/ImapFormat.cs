@@ -96,12 +96,34 @@ internal sealed class ImapResponseBuilder
         return this;
     }
 
+    /// <summary>
+    /// A BINARY literal (RFC 3516 §4.3): the decoded bytes a partial takes, <c>~{n}</c> when they hold
+    /// a NUL; decoded from the file again as they are written.
+    /// </summary>
+    public ImapResponseBuilder DecodedLiteral(DecodedSection section, long? offset, long? length)
+    {
+        var (size, hasNul) = section.Measure(offset, length);
+        var (skip, take) = MessageFormatter.PartialRange(size, offset, length);
+        Append((hasNul ? "~{" : "{") + ImapFormat.Number(take) + "}\r\n");
+        _parts.Add(_buffer.ToArray());
+        _buffer.SetLength(0);
+        _parts.Add(new DecodedSegment(section, skip, take));
+        return this;
+    }
+
     private readonly List<object> _parts = [];
 
     private sealed record FileSegment(FileStream File, long Offset, long Length);
 
+    private sealed record DecodedSegment(DecodedSection Section, long Skip, long Length);
+
     /// <summary>Bytes buffered so far, file segments included.</summary>
-    public long Length => _buffer.Length + _parts.Sum(p => p is byte[] bytes ? bytes.Length : ((FileSegment)p).Length);
+    public long Length => _buffer.Length + _parts.Sum(p => p switch
+    {
+        byte[] bytes => bytes.Length,
+        FileSegment file => file.Length,
+        _ => ((DecodedSegment)p).Length,
+    });
 
     /// <summary>The response as bytes; only for responses without file segments (tests, small items).</summary>
     public byte[] ToArray() => _parts.Count == 0 ? _buffer.ToArray() : throw new InvalidOperationException("the response streams from a file");
@@ -115,6 +137,14 @@ internal sealed class ImapResponseBuilder
             if (part is byte[] bytes)
             {
                 session.Write(bytes);
+                continue;
+            }
+            if (part is DecodedSegment decoded)
+            {
+                if (!await WriteDecodedAsync(session, decoded, cancellationToken))
+                {
+                    return false;
+                }
                 continue;
             }
             var segment = (FileSegment)part;
@@ -139,6 +169,39 @@ internal sealed class ImapResponseBuilder
             }
         }
         session.Write(_buffer.GetBuffer().AsSpan(0, (int)_buffer.Length));
+        return true;
+    }
+
+    private static async Task<bool> WriteDecodedAsync(ImapSession session, DecodedSegment segment, CancellationToken cancellationToken)
+    {
+        var (skip, remaining) = (segment.Skip, segment.Length);
+        foreach (var piece in segment.Section.Pieces())
+        {
+            if (remaining == 0)
+            {
+                break;
+            }
+            var from = (int)Math.Min(skip, piece.Length);
+            skip -= from;
+            var count = (int)Math.Min(piece.Length - from, remaining);
+            if (count == 0)
+            {
+                continue;
+            }
+            session.Write(piece.AsSpan(from, count));
+            remaining -= count;
+            if (!await session.FlushAsync(cancellationToken))
+            {
+                return false;
+            }
+        }
+        // The message changed behind our back and decodes shorter than measured: pad, or the client would hang.
+        var padding = new byte[(int)Math.Min(remaining, 64 * 1024)];
+        padding.AsSpan().Fill((byte)' ');
+        for (; remaining > 0; remaining -= padding.Length)
+        {
+            session.Write(padding.AsSpan(0, (int)Math.Min(padding.Length, remaining)));
+        }
         return true;
     }
 }

@@ -95,6 +95,7 @@ internal sealed partial class ImapSession(
         else
         {
             capabilities.AddRange(["UIDPLUS", "MOVE", "NAMESPACE", "UNSELECT", "SPECIAL-USE", "CHILDREN"]);
+            capabilities.Add("BINARY");
         }
         return string.Join(' ', capabilities);
     }

@@ -28,7 +28,7 @@ internal sealed class AppendCommand : IImapCommand
             date = arguments.ReadDateTime();
             arguments.ExpectSpace();
         }
-        var literal = arguments.TakeLiteral();
+        var literal = arguments.TakeLiteral(binary: true);
         arguments.ExpectEnd();
         var folder = session.RequireStore().Open(name);
         if (folder is null)

@@ -73,6 +73,12 @@ internal sealed class FetchCommand(bool byUid) : IImapCommand
                             parsed ??= MimeEntity.Parse(MimeSource.FromFile(file!.SafeFileHandle));
                         }
                     }
+                    if (available && attribute.Kind is FetchKind.Binary or FetchKind.BinarySize && Decoded(attribute, parsed, file!) is null)
+                    {
+                        // RFC 3516 §4.3: a transfer encoding we cannot undo fails the command.
+                        session.Tagged(tag, ImapStatus.No, $"Unknown Content-Transfer-Encoding in message {index + 1}", "UNKNOWN-CTE");
+                        return;
+                    }
                     if (available)
                     {
                         response.Append(i > 0 ? " " : "");
@@ -118,7 +124,28 @@ internal sealed class FetchCommand(bool byUid) : IImapCommand
     /// <summary>BODY[], BODY.PEEK[] and RFC822 (with or without a partial) are the file as it is, without parsing it.</summary>
     private static bool NeedsStructure(FetchAttribute attribute) =>
         attribute.Kind != FetchKind.Rfc822
-        && !(attribute.Kind == FetchKind.Section && attribute.Section is { Part.Count: 0, Text: SectionText.All });
+        && !(attribute.Kind is FetchKind.Section or FetchKind.Binary or FetchKind.BinarySize && attribute.Section is { Part.Count: 0, Text: SectionText.All });
+
+    /// <summary>
+    /// The decoded content a BINARY item names: the whole message and multipart or message/rfc822
+    /// parts as they are, a leaf part's body with its transfer encoding undone; empty when there is
+    /// no such part; null when the encoding is unknown.
+    /// </summary>
+    private static DecodedSection? Decoded(FetchAttribute attribute, MimeEntity? parsed, FileStream file)
+    {
+        if (parsed is null)
+        {
+            return new DecodedSection(MimeSource.FromFile(file.SafeFileHandle), 0, file.Length, TransferEncoding.Identity);
+        }
+        if (MessageFormatter.Part(parsed, attribute.Section!.Part) is not { } entity)
+        {
+            return new DecodedSection(parsed.Source, 0, 0, TransferEncoding.Identity);
+        }
+        var encoding = entity.IsMultipart || entity.IsMessage
+            ? TransferEncoding.Identity
+            : TransferDecoder.Parse(entity.Header("Content-Transfer-Encoding"));
+        return encoding is { } known ? new DecodedSection(parsed.Source, entity.BodyStart, entity.End, known) : null;
+    }
 
     private static bool NeedsContent(FetchAttribute attribute) =>
         attribute.Kind is not (FetchKind.Flags or FetchKind.Uid or FetchKind.InternalDate or FetchKind.Rfc822Size);
@@ -171,6 +198,17 @@ internal sealed class FetchCommand(bool byUid) : IImapCommand
                 break;
             case FetchKind.Rfc822Text:
                 response.Append("RFC822.TEXT ").FileLiteral(file!, MessageFormatter.Locate(parsed!, new BodySection([], SectionText.Text, [])));
+                break;
+            case FetchKind.Binary:
+                response.Append($"BINARY[{attribute.Section}]");
+                if (attribute.PartialOffset is { } binaryOffset)
+                {
+                    response.Append("<" + ImapFormat.Number(binaryOffset) + ">");
+                }
+                response.Append(" ").DecodedLiteral(Decoded(attribute, parsed, file!)!, attribute.PartialOffset, attribute.PartialLength);
+                break;
+            case FetchKind.BinarySize:
+                response.Append($"BINARY.SIZE[{attribute.Section}] " + ImapFormat.Number(Decoded(attribute, parsed, file!)!.Measure(null, null).Size));
                 break;
             default:
                 response.Append($"BODY[{attribute.Section}]");

@@ -144,6 +144,7 @@ internal sealed class ImapCommandReader
                 {
                     return ImapFrame.End;
                 }
+                literal.Binary = marker.Binary;
                 literals.Add(literal);
                 starts.Add(marker.Start);
                 if (!toFile)
