@@ -95,7 +95,7 @@ internal sealed partial class ImapSession(
         else
         {
             capabilities.AddRange(["UIDPLUS", "MOVE", "NAMESPACE", "UNSELECT", "SPECIAL-USE", "CHILDREN"]);
-            capabilities.Add("BINARY");
+            capabilities.AddRange(["BINARY", "MULTIAPPEND", "CATENATE"]);
         }
         return string.Join(' ', capabilities);
     }
