@@ -121,6 +121,10 @@ public sealed class BinaryTests
         Assert.That(await client.ReadLineAsync(), Does.EndWith(" FETCH (BINARY.SIZE[1] 3 BINARY[1] ~{3}"));
         Assert.That(await client.ReadBytesAsync(3), Is.EqualTo(new byte[] { 0, 0xE4, (byte)'x' }));
         Assert.That(await client.ReadUntilTaggedAsync("f"), Is.EqualTo(new[] { ")", "f OK FETCH completed" }));
+        // No NUL may go in a BODY[] literal: the binary part was stored as base64 (RFC 3516 §4.4).
+        var stored = await client.CommandAsync("g", "FETCH * (BODY.PEEK[1] BODY.PEEK[HEADER])");
+        Assert.That(stored[0], Does.EndWith(" FETCH (BODY[1] {4}"));
+        Assert.That(stored[1..^1], Is.EqualTo(new[] { "AOR4 BODY[HEADER] {51}", "Subject: raw", "Content-Transfer-Encoding: base64", "", ")" }));
     }
 
     [Test]

@@ -1,3 +1,4 @@
+using MailAuth.Server.Imap.Mime;
 using MailAuth.Server.Imap.Parsing;
 using MailAuth.Server.Maildir;
 
@@ -39,6 +40,11 @@ internal sealed class AppendCommand : IImapCommand
                 if (message.Literal is { } literal)
                 {
                     files.Add(await LiteralFileAsync(store, literal, cancellationToken));
+                    if (literal.Binary && BinaryToBase64.Convert(files[^1]) is var converted && converted != files[^1])
+                    {
+                        File.Delete(files[^1]);
+                        files[^1] = converted;
+                    }
                     continue;
                 }
                 var catenation = new Catenation(store, session.Options.MaxLiteralSize);
