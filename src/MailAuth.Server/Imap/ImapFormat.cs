@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text;
+using MailAuth.Server.Imap.Mime;
 using MailAuth.Server.Imap.Parsing;
 
 namespace MailAuth.Server.Imap;
@@ -74,16 +75,39 @@ internal sealed class ImapResponseBuilder
     }
 
     /// <summary>
-    /// A literal sent straight from an open message file (BODY[], RFC822 and their partials), so that
-    /// a 50 MB message is never held in memory; the open handle keeps reading the same file even
+    /// A literal sent straight from an open message file (BODY[section], RFC822 and their partials), so
+    /// that a 50 MB message is never held in memory; the open handle keeps reading the same file even
     /// if another session renames it meanwhile (flags live in the name).
     /// </summary>
-    public ImapResponseBuilder FileLiteral(FileStream file, long offset, long length)
+    public ImapResponseBuilder FileLiteral(FileStream file, SectionContent content)
     {
-        Append("{" + ImapFormat.Number(length) + "}\r\n");
+        Append("{" + ImapFormat.Number(content.Length) + "}\r\n");
+        foreach (var piece in content.Pieces)
+        {
+            if (piece.Bytes is { } bytes)
+            {
+                _buffer.Write(bytes);
+                continue;
+            }
+            _parts.Add(_buffer.ToArray());
+            _buffer.SetLength(0);
+            _parts.Add(new FileSegment(file, piece.Start, piece.Length));
+        }
+        return this;
+    }
+
+    /// <summary>
+    /// A BINARY literal (RFC 3516 §4.3): the decoded bytes a partial takes, <c>~{n}</c> when they hold
+    /// a NUL; decoded from the file again as they are written.
+    /// </summary>
+    public ImapResponseBuilder DecodedLiteral(DecodedSection section, long? offset, long? length)
+    {
+        var (size, hasNul) = section.Measure(offset, length);
+        var (skip, take) = MessageFormatter.PartialRange(size, offset, length);
+        Append((hasNul ? "~{" : "{") + ImapFormat.Number(take) + "}\r\n");
         _parts.Add(_buffer.ToArray());
         _buffer.SetLength(0);
-        _parts.Add(new FileSegment(file, offset, length));
+        _parts.Add(new DecodedSegment(section, skip, take));
         return this;
     }
 
@@ -91,8 +115,15 @@ internal sealed class ImapResponseBuilder
 
     private sealed record FileSegment(FileStream File, long Offset, long Length);
 
+    private sealed record DecodedSegment(DecodedSection Section, long Skip, long Length);
+
     /// <summary>Bytes buffered so far, file segments included.</summary>
-    public long Length => _buffer.Length + _parts.Sum(p => p is byte[] bytes ? bytes.Length : ((FileSegment)p).Length);
+    public long Length => _buffer.Length + _parts.Sum(p => p switch
+    {
+        byte[] bytes => bytes.Length,
+        FileSegment file => file.Length,
+        _ => ((DecodedSegment)p).Length,
+    });
 
     /// <summary>The response as bytes; only for responses without file segments (tests, small items).</summary>
     public byte[] ToArray() => _parts.Count == 0 ? _buffer.ToArray() : throw new InvalidOperationException("the response streams from a file");
@@ -106,6 +137,14 @@ internal sealed class ImapResponseBuilder
             if (part is byte[] bytes)
             {
                 session.Write(bytes);
+                continue;
+            }
+            if (part is DecodedSegment decoded)
+            {
+                if (!await WriteDecodedAsync(session, decoded, cancellationToken))
+                {
+                    return false;
+                }
                 continue;
             }
             var segment = (FileSegment)part;
@@ -130,6 +169,39 @@ internal sealed class ImapResponseBuilder
             }
         }
         session.Write(_buffer.GetBuffer().AsSpan(0, (int)_buffer.Length));
+        return true;
+    }
+
+    private static async Task<bool> WriteDecodedAsync(ImapSession session, DecodedSegment segment, CancellationToken cancellationToken)
+    {
+        var (skip, remaining) = (segment.Skip, segment.Length);
+        foreach (var piece in segment.Section.Pieces())
+        {
+            if (remaining == 0)
+            {
+                break;
+            }
+            var from = (int)Math.Min(skip, piece.Length);
+            skip -= from;
+            var count = (int)Math.Min(piece.Length - from, remaining);
+            if (count == 0)
+            {
+                continue;
+            }
+            session.Write(piece.AsSpan(from, count));
+            remaining -= count;
+            if (!await session.FlushAsync(cancellationToken))
+            {
+                return false;
+            }
+        }
+        // The message changed behind our back and decodes shorter than measured: pad, or the client would hang.
+        var padding = new byte[(int)Math.Min(remaining, 64 * 1024)];
+        padding.AsSpan().Fill((byte)' ');
+        for (; remaining > 0; remaining -= padding.Length)
+        {
+            session.Write(padding.AsSpan(0, (int)Math.Min(padding.Length, remaining)));
+        }
         return true;
     }
 }

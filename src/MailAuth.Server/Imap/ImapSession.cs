@@ -96,6 +96,7 @@ internal sealed partial class ImapSession(
         {
             capabilities.AddRange(["UIDPLUS", "MOVE", "NAMESPACE", "UNSELECT", "SPECIAL-USE", "CHILDREN", "LIST-EXTENDED", "LIST-STATUS", "NOTIFY"]);
             capabilities.AddRange(["ESEARCH", "SORT", "SORT=DISPLAY", "ESORT", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "CONTEXT=SEARCH"]);
+            capabilities.AddRange(["BINARY", "MULTIAPPEND", "CATENATE"]);
         }
         return string.Join(' ', capabilities);
     }

@@ -133,7 +133,7 @@ internal sealed class NotifyWatch
         {
             return false;
         }
-        if (!await FetchCommand.WriteAsync(session, selected, arrived, group.FetchAttributes, new HashSet<uint>(), cancellationToken))
+        if ((await FetchCommand.WriteAsync(session, selected, arrived, group.FetchAttributes, new HashSet<uint>(), cancellationToken)).ConnectionFailed)
         {
             session.Closing = true;
         }

@@ -202,7 +202,7 @@ internal sealed class SearchCandidate(
             return false;
         }
         budget.Check();
-        _foldedHeaderText ??= Encoding.UTF8.GetString(parsed.Data, parsed.Start, parsed.BodyStart - parsed.Start).ToUpperInvariant();
+        _foldedHeaderText ??= Encoding.UTF8.GetString(parsed.Data, (int)parsed.Start, (int)(parsed.BodyStart - parsed.Start)).ToUpperInvariant();
         return _foldedHeaderText.Contains(key.Folded, StringComparison.Ordinal)
             || FoldedHeaders(parsed).Any(h => h.FoldedValue.Contains(key.Folded, StringComparison.Ordinal));
     }

@@ -42,9 +42,16 @@ internal sealed class FetchCommand(bool byUid) : IImapCommand
             }
         }
 
-        if (!await WriteAsync(session, selected, indexes, attributes, seenNow, cancellationToken))
+        var written = await WriteAsync(session, selected, indexes, attributes, seenNow, cancellationToken);
+        if (written.ConnectionFailed)
         {
             session.Closing = true;
+            return;
+        }
+        if (written.UnknownEncodingIn is { } sequence)
+        {
+            // RFC 3516 §4.3: a transfer encoding we cannot undo fails the command.
+            session.Tagged(tag, ImapStatus.No, $"Unknown Content-Transfer-Encoding in message {sequence}", "UNKNOWN-CTE");
             return;
         }
         session.Tagged(tag, ImapStatus.Ok, $"{Name} completed");
@@ -53,9 +60,9 @@ internal sealed class FetchCommand(bool byUid) : IImapCommand
     /// <summary>
     /// The FETCH responses for the messages at <paramref name="indexes"/> (also NOTIFY's MessageNew,
     /// RFC 5465 §5.2); <paramref name="seenNow"/> holds those whose \Seen this command just set.
-    /// False when the connection failed.
+    /// Stops at the first message whose BINARY part has a transfer encoding we cannot undo.
     /// </summary>
-    public static async Task<bool> WriteAsync(ImapSession session, SelectedFolder selected, IEnumerable<int> indexes, IReadOnlyList<FetchAttribute> attributes, IReadOnlySet<uint> seenNow, CancellationToken cancellationToken)
+    public static async Task<FetchWriteResult> WriteAsync(ImapSession session, SelectedFolder selected, IEnumerable<int> indexes, IReadOnlyList<FetchAttribute> attributes, IReadOnlySet<uint> seenNow, CancellationToken cancellationToken)
     {
         long pending = 0;
         foreach (var index in indexes)
@@ -76,17 +83,21 @@ internal sealed class FetchCommand(bool byUid) : IImapCommand
                 for (var i = 0; i < attributes.Count && available; i++)
                 {
                     var attribute = attributes[i];
-                    if (IsWholeMessage(attribute))
+                    if (NeedsContent(attribute))
                     {
 #pragma warning disable CA2000 // disposed in the finally below, after the reply is written
                         file ??= Open(path);
 #pragma warning restore CA2000
                         available = file is not null;
+                        if (available && NeedsStructure(attribute))
+                        {
+                            // Offsets and headers only: the file stays open, bodies are read from it as they are sent.
+                            parsed ??= MimeEntity.Parse(MimeSource.FromFile(file!.SafeFileHandle));
+                        }
                     }
-                    else if (NeedsContent(attribute))
+                    if (available && attribute.Kind is FetchKind.Binary or FetchKind.BinarySize && Decoded(attribute, parsed, file!) is null)
                     {
-                        parsed ??= Load(path);
-                        available = parsed is not null;
+                        return new FetchWriteResult(ConnectionFailed: false, UnknownEncodingIn: (uint)(index + 1));
                     }
                     if (available)
                     {
@@ -105,7 +116,7 @@ internal sealed class FetchCommand(bool byUid) : IImapCommand
                 response.Append(")\r\n");
                 if (!await response.WriteToAsync(session, cancellationToken))
                 {
-                    return false;
+                    return FetchWriteResult.Failed;
                 }
                 pending += response.Length;
                 if (pending > FlushThreshold)
@@ -113,7 +124,7 @@ internal sealed class FetchCommand(bool byUid) : IImapCommand
                     pending = 0;
                     if (!await session.FlushAsync(cancellationToken))
                     {
-                        return false;
+                        return FetchWriteResult.Failed;
                     }
                 }
             }
@@ -125,13 +136,34 @@ internal sealed class FetchCommand(bool byUid) : IImapCommand
                 }
             }
         }
-        return true;
+        return FetchWriteResult.Written;
     }
 
-    /// <summary>BODY[], BODY.PEEK[] and RFC822 (with or without a partial) are sent from the file as it is.</summary>
-    private static bool IsWholeMessage(FetchAttribute attribute) =>
-        attribute.Kind == FetchKind.Rfc822
-        || (attribute.Kind == FetchKind.Section && attribute.Section is { Part.Count: 0, Text: SectionText.All });
+    /// <summary>BODY[], BODY.PEEK[] and RFC822 (with or without a partial) are the file as it is, without parsing it.</summary>
+    private static bool NeedsStructure(FetchAttribute attribute) =>
+        attribute.Kind != FetchKind.Rfc822
+        && !(attribute.Kind is FetchKind.Section or FetchKind.Binary or FetchKind.BinarySize && attribute.Section is { Part.Count: 0, Text: SectionText.All });
+
+    /// <summary>
+    /// The decoded content a BINARY item names: the whole message and multipart or message/rfc822
+    /// parts as they are, a leaf part's body with its transfer encoding undone; empty when there is
+    /// no such part; null when the encoding is unknown.
+    /// </summary>
+    private static DecodedSection? Decoded(FetchAttribute attribute, MimeEntity? parsed, FileStream file)
+    {
+        if (parsed is null)
+        {
+            return new DecodedSection(MimeSource.FromFile(file.SafeFileHandle), 0, file.Length, TransferEncoding.Identity);
+        }
+        if (MessageFormatter.Part(parsed, attribute.Section!.Part) is not { } entity)
+        {
+            return new DecodedSection(parsed.Source, 0, 0, TransferEncoding.Identity);
+        }
+        var encoding = entity.IsMultipart || entity.IsMessage
+            ? TransferEncoding.Identity
+            : TransferDecoder.Parse(entity.Header("Content-Transfer-Encoding"));
+        return encoding is { } known ? new DecodedSection(parsed.Source, entity.BodyStart, entity.End, known) : null;
+    }
 
     private static bool NeedsContent(FetchAttribute attribute) =>
         attribute.Kind is not (FetchKind.Flags or FetchKind.Uid or FetchKind.InternalDate or FetchKind.Rfc822Size);
@@ -141,18 +173,6 @@ internal sealed class FetchCommand(bool byUid) : IImapCommand
         try
         {
             return path is null ? null : new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, 1, useAsync: true);
-        }
-        catch (FileNotFoundException)
-        {
-            return null;
-        }
-    }
-
-    private static MimeEntity? Load(string? path)
-    {
-        try
-        {
-            return path is null ? null : MimeEntity.Parse(File.ReadAllBytes(path));
         }
         catch (FileNotFoundException)
         {
@@ -189,13 +209,24 @@ internal sealed class FetchCommand(bool byUid) : IImapCommand
                 MessageFormatter.Structure(response, parsed!, extensible: false);
                 break;
             case FetchKind.Rfc822:
-                response.Append("RFC822 ").FileLiteral(file!, 0, file!.Length);
+                response.Append("RFC822 ").FileLiteral(file!, SectionContent.Range(0, file!.Length));
                 break;
             case FetchKind.Rfc822Header:
-                response.Append("RFC822.HEADER ").Literal(MessageFormatter.Section(parsed!, new BodySection([], SectionText.Header, [])));
+                response.Append("RFC822.HEADER ").FileLiteral(file!, MessageFormatter.Locate(parsed!, new BodySection([], SectionText.Header, [])));
                 break;
             case FetchKind.Rfc822Text:
-                response.Append("RFC822.TEXT ").Literal(MessageFormatter.Section(parsed!, new BodySection([], SectionText.Text, [])));
+                response.Append("RFC822.TEXT ").FileLiteral(file!, MessageFormatter.Locate(parsed!, new BodySection([], SectionText.Text, [])));
+                break;
+            case FetchKind.Binary:
+                response.Append($"BINARY[{attribute.Section}]");
+                if (attribute.PartialOffset is { } binaryOffset)
+                {
+                    response.Append("<" + ImapFormat.Number(binaryOffset) + ">");
+                }
+                response.Append(" ").DecodedLiteral(Decoded(attribute, parsed, file!)!, attribute.PartialOffset, attribute.PartialLength);
+                break;
+            case FetchKind.BinarySize:
+                response.Append($"BINARY.SIZE[{attribute.Section}] " + ImapFormat.Number(Decoded(attribute, parsed, file!)!.Measure(null, null).Size));
                 break;
             default:
                 response.Append($"BODY[{attribute.Section}]");
@@ -204,17 +235,17 @@ internal sealed class FetchCommand(bool byUid) : IImapCommand
                     response.Append("<" + ImapFormat.Number(offset) + ">");
                 }
                 response.Append(" ");
-                if (file is not null && IsWholeMessage(attribute))
-                {
-                    var (start, length) = MessageFormatter.PartialRange(file.Length, attribute.PartialOffset, attribute.PartialLength);
-                    response.FileLiteral(file, start, length);
-                }
-                else
-                {
-                    var bytes = MessageFormatter.Section(parsed!, attribute.Section!);
-                    response.Literal(MessageFormatter.Partial(bytes, attribute.PartialOffset, attribute.PartialLength));
-                }
+                var content = parsed is null ? SectionContent.Range(0, file!.Length) : MessageFormatter.Locate(parsed, attribute.Section!);
+                response.FileLiteral(file!, content.Partial(attribute.PartialOffset, attribute.PartialLength));
                 break;
         }
     }
+}
+
+/// <summary>How writing FETCH responses ended: all written, the connection failed, or a message's transfer encoding was unknown.</summary>
+internal readonly record struct FetchWriteResult(bool ConnectionFailed, uint? UnknownEncodingIn)
+{
+    public static FetchWriteResult Written => new(false, null);
+
+    public static FetchWriteResult Failed => new(true, null);
 }

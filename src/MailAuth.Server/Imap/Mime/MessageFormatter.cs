@@ -130,81 +130,87 @@ internal static class MessageFormatter
         output.Append(")");
     }
 
-    /// <summary>The bytes a section names, or empty when the message has no such part (RFC 3501 allows an empty string).</summary>
-    public static byte[] Section(MimeEntity message, BodySection section)
+    /// <summary>The bytes a section names, as bytes; for small sections (tests).</summary>
+    public static byte[] Section(MimeEntity message, BodySection section) => Locate(message, section).ToArray(message.Source);
+
+    /// <summary>Where the bytes a section names are, or empty when the message has no such part (RFC 3501 allows an empty string).</summary>
+    public static SectionContent Locate(MimeEntity message, BodySection section)
     {
-        var entity = message;
-        for (var i = 0; i < section.Part.Count; i++)
+        if (Part(message, section.Part) is not { } entity)
         {
-            if (i > 0 && entity.IsMessage && entity.Message is { } inner)
-            {
-                entity = inner;
-            }
-            var number = section.Part[i];
-            if (entity.IsMultipart && entity.Parts.Count > 0)
-            {
-                if (number > entity.Parts.Count)
-                {
-                    return [];
-                }
-                entity = entity.Parts[number - 1];
-            }
-            else if (number != 1)
-            {
-                return [];
-            }
+            return SectionContent.Empty;
         }
         if (section.Text == SectionText.Mime)
         {
-            return entity.Slice(entity.Start, entity.BodyStart).ToArray();
+            return SectionContent.Range(entity.Start, entity.BodyStart);
         }
         if (section.Text == SectionText.All)
         {
             return section.Part.Count == 0
-                ? entity.Slice(entity.Start, entity.End).ToArray()
-                : entity.Slice(entity.BodyStart, entity.End).ToArray();
+                ? SectionContent.Range(entity.Start, entity.End)
+                : SectionContent.Range(entity.BodyStart, entity.End);
         }
         // HEADER, HEADER.FIELDS and TEXT of a part apply to the message inside a message/rfc822 part.
         if (section.Part.Count > 0)
         {
             if (!entity.IsMessage || entity.Message is null)
             {
-                return [];
+                return SectionContent.Empty;
             }
             entity = entity.Message;
         }
         return section.Text switch
         {
-            SectionText.Header => entity.Slice(entity.Start, entity.BodyStart).ToArray(),
-            SectionText.Text => entity.Slice(entity.BodyStart, entity.End).ToArray(),
+            SectionText.Header => SectionContent.Range(entity.Start, entity.BodyStart),
+            SectionText.Text => SectionContent.Range(entity.BodyStart, entity.End),
             _ => HeaderFields(entity, section.Fields, section.Text == SectionText.HeaderFieldsNot),
         };
     }
 
-    private static byte[] HeaderFields(MimeEntity entity, IReadOnlyList<string> fields, bool exclude)
+    /// <summary>The entity a part number names (RFC 3501 §6.4.5), or null when there is none.</summary>
+    public static MimeEntity? Part(MimeEntity message, IReadOnlyList<int> part)
     {
-        var output = new MemoryStream();
+        var entity = message;
+        for (var i = 0; i < part.Count; i++)
+        {
+            if (i > 0 && entity.IsMessage && entity.Message is { } inner)
+            {
+                entity = inner;
+            }
+            var number = part[i];
+            if (entity.IsMultipart && entity.Parts.Count > 0)
+            {
+                if (number > entity.Parts.Count)
+                {
+                    return null;
+                }
+                entity = entity.Parts[number - 1];
+            }
+            else if (number != 1)
+            {
+                return null;
+            }
+        }
+        return entity;
+    }
+
+    private static SectionContent HeaderFields(MimeEntity entity, IReadOnlyList<string> fields, bool exclude)
+    {
+        var pieces = new List<SectionPiece>();
         foreach (var header in entity.Headers)
         {
             var named = fields.Any(f => f.Equals(header.Name, StringComparison.OrdinalIgnoreCase));
             if (named != exclude)
             {
-                output.Write(entity.Slice(header.Start, header.End));
-                if (entity.Data[header.End - 1] != '\n')
+                pieces.Add(SectionPiece.Range(header.Start, header.End));
+                if (entity.Source[header.End - 1] != '\n')
                 {
-                    output.Write("\r\n"u8);
+                    pieces.Add(SectionPiece.Made("\r\n"u8.ToArray()));
                 }
             }
         }
-        output.Write("\r\n"u8);
-        return output.ToArray();
-    }
-
-    /// <summary>Applies a partial &lt;offset.length&gt; (RFC 3501 §6.4.5): beyond the end is empty.</summary>
-    public static ReadOnlySpan<byte> Partial(byte[] bytes, long? offset, long? length)
-    {
-        var (start, count) = PartialRange(bytes.Length, offset, length);
-        return bytes.AsSpan((int)start, (int)count);
+        pieces.Add(SectionPiece.Made("\r\n"u8.ToArray()));
+        return new SectionContent(pieces);
     }
 
     /// <summary>The (start, length) a partial names within <paramref name="total"/> bytes.</summary>

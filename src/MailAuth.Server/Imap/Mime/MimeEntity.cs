@@ -2,33 +2,43 @@ using System.Text;
 
 namespace MailAuth.Server.Imap.Mime;
 
-/// <summary>One header field: name, unfolded value (Latin-1, one char per byte) and its raw bytes.</summary>
-internal sealed record MimeHeader(string Name, string Value, int Start, int End);
+/// <summary>One header field: name, unfolded value (Latin-1, one char per byte) and where its raw bytes are.</summary>
+internal sealed record MimeHeader(string Name, string Value, long Start, long End);
 
 /// <summary>
 /// A message or body part, parsed just enough for FETCH and SEARCH: offsets into the original
-/// bytes (so that every section is sent byte-identical), header fields, the content type, the
-/// parts of a multipart and the message inside a message/rfc822. Tolerant: any bytes parse.
+/// bytes (so that every section is sent byte-identical, straight from the file), header fields, the
+/// content type, the parts of a multipart and the message inside a message/rfc822. Only header
+/// text is held (bounded); bodies are scanned through <see cref="MimeSource"/>'s window. Tolerant:
+/// any bytes parse.
 /// </summary>
 internal sealed class MimeEntity
 {
     /// <summary>A hostile message cannot make parsing recurse without bound.</summary>
     private const int MaxDepth = 32;
 
-    private MimeEntity(byte[] data, int start, int end)
+    /// <summary>Header text kept per entity; a longer header still ends where its empty line is, the rest is not kept.</summary>
+    private const int MaxHeaderBytes = 256 * 1024;
+
+    private int? _bodyLines;
+
+    private MimeEntity(MimeSource source, long start, long end)
     {
-        Data = data;
+        Source = source;
         Start = start;
         End = end;
     }
 
-    public byte[] Data { get; }
+    public MimeSource Source { get; }
 
-    public int Start { get; }
+    /// <summary>The message bytes when parsed from an array (SEARCH reads the text from them).</summary>
+    public byte[] Data => Source.Array ?? throw new InvalidOperationException("parsed from a file");
 
-    public int BodyStart { get; private set; }
+    public long Start { get; }
 
-    public int End { get; }
+    public long BodyStart { get; private set; }
+
+    public long End { get; }
 
     public List<MimeHeader> Headers { get; } = [];
 
@@ -47,30 +57,39 @@ internal sealed class MimeEntity
 
     public bool IsMessage => MediaType == "message" && MediaSubtype == "rfc822";
 
-    public int BodyLength => End - BodyStart;
+    public long BodyLength => End - BodyStart;
 
-    public static MimeEntity Parse(byte[] data) => Parse(data, 0, data.Length, null, 0);
+    public static MimeEntity Parse(byte[] data) => Parse(MimeSource.FromArray(data));
+
+    /// <summary>Parses the structure of the whole source; a file source must stay open while the entity is used.</summary>
+    public static MimeEntity Parse(MimeSource source) => Parse(source, 0, source.Length, null, 0);
 
     public string? Header(string name) => Headers.FirstOrDefault(h => h.Name.Equals(name, StringComparison.OrdinalIgnoreCase))?.Value;
 
     public string? Parameter(string name) => Parameters.FirstOrDefault(p => p.Key.Equals(name, StringComparison.OrdinalIgnoreCase)).Value;
 
-    public ReadOnlySpan<byte> Slice(int start, int end) => Data.AsSpan(start, end - start);
+    /// <summary>Number of lines in the body (LF count, plus a last line without LF); counted from the source when first asked.</summary>
+    public int BodyLines => _bodyLines ??= CountLines();
 
-    /// <summary>Number of lines in the body (LF count, plus a last line without LF).</summary>
-    public int BodyLines
+    private int CountLines()
     {
-        get
+        var lines = 0;
+        for (var position = BodyStart; position < End;)
         {
-            var body = Slice(BodyStart, End);
-            var lines = body.Count((byte)'\n');
-            return body.Length > 0 && body[^1] != (byte)'\n' ? lines + 1 : lines;
+            var newline = Source.IndexOfNewline(position, End);
+            if (newline < 0)
+            {
+                return lines + 1;
+            }
+            lines++;
+            position = newline + 1;
         }
+        return lines;
     }
 
-    private static MimeEntity Parse(byte[] data, int start, int end, (string, string)? defaultType, int depth)
+    private static MimeEntity Parse(MimeSource source, long start, long end, (string, string)? defaultType, int depth)
     {
-        var entity = new MimeEntity(data, start, end);
+        var entity = new MimeEntity(source, start, end);
         entity.ParseHeaders();
         var contentType = entity.Header("Content-Type");
         if (contentType is not null && ParseContentType(contentType, entity.Parameters) is var (type, subtype))
@@ -88,14 +107,14 @@ internal sealed class MimeEntity
         if (entity.IsMultipart && entity.Parameter("boundary") is { Length: > 0 } boundary)
         {
             var childDefault = entity.MediaSubtype == "digest" ? ("message", "rfc822") : ("text", "plain");
-            foreach (var (partStart, partEnd) in SplitMultipart(data, entity.BodyStart, end, Encoding.Latin1.GetBytes("--" + boundary)))
+            foreach (var (partStart, partEnd) in SplitMultipart(source, entity.BodyStart, end, Encoding.Latin1.GetBytes("--" + boundary)))
             {
-                entity.Parts.Add(Parse(data, partStart, partEnd, childDefault, depth + 1));
+                entity.Parts.Add(Parse(source, partStart, partEnd, childDefault, depth + 1));
             }
         }
         else if (entity.IsMessage)
         {
-            entity.Message = Parse(data, entity.BodyStart, end, ("text", "plain"), depth + 1);
+            entity.Message = Parse(source, entity.BodyStart, end, ("text", "plain"), depth + 1);
         }
         return entity;
     }
@@ -105,18 +124,21 @@ internal sealed class MimeEntity
         var position = Start;
         MimeHeader? current = null;
         var value = new StringBuilder();
+        var kept = 0L;
         while (position < End)
         {
-            var lineEnd = Array.IndexOf(Data, (byte)'\n', position, End - position);
+            var lineEnd = Source.IndexOfNewline(position, End);
             var next = lineEnd < 0 ? End : lineEnd + 1;
-            var contentEnd = lineEnd < 0 ? End : (lineEnd > position && Data[lineEnd - 1] == '\r' ? lineEnd - 1 : lineEnd);
+            var contentEnd = lineEnd < 0 ? End : (lineEnd > position && Source[lineEnd - 1] == '\r' ? lineEnd - 1 : lineEnd);
             if (contentEnd == position && lineEnd >= 0)
             {
                 Flush();
                 BodyStart = next;
                 return;
             }
-            var line = Encoding.Latin1.GetString(Data, position, contentEnd - position);
+            var keep = (int)Math.Min(contentEnd - position, Math.Max(0, MaxHeaderBytes - kept));
+            kept += keep;
+            var line = Encoding.Latin1.GetString(Source.Read(position, position + keep));
             if (line.Length > 0 && (line[0] == ' ' || line[0] == '\t') && current is not null)
             {
                 value.Append(line);
@@ -148,25 +170,28 @@ internal sealed class MimeEntity
     }
 
     /// <summary>Splits a multipart body at its delimiter lines (RFC 2046 §5.1.1); the CRLF before a delimiter belongs to it.</summary>
-    private static List<(int, int)> SplitMultipart(byte[] data, int start, int end, byte[] delimiter)
+    private static List<(long, long)> SplitMultipart(MimeSource source, long start, long end, byte[] delimiter)
     {
-        var parts = new List<(int, int)>();
-        var partStart = -1;
+        var parts = new List<(long, long)>();
+        var partStart = -1L;
         var position = start;
+        var head = new byte[delimiter.Length + 2];
         while (position < end)
         {
-            var lineEnd = Array.IndexOf(data, (byte)'\n', position, end - position);
+            var lineEnd = source.IndexOfNewline(position, end);
             var next = lineEnd < 0 ? end : lineEnd + 1;
-            if (data.AsSpan(position, Math.Min(end - position, delimiter.Length)).SequenceEqual(delimiter))
+            var headLength = (int)Math.Min(end - position, head.Length);
+            source.CopyTo(position, head.AsSpan(0, headLength));
+            if (headLength >= delimiter.Length && head.AsSpan(0, delimiter.Length).SequenceEqual(delimiter))
             {
-                var isClose = position + delimiter.Length + 1 < end && data[position + delimiter.Length] == '-' && data[position + delimiter.Length + 1] == '-';
+                var isClose = position + delimiter.Length + 1 < end && head[delimiter.Length] == '-' && head[delimiter.Length + 1] == '-';
                 if (partStart >= 0)
                 {
                     var partEnd = position;
-                    if (partEnd > partStart && data[partEnd - 1] == '\n')
+                    if (partEnd > partStart && source[partEnd - 1] == '\n')
                     {
                         partEnd--;
-                        if (partEnd > partStart && data[partEnd - 1] == '\r')
+                        if (partEnd > partStart && source[partEnd - 1] == '\r')
                         {
                             partEnd--;
                         }

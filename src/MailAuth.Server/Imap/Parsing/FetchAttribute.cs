@@ -20,6 +20,12 @@ internal enum FetchKind
     Rfc822,
     Rfc822Header,
     Rfc822Text,
+
+    /// <summary>BINARY[part]&lt;partial&gt; and BINARY.PEEK[…] (RFC 3516): the content with its transfer encoding undone.</summary>
+    Binary,
+
+    /// <summary>BINARY.SIZE[part] (RFC 3516): the size of that decoded content.</summary>
+    BinarySize,
 }
 
 internal enum SectionText
@@ -66,7 +72,7 @@ internal sealed record BodySection(IReadOnlyList<int> Part, SectionText Text, IR
 internal sealed record FetchAttribute(FetchKind Kind, BodySection? Section = null, bool Peek = false, long? PartialOffset = null, long? PartialLength = null)
 {
     /// <summary>Whether fetching this marks the message \Seen (RFC 3501 §6.4.5).</summary>
-    public bool SetsSeen => Kind is FetchKind.Rfc822 or FetchKind.Rfc822Text || (Kind == FetchKind.Section && !Peek);
+    public bool SetsSeen => Kind is FetchKind.Rfc822 or FetchKind.Rfc822Text || (Kind is FetchKind.Section or FetchKind.Binary && !Peek);
 
     /// <summary>Parses the fetch-att list after <c>FETCH set SP</c>: a macro, one attribute or a parenthesised list.</summary>
     public static List<FetchAttribute> ParseList(ImapReader reader)
@@ -109,6 +115,18 @@ internal sealed record FetchAttribute(FetchKind Kind, BodySection? Section = nul
         {
             return ParseSection(reader, peek: false);
         }
+        if (reader.TryConsumeWord("BINARY.PEEK["))
+        {
+            return ParseBinary(reader, FetchKind.Binary, peek: true);
+        }
+        if (reader.TryConsumeWord("BINARY.SIZE["))
+        {
+            return ParseBinary(reader, FetchKind.BinarySize, peek: true);
+        }
+        if (reader.TryConsumeWord("BINARY["))
+        {
+            return ParseBinary(reader, FetchKind.Binary, peek: false);
+        }
         var name = reader.ReadWhile(c => ImapReader.IsAtomChar(c) && c != '[').ToUpperInvariant();
         return name switch
         {
@@ -127,11 +145,18 @@ internal sealed record FetchAttribute(FetchKind Kind, BodySection? Section = nul
         };
     }
 
-    private static FetchAttribute ParseSection(ImapReader reader, bool peek)
+    /// <summary>section-binary (RFC 3516 §6): part numbers only, then a partial except for BINARY.SIZE.</summary>
+    private static FetchAttribute ParseBinary(ImapReader reader, FetchKind kind, bool peek)
+    {
+        var part = ParsePart(reader);
+        reader.Expect(']');
+        var (offset, length) = kind == FetchKind.Binary ? ParsePartial(reader) : (null, null);
+        return new FetchAttribute(kind, new BodySection(part, SectionText.All, []), peek, offset, length);
+    }
+
+    private static List<int> ParsePart(ImapReader reader)
     {
         var part = new List<int>();
-        var text = SectionText.All;
-        var fields = new List<string>();
         while (reader.Peek() is >= '1' and <= '9')
         {
             var number = reader.ReadNumber();
@@ -145,6 +170,31 @@ internal sealed record FetchAttribute(FetchKind Kind, BodySection? Section = nul
                 break;
             }
         }
+        return part;
+    }
+
+    private static (long? Offset, long? Length) ParsePartial(ImapReader reader)
+    {
+        if (!reader.TryConsume('<'))
+        {
+            return (null, null);
+        }
+        var offset = reader.ReadNumber();
+        reader.Expect('.');
+        var length = reader.ReadNumber();
+        if (length == 0)
+        {
+            throw new ImapSyntaxException("a partial length must not be 0");
+        }
+        reader.Expect('>');
+        return (offset, length);
+    }
+
+    private static FetchAttribute ParseSection(ImapReader reader, bool peek)
+    {
+        var part = ParsePart(reader);
+        var text = SectionText.All;
+        var fields = new List<string>();
         if (!reader.PeekIs(']'))
         {
             var word = reader.ReadWhile(c => char.IsAsciiLetter((char)c) || c == '.').ToUpperInvariant();
@@ -170,19 +220,7 @@ internal sealed record FetchAttribute(FetchKind Kind, BodySection? Section = nul
             }
         }
         reader.Expect(']');
-        long? offset = null;
-        long? length = null;
-        if (reader.TryConsume('<'))
-        {
-            offset = reader.ReadNumber();
-            reader.Expect('.');
-            length = reader.ReadNumber();
-            if (length == 0)
-            {
-                throw new ImapSyntaxException("a partial length must not be 0");
-            }
-            reader.Expect('>');
-        }
+        var (offset, length) = ParsePartial(reader);
         return new FetchAttribute(FetchKind.Section, new BodySection(part, text, fields), peek, offset, length);
     }
 }

@@ -113,10 +113,13 @@ internal sealed class ImapCommandReader
                     return Refuse(tag, ImapStatus.Bad, "Invalid literal size: expected {n} or {n+} with n a number");
                 }
                 var limit = limits.MaxLiteralSize;
-                var toFile = marker.Size > InMemoryLiteralLimit && limits.LiteralDirectory is not null;
+                // Small literals that no longer fit the command's memory budget go to a file too (MULTIAPPEND, CATENATE, RFC 3502, 4469);
+                // then the literals on disk are held, together, to the largest literal. Before login the budget holds everything.
+                var toFile = (marker.Size > InMemoryLiteralLimit || marker.Size > remaining) && limits.LiteralDirectory is not null;
+                var together = literals.Sum(l => l.Length) + marker.Size;
                 var refusal = marker.Size > limit ? $"Literal of {marker.Size} bytes is larger than the limit of {limit} bytes"
                     : literals.Count >= MaxLiteralsPerCommand ? $"More than {MaxLiteralsPerCommand} literals in one command"
-                    : toFile && literals.Any(l => l.FilePath is not null) ? "Only one large literal per command"
+                    : limits.LiteralDirectory is not null && together > limit ? $"The literals of one command are larger than the limit of {limit} bytes together"
                     : !toFile && marker.Size > remaining ? $"Command larger than the limit of {limits.CommandBudget} bytes (lines and literals)"
                     : null;
                 if (refusal is not null)
@@ -144,6 +147,7 @@ internal sealed class ImapCommandReader
                 {
                     return ImapFrame.End;
                 }
+                literal.Binary = marker.Binary;
                 literals.Add(literal);
                 starts.Add(marker.Start);
                 if (!toFile)

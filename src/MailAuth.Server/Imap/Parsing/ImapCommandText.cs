@@ -22,6 +22,9 @@ internal sealed class ImapLiteral : IDisposable
 
     public long Length { get; }
 
+    /// <summary>Sent as a literal8 <c>~{n}</c> (RFC 3516): only APPEND accepts it.</summary>
+    public bool Binary { get; set; }
+
     public static ImapLiteral InMemory(byte[] data) => new(data, null, data.Length);
 
     public static ImapLiteral InFile(string path, long length) => new(null, path, length);

@@ -172,13 +172,18 @@ internal sealed class ImapReader(ImapCommandText command)
         return text;
     }
 
-    public ImapLiteral TakeLiteral()
+    /// <summary>The literal that comes next; a literal8 only where <paramref name="binary"/> allows one (APPEND, RFC 3516 §4.1).</summary>
+    public ImapLiteral TakeLiteral(bool binary = false)
     {
         if (!AtLiteral)
         {
             throw new ImapSyntaxException("expected a literal");
         }
         var literal = Command.Literals[_part];
+        if (literal.Binary && !binary)
+        {
+            throw new ImapSyntaxException("a literal8 (~{n}) is only allowed for a message");
+        }
         _part++;
         _position = 0;
         return literal;

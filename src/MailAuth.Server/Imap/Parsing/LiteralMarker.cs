@@ -15,8 +15,9 @@ internal enum LiteralMarkerKind
     Invalid,
 }
 
-/// <summary>A literal announced at the end of a line: its size and where the <c>{</c> starts.</summary>
-internal readonly record struct LiteralMarker(LiteralMarkerKind Kind, long Size, int Start)
+/// <summary>A literal announced at the end of a line: its size and where it starts (the <c>{</c>, or the <c>~</c> of a literal8).</summary>
+/// <param name="Binary">A literal8 <c>~{n}</c> (RFC 3516 §4.1): it may hold NUL bytes; only APPEND takes one.</param>
+internal readonly record struct LiteralMarker(LiteralMarkerKind Kind, long Size, int Start, bool Binary = false)
 {
     /// <summary>Larger than any limit we could configure; longer digit strings are rejected before parsing them.</summary>
     private const int MaxDigits = 18;
@@ -80,6 +81,8 @@ internal readonly record struct LiteralMarker(LiteralMarkerKind Kind, long Size,
             }
             size = size * 10 + (digit - '0');
         }
-        return new LiteralMarker(kind, size, open);
+        return open > 0 && line[open - 1] == (byte)'~'
+            ? new LiteralMarker(kind, size, open - 1, Binary: true)
+            : new LiteralMarker(kind, size, open);
     }
 }
