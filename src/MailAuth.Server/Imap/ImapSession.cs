@@ -95,6 +95,7 @@ internal sealed partial class ImapSession(
         else
         {
             capabilities.AddRange(["UIDPLUS", "MOVE", "NAMESPACE", "UNSELECT", "SPECIAL-USE", "CHILDREN"]);
+            capabilities.AddRange(["CONDSTORE", "QRESYNC"]);
         }
         return string.Join(' ', capabilities);
     }
@@ -239,6 +240,10 @@ internal sealed partial class ImapSession(
             Tagged(tag, ImapStatus.Bad, e.Message);
         }
         catch (ImapLimitException e)
+        {
+            Tagged(tag, ImapStatus.No, e.Message, "LIMIT");
+        }
+        catch (KeywordLimitException e)
         {
             Tagged(tag, ImapStatus.No, e.Message, "LIMIT");
         }

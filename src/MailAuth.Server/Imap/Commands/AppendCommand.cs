@@ -14,10 +14,15 @@ internal sealed class AppendCommand : IImapCommand
         var name = arguments.ReadMailbox();
         arguments.ExpectSpace();
         var flags = MessageFlags.None;
+        var keywords = new List<string>();
         if (arguments.PeekIs('('))
         {
             foreach (var flag in arguments.ReadFlagList())
             {
+                if (!flag.StartsWith('\\'))
+                {
+                    keywords.Add(KeywordMap.IsKeyword(flag) ? flag : throw new ImapSyntaxException($"keyword longer than {KeywordMap.MaxKeywordLength} characters"));
+                }
                 flags |= MaildirFlags.FromImap(flag);
             }
             arguments.ExpectSpace();
@@ -50,7 +55,7 @@ internal sealed class AppendCommand : IImapCommand
         }
         try
         {
-            var uid = folder.Add(file, flags, date);
+            var uid = folder.Add(file, flags, keywords, date);
             var validity = folder.Synchronize().UidValidity;
             session.Tagged(tag, ImapStatus.Ok, "APPEND completed", $"APPENDUID {validity} {uid}");
         }

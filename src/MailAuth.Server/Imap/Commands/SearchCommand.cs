@@ -27,6 +27,7 @@ internal sealed class SearchCommand(bool byUid) : IImapCommand
         var selected = session.RequireSelected();
         var budget = new SearchBudget(session.Options.MaxSearchTime);
         var matches = new List<uint>();
+        ulong highestModSeq = 0;
         var largestUid = selected.Count == 0 ? 0 : selected.Uids[^1];
         for (var i = 0; i < selected.Count; i++)
         {
@@ -40,10 +41,17 @@ internal sealed class SearchCommand(bool byUid) : IImapCommand
             if (candidate.Matches(key))
             {
                 matches.Add(byUid ? uid : (uint)(i + 1));
+                highestModSeq = Math.Max(highestModSeq, message.ModSeq);
             }
         }
         var numbers = matches.Count == 0 ? "" : " " + string.Join(' ', matches);
-        session.Write($"* SEARCH{numbers}\r\n");
+        // RFC 7162 §3.1.5: a search by MODSEQ ends with the highest mod-sequence of the matches (none when nothing matched).
+        var modSeq = SearchKey.UsesModSeq(key) && matches.Count > 0 ? $" (MODSEQ {highestModSeq})" : "";
+        if (SearchKey.UsesModSeq(key))
+        {
+            session.EnableCondstore();
+        }
+        session.Write($"* SEARCH{numbers}{modSeq}\r\n");
         session.Tagged(tag, ImapStatus.Ok, $"{Name} completed");
         return Task.CompletedTask;
     }

@@ -28,6 +28,10 @@ internal sealed class StatusCommand : IImapCommand
             session.Tagged(tag, ImapStatus.No, "No such folder", "NONEXISTENT");
             return Task.CompletedTask;
         }
+        if (items.Contains("HIGHESTMODSEQ"))
+        {
+            session.EnableCondstore(); // a CONDSTORE enabling command (RFC 7162 §3.1)
+        }
         var snapshot = folder.Synchronize(rescan: true);
         var values = new List<string>();
         foreach (var item in items)
@@ -39,6 +43,7 @@ internal sealed class StatusCommand : IImapCommand
                 "UIDNEXT" => $"UIDNEXT {snapshot.UidNext}",
                 "UIDVALIDITY" => $"UIDVALIDITY {snapshot.UidValidity}",
                 "UNSEEN" => $"UNSEEN {snapshot.Messages.Count(m => !m.Flags.HasFlag(MessageFlags.Seen))}",
+                "HIGHESTMODSEQ" => $"HIGHESTMODSEQ {snapshot.HighestModSeq}", // RFC 7162 §3.1.6
                 _ => throw new ImapSyntaxException($"unknown STATUS item '{ImapSession.Sanitize(item)}'"),
             });
         }

@@ -20,6 +20,9 @@ internal enum FetchKind
     Rfc822,
     Rfc822Header,
     Rfc822Text,
+
+    /// <summary>MODSEQ (RFC 7162 §3.1.4.1).</summary>
+    ModSeq,
 }
 
 internal enum SectionText
@@ -122,6 +125,7 @@ internal sealed record FetchAttribute(FetchKind Kind, BodySection? Section = nul
             "RFC822" => new(FetchKind.Rfc822),
             "RFC822.HEADER" => new(FetchKind.Rfc822Header),
             "RFC822.TEXT" => new(FetchKind.Rfc822Text),
+            "MODSEQ" => new(FetchKind.ModSeq),
             "" => throw new ImapSyntaxException("expected a fetch attribute"),
             _ => throw new ImapSyntaxException($"unknown fetch attribute '{name}'"),
         };
