@@ -171,10 +171,7 @@ internal sealed class SelectedFolder
                 session.Write($"* VANISHED {SequenceSet.Format(vanished)}\r\n");
             }
         }
-        if (!ReferenceEquals(Folder.Keywords, _keywords) && Folder.Keywords.Format() != _keywords.Format())
-        {
-            session.Write(FlagsResponses()); // a keyword was defined meanwhile (RFC 3501 §7.2.6)
-        }
+        AnnounceKeywords(session);
         var highest = _uids.Count == 0 ? 0 : _uids[^1];
         var arrived = snapshot.Messages.Where(m => m.Uid > highest).ToList();
         if (arrived.Count > 0)
@@ -194,6 +191,15 @@ internal sealed class SelectedFolder
         if (allowExpunge)
         {
             _reportedVersion = snapshot.Version;
+        }
+    }
+
+    /// <summary>A new FLAGS (and PERMANENTFLAGS) response when a keyword was defined since the last one (RFC 3501 §7.2.6).</summary>
+    public void AnnounceKeywords(ImapSession session)
+    {
+        if (!ReferenceEquals(Folder.Keywords, _keywords) && Folder.Keywords.Format() != _keywords.Format())
+        {
+            session.Write(FlagsResponses());
         }
     }
 

@@ -55,6 +55,7 @@ internal sealed class StoreCommand(bool byUid) : IImapCommand
         var indexes = selected.Resolve(set, byUid);
         var position = indexes.ToDictionary(i => selected.Uids[i], i => i);
         var result = selected.Folder.Store(position.Keys, change, unchangedSince);
+        selected.AnnounceKeywords(session); // FLAGS names a new keyword before a FETCH shows it
         var output = new StringBuilder();
         foreach (var message in result.Messages)
         {
