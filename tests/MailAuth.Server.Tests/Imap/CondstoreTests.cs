@@ -189,7 +189,7 @@ public sealed class CondstoreTests
             await Task.WhenAll(tasks);
         }
         var fetched = string.Join('\n', await client.CommandAsync("f", "FETCH 1:3 (MODSEQ)"));
-        var modSeqs = Regex.Matches(fetched, @"MODSEQ \((\d+)\)").Select(m => long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
+        var modSeqs = Regex.Matches(fetched, @"FETCH \(MODSEQ \((\d+)\)\)").Select(m => long.Parse(m.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture)).ToList();
         // 3 appends, 10 changes of each message: 23 changes, each with its own mod-sequence.
         var status = await client.CommandAsync("g", "STATUS INBOX (HIGHESTMODSEQ)");
         Assert.That(status, Has.Member("* STATUS INBOX (HIGHESTMODSEQ 24)"));
