@@ -11,30 +11,43 @@ namespace MailAuth.Server.Imap;
 /// </summary>
 internal static class ExtendedSearchResponse
 {
-    public static string Format(string tag, bool byUid, SearchReturnOptions options, IReadOnlyList<uint> results, bool sorted)
+    public static string Format(string tag, bool byUid, SearchReturnOptions options, IReadOnlyList<uint> results, bool sorted, IReadOnlyDictionary<uint, ulong>? modSeqs = null)
     {
+        var returned = new List<uint>();
         var line = Start(tag, byUid);
         if (options.Min && results.Count > 0)
         {
-            line.Append(" MIN ").Append(Number(sorted ? results[0] : results.Min()));
+            var min = sorted ? results[0] : results.Min();
+            returned.Add(min);
+            line.Append(" MIN ").Append(Number(min));
         }
         if (options.Max && results.Count > 0)
         {
-            line.Append(" MAX ").Append(Number(sorted ? results[^1] : results.Max()));
+            var max = sorted ? results[^1] : results.Max();
+            returned.Add(max);
+            line.Append(" MAX ").Append(Number(max));
         }
         if (options.Count)
         {
+            returned.AddRange(results);
             line.Append(" COUNT ").Append(Number((uint)results.Count));
         }
         if (options.All && results.Count > 0)
         {
+            returned.AddRange(results);
             line.Append(" ALL ").Append(SequenceSet.Format(results));
         }
         if (options.Partial is { } partial)
         {
             var selected = partial.Select(results).ToList();
+            returned.AddRange(selected);
             line.Append(" PARTIAL (").Append(partial.ToString()).Append(' ')
                 .Append(selected.Count == 0 ? "NIL" : SequenceSet.Format(selected)).Append(')');
+        }
+        if (modSeqs is not null && returned.Count > 0)
+        {
+            // RFC 7162 §3.1.5: the highest mod-sequence of the messages this response returns.
+            line.Append(" MODSEQ ").Append(returned.Max(n => modSeqs.GetValueOrDefault(n)).ToString(CultureInfo.InvariantCulture));
         }
         return line.Append("\r\n").ToString();
     }

@@ -97,6 +97,7 @@ internal sealed partial class ImapSession(
             capabilities.AddRange(["UIDPLUS", "MOVE", "NAMESPACE", "UNSELECT", "SPECIAL-USE", "CHILDREN", "LIST-EXTENDED", "LIST-STATUS", "NOTIFY"]);
             capabilities.AddRange(["ESEARCH", "SORT", "SORT=DISPLAY", "ESORT", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "CONTEXT=SEARCH"]);
             capabilities.AddRange(["BINARY", "MULTIAPPEND", "CATENATE"]);
+            capabilities.AddRange(["CONDSTORE", "QRESYNC"]);
         }
         return string.Join(' ', capabilities);
     }
@@ -241,6 +242,10 @@ internal sealed partial class ImapSession(
             Tagged(tag, ImapStatus.Bad, e.Message);
         }
         catch (ImapLimitException e)
+        {
+            Tagged(tag, ImapStatus.No, e.Message, "LIMIT");
+        }
+        catch (KeywordLimitException e)
         {
             Tagged(tag, ImapStatus.No, e.Message, "LIMIT");
         }

@@ -32,7 +32,8 @@ internal sealed class SearchCandidate(
         SearchAll => true,
         SearchFlag flag => MaildirFlags.FromImap(flag.Flag) is var system && system != MessageFlags.None
             ? message.Flags.HasFlag(system) == flag.Set
-            : !flag.Set, // keywords are never set
+            : HasKeyword(flag.Flag) == flag.Set,
+        SearchModSeq modSeq => message.ModSeq >= modSeq.ModSeq,
         SearchRecent r => recent == r.Recent,
         SearchSequence s => s.Set.Contains(sequence, largestSequence),
         SearchUid u => u.Set.Contains(message.Uid, largestUid),
@@ -45,6 +46,10 @@ internal sealed class SearchCandidate(
         SearchAnd and => and.Keys.All(Matches),
         _ => false,
     };
+
+    /// <summary>A keyword the folder never defined is set on no message.</summary>
+    private bool HasKeyword(string name) =>
+        folder.Keywords.LetterOf(name) is { } letter && message.OtherLetters.Contains(letter, StringComparison.Ordinal);
 
     /// <summary>The message's header fields, parsed from its header block alone (the body is not read).</summary>
     private MimeEntity? Header

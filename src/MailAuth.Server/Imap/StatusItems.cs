@@ -6,7 +6,7 @@ namespace MailAuth.Server.Imap;
 /// <summary>The STATUS data items (RFC 3501 §6.3.10), shared by STATUS, LIST-STATUS (RFC 5819) and NOTIFY (RFC 5465).</summary>
 internal static class StatusItems
 {
-    private static readonly string[] Known = ["MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN"];
+    private static readonly string[] Known = ["MESSAGES", "RECENT", "UIDNEXT", "UIDVALIDITY", "UNSEEN", "HIGHESTMODSEQ"];
 
     /// <summary><c>"(" status-att *(SP status-att) ")"</c>; an unknown item is BAD.</summary>
     public static List<string> Read(ImapReader arguments)
@@ -40,6 +40,7 @@ internal static class StatusItems
             "RECENT" => $"RECENT {folder.UnclaimedRecentCount}",
             "UIDNEXT" => $"UIDNEXT {snapshot.UidNext}",
             "UIDVALIDITY" => $"UIDVALIDITY {snapshot.UidValidity}",
+            "HIGHESTMODSEQ" => $"HIGHESTMODSEQ {snapshot.HighestModSeq}", // RFC 7162 §3.1.6
             _ => $"UNSEEN {snapshot.Messages.Count(m => !m.Flags.HasFlag(MessageFlags.Seen))}",
         });
         return $"* STATUS {ImapFormat.AString(name)} ({string.Join(' ', values)})\r\n";

@@ -16,8 +16,19 @@ internal enum MessageFlags
 
 internal static class MaildirFlags
 {
-    /// <summary>The flags every selected folder offers; no keywords (see PERMANENTFLAGS).</summary>
+    /// <summary>The system flags every selected folder offers; its keywords follow them (FLAGS, PERMANENTFLAGS).</summary>
     public const string ImapFlagList = @"\Answered \Flagged \Deleted \Seen \Draft";
+
+    /// <summary>The info letters we do not map, each once, in ASCII order: equal sets compare equal.</summary>
+    public static string Canonical(string otherLetters) => new([.. otherLetters.Distinct().Order()]);
+
+    /// <summary>FLAGS as FETCH shows them: system flags, then the message's keywords by name (RFC 3501 §2.3.2).</summary>
+    public static string ToImap(MaildirMessage message, KeywordMap keywords, bool recent)
+    {
+        var system = ToImap(message.Flags, recent);
+        var names = string.Join(' ', keywords.NamesOf(message.OtherLetters));
+        return names.Length == 0 ? system : system.Length == 2 ? $"({names})" : $"{system[..^1]} {names})";
+    }
 
     /// <summary>
     /// The info letters in ASCII order as the Maildir specification requires: D(raft) F(lagged)
@@ -115,5 +126,24 @@ internal static class MaildirFlags
         @"\SEEN" => MessageFlags.Seen,
         @"\DRAFT" => MessageFlags.Draft,
         _ => MessageFlags.None,
+    };
+}
+
+internal enum FlagOperation
+{
+    Replace,
+    Add,
+    Remove,
+}
+
+/// <summary>What one STORE does (RFC 3501 §6.4.6): FLAGS, +FLAGS or -FLAGS with system flags and keyword names.</summary>
+internal sealed record FlagChange(FlagOperation Operation, MessageFlags Flags, IReadOnlyList<string> Keywords)
+{
+    /// <summary>The new system flags and other info letters, given the letters of <see cref="Keywords"/> in this folder.</summary>
+    public (MessageFlags Flags, string Other) Apply(MessageFlags flags, string otherLetters, string keywordLetters) => Operation switch
+    {
+        FlagOperation.Replace => (Flags, new string([.. otherLetters.Where(c => !KeywordMap.IsKeywordLetter(c))]) + keywordLetters),
+        FlagOperation.Add => (flags | Flags, otherLetters + keywordLetters),
+        _ => (flags & ~Flags, new string([.. otherLetters.Where(c => !keywordLetters.Contains(c, StringComparison.Ordinal))])),
     };
 }

@@ -88,13 +88,13 @@ public sealed class ImapMailboxTests
         var address = await NewMailbox(Message("a"), Message("b"));
         await using var client = await Login(address, select: null);
         var lines = await client.CommandAsync("a", "SELECT INBOX");
-        Assert.That(lines, Has.Count.EqualTo(8));
+        Assert.That(lines, Has.Count.EqualTo(9));
         Assert.That(lines[0], Is.EqualTo("* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)"));
-        Assert.That(lines[1], Is.EqualTo("* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft)] Flags permitted"));
+        Assert.That(lines[1], Is.EqualTo("* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft \\*)] Flags permitted"));
         Assert.That(lines[2..5], Is.EqualTo(new[] { "* 2 EXISTS", "* 2 RECENT", "* OK [UNSEEN 1] First unseen message" }));
         Assert.That(lines[5], Does.Match(@"^\* OK \[UIDVALIDITY \d+\] UIDs valid$"));
-        Assert.That(lines[6..], Is.EqualTo(new[] { "* OK [UIDNEXT 3] Predicted next UID", "a OK [READ-WRITE] SELECT completed" }));
-        Assert.That(await client.CommandAsync("b", "SELECT Nowhere"), Is.EqualTo(new[] { "b NO [NONEXISTENT] No such folder" }));
+        Assert.That(lines[6..], Is.EqualTo(new[] { "* OK [UIDNEXT 3] Predicted next UID", "* OK [HIGHESTMODSEQ 2] Highest mod-sequence", "a OK [READ-WRITE] SELECT completed" }));
+        Assert.That(await client.CommandAsync("b", "SELECT Nowhere"), Is.EqualTo(new[] { "* OK [CLOSED] Previous folder closed", "b NO [NONEXISTENT] No such folder" }));
         Assert.That(await client.CommandAsync("c", "FETCH 1 FLAGS"), Is.EqualTo(new[] { "c BAD FETCH is not allowed without a selected folder" }), "a failed SELECT deselects");
     }
 
@@ -145,7 +145,13 @@ public sealed class ImapMailboxTests
             "* 1 FETCH (FLAGS (\\Flagged \\Seen \\Recent))", "* 2 FETCH (FLAGS (\\Flagged \\Seen \\Recent))", "a OK STORE completed",
         }));
         Assert.That(await client.CommandAsync("b", "STORE 2 -FLAGS.SILENT (\\Flagged)"), Is.EqualTo(new[] { "b OK STORE completed" }));
-        Assert.That(await client.CommandAsync("c", "UID STORE 3 FLAGS (\\Answered $Custom)"), Is.EqualTo(new[] { "* 3 FETCH (FLAGS (\\Answered \\Recent) UID 3)", "c OK UID STORE completed" }));
+        Assert.That(await client.CommandAsync("c", "UID STORE 3 FLAGS (\\Answered $Custom)"), Is.EqualTo(new[]
+        {
+            "* FLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Custom)",
+            "* OK [PERMANENTFLAGS (\\Answered \\Flagged \\Deleted \\Seen \\Draft $Custom \\*)] Flags permitted",
+            "* 3 FETCH (FLAGS (\\Answered \\Recent $Custom) UID 3)",
+            "c OK UID STORE completed",
+        }));
         Assert.That(await client.CommandAsync("d", "SEARCH FLAGGED"), Is.EqualTo(new[] { "* SEARCH 1", "d OK SEARCH completed" }));
         Assert.That(await client.CommandAsync("e", "SEARCH UNSEEN"), Is.EqualTo(new[] { "* SEARCH 3", "e OK SEARCH completed" }));
         Assert.That(await client.CommandAsync("f", "SEARCH SUBJECT report NOT ANSWERED"), Is.EqualTo(new[] { "* SEARCH 1", "f OK SEARCH completed" }));
@@ -154,7 +160,7 @@ public sealed class ImapMailboxTests
         Assert.That(await client.CommandAsync("i", "SEARCH SINCE 1-Jan-2000 BEFORE 1-Jan-2100 2:3 UID 1:2"), Is.EqualTo(new[] { "* SEARCH 2", "i OK SEARCH completed" }));
         Assert.That(await client.CommandAsync("j", "SEARCH SENTBEFORE 1-Jan-2020"), Is.EqualTo(new[] { "* SEARCH", "j OK SEARCH completed" }));
         Assert.That(await client.CommandAsync("k", "SEARCH CHARSET KOI8-R ALL"), Is.EqualTo(new[] { "k NO [BADCHARSET (US-ASCII UTF-8)] Unsupported charset" }));
-        Assert.That(await client.CommandAsync("l", "SEARCH CHARSET UTF-8 KEYWORD $Custom"), Is.EqualTo(new[] { "* SEARCH", "l OK SEARCH completed" }));
+        Assert.That(await client.CommandAsync("l", "SEARCH CHARSET UTF-8 KEYWORD $Custom"), Is.EqualTo(new[] { "* SEARCH 3", "l OK SEARCH completed" }));
     }
 
     [Test]

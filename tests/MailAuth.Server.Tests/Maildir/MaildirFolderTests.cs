@@ -71,8 +71,8 @@ public sealed class MaildirFolderTests
             Assert.That(after.UidNext, Is.EqualTo(4u));
         });
         var list = File.ReadAllLines(Path.Combine(_root, MaildirFolder.UidListName));
-        Assert.That(list[0], Is.EqualTo($"mailauth-uidlist 1 {before.UidValidity} 4"));
-        Assert.That(list.Skip(1).Select(l => l.Split(' ')[0]), Is.EqualTo(new[] { "2", "3" }));
+        Assert.That(list[0], Is.EqualTo($"mailauth-uidlist 2 {before.UidValidity} 4 5"));
+        Assert.That(list.Skip(1).Select(l => l.Split(' ')[0]), Is.EqualTo(new[] { "2", "3", "V" }));
     }
 
     [Test]

@@ -73,10 +73,15 @@ internal sealed class AppendCommand : IImapCommand
     private static AppendMessage ReadMessage(ImapReader arguments)
     {
         var flags = MessageFlags.None;
+        var keywords = new List<string>();
         if (arguments.PeekIs('('))
         {
             foreach (var flag in arguments.ReadFlagList())
             {
+                if (!flag.StartsWith('\\'))
+                {
+                    keywords.Add(KeywordMap.IsKeyword(flag) ? flag : throw new ImapSyntaxException($"keyword longer than {KeywordMap.MaxKeywordLength} characters"));
+                }
                 flags |= MaildirFlags.FromImap(flag);
             }
             arguments.ExpectSpace();
@@ -89,7 +94,7 @@ internal sealed class AppendCommand : IImapCommand
         }
         if (!arguments.TryConsumeWord("CATENATE"))
         {
-            return new AppendMessage(flags, date, arguments.TakeLiteral(binary: true), null);
+            return new AppendMessage(flags, keywords, date, arguments.TakeLiteral(binary: true), null);
         }
         arguments.ExpectSpace();
         arguments.Expect('(');
@@ -113,7 +118,7 @@ internal sealed class AppendCommand : IImapCommand
         }
         while (arguments.TryConsume(' '));
         arguments.Expect(')');
-        return new AppendMessage(flags, date, null, parts);
+        return new AppendMessage(flags, keywords, date, null, parts);
     }
 
     /// <summary>The literal's file in tmp/: the one it was streamed to, or a new one for a small literal held in memory.</summary>
@@ -138,7 +143,7 @@ internal sealed class AppendCommand : IImapCommand
         {
             for (var i = 0; i < files.Count; i++)
             {
-                uids.Add(folder.Add(files[i], messages[i].Flags, messages[i].Date));
+                uids.Add(folder.Add(files[i], messages[i].Flags, messages[i].Keywords, messages[i].Date));
             }
             return uids;
         }
@@ -151,7 +156,7 @@ internal sealed class AppendCommand : IImapCommand
     }
 
     /// <summary>One message of the command: a literal, or the parts of a CATENATE.</summary>
-    private sealed record AppendMessage(MessageFlags Flags, DateTimeOffset? Date, ImapLiteral? Literal, List<CatenatePart>? Parts);
+    private sealed record AppendMessage(MessageFlags Flags, List<string> Keywords, DateTimeOffset? Date, ImapLiteral? Literal, List<CatenatePart>? Parts);
 }
 
 /// <summary>cat-part (RFC 4469 §5): TEXT literal or URL.</summary>

@@ -4,7 +4,7 @@ using MailAuth.Server.Maildir;
 
 namespace MailAuth.Server.Imap.Commands;
 
-/// <summary>FETCH and UID FETCH (RFC 3501 §6.4.5, §6.4.8).</summary>
+/// <summary>FETCH and UID FETCH (RFC 3501 §6.4.5, §6.4.8) with MODSEQ and the CHANGEDSINCE and VANISHED modifiers (RFC 7162 §3.1.4, §3.2.6).</summary>
 internal sealed class FetchCommand(bool byUid) : IImapCommand
 {
     /// <summary>Responses are sent in pieces of about this size, so a large FETCH never sits whole in memory.</summary>
@@ -20,13 +20,36 @@ internal sealed class FetchCommand(bool byUid) : IImapCommand
         var set = arguments.ReadSequenceSet();
         arguments.ExpectSpace();
         var attributes = FetchAttribute.ParseList(arguments);
+        var (changedSince, vanished) = ReadModifiers(session, arguments);
         arguments.ExpectEnd();
-        if (byUid && !attributes.Any(a => a.Kind == FetchKind.Uid))
+        if (attributes.Any(a => a.Kind == FetchKind.ModSeq))
+        {
+            session.EnableCondstore(); // a CONDSTORE enabling command (RFC 7162 §3.1)
+        }
+        if (changedSince is not null && !attributes.Any(a => a.Kind == FetchKind.ModSeq))
+        {
+            attributes.Add(new FetchAttribute(FetchKind.ModSeq)); // CHANGEDSINCE implies MODSEQ (§3.1.4.1)
+        }
+        if ((byUid || (changedSince is not null)) && !attributes.Any(a => a.Kind == FetchKind.Uid))
         {
             attributes.Insert(0, new FetchAttribute(FetchKind.Uid));
         }
         var selected = session.RequireSelected();
         var indexes = selected.Resolve(set, byUid);
+        if (vanished)
+        {
+            // RFC 7162 §3.2.6: expunged UIDs of the set, before the FETCH responses.
+            var largest = selected.Snapshot.UidNext - 1;
+            var gone = selected.Folder.VanishedSince(changedSince!.Value, ModSeqSyntax.Resolve(set, largest), 0);
+            if (gone.Count > 0)
+            {
+                session.Write($"* VANISHED (EARLIER) {ModSeqSyntax.Format(gone)}\r\n");
+            }
+        }
+        if (changedSince is { } since)
+        {
+            indexes = [.. indexes.Where(i => selected.Message(selected.Uids[i]) is { } m && m.ModSeq > since)];
+        }
 
         // Reading a body marks the message \Seen (unless PEEK or EXAMINE); the new flags go in the same response.
         var seenNow = new HashSet<uint>();
@@ -102,16 +125,19 @@ internal sealed class FetchCommand(bool byUid) : IImapCommand
                     if (available)
                     {
                         response.Append(i > 0 ? " " : "");
-                        Write(response, attribute, message, parsed, file, selected.IsRecent(uid));
+                        Write(response, attribute, message, parsed, file, selected);
                     }
                 }
                 if (!available)
                 {
                     continue; // The file went away between the snapshot and now.
                 }
-                if (seenNow.Contains(uid) && !attributes.Any(a => a.Kind == FetchKind.Flags))
+                if (seenNow.Contains(uid))
                 {
-                    response.Append($" FLAGS {MaildirFlags.ToImap(message.Flags, selected.IsRecent(uid))}");
+                    // The implicit \Seen is a change: its new FLAGS (and, once enabled, UID and MODSEQ; RFC 7162 §3.1) go along.
+                    response.Append(attributes.Any(a => a.Kind == FetchKind.Flags) ? "" : $" FLAGS {selected.FlagsOf(message)}");
+                    response.Append(session.CondstoreEnabled && !attributes.Any(a => a.Kind == FetchKind.Uid) ? $" UID {uid}" : "");
+                    response.Append(session.CondstoreEnabled && !attributes.Any(a => a.Kind == FetchKind.ModSeq) ? $" MODSEQ ({message.ModSeq})" : "");
                 }
                 response.Append(")\r\n");
                 if (!await response.WriteToAsync(session, cancellationToken))
@@ -137,6 +163,43 @@ internal sealed class FetchCommand(bool byUid) : IImapCommand
             }
         }
         return FetchWriteResult.Written;
+    }
+
+    /// <summary>The fetch-modifiers <c>(CHANGEDSINCE n [VANISHED])</c>; VANISHED only for UID FETCH once QRESYNC is enabled.</summary>
+    private (ulong? ChangedSince, bool Vanished) ReadModifiers(ImapSession session, ImapReader arguments)
+    {
+        if (!arguments.TryConsume(' '))
+        {
+            return (null, false);
+        }
+        arguments.Expect('(');
+        ulong? changedSince = null;
+        var vanished = false;
+        do
+        {
+            if (arguments.TryConsumeWord("CHANGEDSINCE") && changedSince is null)
+            {
+                arguments.ExpectSpace();
+                changedSince = arguments.ReadModSeq(allowZero: true);
+                session.EnableCondstore();
+            }
+            else if (arguments.TryConsumeWord("VANISHED") && !vanished)
+            {
+                vanished = true;
+            }
+            else
+            {
+                throw new ImapSyntaxException("expected CHANGEDSINCE or VANISHED, each once");
+            }
+        }
+        while (arguments.TryConsume(' '));
+        arguments.Expect(')');
+        if (vanished && !(byUid && session.QresyncEnabled && changedSince is not null))
+        {
+            // RFC 7162 §3.2.6: VANISHED needs UID FETCH, CHANGEDSINCE and an enabled QRESYNC.
+            throw new ImapSyntaxException("VANISHED needs UID FETCH with CHANGEDSINCE after ENABLE QRESYNC");
+        }
+        return (changedSince, vanished);
     }
 
     /// <summary>BODY[], BODY.PEEK[] and RFC822 (with or without a partial) are the file as it is, without parsing it.</summary>
@@ -166,7 +229,7 @@ internal sealed class FetchCommand(bool byUid) : IImapCommand
     }
 
     private static bool NeedsContent(FetchAttribute attribute) =>
-        attribute.Kind is not (FetchKind.Flags or FetchKind.Uid or FetchKind.InternalDate or FetchKind.Rfc822Size);
+        attribute.Kind is not (FetchKind.Flags or FetchKind.Uid or FetchKind.InternalDate or FetchKind.Rfc822Size or FetchKind.ModSeq);
 
     private static FileStream? Open(string? path)
     {
@@ -180,12 +243,15 @@ internal sealed class FetchCommand(bool byUid) : IImapCommand
         }
     }
 
-    private static void Write(ImapResponseBuilder response, FetchAttribute attribute, MaildirMessage message, MimeEntity? parsed, FileStream? file, bool recent)
+    private static void Write(ImapResponseBuilder response, FetchAttribute attribute, MaildirMessage message, MimeEntity? parsed, FileStream? file, SelectedFolder selected)
     {
         switch (attribute.Kind)
         {
             case FetchKind.Flags:
-                response.Append("FLAGS " + MaildirFlags.ToImap(message.Flags, recent));
+                response.Append("FLAGS " + selected.FlagsOf(message));
+                break;
+            case FetchKind.ModSeq:
+                response.Append("MODSEQ (" + ImapFormat.Number((long)message.ModSeq) + ")");
                 break;
             case FetchKind.Uid:
                 response.Append("UID " + ImapFormat.Number(message.Uid));

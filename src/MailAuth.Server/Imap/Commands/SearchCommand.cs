@@ -32,10 +32,18 @@ internal sealed class SearchCommand(bool byUid) : IImapCommand
         var budget = new SearchBudget(session.Options.MaxSearchTime);
         var indexes = SearchMatcher.Matching(selected, key, budget);
         var results = indexes.Select(i => byUid ? selected.Uids[i] : (uint)(i + 1)).ToList();
+        Dictionary<uint, ulong>? modSeqs = null;
+        if (SearchKey.UsesModSeq(key))
+        {
+            session.EnableCondstore(); // a CONDSTORE enabling command (RFC 7162 §3.1)
+            modSeqs = indexes.ToDictionary(i => byUid ? selected.Uids[i] : (uint)(i + 1), i => selected.Message(selected.Uids[i])?.ModSeq ?? 0);
+        }
         if (options is null)
         {
             var numbers = results.Count == 0 ? "" : " " + string.Join(' ', results);
-            session.Write($"* SEARCH{numbers}\r\n");
+            // RFC 7162 §3.1.5: a search by MODSEQ ends with the highest mod-sequence of the matches (none when nothing matched).
+            var modSeq = modSeqs is { Count: > 0 } ? $" (MODSEQ {modSeqs.Values.Max()})" : "";
+            session.Write($"* SEARCH{numbers}{modSeq}\r\n");
         }
         else
         {
@@ -44,7 +52,7 @@ internal sealed class SearchCommand(bool byUid) : IImapCommand
                 session.Tagged(tag, ImapStatus.No, $"At most {SearchContexts.MaxContexts} searches are kept up to date at once; CANCELUPDATE one", $"NOUPDATE \"{tag}\"");
                 return Task.CompletedTask;
             }
-            session.Write(ExtendedSearchResponse.Format(tag, byUid, options, results, sorted: false));
+            session.Write(ExtendedSearchResponse.Format(tag, byUid, options, results, sorted: false, modSeqs));
         }
         session.Tagged(tag, ImapStatus.Ok, $"{Name} completed");
         return Task.CompletedTask;

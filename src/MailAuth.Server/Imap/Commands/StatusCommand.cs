@@ -20,6 +20,10 @@ internal sealed class StatusCommand : IImapCommand
             session.Tagged(tag, ImapStatus.No, "No such folder", "NONEXISTENT");
             return Task.CompletedTask;
         }
+        if (items.Contains("HIGHESTMODSEQ"))
+        {
+            session.EnableCondstore(); // a CONDSTORE enabling command (RFC 7162 §3.1)
+        }
         session.Write(StatusItems.Response(name, folder, items));
         session.Tagged(tag, ImapStatus.Ok, "STATUS completed");
         return Task.CompletedTask;

@@ -4,7 +4,10 @@ using MailAuth.Server.Maildir;
 
 namespace MailAuth.Server.Imap.Commands;
 
-/// <summary>STORE and UID STORE (RFC 3501 §6.4.6): FLAGS, +FLAGS, -FLAGS, each optionally .SILENT.</summary>
+/// <summary>
+/// STORE and UID STORE (RFC 3501 §6.4.6): FLAGS, +FLAGS, -FLAGS, each optionally .SILENT, with
+/// system flags and keywords; the UNCHANGEDSINCE modifier of CONDSTORE (RFC 7162 §3.1.3).
+/// </summary>
 internal sealed class StoreCommand(bool byUid) : IImapCommand
 {
     public string Name => byUid ? "UID STORE" : "STORE";
@@ -16,26 +19,33 @@ internal sealed class StoreCommand(bool byUid) : IImapCommand
         arguments.ExpectSpace();
         var set = arguments.ReadSequenceSet();
         arguments.ExpectSpace();
+        ulong? unchangedSince = null;
+        if (arguments.TryConsume('('))
+        {
+            if (!arguments.TryConsumeWord("UNCHANGEDSINCE"))
+            {
+                throw new ImapSyntaxException("expected UNCHANGEDSINCE");
+            }
+            arguments.ExpectSpace();
+            unchangedSince = arguments.ReadModSeq(allowZero: true);
+            arguments.Expect(')');
+            arguments.ExpectSpace();
+            session.EnableCondstore(); // a CONDSTORE enabling command (RFC 7162 §3.1)
+        }
         var item = arguments.ReadAtom().ToUpperInvariant();
         var silent = item.EndsWith(".SILENT", StringComparison.Ordinal);
         var mode = silent ? item[..^".SILENT".Length] : item;
-        if (mode is not ("FLAGS" or "+FLAGS" or "-FLAGS"))
+        var operation = mode switch
         {
-            throw new ImapSyntaxException($"expected FLAGS, +FLAGS or -FLAGS, not '{ImapSession.Sanitize(item)}'");
-        }
+            "FLAGS" => FlagOperation.Replace,
+            "+FLAGS" => FlagOperation.Add,
+            "-FLAGS" => FlagOperation.Remove,
+            _ => throw new ImapSyntaxException($"expected FLAGS, +FLAGS or -FLAGS, not '{ImapSession.Sanitize(item)}'"),
+        };
         arguments.ExpectSpace();
         var names = arguments.ReadFlags();
         arguments.ExpectEnd();
-        var flags = MessageFlags.None;
-        foreach (var name in names)
-        {
-            if (name.Equals(@"\Recent", StringComparison.OrdinalIgnoreCase))
-            {
-                throw new ImapSyntaxException(@"\Recent cannot be stored");
-            }
-            // Keywords are accepted and not kept: PERMANENTFLAGS lists no \*, so clients know.
-            flags |= MaildirFlags.FromImap(name);
-        }
+        var change = Parse(names, operation);
         var selected = session.RequireSelected();
         if (selected.ReadOnly)
         {
@@ -44,24 +54,59 @@ internal sealed class StoreCommand(bool byUid) : IImapCommand
         }
         var indexes = selected.Resolve(set, byUid);
         var position = indexes.ToDictionary(i => selected.Uids[i], i => i);
-        Func<MessageFlags, MessageFlags> change = mode switch
-        {
-            "FLAGS" => _ => flags,
-            "+FLAGS" => current => current | flags,
-            _ => current => current & ~flags,
-        };
+        var result = selected.Folder.Store(position.Keys, change, unchangedSince);
+        selected.AnnounceKeywords(session); // FLAGS names a new keyword before a FETCH shows it
         var output = new StringBuilder();
-        foreach (var message in selected.Folder.SetFlags(position.Keys, change))
+        foreach (var message in result.Messages)
         {
             selected.Reported(message);
             if (!silent)
             {
-                output.Append($"* {position[message.Uid] + 1} FETCH (FLAGS {MaildirFlags.ToImap(message.Flags, selected.IsRecent(message.Uid))}");
-                output.Append(byUid ? $" UID {message.Uid})\r\n" : ")\r\n");
+                output.Append($"* {position[message.Uid] + 1} FETCH (FLAGS {selected.FlagsOf(message)}");
+                output.Append(byUid || session.CondstoreEnabled ? $" UID {message.Uid}" : "");
+                output.Append(SelectedFolder.ModSeqItem(session, message) + ")\r\n");
+            }
+            else if (session.CondstoreEnabled)
+            {
+                // RFC 7162 §3.1.3 example 7: even .SILENT reports the new mod-sequence.
+                output.Append($"* {position[message.Uid] + 1} FETCH (UID {message.Uid} MODSEQ ({message.ModSeq}))\r\n");
             }
         }
         session.Write(output.ToString());
+        if (result.Modified.Count > 0)
+        {
+            var modified = byUid ? result.Modified : [.. result.Modified.Select(uid => (uint)position[uid] + 1).Order()];
+            session.Tagged(tag, ImapStatus.Ok, "Conditional STORE failed for some messages", $"MODIFIED {SequenceSet.Format(modified)}");
+            return Task.CompletedTask;
+        }
         session.Tagged(tag, ImapStatus.Ok, $"{Name} completed");
         return Task.CompletedTask;
+    }
+
+    private static FlagChange Parse(List<string> names, FlagOperation operation)
+    {
+        var flags = MessageFlags.None;
+        var keywords = new List<string>();
+        foreach (var name in names)
+        {
+            if (name.Equals(@"\Recent", StringComparison.OrdinalIgnoreCase))
+            {
+                throw new ImapSyntaxException(@"\Recent cannot be stored");
+            }
+            if (name.StartsWith('\\'))
+            {
+                var system = MaildirFlags.FromImap(name);
+                flags |= system != MessageFlags.None ? system : throw new ImapSyntaxException($"unknown system flag '{ImapSession.Sanitize(name)}'");
+            }
+            else if (!KeywordMap.IsKeyword(name))
+            {
+                throw new ImapSyntaxException($"keyword '{ImapSession.Sanitize(name)}' is longer than {KeywordMap.MaxKeywordLength} characters");
+            }
+            else if (!keywords.Contains(name, StringComparer.OrdinalIgnoreCase))
+            {
+                keywords.Add(name);
+            }
+        }
+        return new FlagChange(operation, flags, keywords);
     }
 }

@@ -26,6 +26,9 @@ internal enum FetchKind
 
     /// <summary>BINARY.SIZE[part] (RFC 3516): the size of that decoded content.</summary>
     BinarySize,
+
+    /// <summary>MODSEQ (RFC 7162 §3.1.4.1).</summary>
+    ModSeq,
 }
 
 internal enum SectionText
@@ -140,6 +143,7 @@ internal sealed record FetchAttribute(FetchKind Kind, BodySection? Section = nul
             "RFC822" => new(FetchKind.Rfc822),
             "RFC822.HEADER" => new(FetchKind.Rfc822Header),
             "RFC822.TEXT" => new(FetchKind.Rfc822Text),
+            "MODSEQ" => new(FetchKind.ModSeq),
             "" => throw new ImapSyntaxException("expected a fetch attribute"),
             _ => throw new ImapSyntaxException($"unknown fetch attribute '{name}'"),
         };

@@ -100,6 +100,7 @@ internal abstract record SearchKey
             case "BODY": reader.ExpectSpace(); return new SearchText(reader.ReadAString(), IncludeHeaders: false);
             case "TEXT": reader.ExpectSpace(); return new SearchText(reader.ReadAString(), IncludeHeaders: true);
             case "UID": reader.ExpectSpace(); return new SearchUid(reader.ReadSequenceSet());
+            case "MODSEQ": return ModSeq(reader);
             case "NOT": reader.ExpectSpace(); return new SearchNot(Parse(reader, depth + 1, counter));
             case "OR":
                 reader.ExpectSpace();
@@ -110,6 +111,34 @@ internal abstract record SearchKey
                 throw new ImapSyntaxException($"unknown search key '{word}'");
         }
     }
+
+    /// <summary>RFC 7162 §3.1.5: <c>MODSEQ ["/flags/name" priv|shared|all] n</c>; the entry is checked and, as per-flag mod-sequences are not kept, not used.</summary>
+    private static SearchModSeq ModSeq(ImapReader reader)
+    {
+        reader.ExpectSpace();
+        if (reader.PeekIs('"'))
+        {
+            reader.ReadString();
+            reader.ExpectSpace();
+            var type = reader.ReadAtom().ToUpperInvariant();
+            if (type is not ("PRIV" or "SHARED" or "ALL"))
+            {
+                throw new ImapSyntaxException("expected priv, shared or all");
+            }
+            reader.ExpectSpace();
+        }
+        return new SearchModSeq(reader.ReadModSeq(allowZero: true));
+    }
+
+    /// <summary>Whether the key uses MODSEQ: then the SEARCH response ends with <c>(MODSEQ n)</c> (RFC 7162 §3.1.5).</summary>
+    public static bool UsesModSeq(SearchKey key) => key switch
+    {
+        SearchModSeq => true,
+        SearchNot not => UsesModSeq(not.Key),
+        SearchOr or => UsesModSeq(or.Left) || UsesModSeq(or.Right),
+        SearchAnd and => and.Keys.Any(UsesModSeq),
+        _ => false,
+    };
 
     private static SearchDate Date(ImapReader reader, DateComparison comparison, bool sent)
     {
@@ -177,6 +206,9 @@ internal sealed record SearchText(string Value, bool IncludeHeaders) : SearchKey
     /// <summary>The value upper-cased once, compared ordinally with text upper-cased once per message.</summary>
     internal string Folded { get; } = Value.ToUpperInvariant();
 }
+
+/// <summary>Messages whose mod-sequence is at least <c>ModSeq</c>.</summary>
+internal sealed record SearchModSeq(ulong ModSeq) : SearchKey;
 
 internal sealed record SearchNot(SearchKey Key) : SearchKey;
 
