@@ -3,6 +3,7 @@ using MailAuth.Core.Audit;
 using MailAuth.Core.Authentication;
 using MailAuth.Core.Mailboxes;
 using MailAuth.Core.Notifications;
+using MailAuth.Core.Observability;
 using MailAuth.Core.Passwords;
 using MailAuth.Core.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -49,6 +50,13 @@ public static class MailAuthCoreServices
         services.AddSingleton<MailboxChangeLog>();
         services.AddSingleton<IMailboxChangeFeed>(provider => provider.GetRequiredService<MailboxChangeLog>());
         services.AddSingleton<SqliteJournal>();
+        services.AddSingleton(provider =>
+        {
+            var metrics = new MailAuthMetrics();
+            // Resolved at a scrape, not now: the metrics exist before the store is opened.
+            metrics.ObserveOutbox(() => provider.GetRequiredService<SqliteJournal>().CountPending());
+            return metrics;
+        });
         services.AddSingleton<IAuditLog>(provider => provider.GetRequiredService<SqliteJournal>());
         services.AddSingleton<INotificationOutbox>(provider => provider.GetRequiredService<SqliteJournal>());
         services.AddSingleton(provider =>
@@ -73,13 +81,28 @@ public static class MailAuthCoreServices
             provider.GetRequiredService<TimeProvider>(),
             provider.GetRequiredService<ILogger<ManagerAccountService>>()));
         services.AddSingleton<IPasswordHasher>(_ => new PasswordHasher(hashing));
-        services.AddSingleton(_ => new HashingPool(hashing.EffectiveWorkers, hashing.MaxQueuedVerifications));
-        services.AddSingleton(provider => new FailureThrottle(
-            authentication.Throttle,
-            authentication.TrustedNetworks.Select(System.Net.IPNetwork.Parse),
-            provider.GetRequiredService<TimeProvider>()));
-        services.AddSingleton(provider => new VerifiedLoginCache(
-            authentication.VerifiedLoginCacheTime, provider.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(provider =>
+        {
+            var metrics = provider.GetRequiredService<MailAuthMetrics>();
+            var pool = new HashingPool(hashing.EffectiveWorkers, hashing.MaxQueuedVerifications, metrics);
+            metrics.Observe(pool);
+            return pool;
+        });
+        services.AddSingleton(provider =>
+        {
+            var throttle = new FailureThrottle(
+                authentication.Throttle,
+                authentication.TrustedNetworks.Select(System.Net.IPNetwork.Parse),
+                provider.GetRequiredService<TimeProvider>());
+            provider.GetRequiredService<MailAuthMetrics>().Observe(throttle);
+            return throttle;
+        });
+        services.AddSingleton(provider =>
+        {
+            var cache = new VerifiedLoginCache(authentication.VerifiedLoginCacheTime, provider.GetRequiredService<TimeProvider>());
+            provider.GetRequiredService<MailAuthMetrics>().Observe(cache);
+            return cache;
+        });
         services.AddSingleton(provider => new CredentialVerifier(
             provider.GetRequiredService<IPasswordHasher>(), provider.GetRequiredService<HashingPool>()));
         services.AddSingleton(provider => new MailAuthenticator(
@@ -87,7 +110,8 @@ public static class MailAuthCoreServices
             provider.GetRequiredService<CredentialVerifier>(),
             provider.GetRequiredService<FailureThrottle>(),
             provider.GetRequiredService<VerifiedLoginCache>(),
-            provider.GetRequiredService<ILogger<MailAuthenticator>>()));
+            provider.GetRequiredService<ILogger<MailAuthenticator>>(),
+            provider.GetRequiredService<MailAuthMetrics>()));
         services.AddSingleton<MailboxAdministration>();
         services.AddSingleton<PasswdFileImporter>();
         return services;

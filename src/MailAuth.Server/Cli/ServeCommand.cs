@@ -1,8 +1,10 @@
 using System.CommandLine;
 using MailAuth.Core;
+using MailAuth.Core.Observability;
 using MailAuth.Core.Passwords;
 using MailAuth.Server.Hosting;
 using MailAuth.Server.Imap;
+using MailAuth.Server.Observability;
 using MailAuth.Server.Protocol;
 using MailAuth.Server.Sessions;
 using MailAuth.Server.Smtp;
@@ -54,6 +56,8 @@ internal static class ServeCommand
                 builder.Services.AddSingleton<MailAuth.Server.AuthHttp.MailBackends>();
                 builder.Services.AddSingleton<MailAuth.Server.AuthHttp.NginxAuthResponder>();
                 builder.Services.AddHostedService<MailAuth.Server.AuthHttp.AuthHttpService>();
+                builder.Services.AddSingleton<Readiness>();
+                builder.Services.AddHostedService<MonitoringService>();
 
                 using var host = builder.Build();
                 PrivateFiles.LogTightened(
@@ -64,6 +68,8 @@ internal static class ServeCommand
                 // such a failure with its stack trace before the one "error:" line.
                 host.Services.OpenStorage();
                 _ = host.Services.GetRequiredService<CertificateProvider>().Certificate;
+                var sessions = host.Services.GetRequiredService<MailboxSessions>();
+                host.Services.GetRequiredService<MailAuthMetrics>().ObserveSessions(() => sessions.Total);
                 await host.RunAsync(cancellationToken);
                 return ExitCodes.Success;
             }

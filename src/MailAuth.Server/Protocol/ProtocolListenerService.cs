@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
+using MailAuth.Core.Observability;
 using MailAuth.Server.Hosting;
+using MailAuth.Server.Observability;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -14,6 +16,8 @@ internal sealed partial class ProtocolListenerService(
     IEnumerable<ListenerDefinition> definitions,
     MailAuthOptions options,
     TlsContext tls,
+    MailAuthMetrics metrics,
+    Readiness readiness,
     ILogger<ProtocolListenerService> logger) : IHostedService
 {
     private const int Backlog = 512;
@@ -34,11 +38,13 @@ internal sealed partial class ProtocolListenerService(
             LogListening(definition.Name, socket.LocalEndPoint!);
             _acceptLoops.Add(AcceptLoopAsync(socket, definition));
         }
+        readiness.ListenersBound = true;
         return Task.CompletedTask;
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        readiness.ListenersBound = false;
         await _stopping.CancelAsync();
         foreach (var socket in _sockets)
         {
@@ -99,7 +105,7 @@ internal sealed partial class ProtocolListenerService(
         try
         {
 #pragma warning disable CA2000 // disposed by the await using below; on failure the socket is
-            connection = new ProtocolConnection(socket, definition.Name);
+            connection = new ProtocolConnection(socket, definition.Name, metrics);
 #pragma warning restore CA2000
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
@@ -111,7 +117,9 @@ internal sealed partial class ProtocolListenerService(
         var token = _stopping.Token;
         try
         {
-            if (!definition.Connections.TryAcquire(connection.RemoteAddress, out var network))
+            var admitted = definition.Connections.TryAcquire(connection.RemoteAddress, out var network);
+            metrics.ConnectionAccepted(definition.Name, admitted);
+            if (!admitted)
             {
                 LogRejected(definition.Name, connection.RemoteAddress);
                 if (!definition.ImplicitTls
@@ -121,6 +129,7 @@ internal sealed partial class ProtocolListenerService(
                 }
                 return;
             }
+            metrics.ConnectionOpened(definition.Name);
             try
             {
                 if (definition.ImplicitTls
@@ -133,6 +142,7 @@ internal sealed partial class ProtocolListenerService(
             }
             finally
             {
+                metrics.ConnectionClosed(definition.Name);
                 definition.Connections.Release(network);
             }
         }
