@@ -89,6 +89,10 @@ public sealed class SqliteDatabase
     /// neither creates the file nor comes from the pool (a pooled one keeps a removed file open),
     /// and one read of the mailbox table. Throws the provider's <see cref="System.Data.Common.DbException"/>.
     /// </summary>
+    /// <summary>As <see cref="ProbeAsync(CancellationToken)"/> for the store in <paramref name="dataDirectory"/>, without migrating it.</summary>
+    public static Task ProbeInDirectoryAsync(string dataDirectory, CancellationToken cancellationToken) =>
+        new SqliteDatabase(System.IO.Path.Combine(dataDirectory, FileName)).ProbeAsync(cancellationToken);
+
     public async Task ProbeAsync(CancellationToken cancellationToken)
     {
         var connectionString = new SqliteConnectionStringBuilder(_connectionString)

@@ -30,6 +30,19 @@ internal static class ServeCommand
                 var options = MailAuthConfiguration.BindOptions(configuration);
                 MailAuthCoreServices.EnsureHashingAvailable();
                 using var dataDirectoryLock = DataDirectoryLock.Acquire(options.DataDirectory);
+                // config check's findings; the warnings serve acts on itself (it logs a certificate
+                // near its end, tightens loose modes), the others it would meet a moment later.
+                var refusals = (await ConfigurationCheck.RunAsync(options, TimeProvider.System, serveHoldsLock: true, cancellationToken))
+                    .Where(finding => finding.Severity != CheckSeverity.Warning).ToList();
+                if (refusals.Count > 0)
+                {
+                    foreach (var refusal in refusals)
+                    {
+                        await parse.Error().WriteLineAsync(
+                            "error: " + (refusal.Severity == CheckSeverity.Environment ? "cannot start: " : "") + refusal.Text);
+                    }
+                    return refusals.Any(refusal => refusal.Severity == CheckSeverity.Configuration) ? ExitCodes.Usage : ExitCodes.Refused;
+                }
                 var tightened = PrivateFiles.Tighten(options.DataDirectory);
 
                 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });

@@ -33,7 +33,7 @@ internal sealed partial class ProtocolListenerService(
     {
         foreach (var definition in definitions.Where(d => d.Port != 0))
         {
-            var socket = Bind(definition.Port);
+            var socket = ListeningSocket.Open(options.BindAddress, definition.Port, Backlog);
             _sockets.Add(socket);
             LogListening(definition.Name, socket.LocalEndPoint!);
             _acceptLoops.Add(AcceptLoopAsync(socket, definition));
@@ -52,28 +52,6 @@ internal sealed partial class ProtocolListenerService(
         }
         await Task.WhenAll(_acceptLoops);
         await _sessions.WaitAsync(DrainTimeout);
-    }
-
-    private Socket Bind(int port)
-    {
-        try
-        {
-            if (options.BindAddress != "*")
-            {
-                var address = IPAddress.Parse(options.BindAddress);
-                return ListeningSocket.Listen(new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp), new IPEndPoint(address, port), Backlog);
-            }
-            if (Socket.OSSupportsIPv6)
-            {
-                var dualMode = new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp) { DualMode = true };
-                return ListeningSocket.Listen(dualMode, new IPEndPoint(IPAddress.IPv6Any, port), Backlog);
-            }
-            return ListeningSocket.Listen(new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp), new IPEndPoint(IPAddress.Any, port), Backlog);
-        }
-        catch (SocketException e)
-        {
-            throw new IOException($"cannot listen on {options.BindAddress} port {port}: {e.Message}", e);
-        }
     }
 
     private async Task AcceptLoopAsync(Socket listener, ListenerDefinition definition)
