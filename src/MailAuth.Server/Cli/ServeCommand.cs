@@ -55,6 +55,9 @@ internal static class ServeCommand
                         console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
                         console.UseUtcTimestamp = true;
                     });
+                // Under systemd only: sd_notify READY=1 after every hosted service started (the
+                // listeners are bound by then), and log lines prefixed <6>… for the journal's levels.
+                builder.Services.AddSystemd();
                 builder.Services.AddMailAuth(options);
                 builder.Services.AddSingleton<CertificateProvider>();
                 builder.Services.AddSingleton<TlsContext>();
