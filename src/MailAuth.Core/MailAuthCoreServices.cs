@@ -49,13 +49,16 @@ public static class MailAuthCoreServices
         services.AddSingleton<IRecipientDirectory, SqliteRecipientDirectory>();
         services.AddSingleton<MailboxChangeLog>();
         services.AddSingleton<IMailboxChangeFeed>(provider => provider.GetRequiredService<MailboxChangeLog>());
-        services.AddSingleton<SqliteJournal>();
+        // The metrics hold what they observe and nothing else: the login path reaches them, and
+        // through them must not reach the manager accounts (LoginPathIsolationTests).
+        services.AddSingleton(_ => new MailAuthMetrics());
         services.AddSingleton(provider =>
         {
-            var metrics = new MailAuthMetrics();
-            // Resolved at a scrape, not now: the metrics exist before the store is opened.
-            metrics.ObserveOutbox(() => provider.GetRequiredService<SqliteJournal>().CountPending());
-            return metrics;
+            var journal = new SqliteJournal(
+                provider.GetRequiredService<SqliteDatabase>(), provider.GetRequiredService<TimeProvider>(),
+                provider.GetRequiredService<ILogger<SqliteJournal>>());
+            provider.GetRequiredService<MailAuthMetrics>().ObserveOutbox(journal.CountPending);
+            return journal;
         });
         services.AddSingleton<IAuditLog>(provider => provider.GetRequiredService<SqliteJournal>());
         services.AddSingleton<INotificationOutbox>(provider => provider.GetRequiredService<SqliteJournal>());
