@@ -13,11 +13,13 @@ command -v fail2ban-regex >/dev/null || need+=(fail2ban)
 [ -x /usr/sbin/postfix ] || need+=(postfix)
 [ -x /usr/sbin/nginx ] || need+=(nginx-light)
 [ -e /usr/lib/nginx/modules/ngx_mail_module.so ] || need+=(libnginx-mod-mail)
+command -v promtool >/dev/null || need+=(prometheus)
+command -v systemd-analyze >/dev/null || need+=(systemd)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing ${need[*]}" >&2
   # Postfix's installer asks for a mail setup; the tests run their own private instance.
   echo "postfix postfix/main_mailer_type select No configuration" | debconf-set-selections
-  # Nor may nginx's installer start a system nginx on port 80: the tests start their own.
+  # Nor may nginx's (or prometheus's) installer start a system service: the tests start their own.
   blocker=""
   if [ ! -e /usr/sbin/policy-rc.d ]; then
     blocker=/usr/sbin/policy-rc.d

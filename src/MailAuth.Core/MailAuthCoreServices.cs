@@ -3,6 +3,7 @@ using MailAuth.Core.Audit;
 using MailAuth.Core.Authentication;
 using MailAuth.Core.Mailboxes;
 using MailAuth.Core.Notifications;
+using MailAuth.Core.Observability;
 using MailAuth.Core.Passwords;
 using MailAuth.Core.Storage;
 using Microsoft.Extensions.DependencyInjection;
@@ -48,7 +49,17 @@ public static class MailAuthCoreServices
         services.AddSingleton<IRecipientDirectory, SqliteRecipientDirectory>();
         services.AddSingleton<MailboxChangeLog>();
         services.AddSingleton<IMailboxChangeFeed>(provider => provider.GetRequiredService<MailboxChangeLog>());
-        services.AddSingleton<SqliteJournal>();
+        // The metrics hold what they observe and nothing else: the login path reaches them, and
+        // through them must not reach the manager accounts (LoginPathIsolationTests).
+        services.AddSingleton(_ => new MailAuthMetrics());
+        services.AddSingleton(provider =>
+        {
+            var journal = new SqliteJournal(
+                provider.GetRequiredService<SqliteDatabase>(), provider.GetRequiredService<TimeProvider>(),
+                provider.GetRequiredService<ILogger<SqliteJournal>>());
+            provider.GetRequiredService<MailAuthMetrics>().ObserveOutbox(journal.CountPending);
+            return journal;
+        });
         services.AddSingleton<IAuditLog>(provider => provider.GetRequiredService<SqliteJournal>());
         services.AddSingleton<INotificationOutbox>(provider => provider.GetRequiredService<SqliteJournal>());
         services.AddSingleton(provider =>
@@ -73,13 +84,28 @@ public static class MailAuthCoreServices
             provider.GetRequiredService<TimeProvider>(),
             provider.GetRequiredService<ILogger<ManagerAccountService>>()));
         services.AddSingleton<IPasswordHasher>(_ => new PasswordHasher(hashing));
-        services.AddSingleton(_ => new HashingPool(hashing.EffectiveWorkers, hashing.MaxQueuedVerifications));
-        services.AddSingleton(provider => new FailureThrottle(
-            authentication.Throttle,
-            authentication.TrustedNetworks.Select(System.Net.IPNetwork.Parse),
-            provider.GetRequiredService<TimeProvider>()));
-        services.AddSingleton(provider => new VerifiedLoginCache(
-            authentication.VerifiedLoginCacheTime, provider.GetRequiredService<TimeProvider>()));
+        services.AddSingleton(provider =>
+        {
+            var metrics = provider.GetRequiredService<MailAuthMetrics>();
+            var pool = new HashingPool(hashing.EffectiveWorkers, hashing.MaxQueuedVerifications, metrics);
+            metrics.Observe(pool);
+            return pool;
+        });
+        services.AddSingleton(provider =>
+        {
+            var throttle = new FailureThrottle(
+                authentication.Throttle,
+                authentication.TrustedNetworks.Select(System.Net.IPNetwork.Parse),
+                provider.GetRequiredService<TimeProvider>());
+            provider.GetRequiredService<MailAuthMetrics>().Observe(throttle);
+            return throttle;
+        });
+        services.AddSingleton(provider =>
+        {
+            var cache = new VerifiedLoginCache(authentication.VerifiedLoginCacheTime, provider.GetRequiredService<TimeProvider>());
+            provider.GetRequiredService<MailAuthMetrics>().Observe(cache);
+            return cache;
+        });
         services.AddSingleton(provider => new CredentialVerifier(
             provider.GetRequiredService<IPasswordHasher>(), provider.GetRequiredService<HashingPool>()));
         services.AddSingleton(provider => new MailAuthenticator(
@@ -87,7 +113,8 @@ public static class MailAuthCoreServices
             provider.GetRequiredService<CredentialVerifier>(),
             provider.GetRequiredService<FailureThrottle>(),
             provider.GetRequiredService<VerifiedLoginCache>(),
-            provider.GetRequiredService<ILogger<MailAuthenticator>>()));
+            provider.GetRequiredService<ILogger<MailAuthenticator>>(),
+            provider.GetRequiredService<MailAuthMetrics>()));
         services.AddSingleton<MailboxAdministration>();
         services.AddSingleton<PasswdFileImporter>();
         return services;

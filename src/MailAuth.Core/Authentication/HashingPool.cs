@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using System.Diagnostics;
+using MailAuth.Core.Observability;
 
 namespace MailAuth.Core.Authentication;
 
@@ -11,9 +13,13 @@ public sealed class HashingPool : IDisposable
 {
     private readonly BlockingCollection<IWorkItem> _queue;
     private readonly Thread[] _workers;
+    private readonly MailAuthMetrics? _metrics;
+    private int _busy;
 
-    public HashingPool(int workers, int maxQueued)
+    /// <param name="metrics">Where each job's wait for a worker is recorded; none in tools and tests.</param>
+    public HashingPool(int workers, int maxQueued, MailAuthMetrics? metrics = null)
     {
+        _metrics = metrics;
         ArgumentOutOfRangeException.ThrowIfLessThan(workers, 1);
         ArgumentOutOfRangeException.ThrowIfLessThan(maxQueued, 1);
         _queue = new BlockingCollection<IWorkItem>(maxQueued);
@@ -26,6 +32,12 @@ public sealed class HashingPool : IDisposable
     }
 
     public int Workers => _workers.Length;
+
+    /// <summary>Jobs waiting for a worker.</summary>
+    public int Queued => _queue.Count;
+
+    /// <summary>Workers running a job.</summary>
+    public int Busy => Volatile.Read(ref _busy);
 
     /// <summary>Queues <paramref name="work"/>; false when the queue is full (nothing queued).</summary>
     public bool TryRun<T>(Func<T> work, CancellationToken cancellationToken, out Task<T> result)
@@ -49,18 +61,32 @@ public sealed class HashingPool : IDisposable
     {
         foreach (var item in _queue.GetConsumingEnumerable())
         {
-            item.Execute();
+            _metrics?.HashingWaited(Stopwatch.GetElapsedTime(item.Queued));
+            Interlocked.Increment(ref _busy);
+            try
+            {
+                item.Execute();
+            }
+            finally
+            {
+                Interlocked.Decrement(ref _busy);
+            }
         }
     }
 
     private interface IWorkItem
     {
+        /// <summary>When it was queued (<see cref="Stopwatch.GetTimestamp"/>).</summary>
+        long Queued { get; }
+
         void Execute();
     }
 
     private sealed class WorkItem<T>(Func<T> work, CancellationToken cancellationToken) : IWorkItem
     {
         public TaskCompletionSource<T> Completion { get; } = new(TaskCreationOptions.RunContinuationsAsynchronously);
+
+        public long Queued { get; } = Stopwatch.GetTimestamp();
 
         public void Execute()
         {

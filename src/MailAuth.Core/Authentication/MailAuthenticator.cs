@@ -1,5 +1,7 @@
+using System.Diagnostics;
 using MailAuth.Core.Addresses;
 using MailAuth.Core.Mailboxes;
+using MailAuth.Core.Observability;
 using MailAuth.Core.Passwords;
 using Microsoft.Extensions.Logging;
 
@@ -20,19 +22,23 @@ public sealed partial class MailAuthenticator
     private readonly VerifiedLoginCache _cache;
     private readonly SharedVerifications _shared = new();
     private readonly ILogger<MailAuthenticator> _logger;
+    private readonly MailAuthMetrics? _metrics;
 
+    /// <param name="metrics">Where each answer is counted; none in tools and tests.</param>
     public MailAuthenticator(
         IMailboxCredentialStore store,
         CredentialVerifier verifier,
         FailureThrottle throttle,
         VerifiedLoginCache cache,
-        ILogger<MailAuthenticator> logger)
+        ILogger<MailAuthenticator> logger,
+        MailAuthMetrics? metrics = null)
     {
         _store = store;
         _verifier = verifier;
         _throttle = throttle;
         _cache = cache;
         _logger = logger;
+        _metrics = metrics;
     }
 
     /// <summary>Without throttling or cache: every attempt runs Argon2.</summary>
@@ -53,11 +59,16 @@ public sealed partial class MailAuthenticator
             return await RefuseThrottledAsync(attempt, ticket.Decision, cancellationToken);
         }
 
-        var credential = attempt.Address is null ? null : await _store.FindAsync(attempt.Address, cancellationToken);
-        if (credential is { IsDisabled: false } && PasswordPolicy.IsWithinLength(password) && _cache.Matches(credential, password))
+        var credential = attempt.Address is null ? null : await FindAsync(attempt.Address, cancellationToken);
+        if (credential is { IsDisabled: false } && PasswordPolicy.IsWithinLength(password) && _cache.IsEnabled)
         {
-            ticket.Succeeded();
-            return Succeeded(attempt, credential, "cached");
+            var hit = _cache.Matches(credential, password);
+            _metrics?.LoginCacheLookup(hit);
+            if (hit)
+            {
+                ticket.Succeeded();
+                return Succeeded(attempt, credential, "cached");
+            }
         }
 
         var shareKey = _shared.KeyOf(attempt.ThrottleKey, password, credential);
@@ -95,6 +106,14 @@ public sealed partial class MailAuthenticator
         _cache.Remember(verified, password);
         ticket.Succeeded();
         return Succeeded(attempt, credential!, "verified");
+    }
+
+    private async Task<MailboxCredential?> FindAsync(EmailAddress address, CancellationToken cancellationToken)
+    {
+        var started = Stopwatch.GetTimestamp();
+        var credential = await _store.FindAsync(address, cancellationToken);
+        _metrics?.StoreQueried("credential", Stopwatch.GetElapsedTime(started));
+        return credential;
     }
 
     /// <summary>Why a verified attempt failed, or <see cref="AuthenticationFailure.None"/>.</summary>
@@ -139,14 +158,23 @@ public sealed partial class MailAuthenticator
     private AuthenticationResult Finish(LoginAttempt attempt, AuthenticationStatus status, AuthenticationFailure reason, string success, long position)
     {
         var client = attempt.Client;
+        var result = status switch
+        {
+            AuthenticationStatus.Succeeded => "ok",
+            AuthenticationStatus.Failed => "failed",
+            _ => "unavailable",
+        };
+        var reasonText = ReasonText(reason, success);
+        _metrics?.LoginAnswered(
+            client.Channel.LogName(),
+            client.Mechanism,
+            result,
+            reasonText,
+            reason is AuthenticationFailure.Throttled or AuthenticationFailure.Busy ? "refused" : success == "cached" ? "cached" : "cold",
+            Stopwatch.GetElapsedTime(attempt.Started));
         LogAttempt(
-            status switch
-            {
-                AuthenticationStatus.Succeeded => "ok",
-                AuthenticationStatus.Failed => "failed",
-                _ => "unavailable",
-            },
-            ReasonText(reason, success),
+            result,
+            reasonText,
             client.Channel.LogName(),
             client.Mechanism,
             client.IsSecure ? "yes" : "no",
@@ -196,6 +224,9 @@ public sealed partial class MailAuthenticator
         }
 
         public ClientContext Client { get; }
+
+        /// <summary>When the attempt arrived (<see cref="Stopwatch.GetTimestamp"/>).</summary>
+        public long Started { get; } = Stopwatch.GetTimestamp();
 
         public EmailAddress? Address { get; }
 

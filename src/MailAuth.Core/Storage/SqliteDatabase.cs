@@ -84,5 +84,29 @@ public sealed class SqliteDatabase
         return connection;
     }
 
+    /// <summary>
+    /// Whether the store answers now (<c>/readyz</c>, <c>config check</c>): a fresh connection that
+    /// neither creates the file nor comes from the pool (a pooled one keeps a removed file open),
+    /// and one read of the mailbox table. Throws the provider's <see cref="System.Data.Common.DbException"/>.
+    /// </summary>
+    /// <summary>As <see cref="ProbeAsync(CancellationToken)"/> for the store in <paramref name="dataDirectory"/>, without migrating it.</summary>
+    public static Task ProbeInDirectoryAsync(string dataDirectory, CancellationToken cancellationToken) =>
+        new SqliteDatabase(System.IO.Path.Combine(dataDirectory, FileName)).ProbeAsync(cancellationToken);
+
+    public async Task ProbeAsync(CancellationToken cancellationToken)
+    {
+        var connectionString = new SqliteConnectionStringBuilder(_connectionString)
+        {
+            Mode = SqliteOpenMode.ReadWrite,
+            Pooling = false,
+            DefaultTimeout = 5,
+        }.ToString();
+        await using var connection = new SqliteConnection(connectionString);
+        await connection.OpenAsync(cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM (SELECT 1 FROM mailboxes LIMIT 1)";
+        await command.ExecuteScalarAsync(cancellationToken);
+    }
+
     public static void ClearPools() => SqliteConnection.ClearAllPools();
 }

@@ -49,6 +49,15 @@ internal sealed partial class SqliteJournal(SqliteDatabase database, TimeProvide
         LogQueued(notification.Channel, notification.Recipient, notification.Subject);
     }
 
+    /// <summary>Unsent outbox rows, for the metrics (read at each scrape, so synchronous).</summary>
+    internal long CountPending()
+    {
+        using var connection = database.Open();
+        using var command = connection.CreateCommand();
+        command.CommandText = "SELECT count(*) FROM outbox WHERE sent_at IS NULL";
+        return (long)command.ExecuteScalar()!;
+    }
+
     public async Task<IReadOnlyList<AuditEntry>> ListAsync(int limit, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();

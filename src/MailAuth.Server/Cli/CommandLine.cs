@@ -10,6 +10,7 @@ internal static class CommandLine
         {
             CliContext.ConfigOption,
             ServeCommand.Create(),
+            ConfigCommands.Create(),
             DomainCommands.Create(),
             MailboxCommands.Create(),
             AuthCommands.Create(),

@@ -1,8 +1,10 @@
 using System.CommandLine;
 using MailAuth.Core;
+using MailAuth.Core.Observability;
 using MailAuth.Core.Passwords;
 using MailAuth.Server.Hosting;
 using MailAuth.Server.Imap;
+using MailAuth.Server.Observability;
 using MailAuth.Server.Protocol;
 using MailAuth.Server.Sessions;
 using MailAuth.Server.Smtp;
@@ -28,6 +30,19 @@ internal static class ServeCommand
                 var options = MailAuthConfiguration.BindOptions(configuration);
                 MailAuthCoreServices.EnsureHashingAvailable();
                 using var dataDirectoryLock = DataDirectoryLock.Acquire(options.DataDirectory);
+                // config check's findings; the warnings serve acts on itself (it logs a certificate
+                // near its end, tightens loose modes), the others it would meet a moment later.
+                var refusals = (await ConfigurationCheck.RunAsync(options, TimeProvider.System, serveHoldsLock: true, cancellationToken))
+                    .Where(finding => finding.Severity != CheckSeverity.Warning).ToList();
+                if (refusals.Count > 0)
+                {
+                    foreach (var refusal in refusals)
+                    {
+                        await parse.Error().WriteLineAsync(
+                            "error: " + (refusal.Severity == CheckSeverity.Environment ? "cannot start: " : "") + refusal.Text);
+                    }
+                    return refusals.Any(refusal => refusal.Severity == CheckSeverity.Configuration) ? ExitCodes.Usage : ExitCodes.Refused;
+                }
                 var tightened = PrivateFiles.Tighten(options.DataDirectory);
 
                 var builder = Host.CreateApplicationBuilder(new HostApplicationBuilderSettings { DisableDefaults = true });
@@ -40,6 +55,9 @@ internal static class ServeCommand
                         console.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
                         console.UseUtcTimestamp = true;
                     });
+                // Under systemd only: sd_notify READY=1 after every hosted service started (the
+                // listeners are bound by then), and log lines prefixed <6>… for the journal's levels.
+                builder.Services.AddSystemd();
                 builder.Services.AddMailAuth(options);
                 builder.Services.AddSingleton<CertificateProvider>();
                 builder.Services.AddSingleton<TlsContext>();
@@ -54,6 +72,8 @@ internal static class ServeCommand
                 builder.Services.AddSingleton<MailAuth.Server.AuthHttp.MailBackends>();
                 builder.Services.AddSingleton<MailAuth.Server.AuthHttp.NginxAuthResponder>();
                 builder.Services.AddHostedService<MailAuth.Server.AuthHttp.AuthHttpService>();
+                builder.Services.AddSingleton<Readiness>();
+                builder.Services.AddHostedService<MonitoringService>();
 
                 using var host = builder.Build();
                 PrivateFiles.LogTightened(
@@ -64,6 +84,8 @@ internal static class ServeCommand
                 // such a failure with its stack trace before the one "error:" line.
                 host.Services.OpenStorage();
                 _ = host.Services.GetRequiredService<CertificateProvider>().Certificate;
+                var sessions = host.Services.GetRequiredService<MailboxSessions>();
+                host.Services.GetRequiredService<MailAuthMetrics>().ObserveSessions(() => sessions.Total);
                 await host.RunAsync(cancellationToken);
                 return ExitCodes.Success;
             }

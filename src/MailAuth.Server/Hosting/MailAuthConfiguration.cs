@@ -64,6 +64,19 @@ internal static class MailAuthConfiguration
     /// <summary>Binds and validates the <c>MailAuth</c> section; data directory made absolute.</summary>
     public static MailAuthOptions BindOptions(IConfiguration configuration)
     {
+        var options = Bind(configuration);
+        var errors = options.Validate();
+        if (errors.Count > 0)
+        {
+            throw ConfigurationException.Invalid(errors);
+        }
+        options.DataDirectory = Path.GetFullPath(options.DataDirectory);
+        return options;
+    }
+
+    /// <summary>Binds the <c>MailAuth</c> section without validating it (<c>config check</c> lists each problem).</summary>
+    public static MailAuthOptions Bind(IConfiguration configuration)
+    {
         var options = new MailAuthOptions();
         try
         {
@@ -73,12 +86,6 @@ internal static class MailAuthConfiguration
         {
             throw new ConfigurationException($"invalid configuration: {e.Message}");
         }
-        var errors = options.Validate();
-        if (errors.Count > 0)
-        {
-            throw ConfigurationException.Invalid(errors);
-        }
-        options.DataDirectory = Path.GetFullPath(options.DataDirectory);
         return options;
     }
 }

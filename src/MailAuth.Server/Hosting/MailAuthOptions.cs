@@ -24,6 +24,8 @@ internal sealed class MailAuthOptions
 
     public AuthHttpOptions AuthHttp { get; set; } = new();
 
+    public MetricsOptions Metrics { get; set; } = new();
+
     /// <summary>Address the listeners bind to; <c>*</c> means every IPv6 and IPv4 address.</summary>
     public string BindAddress { get; set; } = "*";
 
@@ -49,6 +51,7 @@ internal sealed class MailAuthOptions
         errors.AddRange(Tls.Validate());
         errors.AddRange(SaslService.Validate());
         errors.AddRange(AuthHttp.Validate());
+        errors.AddRange(Metrics.Validate());
         CheckSocketPath(errors, "MailAuth:SaslService:SocketPath", SaslService.SocketPath);
         CheckSocketPath(errors, "MailAuth:AuthHttp:SocketPath", AuthHttp.SocketPath);
         return errors;

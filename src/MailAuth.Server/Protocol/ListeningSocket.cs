@@ -17,6 +17,32 @@ internal static class ListeningSocket
     /// SO_REUSEPORT, and then a second server binds the same port and silently takes part of the
     /// connections instead of failing to start.
     /// </summary>
+    /// <summary>
+    /// A TCP listener on <paramref name="bindAddress"/> (an IP address, or <c>*</c>: every IPv6 and
+    /// IPv4 address) and <paramref name="port"/>; an <see cref="IOException"/> naming both when it cannot.
+    /// </summary>
+    public static Socket Open(string bindAddress, int port, int backlog)
+    {
+        try
+        {
+            if (bindAddress != "*")
+            {
+                var address = IPAddress.Parse(bindAddress);
+                return Listen(new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp), new IPEndPoint(address, port), backlog);
+            }
+            if (Socket.OSSupportsIPv6)
+            {
+                var dualMode = new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp) { DualMode = true };
+                return Listen(dualMode, new IPEndPoint(IPAddress.IPv6Any, port), backlog);
+            }
+            return Listen(new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp), new IPEndPoint(IPAddress.Any, port), backlog);
+        }
+        catch (SocketException e)
+        {
+            throw new IOException($"cannot listen on {bindAddress} port {port}: {e.Message}", e);
+        }
+    }
+
     public static Socket Listen(Socket socket, EndPoint endPoint, int backlog)
     {
         try

@@ -5,6 +5,7 @@ using System.Net.Security;
 using System.Net.Sockets;
 using System.Security.Authentication;
 using System.Text;
+using MailAuth.Core.Observability;
 
 namespace MailAuth.Server.Protocol;
 
@@ -19,12 +20,14 @@ internal sealed class ProtocolConnection : IAsyncDisposable
     private static readonly TimeSpan WriteTimeout = TimeSpan.FromSeconds(60);
 
     private readonly Socket _socket;
+    private readonly MailAuthMetrics _metrics;
     private Stream _stream;
     private SslStream? _tls;
 
-    public ProtocolConnection(Socket socket, string listenerName)
+    public ProtocolConnection(Socket socket, string listenerName, MailAuthMetrics metrics)
     {
         _socket = socket;
+        _metrics = metrics;
         _stream = new NetworkStream(socket, ownsSocket: true);
         ListenerName = listenerName;
         RemoteEndPoint = (IPEndPoint)socket.RemoteEndPoint!;
@@ -211,9 +214,11 @@ internal sealed class ProtocolConnection : IAsyncDisposable
         }
         catch (Exception e) when (e is AuthenticationException or IOException or OperationCanceledException or SocketException or System.ComponentModel.Win32Exception)
         {
+            _metrics.TlsHandshake(ListenerName, succeeded: false);
             await tls.DisposeAsync();
             return false;
         }
+        _metrics.TlsHandshake(ListenerName, succeeded: true);
         _tls = tls;
         _stream = tls;
         (Input, Output) = CreatePipes(tls);

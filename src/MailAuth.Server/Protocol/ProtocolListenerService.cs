@@ -1,6 +1,8 @@
 using System.Net;
 using System.Net.Sockets;
+using MailAuth.Core.Observability;
 using MailAuth.Server.Hosting;
+using MailAuth.Server.Observability;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -14,6 +16,8 @@ internal sealed partial class ProtocolListenerService(
     IEnumerable<ListenerDefinition> definitions,
     MailAuthOptions options,
     TlsContext tls,
+    MailAuthMetrics metrics,
+    Readiness readiness,
     ILogger<ProtocolListenerService> logger) : IHostedService
 {
     private const int Backlog = 512;
@@ -29,16 +33,18 @@ internal sealed partial class ProtocolListenerService(
     {
         foreach (var definition in definitions.Where(d => d.Port != 0))
         {
-            var socket = Bind(definition.Port);
+            var socket = ListeningSocket.Open(options.BindAddress, definition.Port, Backlog);
             _sockets.Add(socket);
             LogListening(definition.Name, socket.LocalEndPoint!);
             _acceptLoops.Add(AcceptLoopAsync(socket, definition));
         }
+        readiness.ListenersBound = true;
         return Task.CompletedTask;
     }
 
     public async Task StopAsync(CancellationToken cancellationToken)
     {
+        readiness.ListenersBound = false;
         await _stopping.CancelAsync();
         foreach (var socket in _sockets)
         {
@@ -46,28 +52,6 @@ internal sealed partial class ProtocolListenerService(
         }
         await Task.WhenAll(_acceptLoops);
         await _sessions.WaitAsync(DrainTimeout);
-    }
-
-    private Socket Bind(int port)
-    {
-        try
-        {
-            if (options.BindAddress != "*")
-            {
-                var address = IPAddress.Parse(options.BindAddress);
-                return ListeningSocket.Listen(new Socket(address.AddressFamily, SocketType.Stream, ProtocolType.Tcp), new IPEndPoint(address, port), Backlog);
-            }
-            if (Socket.OSSupportsIPv6)
-            {
-                var dualMode = new Socket(AddressFamily.InterNetworkV6, SocketType.Stream, ProtocolType.Tcp) { DualMode = true };
-                return ListeningSocket.Listen(dualMode, new IPEndPoint(IPAddress.IPv6Any, port), Backlog);
-            }
-            return ListeningSocket.Listen(new Socket(AddressFamily.InterNetwork, SocketType.Stream, ProtocolType.Tcp), new IPEndPoint(IPAddress.Any, port), Backlog);
-        }
-        catch (SocketException e)
-        {
-            throw new IOException($"cannot listen on {options.BindAddress} port {port}: {e.Message}", e);
-        }
     }
 
     private async Task AcceptLoopAsync(Socket listener, ListenerDefinition definition)
@@ -99,7 +83,7 @@ internal sealed partial class ProtocolListenerService(
         try
         {
 #pragma warning disable CA2000 // disposed by the await using below; on failure the socket is
-            connection = new ProtocolConnection(socket, definition.Name);
+            connection = new ProtocolConnection(socket, definition.Name, metrics);
 #pragma warning restore CA2000
         }
         catch (Exception e) when (e is SocketException or ObjectDisposedException)
@@ -111,7 +95,9 @@ internal sealed partial class ProtocolListenerService(
         var token = _stopping.Token;
         try
         {
-            if (!definition.Connections.TryAcquire(connection.RemoteAddress, out var network))
+            var admitted = definition.Connections.TryAcquire(connection.RemoteAddress, out var network);
+            metrics.ConnectionAccepted(definition.Name, admitted);
+            if (!admitted)
             {
                 LogRejected(definition.Name, connection.RemoteAddress);
                 if (!definition.ImplicitTls
@@ -121,6 +107,7 @@ internal sealed partial class ProtocolListenerService(
                 }
                 return;
             }
+            metrics.ConnectionOpened(definition.Name);
             try
             {
                 if (definition.ImplicitTls
@@ -133,6 +120,7 @@ internal sealed partial class ProtocolListenerService(
             }
             finally
             {
+                metrics.ConnectionClosed(definition.Name);
                 definition.Connections.Release(network);
             }
         }

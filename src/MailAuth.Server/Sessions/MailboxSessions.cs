@@ -62,6 +62,18 @@ internal sealed class MailboxSessions(IMailboxChangeFeed feed)
         }
     }
 
+    /// <summary>Open sessions of every mailbox (ended ones included until they have closed), for the metrics.</summary>
+    public int Total
+    {
+        get
+        {
+            lock (_gate)
+            {
+                return _byAddress.Values.Sum(sessions => sessions.Count);
+            }
+        }
+    }
+
     /// <summary>Open sessions of <paramref name="address"/> (ended ones included until they have closed).</summary>
     public int Count(EmailAddress address)
     {

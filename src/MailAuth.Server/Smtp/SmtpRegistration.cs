@@ -21,7 +21,8 @@ internal static class SmtpRegistration
         services.AddSingleton<RecipientResolver>();
         services.AddSingleton<MessageSpool>();
         services.AddSingleton(provider => new SmtpDelivery(
-            provider.GetRequiredService<Maildir.MaildirDelivery>(), relay, provider.GetRequiredService<ILogger<SmtpDelivery>>()));
+            provider.GetRequiredService<Maildir.MaildirDelivery>(), relay,
+            provider.GetRequiredService<MailAuth.Core.Observability.MailAuthMetrics>(), provider.GetRequiredService<ILogger<SmtpDelivery>>()));
         services.AddSingleton<SmtpProtocolHandler>();
 
         // One limiter for both ports: a client's connections count together whichever port it uses.

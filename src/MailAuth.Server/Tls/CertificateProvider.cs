@@ -59,7 +59,7 @@ internal sealed partial class CertificateProvider(MailAuthOptions options, TimeP
     }
 
     /// <summary>A configured pair that cannot be used is a configuration error (exit 2), named by its keys.</summary>
-    private static X509Certificate2 LoadConfigured(string certificateFile, string keyFile)
+    internal static X509Certificate2 LoadConfigured(string certificateFile, string keyFile)
     {
         try
         {

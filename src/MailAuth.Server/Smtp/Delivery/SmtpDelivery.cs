@@ -1,3 +1,4 @@
+using MailAuth.Core.Observability;
 using MailAuth.Server.Maildir;
 using Microsoft.Extensions.Logging;
 
@@ -15,7 +16,7 @@ namespace MailAuth.Server.Smtp.Delivery;
 /// already gone by then: a retry can duplicate it, which is preferred to losing a message.</item>
 /// </list>
 /// </summary>
-internal sealed partial class SmtpDelivery(MaildirDelivery maildir, SmtpRelayClient? relay, ILogger<SmtpDelivery> logger)
+internal sealed partial class SmtpDelivery(MaildirDelivery maildir, SmtpRelayClient? relay, MailAuthMetrics metrics, ILogger<SmtpDelivery> logger)
 {
     public async Task<string> DeliverAsync(SmtpTransaction transaction, Stream message, string id, CancellationToken cancellationToken)
     {
@@ -36,10 +37,13 @@ internal sealed partial class SmtpDelivery(MaildirDelivery maildir, SmtpRelayCli
             switch (relayed.Status)
             {
                 case RelayStatus.TemporaryFailure:
+                    metrics.Message("refused", message.Length);
                     return SmtpReply.RelayTemporaryFailure(relayed.Detail);
                 case RelayStatus.PermanentFailure:
+                    metrics.Message("refused", message.Length);
                     return SmtpReply.RelayRefused(relayed.Detail);
             }
+            metrics.Message("relayed", message.Length);
         }
 
         var written = new List<string>();
@@ -63,8 +67,13 @@ internal sealed partial class SmtpDelivery(MaildirDelivery maildir, SmtpRelayCli
                     throw;
                 }
                 LogLocalFailed(e, id, recipient.Address.ToString());
+                metrics.Message("refused", message.Length);
                 return SmtpReply.InsufficientStorageNotAccepted;
             }
+        }
+        if (local.Count > 0)
+        {
+            metrics.Message("delivered", message.Length);
         }
         LogAccepted(id, sender, local.Count, remote.Count, message.Length);
         return SmtpReply.MessageAccepted(id);
