@@ -46,7 +46,9 @@ internal static partial class ConfigurationCheck
         var serverRunning = !serveHoldsLock && ServerRunsOn(options.DataDirectory);
         CheckDataDirectory(options.DataDirectory, findings);
         await CheckStoreAsync(options.DataDirectory, findings, cancellationToken);
-        if (!serverRunning)
+        // serve binds its ports a moment later and reports a taken one itself; binding each twice would
+        // only widen the window in which another process can take it between the two.
+        if (!serverRunning && !serveHoldsLock)
         {
             CheckPorts(options, findings);
         }

@@ -50,7 +50,9 @@ internal sealed class NotifyWatch
         var output = new StringBuilder();
         foreach (var (name, watched) in _watched)
         {
-            output.Append($"* STATUS {ImapFormat.AString(name)} (MESSAGES {watched.Messages} UIDNEXT {watched.UidNext} UIDVALIDITY {watched.UidValidity})\r\n");
+            // RFC 5465 §5.2: with CONDSTORE, a client watching FlagChange learns of them by HIGHESTMODSEQ.
+            var modSeq = watched.Group.Events.HasFlag(NotifyEvents.FlagChange) ? $" HIGHESTMODSEQ {watched.HighestModSeq}" : "";
+            output.Append($"* STATUS {ImapFormat.AString(name)} (MESSAGES {watched.Messages} UIDNEXT {watched.UidNext} UIDVALIDITY {watched.UidValidity}{modSeq})\r\n");
         }
         return output.ToString();
     }
@@ -266,6 +268,10 @@ internal sealed class NotifyWatch
             {
                 items.Add($"UNSEEN {unseen}");
             }
+            if (watched.Group.Events.HasFlag(NotifyEvents.FlagChange) && snapshot.HighestModSeq != watched.HighestModSeq)
+            {
+                items.Add($"HIGHESTMODSEQ {snapshot.HighestModSeq}");
+            }
             watched.Update(snapshot, unseen);
             if (items.Count > 0)
             {
@@ -299,7 +305,9 @@ internal sealed class NotifyWatch
 
         public int Unseen { get; private set; }
 
+        public ulong HighestModSeq { get; private set; }
+
         public void Update(FolderSnapshot snapshot, int unseen) =>
-            (Version, UidValidity, UidNext, Messages, Unseen) = (snapshot.Version, snapshot.UidValidity, snapshot.UidNext, snapshot.Messages.Count, unseen);
+            (Version, UidValidity, UidNext, Messages, Unseen, HighestModSeq) = (snapshot.Version, snapshot.UidValidity, snapshot.UidNext, snapshot.Messages.Count, unseen, snapshot.HighestModSeq);
     }
 }

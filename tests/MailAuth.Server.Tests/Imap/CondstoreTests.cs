@@ -59,6 +59,23 @@ public sealed class CondstoreTests
         Assert.That(await client.CommandAsync("b", "STATUS INBOX (HIGHESTMODSEQ MESSAGES)"), Is.EqualTo(new[] { "* STATUS INBOX (HIGHESTMODSEQ 4 MESSAGES 3)", "b OK STATUS completed" }));
     }
 
+    /// <summary>RFC 7162 §3.1: the first CONDSTORE enabling command in a selected mailbox reports its HIGHESTMODSEQ once (imaptest's esearch-condstore).</summary>
+    [Test]
+    public async Task TheFirstEnablingCommandInASelectedMailboxReportsHighestModSeq()
+    {
+        var (_, client) = await ThreeMessages();
+        await using var _ = client;
+        await client.CommandAsync("s", "SELECT INBOX");
+        Assert.That(await client.CommandAsync("a", "FETCH 1 MODSEQ"), Is.EqualTo(new[]
+        {
+            "* OK [HIGHESTMODSEQ 4] Highest mod-sequence",
+            "* 1 FETCH (MODSEQ (2))",
+            "a OK FETCH completed",
+        }));
+        Assert.That(await client.CommandAsync("b", "FETCH 2 MODSEQ"), Is.EqualTo(new[] { "* 2 FETCH (MODSEQ (3))", "b OK FETCH completed" }));
+        Assert.That(await client.CommandAsync("c", "SELECT INBOX (CONDSTORE)"), Has.Exactly(1).StartsWith("* OK [HIGHESTMODSEQ").And.Some.EqualTo("* OK [HIGHESTMODSEQ 4] Highest mod-sequence"));
+    }
+
     /// <summary>RFC 7162 §3.1.3 examples 6 and 7: a conditional STORE, MODIFIED, and .SILENT still reporting MODSEQ.</summary>
     [Test]
     public async Task ConditionalStoreChangesOnlyMessagesUnchangedSinceAndNamesTheOthers()
@@ -96,7 +113,7 @@ public sealed class CondstoreTests
         await using var _ = client;
         await client.CommandAsync("s", "SELECT INBOX");
         await client.CommandAsync("a", "STORE 1 +FLAGS.SILENT (\\Flagged)");
-        Assert.That(await client.CommandAsync("b", "SEARCH MODSEQ 3"), Is.EqualTo(new[] { "* SEARCH 1 2 3 (MODSEQ 5)", "b OK SEARCH completed" }));
+        Assert.That(await client.CommandAsync("b", "SEARCH MODSEQ 3"), Is.EqualTo(new[] { "* OK [HIGHESTMODSEQ 5] Highest mod-sequence", "* SEARCH 1 2 3 (MODSEQ 5)", "b OK SEARCH completed" }));
         Assert.That(await client.CommandAsync("c", "UID SEARCH MODSEQ \"/flags/\\\\draft\" all 4 NOT FLAGGED"), Is.EqualTo(new[] { "* SEARCH 3 (MODSEQ 4)", "c OK UID SEARCH completed" }));
         Assert.That(await client.CommandAsync("d", "SEARCH MODSEQ 6"), Is.EqualTo(new[] { "* SEARCH", "d OK SEARCH completed" }));
         Assert.That(await client.CommandAsync("e", "SEARCH MODSEQ \"/flags/\\\\draft\" both 4"), Is.EqualTo(new[] { "e BAD expected priv, shared or all" }));
@@ -145,7 +162,7 @@ public sealed class CondstoreTests
                 await FlagTestMailboxes.Append(client, "INBOX", "two");
                 await client.CommandAsync("s", "SELECT INBOX");
                 await client.CommandAsync("a", "STORE 1 +FLAGS.SILENT ($Junk)");
-                Assert.That(await client.CommandAsync("b", "FETCH 1:2 (MODSEQ)"), Is.EqualTo(new[] { "* 1 FETCH (MODSEQ (4))", "* 2 FETCH (MODSEQ (3))", "b OK FETCH completed" }));
+                Assert.That(await client.CommandAsync("b", "FETCH 1:2 (MODSEQ)"), Is.EqualTo(new[] { "* OK [HIGHESTMODSEQ 4] Highest mod-sequence", "* 1 FETCH (MODSEQ (4))", "* 2 FETCH (MODSEQ (3))", "b OK FETCH completed" }));
             }
             finally
             {
@@ -162,6 +179,7 @@ public sealed class CondstoreTests
             Assert.That(select, Has.Member("* OK [HIGHESTMODSEQ 5] Highest mod-sequence"));
             Assert.That(await again.CommandAsync("a", "FETCH 1:2 (FLAGS MODSEQ)"), Is.EqualTo(new[]
             {
+                "* OK [HIGHESTMODSEQ 5] Highest mod-sequence",
                 "* 1 FETCH (FLAGS ($Junk) MODSEQ (4))",
                 "* 2 FETCH (FLAGS (\\Flagged) MODSEQ (5))",
                 "a OK FETCH completed",

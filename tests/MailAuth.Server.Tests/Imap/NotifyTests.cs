@@ -1,4 +1,6 @@
+using System.Globalization;
 using System.Text;
+using System.Text.RegularExpressions;
 using MailAuth.Server.Maildir;
 
 namespace MailAuth.Server.Tests.Imap;
@@ -55,6 +57,30 @@ public sealed class NotifyTests
     {
         await Task.Delay(600);
         Assert.That(await client.CommandAsync("n", "CAPABILITY"), Has.Count.EqualTo(2).And.Member("n OK CAPABILITY completed"));
+    }
+
+    /// <summary>RFC 5465 §5.2 with CONDSTORE: a client watching FlagChange is told HIGHESTMODSEQ, at SET STATUS and when flags change (imaptest's notify).</summary>
+    [Test]
+    public async Task WatchingFlagChangeReportsHighestModSeq()
+    {
+        var address = await NewMailbox();
+        await using var watcher = await Login(address);
+        await using var other = await Login(address);
+        await Ok(other, "CREATE Watched");
+        await Append(other, "Watched", "first");
+        var validity = await UidValidity(other, "Watched");
+        Assert.That(await watcher.CommandAsync("a", "NOTIFY SET STATUS (MAILBOXES Watched (MessageNew MessageExpunge))"), Is.EqualTo(new[]
+        {
+            $"* STATUS Watched (MESSAGES 1 UIDNEXT 2 UIDVALIDITY {validity})",
+            "a OK NOTIFY completed",
+        }));
+        var set = await watcher.CommandAsync("b", "NOTIFY SET STATUS (MAILBOXES Watched (MessageNew MessageExpunge FlagChange))");
+        Assert.That(set, Has.Count.EqualTo(2));
+        Assert.That(set[0], Does.Match($@"^\* STATUS Watched \(MESSAGES 1 UIDNEXT 2 UIDVALIDITY {validity} HIGHESTMODSEQ (\d+)\)$"));
+        var before = ulong.Parse(Regex.Match(set[0], @"HIGHESTMODSEQ (\d+)").Groups[1].Value, CultureInfo.InvariantCulture);
+        await Ok(other, "SELECT Watched");
+        await Ok(other, "STORE 1 +FLAGS.SILENT (\\Flagged)");
+        Assert.That(await watcher.ReadLineAsync(), Is.EqualTo($"* STATUS Watched (HIGHESTMODSEQ {before + 1})"));
     }
 
     [Test]
@@ -151,7 +177,7 @@ public sealed class NotifyTests
         Assert.That(await watcher.ReadLineAsync(), Is.EqualTo("* 1 FETCH (UID 1 FLAGS (\\Flagged \\Recent))"));
         await Ok(other, "SELECT Drafts");
         await Ok(other, "STORE 1 +FLAGS.SILENT (\\Seen)");
-        Assert.That(await watcher.ReadLineAsync(), Is.EqualTo("* STATUS Drafts (UNSEEN 0)"));
+        Assert.That(await watcher.ReadLineAsync(), Is.EqualTo("* STATUS Drafts (UNSEEN 0 HIGHESTMODSEQ 3)"));
     }
 
     [Test]

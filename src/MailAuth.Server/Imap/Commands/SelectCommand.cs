@@ -71,7 +71,7 @@ internal sealed class SelectCommand(bool readOnly) : IImapCommand
             var parameter = arguments.ReadAtom().ToUpperInvariant();
             if (parameter == "CONDSTORE")
             {
-                session.EnableCondstore();
+                session.EnableCondstore(announce: false);
             }
             else if (parameter == "QRESYNC")
             {
