@@ -59,46 +59,10 @@ internal sealed class SearchCandidate(
             if (!_headerLoaded)
             {
                 _headerLoaded = true;
-                var path = folder.FilePathOf(message.Uid);
-                try
-                {
-                    _header = path is null ? null : MimeEntity.Parse(ReadHeaderBlock(path));
-                }
-                catch (Exception e) when (e is FileNotFoundException or DirectoryNotFoundException)
-                {
-                    _header = null;
-                }
+                _header = HeaderBlock.Parse(folder.FilePathOf(message.Uid), MaxHeaderBytes);
             }
             return _header;
         }
-    }
-
-    /// <summary>The bytes up to and including the empty line that ends the header, at most <see cref="MaxHeaderBytes"/>.</summary>
-    private static byte[] ReadHeaderBlock(string path)
-    {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete, bufferSize: 1);
-        var header = new MemoryStream();
-        var chunk = new byte[16 * 1024];
-        var scanned = 0;
-        int read;
-        while (header.Length < MaxHeaderBytes && (read = stream.Read(chunk, 0, (int)Math.Min(chunk.Length, MaxHeaderBytes - header.Length))) > 0)
-        {
-            header.Write(chunk, 0, read);
-            var bytes = header.GetBuffer().AsSpan(0, (int)header.Length);
-            if (bytes[0] == '\n' || bytes.StartsWith("\r\n"u8))
-            {
-                return bytes[..(bytes[0] == '\n' ? 1 : 2)].ToArray(); // no header at all
-            }
-            for (var i = Math.Max(0, scanned - 2); i < bytes.Length - 1; i++)
-            {
-                if (bytes[i] == '\n' && (bytes[i + 1] == '\n' || (bytes[i + 1] == '\r' && i + 2 < bytes.Length && bytes[i + 2] == '\n')))
-                {
-                    return bytes[..(i + (bytes[i + 1] == '\n' ? 2 : 3))].ToArray();
-                }
-            }
-            scanned = bytes.Length;
-        }
-        return header.ToArray();
     }
 
     /// <summary>Header fields with their values decoded (RFC 2047) and upper-cased, once per message.</summary>

@@ -81,6 +81,7 @@ internal sealed class SelectedFolder
             ? "* OK [PERMANENTFLAGS ()] Read-only folder\r\n"
             : $"* OK [PERMANENTFLAGS ({permanent})] Flags permitted\r\n");
     }
+
     /// <summary>The message as of the last synchronisation, or null when it was expunged meanwhile.</summary>
     public MaildirMessage? Message(uint uid) => _current.GetValueOrDefault(uid);
 
@@ -205,10 +206,17 @@ internal sealed class SelectedFolder
     /// <summary>A new FLAGS (and PERMANENTFLAGS) response when a keyword was defined since the last one (RFC 3501 §7.2.6).</summary>
     public void AnnounceKeywords(ImapSession session)
     {
-        if (!ReferenceEquals(Folder.Keywords, _keywords) && Folder.Keywords.Format() != _keywords.Format())
+        var keywords = Folder.Keywords;
+        if (ReferenceEquals(keywords, _keywords))
         {
-            session.Write(FlagsResponses());
+            return;
         }
+        if (keywords.Format() == _keywords.Format())
+        {
+            _keywords = keywords; // reloaded, unchanged: compare by reference from now on
+            return;
+        }
+        session.Write(FlagsResponses());
     }
 
     /// <summary><c> MODSEQ (n)</c> once the client enabled CONDSTORE (RFC 7162 §3.1.4), else nothing.</summary>

@@ -1,3 +1,4 @@
+using MailAuth.Server.Imap.Mime;
 using MailAuth.Server.Imap.Parsing;
 using MailAuth.Server.Imap.Sorting;
 
@@ -38,7 +39,7 @@ internal sealed class ThreadCommand(bool byUid) : IImapCommand
             {
                 continue;
             }
-            var headers = MessageHeaders.Read(selected.Folder, uid);
+            var headers = HeaderBlock.Parse(selected.Folder.FilePathOf(uid), HeaderBlock.SortKeyBytes);
             var (subject, replyOrForward) = BaseSubject.FromHeader(headers?.Header("Subject"));
             var references = MessageIds.Parse(headers?.Header("References"));
             if (references.Count == 0 && MessageIds.First(headers?.Header("In-Reply-To")) is { } inReplyTo)

@@ -1,3 +1,5 @@
+using MailAuth.Server.Imap.Mime;
+
 namespace MailAuth.Server.Imap.Sorting;
 
 /// <summary>
@@ -18,7 +20,7 @@ internal static class MessageSorter
             var index = indexes[n];
             var uid = selected.Uids[index];
             var message = selected.Message(uid);
-            var headers = readsHeaders && message is not null ? MessageHeaders.Read(selected.Folder, uid) : null;
+            var headers = readsHeaders && message is not null ? HeaderBlock.Parse(selected.Folder.FilePathOf(uid), HeaderBlock.SortKeyBytes) : null;
             var text = new string[criteria.Count];
             var numbers = new long[criteria.Count];
             for (var c = 0; c < criteria.Count; c++)
