@@ -29,6 +29,7 @@ public sealed class MailAuthMetrics : IDisposable
     private readonly Counter<long> _tlsHandshakes;
     private readonly Counter<long> _messages;
     private readonly Counter<long> _messageBytes;
+    private readonly Counter<long> _acmeRenewalFailures;
 
     public MailAuthMetrics()
     {
@@ -56,6 +57,8 @@ public sealed class MailAuthMetrics : IDisposable
             "mailauth.messages", "{message}", "SMTP messages by outcome: delivered (to local mailboxes), relayed, refused (after DATA)");
         _messageBytes = _meter.CreateCounter<long>(
             "mailauth.messages.size", "By", "Bytes of the messages counted in mailauth_messages_total, by outcome");
+        _acmeRenewalFailures = _meter.CreateCounter<long>(
+            "mailauth.acme.renewal.failures", "{attempt}", "ACME attempts to obtain or renew the certificate that failed (the certificate in use stays)");
     }
 
     /// <summary>One answered mail login, with the words of its log line.</summary>
@@ -117,6 +120,8 @@ public sealed class MailAuthMetrics : IDisposable
     /// <summary>Sessions logged in now (IMAP and SMTP), read at each scrape.</summary>
     public void ObserveSessions(Func<long> open) =>
         _meter.CreateObservableGauge("mailauth.sessions.open", open, "{session}", "Authenticated IMAP and SMTP sessions open now");
+
+    public void AcmeRenewalFailed() => _acmeRenewalFailures.Add(1);
 
     public void Dispose() => _meter.Dispose();
 

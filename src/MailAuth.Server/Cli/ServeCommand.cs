@@ -61,6 +61,7 @@ internal static class ServeCommand
                 builder.Services.AddMailAuth(options);
                 builder.Services.AddSingleton<CertificateProvider>();
                 builder.Services.AddSingleton<TlsContext>();
+                builder.Services.AddCertificateRenewal();
                 builder.Services.AddImap(options);
                 builder.Services.AddSmtp(options);
                 builder.Services.AddHostedService<StartupReport>();

@@ -98,7 +98,7 @@ internal static partial class ConfigurationCheck
     {
         try
         {
-            return CertificateProvider.LoadConfigured(tls.CertificateFile, tls.KeyFile);
+            return CertificateProvider.LoadConfigured(tls.CertificateFile, tls.KeyFile).Certificate;
         }
         catch (ConfigurationException e)
         {

@@ -292,6 +292,8 @@ internal sealed class TlsOptions
 
     public IReadOnlyList<string> EffectivePlaintextAuthNetworks => PlaintextAuthNetworks ?? ["127.0.0.0/8", "::1/128"];
 
+    public AcmeOptions Acme { get; set; } = new();
+
     public IEnumerable<string> Validate()
     {
         foreach (var network in EffectivePlaintextAuthNetworks)
@@ -304,6 +306,10 @@ internal sealed class TlsOptions
         if (string.IsNullOrEmpty(CertificateFile) != string.IsNullOrEmpty(KeyFile))
         {
             yield return "MailAuth:Tls:CertificateFile and MailAuth:Tls:KeyFile must be set together";
+        }
+        foreach (var error in Acme.Validate(this))
+        {
+            yield return error;
         }
     }
 }

@@ -31,9 +31,12 @@ internal static partial class PrivateFiles
         DataDirectoryLock.FileName,
         CertificateProvider.GeneratedKeyFile,
         CertificateProvider.GeneratedCertificateFile,
+        Tls.Acme.AcmeFiles.AccountKeyFile,
+        Tls.Acme.AcmeFiles.KeyFile,
+        Tls.Acme.AcmeFiles.CertificateFile,
     ];
 
-    private static readonly string[] KnownDirectories = ["mail", "removed", MessageSpool.DirectoryName, "tls"];
+    private static readonly string[] KnownDirectories = ["mail", "removed", MessageSpool.DirectoryName, "tls", Tls.Acme.AcmeFiles.Directory];
 
     /// <summary>
     /// umask(077) for the whole process, so that every file and directory it creates (SQLite's
@@ -57,6 +60,30 @@ internal static partial class PrivateFiles
             TightenOne(dataDirectory, Path.Combine(dataDirectory, name), changes);
         }
         return changes;
+    }
+
+    /// <summary>
+    /// Replaces <paramref name="path"/> with <paramref name="content"/>, readable by its owner only
+    /// from the first byte on: written beside it and renamed over it, so that a reader (a
+    /// certificate reload) sees the old file or the new one, never half of one.
+    /// </summary>
+    public static void Write(string path, string content)
+    {
+        var temporary = path + ".new";
+        using (var stream = new FileStream(temporary, new FileStreamOptions
+        {
+            Mode = FileMode.Create,
+            Access = FileAccess.Write,
+            UnixCreateMode = File,
+        }))
+        using (var writer = new StreamWriter(stream))
+        {
+            writer.Write(content);
+            writer.Flush();
+            stream.Flush(flushToDisk: true);
+        }
+        System.IO.File.SetUnixFileMode(temporary, File);
+        System.IO.File.Move(temporary, path, overwrite: true);
     }
 
     public static void LogTightened(ILogger logger, IReadOnlyList<string> changes)

@@ -26,7 +26,12 @@ internal sealed class MaildirStore(string root, MaildirFolders folders)
         ["Sent"] = @"\Sent",
         ["Junk"] = @"\Junk",
         ["Trash"] = @"\Trash",
+        // Without it, Thunderbird's Archive button moves mail to Local Folders and leaves the server copy \Deleted.
+        ["Archive"] = @"\Archive",
     };
+
+    /// <summary>What an empty marker (written before Archive existed) stands for.</summary>
+    private static readonly string[] FirstSpecialFolders = ["Drafts", "Sent", "Junk", "Trash"];
 
     private readonly Lock _mailboxGate = folders.MailboxGate(root);
 
@@ -35,35 +40,58 @@ internal sealed class MaildirStore(string root, MaildirFolders folders)
 
     public string Root { get; } = root;
 
-    /// <summary>Creates INBOX and, the first time only, the special-use folders (subscribed); a user may delete them later.</summary>
+    /// <summary>
+    /// Creates INBOX and, once each, the special-use folders (subscribed); a user may delete them
+    /// later. The marker file lists the ones given, so that a folder added in a later version
+    /// (Archive) is given to an existing mailbox at its next login, and one deleted is not recreated.
+    /// </summary>
     public void EnsureCreated()
     {
         MaildirDelivery.EnsureMaildir(Root);
         RemoveStaleTemporaryFiles();
         var marker = Path.Combine(Root, InitializedMarker);
-        if (File.Exists(marker))
+        if (MissingSpecialFolders(marker).Count == 0)
         {
             return;
         }
         // A client's first connections often log in together (Thunderbird opens several at once).
         lock (_mailboxGate)
         {
-            if (File.Exists(marker))
+            var missing = MissingSpecialFolders(marker);
+            if (missing.Count == 0)
             {
                 return;
             }
-            foreach (var name in SpecialFolders.Keys)
+            foreach (var name in missing)
             {
+                var existed = Exists(name);
                 MaildirDirectories.CreateFolder(PathOf(name));
+                if (!existed && File.Exists(marker))
+                {
+                    Signal.Record(MailboxEventKind.Created, name, null, this);
+                }
             }
             ChangeSubscriptions(current =>
             {
                 var before = current.Count;
-                current.UnionWith([Inbox, .. SpecialFolders.Keys]);
+                current.UnionWith([Inbox, .. missing]);
                 return current.Count != before;
             });
-            File.WriteAllText(marker, "");
+            var temporary = marker + ".tmp";
+            File.WriteAllLines(temporary, SpecialFolders.Keys);
+            File.Move(temporary, marker, overwrite: true);
         }
+    }
+
+    private static List<string> MissingSpecialFolders(string marker)
+    {
+        if (!File.Exists(marker))
+        {
+            return [.. SpecialFolders.Keys];
+        }
+        var lines = File.ReadAllLines(marker);
+        var given = lines.Length == 0 ? FirstSpecialFolders : lines;
+        return [.. SpecialFolders.Keys.Except(given, StringComparer.Ordinal)];
     }
 
     /// <summary>The Maildir convention: a file left in tmp/ for 36 hours is debris of an interrupted write.</summary>

@@ -73,13 +73,13 @@ public sealed class ImapMailKitTests
             Assert.That(personal.Path, Is.Empty);
             Assert.That(personal.DirectorySeparator, Is.EqualTo('.'));
             Assert.That(client.SharedNamespaces, Is.Empty);
-            Assert.That(folders.Select(f => f.FullName), Is.EquivalentTo(new[] { "INBOX", "Drafts", "Sent", "Junk", "Trash" }));
+            Assert.That(folders.Select(f => f.FullName), Is.EquivalentTo(new[] { "INBOX", "Archive", "Drafts", "Sent", "Junk", "Trash" }));
             Assert.That(folders.Single(f => f.FullName == "Sent").Attributes.HasFlag(FolderAttributes.Sent), Is.True);
             Assert.That(folders.Single(f => f.FullName == "Drafts").Attributes.HasFlag(FolderAttributes.Drafts), Is.True);
             Assert.That(folders.Single(f => f.FullName == "Junk").Attributes.HasFlag(FolderAttributes.Junk), Is.True);
             Assert.That(folders.Single(f => f.FullName == "Trash").Attributes.HasFlag(FolderAttributes.Trash), Is.True);
             Assert.That(folders.All(f => f.Attributes.HasFlag(FolderAttributes.HasNoChildren)), Is.True, "CHILDREN");
-            Assert.That(subscribed.Select(f => f.FullName), Is.SupersetOf(new[] { "Drafts", "Sent", "Junk", "Trash" }));
+            Assert.That(subscribed.Select(f => f.FullName), Is.SupersetOf(new[] { "Archive", "Drafts", "Sent", "Junk", "Trash" }));
         });
     }
 
@@ -350,7 +350,7 @@ public sealed class ImapMailKitTests
             Assert.That(projects.FullName, Is.EqualTo("Clients"), "MailKit renames its folder object");
             Assert.That(afterRename, Does.Contain("Clients").And.Contain("Clients.2026").And.Not.Contain("Projects").And.Not.Contain("Projects.2026"));
             Assert.That(movedStatus, Is.EqualTo(1), "the message went with the renamed folder");
-            Assert.That(afterDelete, Is.EquivalentTo(new[] { "INBOX", "Drafts", "Sent", "Junk", "Trash" }));
+            Assert.That(afterDelete, Is.EquivalentTo(new[] { "INBOX", "Archive", "Drafts", "Sent", "Junk", "Trash" }));
         });
         Assert.ThrowsAsync<FolderNotFoundException>(() => client.GetFolderAsync("Projects"));
     }

@@ -66,6 +66,7 @@ public sealed class ImapMailboxTests
             Assert.That(await clients[0].CommandAsync("l", "LSUB \"\" *"), Is.EqualTo(new[]
             {
                 "* LSUB (\\HasNoChildren) \".\" INBOX",
+                "* LSUB (\\HasNoChildren \\Archive) \".\" Archive",
                 "* LSUB (\\HasNoChildren \\Drafts) \".\" Drafts",
                 "* LSUB (\\HasNoChildren \\Junk) \".\" Junk",
                 "* LSUB (\\HasNoChildren \\Sent) \".\" Sent",
@@ -170,10 +171,10 @@ public sealed class ImapMailboxTests
         await using var client = await Login(address);
         var copy = await client.CommandAsync("a", "COPY 1:2 Trash");
         Assert.That(copy[^1], Does.Match(@"^a OK \[COPYUID \d+ 1:2 1:2\] COPY completed$"));
-        var move = await client.CommandAsync("b", "UID MOVE 2 Archive");
+        var move = await client.CommandAsync("b", "UID MOVE 2 Kept");
         Assert.That(move, Is.EqualTo(new[] { "b NO [TRYCREATE] No such folder" }));
-        Assert.That(await client.CommandAsync("c", "CREATE Archive"), Is.EqualTo(new[] { "c OK CREATE completed" }));
-        move = await client.CommandAsync("d", "UID MOVE 2 Archive");
+        Assert.That(await client.CommandAsync("c", "CREATE Kept"), Is.EqualTo(new[] { "c OK CREATE completed" }));
+        move = await client.CommandAsync("d", "UID MOVE 2 Kept");
         Assert.That(move, Has.Count.EqualTo(3));
         Assert.That(move[0], Does.Match(@"^\* OK \[COPYUID \d+ 2 1\] Moved$"));
         Assert.That(move[1..], Is.EqualTo(new[] { "* 2 EXPUNGE", "d OK UID MOVE completed" }));
@@ -239,6 +240,7 @@ public sealed class ImapMailboxTests
         Assert.That(await client.CommandAsync("d", "LIST \"\" %"), Is.EqualTo(new[]
         {
             "* LIST (\\HasNoChildren) \".\" INBOX",
+            "* LIST (\\HasNoChildren \\Archive) \".\" Archive",
             "* LIST (\\HasNoChildren \\Drafts) \".\" Drafts",
             "* LIST (\\HasNoChildren \\Junk) \".\" Junk",
             "* LIST (\\HasChildren) \".\" Projects",
@@ -256,6 +258,7 @@ public sealed class ImapMailboxTests
         Assert.That(await client.CommandAsync("l", "LSUB \"\" *"), Is.EqualTo(new[]
         {
             "* LSUB (\\HasNoChildren) \".\" INBOX",
+            "* LSUB (\\HasNoChildren \\Archive) \".\" Archive",
             "* LSUB (\\HasNoChildren) \".\" Done.Alpha",
             "* LSUB (\\HasNoChildren \\Drafts) \".\" Drafts",
             "* LSUB (\\HasNoChildren \\Sent) \".\" Sent",

@@ -61,6 +61,7 @@ public sealed class ListExtendedTests
         Assert.That(await client.CommandAsync("d", "LSUB \"\" %"), Is.EqualTo(new[]
         {
             "* LSUB (\\HasNoChildren) \".\" INBOX",
+            "* LSUB (\\HasNoChildren \\Archive) \".\" Archive",
             "* LSUB (\\HasNoChildren \\Drafts) \".\" Drafts",
             "* LSUB (\\HasNoChildren \\Junk) \".\" Junk",
             "* LSUB (\\HasNoChildren \\Sent) \".\" Sent",
@@ -94,7 +95,7 @@ public sealed class ListExtendedTests
     public async Task Rfc5258SubscribedSelectionListsSubscribedNamesWhetherOrNotTheyExist()
     {
         await using var client = await RfcExampleMailbox();
-        await Unsubscribe(client, "Drafts", "Junk", "Sent", "Trash");
+        await Unsubscribe(client, "Archive", "Drafts", "Junk", "Sent", "Trash");
         Assert.That(await client.CommandAsync("d", "DELETE Fruit.Peach"), Is.EqualTo(new[] { "d OK DELETE completed" }));
         Assert.That(await client.CommandAsync("a", "LIST (SUBSCRIBED) \"\" \"*\""), Is.EqualTo(new[]
         {
@@ -108,6 +109,7 @@ public sealed class ListExtendedTests
         Assert.That(await client.CommandAsync("b", "LIST \"\" \"%\" RETURN (CHILDREN)"), Is.EqualTo(new[]
         {
             "* LIST (\\HasNoChildren) \".\" INBOX",
+            "* LIST (\\HasNoChildren \\Archive) \".\" Archive",
             "* LIST (\\HasNoChildren \\Drafts) \".\" Drafts",
             "* LIST (\\HasChildren) \".\" Fruit",
             "* LIST (\\HasNoChildren \\Junk) \".\" Junk",
@@ -188,9 +190,10 @@ public sealed class ListExtendedTests
     [Test]
     public async Task Rfc6154SpecialUseSelectionListsOnlySpecialUseFolders()
     {
-        await using var client = await NewMailbox(["Archive", "Sent.2024"], []);
+        await using var client = await NewMailbox(["Reports", "Sent.2024"], []);
         Assert.That(await client.CommandAsync("a", "LIST (SPECIAL-USE) \"\" \"*\""), Is.EqualTo(new[]
         {
+            "* LIST (\\HasNoChildren \\Archive) \".\" Archive",
             "* LIST (\\HasNoChildren \\Drafts) \".\" Drafts",
             "* LIST (\\HasNoChildren \\Junk) \".\" Junk",
             "* LIST (\\HasChildren \\Sent) \".\" Sent",
@@ -205,6 +208,7 @@ public sealed class ListExtendedTests
         }));
         Assert.That(await client.CommandAsync("c", "LIST (SPECIAL-USE SUBSCRIBED) \"\" \"*\" RETURN (SUBSCRIBED)"), Is.EqualTo(new[]
         {
+            "* LIST (\\HasNoChildren \\Archive \\Subscribed) \".\" Archive",
             "* LIST (\\HasNoChildren \\Drafts \\Subscribed) \".\" Drafts",
             "* LIST (\\HasNoChildren \\Junk \\Subscribed) \".\" Junk",
             "* LIST (\\HasChildren \\Sent \\Subscribed) \".\" Sent",

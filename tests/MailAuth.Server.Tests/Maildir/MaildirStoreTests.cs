@@ -24,10 +24,10 @@ public sealed class MaildirStoreTests
     {
         Assert.That(_store.List().Select(f => (f.Name, f.SpecialUse)), Is.EqualTo(new (string, string?)[]
         {
-            ("INBOX", null), ("Drafts", @"\Drafts"), ("Junk", @"\Junk"), ("Sent", @"\Sent"), ("Trash", @"\Trash"),
+            ("INBOX", null), ("Archive", @"\Archive"), ("Drafts", @"\Drafts"), ("Junk", @"\Junk"), ("Sent", @"\Sent"), ("Trash", @"\Trash"),
         }));
         Assert.That(Directory.Exists(Path.Combine(_root, ".Sent", "cur")), Is.True);
-        Assert.That(_store.Subscriptions(), Is.EquivalentTo(new[] { "INBOX", "Drafts", "Junk", "Sent", "Trash" }));
+        Assert.That(_store.Subscriptions(), Is.EquivalentTo(new[] { "INBOX", "Archive", "Drafts", "Junk", "Sent", "Trash" }));
     }
 
     [Test]
@@ -109,7 +109,7 @@ public sealed class MaildirStoreTests
         _store.Create("Lists");
         _store.Subscribe("Lists", true);
         _store.Subscribe("Junk", false);
-        Assert.That(new MaildirStore(_root, new MaildirFolders()).Subscriptions(), Is.EquivalentTo(new[] { "INBOX", "Drafts", "Sent", "Trash", "Lists" }));
+        Assert.That(new MaildirStore(_root, new MaildirFolders()).Subscriptions(), Is.EquivalentTo(new[] { "INBOX", "Archive", "Drafts", "Sent", "Trash", "Lists" }));
     }
 
     [Test]
@@ -130,7 +130,7 @@ public sealed class MaildirStoreTests
                 }
             });
 
-            var expected = new[] { "INBOX", "Drafts", "Junk", "Sent", "Trash" }
+            var expected = new[] { "INBOX", "Archive", "Drafts", "Junk", "Sent", "Trash" }
                 .Concat(Enumerable.Range(0, 16).SelectMany(session => Enumerable.Range(0, 10).Select(i => $"List{session}.{i}")));
             Assert.That(new MaildirStore(root, new MaildirFolders()).Subscriptions(), Is.EquivalentTo(expected));
             Assert.That(Directory.EnumerateFiles(root, "*.tmp"), Is.Empty);
