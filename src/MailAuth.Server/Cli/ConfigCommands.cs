@@ -23,17 +23,20 @@ internal static class ConfigCommands
             {
                 return CliContext.Fail(parse, e.Message, ExitCodes.Usage);
             }
+            var notices = new List<string>();
             var problems = options.Validate().Select(error => "error: invalid configuration: " + error.TrimEnd('.')).ToList();
             if (problems.Count == 0)
             {
                 // The files and ports are looked at only when the settings naming them are valid.
                 options.DataDirectory = Path.GetFullPath(options.DataDirectory);
                 var findings = await ConfigurationCheck.RunAsync(options, TimeProvider.System, serveHoldsLock: false, cancellationToken);
-                problems.AddRange(findings.Select(finding => (finding.Severity == CheckSeverity.Warning ? "warning: " : "error: ") + finding.Text));
+                problems.AddRange(findings.Where(finding => finding.Severity != CheckSeverity.Notice)
+                    .Select(finding => (finding.Severity == CheckSeverity.Warning ? "warning: " : "error: ") + finding.Text));
+                notices.AddRange(findings.Where(finding => finding.Severity == CheckSeverity.Notice).Select(finding => "warning: " + finding.Text));
             }
-            foreach (var problem in problems)
+            foreach (var line in problems.Concat(notices))
             {
-                await parse.Error().WriteLineAsync(problem);
+                await parse.Error().WriteLineAsync(line);
             }
             if (problems.Count > 0)
             {

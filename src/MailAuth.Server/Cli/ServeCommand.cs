@@ -33,7 +33,7 @@ internal static class ServeCommand
                 // config check's findings; the warnings serve acts on itself (it logs a certificate
                 // near its end, tightens loose modes), the others it would meet a moment later.
                 var refusals = (await ConfigurationCheck.RunAsync(options, TimeProvider.System, serveHoldsLock: true, cancellationToken))
-                    .Where(finding => finding.Severity != CheckSeverity.Warning).ToList();
+                    .Where(finding => finding.Severity is CheckSeverity.Configuration or CheckSeverity.Environment).ToList();
                 if (refusals.Count > 0)
                 {
                     foreach (var refusal in refusals)

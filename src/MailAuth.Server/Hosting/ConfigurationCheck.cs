@@ -20,6 +20,9 @@ internal enum CheckSeverity
 
     /// <summary>Works now but needs the operator (a certificate near its end, loose permissions that <c>serve</c> tightens).</summary>
     Warning,
+
+    /// <summary>Works and stays working, but every user will meet it (a self-signed certificate): printed, exit 0.</summary>
+    Notice,
 }
 
 internal sealed record CheckFinding(CheckSeverity Severity, string Text);
@@ -60,7 +63,15 @@ internal static partial class ConfigurationCheck
         var tls = options.Tls;
         if (string.IsNullOrEmpty(tls.CertificateFile))
         {
-            return; // Self-signed, generated and renewed by serve.
+            if (!tls.Acme.Enabled)
+            {
+                // Generated and renewed by serve, but no client trusts it (README "TLS certificates").
+                findings.Add(new(CheckSeverity.Notice,
+                    "no certificate is configured: serve generates a self-signed one, which mail clients refuse or warn about "
+                    + "(Thunderbird's account wizard cannot find the server; Outlook and Apple Mail refuse it); set "
+                    + "MailAuth:Tls:Acme:Enabled, or MailAuth:Tls:CertificateFile and KeyFile"));
+            }
+            return;
         }
         using var certificate = TryLoad(tls, findings);
         if (certificate is not null)

@@ -9,6 +9,12 @@ namespace MailAuth.Server.Tests.Cli;
 [TestFixture]
 public sealed class ConfigCheckTests
 {
+    /// <summary>Issue 21: printed whenever no certificate is configured, without failing the check.</summary>
+    internal const string SelfSignedNotice =
+        "warning: no certificate is configured: serve generates a self-signed one, which mail clients refuse or warn about "
+        + "(Thunderbird's account wizard cannot find the server; Outlook and Apple Mail refuse it); set "
+        + "MailAuth:Tls:Acme:Enabled, or MailAuth:Tls:CertificateFile and KeyFile";
+
     private MailAuthProcess _cli = null!;
 
     [SetUp]
@@ -31,10 +37,10 @@ public sealed class ConfigCheckTests
     public async Task AGoodConfigurationIsOneOkLine()
     {
         var fresh = await _cli.RunAsync("config", "check");
-        Assert.That(fresh, Is.EqualTo(new CliResult(0, $"configuration OK (data directory {_cli.DataDirectory})\n", "")), "nothing exists yet: serve creates it");
+        Assert.That(fresh, Is.EqualTo(new CliResult(0, $"configuration OK (data directory {_cli.DataDirectory})\n", SelfSignedNotice + "\n")), "nothing exists yet: serve creates it");
 
         Assert.That((await _cli.RunAsync("domain", "add", "family.example")).ExitCode, Is.Zero);
-        Assert.That(await _cli.RunAsync("config", "check"), Is.EqualTo(new CliResult(0, $"configuration OK (data directory {_cli.DataDirectory})\n", "")));
+        Assert.That(await _cli.RunAsync("config", "check"), Is.EqualTo(new CliResult(0, $"configuration OK (data directory {_cli.DataDirectory})\n", SelfSignedNotice + "\n")));
     }
 
     [Test]
@@ -112,6 +118,7 @@ public sealed class ConfigCheckTests
             $"warning: MailAuth:DataDirectory {_cli.DataDirectory} has mode 0755, not 0700 (serve tightens it at start)",
             $"warning: {database} has mode 0644, not 0600 (serve tightens it at start)",
             $"error: store {database} unreachable: SQLite Error 26: 'file is not a database'.",
+            SelfSignedNotice,
         }));
 
         var serve = await _cli.RunAsync("serve");
@@ -129,7 +136,7 @@ public sealed class ConfigCheckTests
         _cli.Environment["MailAuth__Smtp__SubmissionPort"] = port.ToString(CultureInfo.InvariantCulture);
         var result = await _cli.RunAsync("config", "check");
         Assert.That(result.ExitCode, Is.EqualTo(2), result.ToString());
-        Assert.That(Lines(result), Is.EqualTo(new[] { $"error: cannot listen on 127.0.0.1 port {port}: Address already in use" }));
+        Assert.That(Lines(result), Is.EqualTo(new[] { $"error: cannot listen on 127.0.0.1 port {port}: Address already in use", SelfSignedNotice }));
     }
 
     [Test]
@@ -137,6 +144,6 @@ public sealed class ConfigCheckTests
     {
         await using var server = await RunningServer.StartAsync();
         var result = await server.Cli.RunAsync("config", "check");
-        Assert.That(result, Is.EqualTo(new CliResult(0, $"configuration OK (data directory {server.Cli.DataDirectory})\n", "")));
+        Assert.That(result, Is.EqualTo(new CliResult(0, $"configuration OK (data directory {server.Cli.DataDirectory})\n", SelfSignedNotice + "\n")));
     }
 }
