@@ -91,7 +91,7 @@ public sealed class ImapMailKitNewFeatureTests
             Assert.That(client.GetFolder(SpecialFolder.Drafts)?.FullName, Is.EqualTo("Drafts"));
             Assert.That(client.GetFolder(SpecialFolder.Junk)?.FullName, Is.EqualTo("Junk"));
             Assert.That(client.GetFolder(SpecialFolder.Trash)?.FullName, Is.EqualTo("Trash"));
-            Assert.That(client.GetFolder(SpecialFolder.Archive), Is.Null, "no Archive folder in a new mailbox");
+            Assert.That(client.GetFolder(SpecialFolder.Archive)?.FullName, Is.EqualTo("Archive"), "issue 21: Thunderbird's Archive button");
         });
         await client.GetFolder(SpecialFolder.Sent)!.AppendAsync(new AppendRequest(MailKitClients.Message(address, "anna@family.example", "sent", March), MessageFlags.Seen));
         var sent = await client.GetFolderAsync("Sent");
