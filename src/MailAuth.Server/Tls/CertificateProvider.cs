@@ -122,7 +122,7 @@ internal sealed partial class CertificateProvider(MailAuthOptions options, TimeP
             return configured;
         }
         var selfSigned = LoadSelfSigned(now);
-        if (initial)
+        if (initial && !options.Tls.Acme.Enabled)
         {
             LogSelfSignedAdvice(selfSigned.Certificate.GetCertHashString(HashAlgorithmName.SHA256));
         }

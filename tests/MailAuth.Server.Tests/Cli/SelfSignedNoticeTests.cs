@@ -56,4 +56,16 @@ public sealed class SelfSignedNoticeTests
             "error: invalid configuration: MailAuth:Tls:Acme:Enabled is true and MailAuth:Tls:CertificateFile is set: choose one source of the certificate",
         }));
     }
+
+    [Test]
+    public async Task ServeSaysWhatClientsWillShowAndGivesTheFingerprint()
+    {
+        await using var server = await RunningServer.StartAsync();
+        var certificate = System.Security.Cryptography.X509Certificates.X509Certificate2.CreateFromPem(
+            File.ReadAllText(Path.Combine(server.Cli.DataDirectory, "tls", "certificate.pem")));
+        Assert.That(await server.LoggedAsync(
+            "tls: the certificate is self-signed: mail clients will show a security warning or refuse to connect"), Is.True, server.Log);
+        Assert.That(server.Log, Does.Contain("MailAuth:Tls:Acme:Enabled")
+            .And.Contains("SHA-256 fingerprint " + certificate.GetCertHashString(System.Security.Cryptography.HashAlgorithmName.SHA256)));
+    }
 }
