@@ -62,10 +62,22 @@ public sealed class PostgresDatabase : StoreDatabase, IDisposable
         }
     }
 
-    /// <summary>As <see cref="ProbeAsync(CancellationToken)"/> for the database named by <paramref name="connectionString"/>, without migrating it.</summary>
+    /// <summary>
+    /// As <see cref="ProbeAsync(CancellationToken)"/> for the database named by <paramref name="connectionString"/>,
+    /// without migrating it: a database not yet migrated only has to answer (the first command creates the tables).
+    /// </summary>
     public static async Task ProbeAsync(string connectionString, CancellationToken cancellationToken)
     {
         using var database = new PostgresDatabase(connectionString, Path.GetTempPath());
+        await using (var connection = await database._dataSource.OpenConnectionAsync(cancellationToken))
+        await using (var command = connection.CreateCommand())
+        {
+            command.CommandText = "SELECT to_regclass('mailboxes') IS NOT NULL";
+            if (!(bool)(await command.ExecuteScalarAsync(cancellationToken))!)
+            {
+                return;
+            }
+        }
         await database.ProbeAsync(cancellationToken);
     }
 

@@ -35,6 +35,31 @@ internal static class PostgresTestServer
         return new NpgsqlConnectionStringBuilder(AdminConnectionString) { SearchPath = schema }.ToString();
     }
 
+    /// <summary>Deletes every row of a schema's store tables and restarts their identities, as after its first migration.</summary>
+    public static void Empty(string connectionString)
+    {
+        using var connection = new NpgsqlConnection(connectionString);
+        connection.Open();
+        var tables = new List<string>();
+        using (var list = new NpgsqlCommand(
+            "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema() AND table_name NOT IN ('mailauth_schema', 'mailbox_changes_pruned')",
+            connection))
+        using (var reader = list.ExecuteReader())
+        {
+            while (reader.Read())
+            {
+                tables.Add(reader.GetString(0));
+            }
+        }
+        if (tables.Count == 0)
+        {
+            return;
+        }
+        using var empty = new NpgsqlCommand(
+            $"TRUNCATE {string.Join(", ", tables)} RESTART IDENTITY CASCADE; UPDATE mailbox_changes_pruned SET position = 0", connection);
+        empty.ExecuteNonQuery();
+    }
+
     public static string AdminConnectionString =>
         $"Host=127.0.0.1;Port={_port};Username=postgres;Database=postgres;Pooling=true;Maximum Pool Size=10";
 

@@ -14,6 +14,9 @@ internal static class TestStores
     public const string PostgresCategories = "External,PostgreSQL";
 
     private static readonly ConcurrentDictionary<string, string> Schemas = new();
+
+    /// <summary>Migrated schemas emptied by an earlier test: reusing one costs a TRUNCATE, not the schema's DDL.</summary>
+    private static readonly ConcurrentQueue<string> Emptied = new();
     private static readonly ConcurrentDictionary<string, ConcurrentBag<PostgresDatabase>> Opened = new();
 
     public static StoreDatabase Open(StoreProvider provider, string directory)
@@ -22,14 +25,15 @@ internal static class TestStores
         {
             return SqliteDatabase.OpenInDirectory(directory);
         }
-        var connectionString = Schemas.GetOrAdd(directory, _ => PostgresTestServer.CreateSchema());
+        var connectionString = ConnectionString(directory);
         var database = PostgresDatabase.Open(connectionString, directory);
         Opened.GetOrAdd(directory, _ => []).Add(database);
         return database;
     }
 
     /// <summary>The connection string of the directory's PostgreSQL schema (created if needed).</summary>
-    public static string ConnectionString(string directory) => Schemas.GetOrAdd(directory, _ => PostgresTestServer.CreateSchema());
+    public static string ConnectionString(string directory) =>
+        Schemas.GetOrAdd(directory, _ => Emptied.TryDequeue(out var reused) ? reused : PostgresTestServer.CreateSchema());
 
     public static void Release(string directory)
     {
@@ -40,6 +44,10 @@ internal static class TestStores
                 database.Dispose();
             }
         }
-        Schemas.TryRemove(directory, out _);
+        if (Schemas.TryRemove(directory, out var connectionString))
+        {
+            PostgresTestServer.Empty(connectionString);
+            Emptied.Enqueue(connectionString);
+        }
     }
 }
