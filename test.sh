@@ -15,6 +15,7 @@ command -v fail2ban-regex >/dev/null || need+=(fail2ban)
 [ -e /usr/lib/nginx/modules/ngx_mail_module.so ] || need+=(libnginx-mod-mail)
 command -v promtool >/dev/null || need+=(prometheus)
 command -v systemd-analyze >/dev/null || need+=(systemd)
+[ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing ${need[*]}" >&2
   # Postfix's installer asks for a mail setup; the tests run their own private instance.
