@@ -33,18 +33,43 @@ public sealed class PostfixLmtpTests
         client.quit()
         """;
 
+    /// <summary>
+    /// Python's smtplib logs in as argv[2]/argv[3] and sends a short message from argv[4] to argv[5];
+    /// prints "sent" or the refusal (Postfix delays a sender refusal to RCPT, smtpd_delay_reject).
+    /// </summary>
+    private const string SubmissionClient = """
+        import smtplib, sys
+        port, user, password, sender, recipient = sys.argv[1:]
+        client = smtplib.SMTP("127.0.0.1", int(port), timeout=20)
+        client.login(user, password)
+        try:
+            client.sendmail(sender, [recipient], b"Subject: submitted by " + sender.encode() + b"\r\n\r\nx\r\n")
+            print("sent")
+        except smtplib.SMTPRecipientsRefused as e:
+            for code, text in e.recipients.values():
+                print(code, text.decode())
+        client.quit()
+        """;
+
     private LmtpServer _lmtp = null!;
     private string _work = null!;
     private string _config = null!;
     private string _maillog = null!;
     private int _smtpPort;
+    private int _submissionPort;
 
     [OneTimeSetUp]
     public async Task StartPostfix()
     {
         Assert.That(File.Exists("/usr/sbin/postfix"), Is.True, "Postfix is not installed; ./test.sh installs it");
         Assert.That(Environment.UserName, Is.EqualTo("root"), "a private Postfix instance is started as root (postfix -c DIR start)");
-        _lmtp = await LmtpServer.StartAsync();
+        var saslPort = RunningServer.FreePort();
+        _lmtp = await LmtpServer.StartAsync(new Dictionary<string, string>
+        {
+            ["MailAuth__SaslService__TcpPort"] = saslPort.ToString(CultureInfo.InvariantCulture),
+            // The submission test logs in over loopback without TLS.
+            ["MailAuth__SaslService__AllowPlaintextWithoutTls"] = "true",
+        });
         _work = Path.Combine(_lmtp.Server.Cli.WorkingDirectory, "postfix");
         _config = Path.Combine(_work, "conf");
         var queue = Path.Combine(_work, "queue");
@@ -55,7 +80,9 @@ public sealed class PostfixLmtpTests
         Directory.CreateDirectory(data);
         await ExternalClient.RunAsync("chown", "postfix", data); // Postfix's data_directory belongs to mail_owner.
         await File.WriteAllTextAsync(Path.Combine(_work, "client.py"), SmtpClient);
+        await File.WriteAllTextAsync(Path.Combine(_work, "submit.py"), SubmissionClient);
         _smtpPort = RunningServer.FreePort();
+        _submissionPort = RunningServer.FreePort();
         var socketmap = $"socketmap:inet:127.0.0.1:{_lmtp.SocketmapPort}";
         var heldTransport = $"inline:{{ {Anna}=held:inet:127.0.0.1:{_lmtp.LmtpPort} }}";
         await File.WriteAllTextAsync(Path.Combine(_config, "main.cf"), $"""
@@ -79,6 +106,9 @@ public sealed class PostfixLmtpTests
             # Anna's mail waits in the queue until it is flushed (the restart test).
             transport_maps = {heldTransport}
             defer_transports = held
+            smtpd_sasl_type = dovecot
+            smtpd_sasl_path = inet:127.0.0.1:{saslPort}
+            smtpd_sender_login_maps = {socketmap}:senders
 
             """);
         // Debian's own master.cf with the port-25 listener moved to a free loopback port, and no
@@ -87,7 +117,8 @@ public sealed class PostfixLmtpTests
             .Where(line => !line.StartsWith("smtp      inet", StringComparison.Ordinal))
             .Select(Unchrooted)
             .Append($"127.0.0.1:{_smtpPort} inet n - n - - smtpd")
-            .Append("held unix - - n - - lmtp");
+            .Append("held unix - - n - - lmtp")
+            .Append($"127.0.0.1:{_submissionPort} inet n - n - - smtpd -o smtpd_sasl_auth_enable=yes -o smtpd_sender_restrictions=reject_sender_login_mismatch");
         await File.WriteAllLinesAsync(Path.Combine(_config, "master.cf"), services);
 
         var start = await ExternalClient.RunAsync("/usr/sbin/postfix", "-c", _config, "start");
@@ -239,6 +270,26 @@ public sealed class PostfixLmtpTests
         var answer = await SendAsync("chris@sender.example", "someone@elsewhere.example", "Subject: relay\r\n\r\nx\r\n");
 
         Assert.That(answer, Does.StartWith("454 4.7.1 <someone@elsewhere.example>: Relay access denied"), MailLog());
+    }
+
+    [Test]
+    public async Task APostfixSubmissionServiceLetsALoginSendOnlyAsItsOwnAddress()
+    {
+        Assert.That(await SubmitAsync(Julie, "JULIE@family.example", Julie), Is.EqualTo("sent"), MailLog());
+        Assert.That(await WaitForMessageAsync(Julie, "Subject: submitted by JULIE@family.example"), Does.Contain("Return-Path: <JULIE@family.example>"));
+
+        Assert.That(await SubmitAsync(Julie, Anna, Julie),
+            Is.EqualTo($"553 5.7.1 <{Anna}>: Sender address rejected: not owned by user {Julie}"), MailLog());
+        Assert.That(await SubmitAsync(Julie, "stranger@family.example", Julie),
+            Is.EqualTo($"553 5.7.1 <stranger@family.example>: Sender address rejected: not owned by user {Julie}"), MailLog());
+    }
+
+    private async Task<string> SubmitAsync(string login, string sender, string recipient)
+    {
+        var result = await ExternalClient.RunAsync("python3", Path.Combine(_work, "submit.py"),
+            _submissionPort.ToString(CultureInfo.InvariantCulture), login, Password, sender, recipient);
+        Assert.That(result.ExitCode, Is.Zero, $"{result}\n{MailLog()}");
+        return result.Stdout.Trim();
     }
 
     [TestCase("family.example", "domains", "family.example")]
