@@ -4,6 +4,7 @@ using MailAuth.Core.Observability;
 using MailAuth.Core.Passwords;
 using MailAuth.Server.Hosting;
 using MailAuth.Server.Imap;
+using MailAuth.Server.Lmtp;
 using MailAuth.Server.Observability;
 using MailAuth.Server.Protocol;
 using MailAuth.Server.Sessions;
@@ -69,6 +70,7 @@ internal static class ServeCommand
                 builder.Services.AddHostedService<ProtocolListenerService>();
                 builder.Services.AddHostedService<ControlSocketService>();
                 builder.Services.AddHostedService<MailAuth.Server.SaslService.DovecotAuthService>();
+                builder.Services.AddLmtpAndSocketmap();
                 builder.Services.AddSingleton<MailAuth.Server.AuthHttp.MailBackends>();
                 builder.Services.AddSingleton<MailAuth.Server.AuthHttp.NginxAuthResponder>();
                 builder.Services.AddHostedService<MailAuth.Server.AuthHttp.AuthHttpService>();

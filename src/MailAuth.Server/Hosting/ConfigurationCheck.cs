@@ -231,6 +231,8 @@ internal static partial class ConfigurationCheck
             (options.Smtp.SubmissionsPort, options.BindAddress),
             (options.SaslService.TcpPort, loopback),
             (options.AuthHttp.Port, loopback),
+            (options.Lmtp.TcpPort, loopback),
+            (options.Socketmap.TcpPort, loopback),
             (options.Metrics.Enabled ? options.Metrics.Port : 0, options.Metrics.BindAddress),
         };
         foreach (var (port, address) in ports.Where(p => p.Port != 0).Distinct())
