@@ -25,4 +25,7 @@ public enum RecipientStatus
 public interface IRecipientDirectory
 {
     Task<RecipientStatus> FindAsync(EmailAddress recipient, CancellationToken cancellationToken);
+
+    /// <summary>Whether <paramref name="domain"/> (normalised, ASCII) is hosted here; nothing about its mailboxes.</summary>
+    Task<bool> IsHostedDomainAsync(string domain, CancellationToken cancellationToken);
 }

@@ -27,4 +27,13 @@ internal sealed class SqliteRecipientDirectory(SqliteDatabase database) : IRecip
         }
         return reader.GetBoolean(1) ? RecipientStatus.UnknownInHostedDomain : RecipientStatus.OtherDomain;
     }
+
+    public async Task<bool> IsHostedDomainAsync(string domain, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT EXISTS (SELECT 1 FROM domains WHERE name = $domain)";
+        command.Parameters.AddWithValue("$domain", domain);
+        return Convert.ToBoolean(await command.ExecuteScalarAsync(cancellationToken), System.Globalization.CultureInfo.InvariantCulture);
+    }
 }

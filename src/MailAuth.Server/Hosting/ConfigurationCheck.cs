@@ -218,6 +218,8 @@ internal static partial class ConfigurationCheck
             (options.SaslService.TcpPort, loopback),
             (options.AuthHttp.Port, loopback),
             (options.Metrics.Enabled ? options.Metrics.Port : 0, options.Metrics.BindAddress),
+            (options.Web.Port, options.Web.BindAddress),
+            (options.Web.HttpPort, options.Web.BindAddress),
         };
         foreach (var (port, address) in ports.Where(p => p.Port != 0).Distinct())
         {

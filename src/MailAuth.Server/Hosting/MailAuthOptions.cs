@@ -26,6 +26,8 @@ internal sealed class MailAuthOptions
 
     public MetricsOptions Metrics { get; set; } = new();
 
+    public WebOptions Web { get; set; } = new();
+
     /// <summary>Address the listeners bind to; <c>*</c> means every IPv6 and IPv4 address.</summary>
     public string BindAddress { get; set; } = "*";
 
@@ -51,7 +53,8 @@ internal sealed class MailAuthOptions
         errors.AddRange(Tls.Validate());
         errors.AddRange(SaslService.Validate());
         errors.AddRange(AuthHttp.Validate());
-        errors.AddRange(Metrics.Validate());
+        errors.AddRange(Metrics.Validate(webListener: Web.Enabled));
+        errors.AddRange(Web.Validate());
         CheckSocketPath(errors, "MailAuth:SaslService:SocketPath", SaslService.SocketPath);
         CheckSocketPath(errors, "MailAuth:AuthHttp:SocketPath", AuthHttp.SocketPath);
         return errors;
