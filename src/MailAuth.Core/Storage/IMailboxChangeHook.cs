@@ -21,8 +21,8 @@ internal interface IMailboxChangeHook
     Task OnDomainRemovingAsync(
         SqliteConnection connection, SqliteTransaction transaction, string domain, CancellationToken cancellationToken);
 
-    /// <summary>The mailbox password was set by a path other than its unified account (admin reset, import).</summary>
+    /// <summary>The mailbox password was set by a path other than its unified account (admin reset, import, its holder).</summary>
     Task OnMailboxPasswordSetAsync(
-        SqliteConnection connection, SqliteTransaction transaction, MailboxRow mailbox, string reason,
+        SqliteConnection connection, SqliteTransaction transaction, MailboxRow mailbox, Audit.Actor actor, string reason,
         CancellationToken cancellationToken);
 }

@@ -48,6 +48,6 @@ internal sealed partial class SqliteManagerAccountStore
     }
 
     Task IMailboxChangeHook.OnMailboxPasswordSetAsync(
-        SqliteConnection connection, SqliteTransaction transaction, MailboxRow mailbox, string reason, CancellationToken cancellationToken) =>
-        DissolveAsync(connection, transaction, "mailbox_id = $mailbox", null, mailbox.Id, Actor.Admin, reason, cancellationToken);
+        SqliteConnection connection, SqliteTransaction transaction, MailboxRow mailbox, Actor actor, string reason, CancellationToken cancellationToken) =>
+        DissolveAsync(connection, transaction, "mailbox_id = $mailbox", null, mailbox.Id, actor, reason, cancellationToken);
 }

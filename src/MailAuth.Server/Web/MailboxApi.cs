@@ -1,5 +1,7 @@
 using System.Text.Json;
+using MailAuth.Core;
 using MailAuth.Core.Addresses;
+using MailAuth.Core.Mailboxes;
 using MailAuth.Server.Sasl;
 using Microsoft.AspNetCore.Http;
 
@@ -10,9 +12,10 @@ namespace MailAuth.Server.Web;
 /// the mailbox password first (<see cref="MailboxHolder"/>). Failures have one shape whatever the
 /// reason, so nothing tells whether an address exists.
 /// </summary>
-internal sealed class MailboxApi(MailboxHolder holder, MailServerSettings settings, ProfileSigner signer)
+internal sealed class MailboxApi(MailboxHolder holder, MailServerSettings settings, ProfileSigner signer, MailboxAdministration administration)
 {
     public const string TestPath = "/api/v1/mailbox/test";
+    public const string PasswordPath = "/api/v1/mailbox/password";
 
     private static readonly object Failed = new { result = "failed", message = "the address or the password is wrong" };
 
@@ -40,6 +43,37 @@ internal sealed class MailboxApi(MailboxHolder holder, MailServerSettings settin
             outgoing = settings.Submission.Select(endpoint => Describe(endpoint, address)),
             profile = AppleProfile.Path,
         });
+    }
+
+    /// <summary>
+    /// Issue 16's second flow, "change a mailbox password knowing the current one":
+    /// <c>{"address", "password", "newPassword"}</c> → 200 once changed (the mailbox's IMAP and SMTP
+    /// sessions end, through the mailbox change log), 400 when the new password is refused by the
+    /// password policy, 401/503 as for a test.
+    /// </summary>
+    public async Task ChangePasswordAsync(HttpContext context)
+    {
+        if (await ReadFieldsAsync(context, "address", "password", "newPassword") is not { } fields)
+        {
+            return;
+        }
+        var outcome = await holder.VerifyAsync(context, "JSON", fields[0], fields[1]);
+        if (await RefusedAsync(context, outcome))
+        {
+            return;
+        }
+        var address = ((SaslLoginOutcome.Succeeded)outcome).Address;
+        try
+        {
+            var client = context.Connection.RemoteIpAddress?.ToString() ?? "unknown";
+            await administration.ChangePasswordAsHolderAsync(address, fields[2], client, context.RequestAborted);
+        }
+        catch (CredentialOperationException e)
+        {
+            await WebAnswers.JsonAsync(context, StatusCodes.Status400BadRequest, new { result = "invalid", message = "new password: " + e.Message });
+            return;
+        }
+        await WebAnswers.JsonAsync(context, StatusCodes.Status200OK, new { result = "changed", address = address.ToString(), sessionsEnded = true });
     }
 
     /// <summary>

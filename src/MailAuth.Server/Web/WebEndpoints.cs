@@ -41,6 +41,7 @@ internal static class WebEndpoints
 
         // The mailbox holder's API (issue 16).
         routes.MapPost(MailboxApi.TestPath, api.TestAsync);
+        routes.MapPost(MailboxApi.PasswordPath, api.ChangePasswordAsync);
 
         // ACME HTTP-01 challenges: map the handler of AcmeChallengePrefix + "{token}" here (already
         // let through on plain HTTP by ServedOverPlainHttp).
