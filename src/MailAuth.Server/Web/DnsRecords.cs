@@ -45,6 +45,10 @@ internal static class DnsRecords
     public static IReadOnlyList<string> Notes(string domain, MailAuthOptions options)
     {
         var notes = new List<string>();
+        if (options.Smtp.HostName.Length == 0)
+        {
+            notes.Add($"MailAuth:Smtp:HostName is empty, so the machine's name {new MailServerSettings(options).HostName} is used: set the public host name clients connect to");
+        }
         if (options.Web.Enabled)
         {
             notes.Add($"the certificate must also name autoconfig.{domain} and autodiscover.{domain} (HTTPS on port {options.Web.Port})");

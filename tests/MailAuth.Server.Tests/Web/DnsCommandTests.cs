@@ -64,6 +64,7 @@ public sealed class DnsCommandTests
         using var cli = new MailAuthProcess();
         Assert.That((await cli.RunAsync("domain", "add", "example.org")).ExitCode, Is.Zero);
         var result = await cli.RunAsync("dns", "records", "example.org");
-        Assert.That(result.Stdout, Does.Not.Contain("autoconfig.example.org.").And.Contain("; MailAuth:Web:Port is 0"));
+        Assert.That(result.Stdout, Does.Not.Contain("autoconfig.example.org.").And.Contain("; MailAuth:Web:Port is 0")
+            .And.Contain("; MailAuth:Smtp:HostName is empty"));
     }
 }
