@@ -14,6 +14,8 @@ public sealed class WebLimitTests
         ["MailAuth__Web__RequestHeadersTimeoutSeconds"] = "1",
         ["MailAuth__Web__TlsHandshakeTimeoutSeconds"] = "1",
         ["MailAuth__Web__MaxRequestHeaderBytes"] = "4096",
+        // Only the rate-limit test makes complete requests here: 431 and 408 are answered before the limiter.
+        ["MailAuth__Web__MaxRequestsPerMinutePerAddress"] = "3",
     });
 
     [OneTimeTearDown]
@@ -42,5 +44,25 @@ public sealed class WebLimitTests
     {
         await using var connection = await RawConnection.OpenAsync(_web.HttpsPort);
         Assert.That(await connection.ClosedWithinAsync(TimeSpan.FromSeconds(5)), Is.True);
+    }
+
+    [Test]
+    public async Task RequestsBeyondTheLimitOfOneNetworkGet429WithRetryAfter()
+    {
+        using var http = WebServer.Client();
+        var statuses = new List<System.Net.HttpStatusCode>();
+        HttpResponseMessage? last = null;
+        for (var i = 0; i < 4; i++)
+        {
+            last?.Dispose();
+            last = await http.GetAsync(_web.Https("/.well-known/autoconfig/mail/config-v1.1.xml?emailaddress=a%40example.org"));
+            statuses.Add(last.StatusCode);
+        }
+        Assert.That(statuses, Is.EqualTo(new[]
+        {
+            System.Net.HttpStatusCode.OK, System.Net.HttpStatusCode.OK, System.Net.HttpStatusCode.OK, System.Net.HttpStatusCode.TooManyRequests,
+        }));
+        Assert.That(last!.Headers.RetryAfter!.Delta, Is.EqualTo(TimeSpan.FromSeconds(60)));
+        last.Dispose();
     }
 }
