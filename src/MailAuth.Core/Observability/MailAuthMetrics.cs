@@ -129,6 +129,8 @@ public sealed class MailAuthMetrics : IDisposable
         "CRAM-MD5" => "cram-md5",
         "EXTERNAL" => "external",
         "TEST" => "test",
+        "BASIC" => "basic",
+        "JSON" => "json",
         _ => "other",
     };
 }

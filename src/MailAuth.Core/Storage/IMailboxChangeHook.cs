@@ -21,8 +21,8 @@ internal interface IMailboxChangeHook
     Task OnDomainRemovingAsync(
         DbConnection connection, DbTransaction transaction, string domain, CancellationToken cancellationToken);
 
-    /// <summary>The mailbox password was set by a path other than its unified account (admin reset, import).</summary>
+    /// <summary>The mailbox password was set by a path other than its unified account (admin reset, import, its holder).</summary>
     Task OnMailboxPasswordSetAsync(
-        DbConnection connection, DbTransaction transaction, MailboxRow mailbox, string reason,
+        DbConnection connection, DbTransaction transaction, MailboxRow mailbox, Audit.Actor actor, string reason,
         CancellationToken cancellationToken);
 }

@@ -146,7 +146,15 @@ internal sealed class MailboxStore : IMailboxCredentialStore, IMailboxDirectory
         await transaction.CommitAsync(cancellationToken);
     }
 
-    public async Task SetPasswordHashAsync(EmailAddress address, string passwordHash, bool endSessions, CancellationToken cancellationToken)
+    public Task SetPasswordHashAsync(EmailAddress address, string passwordHash, bool endSessions, CancellationToken cancellationToken) =>
+        SetPasswordHashAsync(address, passwordHash, endSessions, Actor.Admin, "admin reset", "mailbox password reset by the admin", cancellationToken);
+
+    public Task ChangePasswordHashByHolderAsync(EmailAddress address, string passwordHash, string client, CancellationToken cancellationToken) =>
+        SetPasswordHashAsync(address, passwordHash, endSessions: true, Actor.MailboxHolder(address.ToString()),
+            "changed by the holder from " + client, "mailbox password changed by its holder", cancellationToken);
+
+    private async Task SetPasswordHashAsync(
+        EmailAddress address, string passwordHash, bool endSessions, Actor actor, string auditReason, string hookReason, CancellationToken cancellationToken)
     {
         await using var connection = _database.Open();
         await using var transaction = await _database.BeginWriteAsync(connection, cancellationToken);
@@ -155,9 +163,9 @@ internal sealed class MailboxStore : IMailboxCredentialStore, IMailboxDirectory
         await MailboxChangeLog.RecordAsync(connection, transaction, address, MailboxChangeKind.PasswordChanged, endSessions, _clock.GetUtcNow(), cancellationToken);
         foreach (var hook in _hooks)
         {
-            await hook.OnMailboxPasswordSetAsync(connection, transaction, mailbox, "mailbox password reset by the admin", cancellationToken);
+            await hook.OnMailboxPasswordSetAsync(connection, transaction, mailbox, actor, hookReason, cancellationToken);
         }
-        await _journal.AuditAsync(connection, transaction, Actor.Admin, "mailbox.password-changed", address.ToString(), "admin reset", cancellationToken);
+        await _journal.AuditAsync(connection, transaction, actor, "mailbox.password-changed", address.ToString(), auditReason, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
 
@@ -271,7 +279,7 @@ internal sealed class MailboxStore : IMailboxCredentialStore, IMailboxDirectory
             await MailboxChangeLog.RecordAsync(connection, transaction, row.Address, MailboxChangeKind.PasswordChanged, endsSessions: true, _clock.GetUtcNow(), cancellationToken);
             foreach (var hook in _hooks)
             {
-                await hook.OnMailboxPasswordSetAsync(connection, transaction, row, "mailbox password replaced by an import", cancellationToken);
+                await hook.OnMailboxPasswordSetAsync(connection, transaction, row, Actor.Admin, "mailbox password replaced by an import", cancellationToken);
             }
         }
         await _journal.AuditAsync(connection, transaction, Actor.Admin, "mailbox.imported", $"{mailboxes.Count} mailbox(es)",

@@ -48,6 +48,6 @@ internal sealed partial class ManagerAccountStore
     }
 
     Task IMailboxChangeHook.OnMailboxPasswordSetAsync(
-        DbConnection connection, DbTransaction transaction, MailboxRow mailbox, string reason, CancellationToken cancellationToken) =>
-        DissolveAsync(connection, transaction, "mailbox_id = @mailbox", null, mailbox.Id, Actor.Admin, reason, cancellationToken);
+        DbConnection connection, DbTransaction transaction, MailboxRow mailbox, Actor actor, string reason, CancellationToken cancellationToken) =>
+        DissolveAsync(connection, transaction, "mailbox_id = @mailbox", null, mailbox.Id, actor, reason, cancellationToken);
 }

@@ -11,6 +11,7 @@ using MailAuth.Server.Sessions;
 using MailAuth.Server.Smtp;
 using MailAuth.Server.Smtp.Delivery;
 using MailAuth.Server.Tls;
+using MailAuth.Server.Web;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -76,6 +77,7 @@ internal static class ServeCommand
                 builder.Services.AddHostedService<MailAuth.Server.AuthHttp.AuthHttpService>();
                 builder.Services.AddSingleton<Readiness>();
                 builder.Services.AddHostedService<MonitoringService>();
+                builder.Services.AddWeb();
 
                 using var host = builder.Build();
                 PrivateFiles.LogTightened(

@@ -234,6 +234,8 @@ internal static partial class ConfigurationCheck
             (options.Lmtp.TcpPort, loopback),
             (options.Socketmap.TcpPort, loopback),
             (options.Metrics.Enabled ? options.Metrics.Port : 0, options.Metrics.BindAddress),
+            (options.Web.Port, options.Web.BindAddress),
+            (options.Web.HttpPort, options.Web.BindAddress),
         };
         foreach (var (port, address) in ports.Where(p => p.Port != 0).Distinct())
         {

@@ -32,6 +32,8 @@ internal sealed class MailAuthOptions
 
     public SocketmapOptions Socketmap { get; set; } = new();
 
+    public WebOptions Web { get; set; } = new();
+
     /// <summary>Address the listeners bind to; <c>*</c> means every IPv6 and IPv4 address.</summary>
     public string BindAddress { get; set; } = "*";
 
@@ -57,8 +59,9 @@ internal sealed class MailAuthOptions
         errors.AddRange(Tls.Validate());
         errors.AddRange(SaslService.Validate());
         errors.AddRange(AuthHttp.Validate());
-        errors.AddRange(Metrics.Validate());
+        errors.AddRange(Metrics.Validate(webListener: Web.Enabled));
         errors.AddRange(Store.Validate());
+        errors.AddRange(Web.Validate());
         CheckSocketPath(errors, "MailAuth:SaslService:SocketPath", SaslService.SocketPath);
         CheckSocketPath(errors, "MailAuth:AuthHttp:SocketPath", AuthHttp.SocketPath);
         errors.AddRange(Lmtp.Validate());
