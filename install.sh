@@ -9,9 +9,9 @@
 #
 # Layout: /usr/local/bin/mailauth (one self-contained file), /etc/mailauth/appsettings.json (this
 # host's settings: written once, never replaced), /var/lib/mailauth (the data, 0700, the mailauth
-# user's; never touched when it exists), /usr/local/lib/systemd/system/mailauth.service, and the
-# shipped examples in /usr/local/share/mailauth (every setting with its default, fail2ban, Grafana,
-# Prometheus alerts).
+# user's; never touched when it exists), /var/cache/mailauth (the unpacked SQLite library),
+# /usr/local/lib/systemd/system/mailauth.service, and the shipped examples in
+# /usr/local/share/mailauth (every setting with its default, fail2ban, Grafana, Prometheus alerts).
 set -euo pipefail
 cd "$(dirname "$0")"
 
@@ -70,13 +70,17 @@ JSON
   mv "$root/etc/mailauth/appsettings.json.new" "$root/etc/mailauth/appsettings.json"
 fi
 install -d -m 0700 "$root/var/lib/mailauth"
+# Where the program unpacks its bundled SQLite: the unit's CacheDirectory, and the mailauth user's
+# home, so that the CLI run as that user (runuser sets HOME) unpacks into ~/.net here too and
+# not into the data directory.
+install -d -m 0700 "$root/var/cache/mailauth"
 
 if [ "$system" = yes ]; then
   if ! getent passwd mailauth >/dev/null; then
-    useradd --system --user-group --home-dir /var/lib/mailauth --no-create-home --shell /usr/sbin/nologin mailauth
+    useradd --system --user-group --home-dir /var/cache/mailauth --no-create-home --shell /usr/sbin/nologin mailauth
   fi
   chown root:mailauth "$root/etc/mailauth" "$root/etc/mailauth/appsettings.json"
-  chown mailauth:mailauth "$root/var/lib/mailauth"
+  chown mailauth:mailauth "$root/var/lib/mailauth" "$root/var/cache/mailauth"
   if [ -z "$root" ] && [ -d /run/systemd/system ]; then
     systemctl daemon-reload
     # An upgrade restarts a running server; a first install leaves starting it to the admin.

@@ -32,6 +32,7 @@ public sealed class InstallScriptTests
                 Assert.That(Mode(Path.Combine(root, "etc/mailauth")), Is.EqualTo("750"));
                 Assert.That(Mode(settings), Is.EqualTo("640"));
                 Assert.That(Mode(data), Is.EqualTo("700"));
+                Assert.That(Mode(Path.Combine(root, "var/cache/mailauth")), Is.EqualTo("700"));
                 Assert.That(File.ReadAllText(Path.Combine(root, "usr/local/lib/systemd/system/mailauth.service")),
                     Is.EqualTo(File.ReadAllText(Path.Combine(Repository, "config/mailauth.service"))));
                 Assert.That(Directory.GetFiles(Path.Combine(root, "usr/local/share/mailauth")).Select(Path.GetFileName), Is.EquivalentTo(new[]
