@@ -90,6 +90,8 @@ internal static class ServeCommand
                 _ = host.Services.GetRequiredService<CertificateProvider>().Certificate;
                 var sessions = host.Services.GetRequiredService<MailboxSessions>();
                 host.Services.GetRequiredService<MailAuthMetrics>().ObserveSessions(() => sessions.Total);
+                var certificates = host.Services.GetRequiredService<CertificateProvider>();
+                host.Services.GetRequiredService<MailAuthMetrics>().ObserveCertificateExpiry(() => certificates.Certificate.NotAfter);
                 await host.RunAsync(cancellationToken);
                 return ExitCodes.Success;
             }

@@ -59,49 +59,14 @@ internal sealed partial class LocalServiceListener(
     }
 
     public Task RunAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(_listeners.Select(listener => AcceptLoopAsync(listener.Socket, listener.SocketPath, listener.Name, stoppingToken)));
-
-    private async Task AcceptLoopAsync(Socket listener, string? path, string name, CancellationToken stoppingToken)
-    {
-        var sessions = new List<Task>();
-        try
-        {
-            while (!stoppingToken.IsCancellationRequested)
-            {
-                Socket client;
-                try
-                {
-                    client = await listener.AcceptAsync(stoppingToken);
-                }
-                catch (SocketException e)
-                {
-                    // Out of file descriptors, say: keep the service up and try again shortly.
-                    LogAcceptFailed(logger, service, e.SocketErrorCode);
-                    await Task.Delay(100, stoppingToken);
-                    continue;
-                }
-                sessions.RemoveAll(task => task.IsCompleted);
-                sessions.Add(ServeAsync(client, name, stoppingToken));
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // Stopping.
-        }
-        finally
-        {
-            listener.Dispose();
-            if (path is not null)
-            {
-                UnixSocketFile.Remove(path);
-            }
-            await Task.WhenAll(sessions);
-        }
-    }
+        Task.WhenAll(_listeners.Select(listener => new AcceptLoop(listener.Socket, listener.SocketPath).RunAsync(
+            (client, stopping) => ServeAsync(client, listener.Name, stopping),
+            error => LogAcceptFailed(logger, service, error),
+            Timeout.InfiniteTimeSpan,
+            stoppingToken)));
 
     private async Task ServeAsync(Socket client, string listener, CancellationToken stoppingToken)
     {
-        await Task.Yield();
         using (client)
         {
             // Before anything is read or answered: a refused caller learns nothing and holds no slot.
