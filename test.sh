@@ -16,6 +16,7 @@ command -v fail2ban-regex >/dev/null || need+=(fail2ban)
 command -v promtool >/dev/null || need+=(prometheus)
 command -v systemd-analyze >/dev/null || need+=(systemd)
 command -v pebble >/dev/null || need+=(pebble)
+[ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing ${need[*]}" >&2
   # Postfix's installer asks for a mail setup; the tests run their own private instance.

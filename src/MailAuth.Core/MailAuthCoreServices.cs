@@ -29,24 +29,25 @@ public static class MailAuthCoreServices
     /// </summary>
     public static void OpenStorage(this IServiceProvider provider)
     {
-        _ = provider.GetRequiredService<SqliteDatabase>();
-        _ = provider.GetRequiredService<SqliteManagerAccountStore>();
+        _ = provider.GetRequiredService<StoreDatabase>();
+        _ = provider.GetRequiredService<ManagerAccountStore>();
     }
 
-    /// <param name="dataDirectory">Where the database lives (absolute).</param>
+    /// <param name="dataDirectory">Where the SQLite database and the secrets key live (absolute).</param>
+    /// <param name="store">Validated <c>MailAuth:Store</c> settings: which database holds the store.</param>
     /// <param name="hashing">Validated <c>MailAuth:Hashing</c> settings.</param>
     /// <param name="authentication">Validated <c>MailAuth:Authentication</c> settings.</param>
     public static IServiceCollection AddMailAuthCore(
-        this IServiceCollection services, string dataDirectory, HashingOptions hashing, AuthenticationOptions authentication)
+        this IServiceCollection services, string dataDirectory, StoreSettings store, HashingOptions hashing, AuthenticationOptions authentication)
     {
         services.AddSingleton(hashing);
         services.AddSingleton(authentication);
         services.AddSingleton(TimeProvider.System);
-        services.AddSingleton(_ => SqliteDatabase.OpenInDirectory(dataDirectory));
+        services.AddSingleton(_ => StoreDatabase.Open(store, dataDirectory));
         // The login path gets a store that reads mailbox credentials and nothing else.
-        services.AddSingleton<IMailboxCredentialStore, SqliteMailboxCredentialStore>();
+        services.AddSingleton<IMailboxCredentialStore, MailboxCredentialStore>();
         // Mail routing gets a directory that knows whether a recipient exists, and no password hash.
-        services.AddSingleton<IRecipientDirectory, SqliteRecipientDirectory>();
+        services.AddSingleton<IRecipientDirectory, RecipientDirectory>();
         services.AddSingleton<MailboxChangeLog>();
         services.AddSingleton<IMailboxChangeFeed>(provider => provider.GetRequiredService<MailboxChangeLog>());
         // The metrics hold what they observe and nothing else: the login path reaches them, and
@@ -54,32 +55,32 @@ public static class MailAuthCoreServices
         services.AddSingleton(_ => new MailAuthMetrics());
         services.AddSingleton(provider =>
         {
-            var journal = new SqliteJournal(
-                provider.GetRequiredService<SqliteDatabase>(), provider.GetRequiredService<TimeProvider>(),
-                provider.GetRequiredService<ILogger<SqliteJournal>>());
+            var journal = new StoreJournal(
+                provider.GetRequiredService<StoreDatabase>(), provider.GetRequiredService<TimeProvider>(),
+                provider.GetRequiredService<ILogger<StoreJournal>>());
             provider.GetRequiredService<MailAuthMetrics>().ObserveOutbox(journal.CountPending);
             return journal;
         });
-        services.AddSingleton<IAuditLog>(provider => provider.GetRequiredService<SqliteJournal>());
-        services.AddSingleton<INotificationOutbox>(provider => provider.GetRequiredService<SqliteJournal>());
+        services.AddSingleton<IAuditLog>(provider => provider.GetRequiredService<StoreJournal>());
+        services.AddSingleton<INotificationOutbox>(provider => provider.GetRequiredService<StoreJournal>());
         services.AddSingleton(provider =>
         {
-            var store = new SqliteManagerAccountStore(
-                provider.GetRequiredService<SqliteDatabase>(), provider.GetRequiredService<SqliteJournal>(), provider.GetRequiredService<TimeProvider>());
+            var store = new ManagerAccountStore(
+                provider.GetRequiredService<StoreDatabase>(), provider.GetRequiredService<StoreJournal>(), provider.GetRequiredService<TimeProvider>());
             // 2FA secrets stored raw by earlier versions are sealed the first time the store is used.
             store.SealLegacySecrets();
             return store;
         });
-        services.AddSingleton<IMailboxDirectory>(provider => new SqliteMailboxStore(
-            provider.GetRequiredService<SqliteDatabase>(),
+        services.AddSingleton<IMailboxDirectory>(provider => new MailboxStore(
+            provider.GetRequiredService<StoreDatabase>(),
             provider.GetRequiredService<TimeProvider>(),
-            provider.GetRequiredService<SqliteJournal>(),
-            [provider.GetRequiredService<SqliteManagerAccountStore>()]));
+            provider.GetRequiredService<StoreJournal>(),
+            [provider.GetRequiredService<ManagerAccountStore>()]));
         services.AddSingleton(provider => new ManagerAccountService(
-            provider.GetRequiredService<SqliteManagerAccountStore>(),
+            provider.GetRequiredService<ManagerAccountStore>(),
             provider.GetRequiredService<CredentialVerifier>(),
             new StoredFailureThrottle(
-                provider.GetRequiredService<SqliteDatabase>(), authentication.Throttle, provider.GetRequiredService<TimeProvider>(),
+                provider.GetRequiredService<StoreDatabase>(), authentication.Throttle, provider.GetRequiredService<TimeProvider>(),
                 ManagerAccountService.LoginRealm),
             provider.GetRequiredService<TimeProvider>(),
             provider.GetRequiredService<ILogger<ManagerAccountService>>()));

@@ -14,6 +14,7 @@ internal static class TestDirectories
     public static void Remove(string path)
     {
         SqliteDatabase.ClearPools();
+        Storage.TestStores.Release(path);
         if (Directory.Exists(path))
         {
             Directory.Delete(path, recursive: true);

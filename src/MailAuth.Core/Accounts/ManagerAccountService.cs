@@ -40,14 +40,14 @@ public sealed partial class ManagerAccountService
     public const string LoginRealm = "account-login";
     public static readonly TimeSpan ResetTokenLifetime = TimeSpan.FromMinutes(30);
 
-    private readonly SqliteManagerAccountStore _store;
+    private readonly ManagerAccountStore _store;
     private readonly CredentialVerifier _verifier;
     private readonly StoredFailureThrottle _throttle;
     private readonly TimeProvider _clock;
     private readonly ILogger<ManagerAccountService> _logger;
 
     internal ManagerAccountService(
-        SqliteManagerAccountStore store, CredentialVerifier verifier, StoredFailureThrottle throttle, TimeProvider clock,
+        ManagerAccountStore store, CredentialVerifier verifier, StoredFailureThrottle throttle, TimeProvider clock,
         ILogger<ManagerAccountService> logger)
     {
         _store = store;

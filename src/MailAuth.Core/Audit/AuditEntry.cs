@@ -14,6 +14,9 @@ public sealed record Actor(string Name)
 
     public static Actor Account(string login) => new("account:" + login);
 
+    /// <summary>A mailbox's holder, who proved its password (the web listener's password change).</summary>
+    public static Actor MailboxHolder(string address) => new("mailbox:" + address);
+
     public override string ToString() => Name;
 }
 

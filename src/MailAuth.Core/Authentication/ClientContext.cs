@@ -19,6 +19,9 @@ public enum LoginChannel
 
     /// <summary>The admin's <c>auth test</c>.</summary>
     Cli,
+
+    /// <summary>The web listener: a holder proving a mailbox password (issue 16's test, the Apple profile).</summary>
+    Web,
 }
 
 internal static class LoginChannelNames
@@ -33,6 +36,7 @@ internal static class LoginChannelNames
         LoginChannel.AuthHttpPop3 => "auth-http-pop3",
         LoginChannel.AuthHttpSmtp => "auth-http-smtp",
         LoginChannel.Cli => "cli",
+        LoginChannel.Web => "web",
         _ => channel.ToString().ToLowerInvariant(),
     };
 }

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Diagnostics;
 using MailAuth.Core.Addresses;
 using MailAuth.Core.Mailboxes;
@@ -111,7 +112,16 @@ public sealed partial class MailAuthenticator
     private async Task<MailboxCredential?> FindAsync(EmailAddress address, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();
-        var credential = await _store.FindAsync(address, cancellationToken);
+        MailboxCredential? credential;
+        try
+        {
+            credential = await _store.FindAsync(address, cancellationToken);
+        }
+        catch (DbException)
+        {
+            _metrics?.CredentialLookupFailed();
+            throw;
+        }
         _metrics?.StoreQueried("credential", Stopwatch.GetElapsedTime(started));
         return credential;
     }

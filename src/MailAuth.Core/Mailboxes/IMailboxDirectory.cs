@@ -20,6 +20,12 @@ public interface IMailboxDirectory
     /// <summary>Sets a new password hash; <paramref name="endSessions"/> says whether the mailbox's open sessions must end.</summary>
     Task SetPasswordHashAsync(EmailAddress address, string passwordHash, bool endSessions, CancellationToken cancellationToken);
 
+    /// <summary>
+    /// Sets a new password hash chosen by the mailbox's holder, who proved the current password;
+    /// audited as the holder with <paramref name="client"/> (the client address); the open sessions end.
+    /// </summary>
+    Task ChangePasswordHashByHolderAsync(EmailAddress address, string passwordHash, string client, CancellationToken cancellationToken);
+
     Task RemoveMailboxAsync(EmailAddress address, CancellationToken cancellationToken);
 
     /// <summary>Disables with a reason, or enables when <paramref name="reason"/> is null.</summary>

@@ -25,4 +25,7 @@ public enum RecipientStatus
 public interface IRecipientDirectory
 {
     Task<RecipientStatus> FindAsync(EmailAddress recipient, CancellationToken cancellationToken);
+
+    /// <summary>Whether <paramref name="domain"/> (normalised, IDN in ASCII form) is hosted here.</summary>
+    Task<bool> IsHostedDomainAsync(string domain, CancellationToken cancellationToken);
 }

@@ -53,6 +53,18 @@ public sealed partial class MailboxAdministration(
         return parsed;
     }
 
+    /// <summary>
+    /// The holder's change (issue 16, flow 2), after the current password was verified through the
+    /// login path: the same policy and hashing as an admin's, the change audited as the holder's,
+    /// and the mailbox's open sessions end.
+    /// </summary>
+    public async Task ChangePasswordAsHolderAsync(EmailAddress address, string newPassword, string client, CancellationToken cancellationToken)
+    {
+        PasswordPolicy.EnsureAcceptable(newPassword);
+        // Logged by the audit log as the holder's change, not as an admin's.
+        await directory.ChangePasswordHashByHolderAsync(address, hasher.Hash(newPassword), client, cancellationToken);
+    }
+
     public async Task<EmailAddress> RemoveMailboxAsync(string address, CancellationToken cancellationToken)
     {
         var parsed = EmailAddress.Parse(address);

@@ -24,6 +24,8 @@ public sealed class MailAuthMetrics : IDisposable
     private readonly Counter<long> _cacheLookups;
     private readonly Counter<long> _throttleBlocked;
     private readonly Histogram<double> _storeDuration;
+    private long _credentialStoreErrors;
+    private long _changeLogStoreErrors;
     private readonly Counter<long> _connections;
     private readonly UpDownCounter<long> _openConnections;
     private readonly Counter<long> _tlsHandshakes;
@@ -47,6 +49,16 @@ public sealed class MailAuthMetrics : IDisposable
             "mailauth.throttle.blocked", "{attempt}", "Mail logins refused by the failure throttle before any verification, by protocol");
         _storeDuration = _meter.CreateHistogram(
             "mailauth.store.query.duration", "s", "Time of store queries on the login path, by query", advice: latency);
+        // Observed, so that both series exist from the start and an alert on their rate sees the first error.
+        _meter.CreateObservableCounter(
+            "mailauth.store.errors",
+            () => new[]
+            {
+                new Measurement<long>(Interlocked.Read(ref _credentialStoreErrors), new KeyValuePair<string, object?>("query", "credential")),
+                new Measurement<long>(Interlocked.Read(ref _changeLogStoreErrors), new KeyValuePair<string, object?>("query", "change-log")),
+            },
+            "{error}",
+            "Store queries that failed (database unreachable, locked, corrupt), by query");
         _connections = _meter.CreateCounter<long>(
             "mailauth.connections", "{connection}", "Connections accepted by listener and result (admitted, rejected by the connection limits)");
         _openConnections = _meter.CreateUpDownCounter<long>(
@@ -79,6 +91,12 @@ public sealed class MailAuthMetrics : IDisposable
 
     public void StoreQueried(string query, TimeSpan duration) =>
         _storeDuration.Record(duration.TotalSeconds, new KeyValuePair<string, object?>("query", query));
+
+    /// <summary>A login's credential lookup failed in the store.</summary>
+    public void CredentialLookupFailed() => Interlocked.Increment(ref _credentialStoreErrors);
+
+    /// <summary>The session watcher's poll of the mailbox change log failed in the store.</summary>
+    public void ChangeLogReadFailed() => Interlocked.Increment(ref _changeLogStoreErrors);
 
     public void ConnectionAccepted(string listener, bool admitted) =>
         _connections.Add(1, new("listener", listener), new("result", admitted ? "admitted" : "rejected"));
@@ -123,6 +141,11 @@ public sealed class MailAuthMetrics : IDisposable
 
     public void AcmeRenewalFailed() => _acmeRenewalFailures.Add(1);
 
+    /// <summary>The served certificate's end of validity (Unix time), read at each scrape: follows a reloaded certificate.</summary>
+    public void ObserveCertificateExpiry(Func<DateTimeOffset> notAfter) =>
+        _meter.CreateObservableGauge("mailauth.tls.certificate.expiry.timestamp", () => notAfter().ToUnixTimeSeconds(), "s",
+            "When the TLS certificate the listeners serve expires, as Unix time");
+
     public void Dispose() => _meter.Dispose();
 
     /// <summary>SASL mechanism names are a short closed list; anything else is counted as one value.</summary>
@@ -134,6 +157,8 @@ public sealed class MailAuthMetrics : IDisposable
         "CRAM-MD5" => "cram-md5",
         "EXTERNAL" => "external",
         "TEST" => "test",
+        "BASIC" => "basic",
+        "JSON" => "json",
         _ => "other",
     };
 }

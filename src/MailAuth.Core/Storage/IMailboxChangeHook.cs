@@ -1,5 +1,5 @@
+using System.Data.Common;
 using MailAuth.Core.Addresses;
-using Microsoft.Data.Sqlite;
 
 namespace MailAuth.Core.Storage;
 
@@ -14,15 +14,15 @@ internal interface IMailboxChangeHook
 {
     /// <summary>Before the rows are deleted (the mailbox was removed, or its domain's mail service cancelled).</summary>
     Task OnMailboxesRemovingAsync(
-        SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<MailboxRow> mailboxes, string reason,
+        DbConnection connection, DbTransaction transaction, IReadOnlyList<MailboxRow> mailboxes, string reason,
         CancellationToken cancellationToken);
 
     /// <summary>Before a domain row is deleted, after its mailboxes: its mail service is cancelled.</summary>
     Task OnDomainRemovingAsync(
-        SqliteConnection connection, SqliteTransaction transaction, string domain, CancellationToken cancellationToken);
+        DbConnection connection, DbTransaction transaction, string domain, CancellationToken cancellationToken);
 
-    /// <summary>The mailbox password was set by a path other than its unified account (admin reset, import).</summary>
+    /// <summary>The mailbox password was set by a path other than its unified account (admin reset, import, its holder).</summary>
     Task OnMailboxPasswordSetAsync(
-        SqliteConnection connection, SqliteTransaction transaction, MailboxRow mailbox, string reason,
+        DbConnection connection, DbTransaction transaction, MailboxRow mailbox, Audit.Actor actor, string reason,
         CancellationToken cancellationToken);
 }

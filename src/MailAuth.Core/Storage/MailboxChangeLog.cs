@@ -1,7 +1,7 @@
+using System.Data.Common;
 using System.Globalization;
 using MailAuth.Core.Addresses;
 using MailAuth.Core.Mailboxes;
-using Microsoft.Data.Sqlite;
 
 namespace MailAuth.Core.Storage;
 
@@ -9,40 +9,37 @@ namespace MailAuth.Core.Storage;
 /// The <c>mailbox_changes</c> table: written inside the transaction of each credential change
 /// (so a change is logged if and only if it happened), read by servers to end stale sessions.
 /// </summary>
-internal sealed class MailboxChangeLog(SqliteDatabase database, TimeProvider clock) : IMailboxChangeFeed
+internal sealed class MailboxChangeLog(StoreDatabase database, TimeProvider clock) : IMailboxChangeFeed
 {
-    /// <summary>The position of the newest change, as an expression usable inside another SELECT (one snapshot).</summary>
-    internal const string LatestPositionSql = "(SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'mailbox_changes'), 0))";
-
     internal static async Task RecordAsync(
-        SqliteConnection connection, SqliteTransaction transaction, EmailAddress address, MailboxChangeKind kind, bool endsSessions,
+        DbConnection connection, DbTransaction transaction, EmailAddress address, MailboxChangeKind kind, bool endsSessions,
         DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = "INSERT INTO mailbox_changes (address, kind, ends_sessions, at) VALUES ($address, $kind, $ends, $at)";
-        command.Parameters.AddWithValue("$address", address.ToString());
-        command.Parameters.AddWithValue("$kind", KindText(kind));
-        command.Parameters.AddWithValue("$ends", endsSessions);
-        command.Parameters.AddWithValue("$at", now.ToString("O", CultureInfo.InvariantCulture));
+        command.CommandText = "INSERT INTO mailbox_changes (address, kind, ends_sessions, at) VALUES (@address, @kind, @ends, @at)";
+        command.AddParameter("@address", address.ToString());
+        command.AddParameter("@kind", KindText(kind));
+        command.AddParameter("@ends", endsSessions);
+        command.AddParameter("@at", now.ToString("O", CultureInfo.InvariantCulture));
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>The same, for a mailbox known by its row id (the manager-account side).</summary>
     internal static async Task RecordAsync(
-        SqliteConnection connection, SqliteTransaction transaction, long mailboxId, MailboxChangeKind kind, bool endsSessions,
+        DbConnection connection, DbTransaction transaction, long mailboxId, MailboxChangeKind kind, bool endsSessions,
         DateTimeOffset now, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = """
             INSERT INTO mailbox_changes (address, kind, ends_sessions, at)
-            SELECT address, $kind, $ends, $at FROM mailboxes WHERE id = $id
+            SELECT address, @kind, @ends, @at FROM mailboxes WHERE id = @id
             """;
-        command.Parameters.AddWithValue("$id", mailboxId);
-        command.Parameters.AddWithValue("$kind", KindText(kind));
-        command.Parameters.AddWithValue("$ends", endsSessions);
-        command.Parameters.AddWithValue("$at", now.ToString("O", CultureInfo.InvariantCulture));
+        command.AddParameter("@id", mailboxId);
+        command.AddParameter("@kind", KindText(kind));
+        command.AddParameter("@ends", endsSessions);
+        command.AddParameter("@at", now.ToString("O", CultureInfo.InvariantCulture));
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -50,7 +47,7 @@ internal sealed class MailboxChangeLog(SqliteDatabase database, TimeProvider clo
     {
         await using var connection = database.Open();
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT " + LatestPositionSql;
+        command.CommandText = "SELECT " + database.LatestChangePositionSql;
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 
@@ -58,9 +55,9 @@ internal sealed class MailboxChangeLog(SqliteDatabase database, TimeProvider clo
     {
         await using var connection = database.Open();
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT id, address, kind, ends_sessions FROM mailbox_changes WHERE id > $position ORDER BY id LIMIT $limit";
-        command.Parameters.AddWithValue("$position", position);
-        command.Parameters.AddWithValue("$limit", limit);
+        command.CommandText = "SELECT id, address, kind, ends_sessions FROM mailbox_changes WHERE id > @position ORDER BY id LIMIT @limit";
+        command.AddParameter("@position", position);
+        command.AddParameter("@limit", limit);
         var changes = new List<MailboxChange>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -74,19 +71,19 @@ internal sealed class MailboxChangeLog(SqliteDatabase database, TimeProvider clo
     {
         await using var connection = database.Open();
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT EXISTS (SELECT 1 FROM mailbox_changes WHERE address = $address AND id > $position AND ends_sessions)";
-        command.Parameters.AddWithValue("$address", address.ToString());
-        command.Parameters.AddWithValue("$position", position);
-        return (long)(await command.ExecuteScalarAsync(cancellationToken))! == 1;
+        command.CommandText = "SELECT EXISTS (SELECT 1 FROM mailbox_changes WHERE address = @address AND id > @position AND ends_sessions)";
+        command.AddParameter("@address", address.ToString());
+        command.AddParameter("@position", position);
+        return Convert.ToBoolean(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
     }
 
     public async Task<int> PruneAsync(TimeSpan age, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
         await using var command = connection.CreateCommand();
-        command.CommandText = "DELETE FROM mailbox_changes WHERE at < $cutoff";
-        command.Parameters.AddWithValue("$cutoff", (clock.GetUtcNow() - age).ToString("O", CultureInfo.InvariantCulture));
-        return await command.ExecuteNonQueryAsync(cancellationToken);
+        command.CommandText = database.PruneChangesSql;
+        command.AddParameter("@cutoff", (clock.GetUtcNow() - age).ToString("O", CultureInfo.InvariantCulture));
+        return Convert.ToInt32(await command.ExecuteScalarAsync(cancellationToken), CultureInfo.InvariantCulture);
     }
 
     private static string KindText(MailboxChangeKind kind) => kind switch

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using Microsoft.Data.Sqlite;
 
 namespace MailAuth.Core.Storage;
@@ -6,18 +7,16 @@ namespace MailAuth.Core.Storage;
 /// The embedded database file. The server and the CLI may open the same file at once: WAL mode
 /// lets readers proceed during a write, and writers wait (busy timeout) instead of failing.
 /// </summary>
-public sealed class SqliteDatabase
+public sealed class SqliteDatabase : StoreDatabase
 {
     public const string FileName = "mailauth.db";
 
     private readonly string _connectionString;
 
-    private readonly Lazy<SecretBox> _secrets;
-
     private SqliteDatabase(string path)
+        : base(System.IO.Path.GetDirectoryName(path)!)
     {
         Path = path;
-        _secrets = new Lazy<SecretBox>(() => SecretBox.OpenOrCreate(System.IO.Path.Combine(System.IO.Path.GetDirectoryName(path)!, SecretBox.FileName)));
         _connectionString = new SqliteConnectionStringBuilder
         {
             DataSource = path,
@@ -31,8 +30,13 @@ public sealed class SqliteDatabase
 
     public string Path { get; }
 
-    /// <summary>The key that seals secrets kept in this database; its file is created on first use.</summary>
-    public SecretBox Secrets => _secrets.Value;
+    public override string Description => Path;
+
+    internal override string LatestChangePositionSql =>
+        "(SELECT coalesce((SELECT seq FROM sqlite_sequence WHERE name = 'mailbox_changes'), 0))";
+
+    // AUTOINCREMENT keeps the highest position in sqlite_sequence after its row is deleted.
+    internal override string PruneChangesSql => "DELETE FROM mailbox_changes WHERE at < @cutoff; SELECT changes();";
 
     /// <summary>Opens (creating if needed) the database in <paramref name="dataDirectory"/> and applies pending migrations.</summary>
     public static SqliteDatabase OpenInDirectory(string dataDirectory)
@@ -73,7 +77,7 @@ public sealed class SqliteDatabase
         }
     }
 
-    public SqliteConnection Open()
+    internal override SqliteConnection Open()
     {
         var connection = new SqliteConnection(_connectionString);
         connection.Open();
@@ -84,16 +88,15 @@ public sealed class SqliteDatabase
         return connection;
     }
 
-    /// <summary>
-    /// Whether the store answers now (<c>/readyz</c>, <c>config check</c>): a fresh connection that
-    /// neither creates the file nor comes from the pool (a pooled one keeps a removed file open),
-    /// and one read of the mailbox table. Throws the provider's <see cref="System.Data.Common.DbException"/>.
-    /// </summary>
     /// <summary>As <see cref="ProbeAsync(CancellationToken)"/> for the store in <paramref name="dataDirectory"/>, without migrating it.</summary>
     public static Task ProbeInDirectoryAsync(string dataDirectory, CancellationToken cancellationToken) =>
         new SqliteDatabase(System.IO.Path.Combine(dataDirectory, FileName)).ProbeAsync(cancellationToken);
 
-    public async Task ProbeAsync(CancellationToken cancellationToken)
+    /// <summary>
+    /// A fresh connection that neither creates the file nor comes from the pool (a pooled one keeps
+    /// a removed file open), and one read of the mailbox table.
+    /// </summary>
+    public override async Task ProbeAsync(CancellationToken cancellationToken)
     {
         var connectionString = new SqliteConnectionStringBuilder(_connectionString)
         {
@@ -107,6 +110,17 @@ public sealed class SqliteDatabase
         command.CommandText = "SELECT count(*) FROM (SELECT 1 FROM mailboxes LIMIT 1)";
         await command.ExecuteScalarAsync(cancellationToken);
     }
+
+    /// <summary>IMMEDIATE (Microsoft.Data.Sqlite's default): the write lock is taken at the start.</summary>
+    internal override async ValueTask<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        await connection.BeginTransactionAsync(cancellationToken);
+
+    internal override DbTransaction BeginWrite(DbConnection connection) => connection.BeginTransaction();
+
+    internal override bool IsUniqueViolation(DbException exception) =>
+        exception is SqliteException { SqliteExtendedErrorCode: SqliteConstraintUnique };
+
+    private const int SqliteConstraintUnique = 2067;
 
     public static void ClearPools() => SqliteConnection.ClearAllPools();
 }

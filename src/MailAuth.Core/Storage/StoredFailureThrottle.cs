@@ -1,6 +1,6 @@
+using System.Data.Common;
 using System.Net;
 using MailAuth.Core.Authentication;
-using Microsoft.Data.Sqlite;
 
 namespace MailAuth.Core.Storage;
 
@@ -11,7 +11,7 @@ namespace MailAuth.Core.Storage;
 /// recently logged in to an identifier is exempt from the identifier and network limits. Its one
 /// entry point is <see cref="AdmitAsync"/>.
 /// </summary>
-internal sealed class StoredFailureThrottle(SqliteDatabase database, ThrottleOptions options, TimeProvider clock, string realm)
+internal sealed class StoredFailureThrottle(StoreDatabase database, ThrottleOptions options, TimeProvider clock, string realm)
 {
     private const string Pair = "pair";
     private const string Identifier = "identifier";
@@ -33,7 +33,7 @@ internal sealed class StoredFailureThrottle(SqliteDatabase database, ThrottleOpt
     internal async Task<ThrottleDecision> DecideAsync(string network, string identifier, bool charge, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
-        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using var transaction = await database.BeginWriteAsync(connection, cancellationToken);
         var now = clock.GetUtcNow();
         var pairKey = PairKey(network, identifier);
         var exempt = await ThrottleScoreTable.SucceededSinceAsync(
@@ -75,10 +75,10 @@ internal sealed class StoredFailureThrottle(SqliteDatabase database, ThrottleOpt
     /// again at this time), so that every failure costs the same whatever <paramref name="alsoInTransaction"/> adds.
     /// </summary>
     internal async Task FailAsync(
-        string network, string identifier, Func<SqliteConnection, SqliteTransaction, Task>? alsoInTransaction, CancellationToken cancellationToken)
+        string network, string identifier, Func<DbConnection, DbTransaction, Task>? alsoInTransaction, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
-        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using var transaction = await database.BeginWriteAsync(connection, cancellationToken);
         await ThrottleScoreTable.AddAsync(connection, transaction, realm, Pair, PairKey(network, identifier), 0, ThrottlePolicy.Cap(options.PairFailures),
             clock.GetUtcNow(), HalfLife, cancellationToken);
         if (alsoInTransaction is not null)
@@ -92,7 +92,7 @@ internal sealed class StoredFailureThrottle(SqliteDatabase database, ThrottleOpt
     internal async Task RefundAsync(string network, string identifier, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
-        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using var transaction = await database.BeginWriteAsync(connection, cancellationToken);
         await ChargeAsync(connection, transaction, network, identifier, -1, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
@@ -101,7 +101,7 @@ internal sealed class StoredFailureThrottle(SqliteDatabase database, ThrottleOpt
     internal async Task SucceedAsync(string network, string identifier, bool charged, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
-        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using var transaction = await database.BeginWriteAsync(connection, cancellationToken);
         if (charged)
         {
             await ChargeAsync(connection, transaction, network, identifier, -1, cancellationToken);
@@ -112,7 +112,7 @@ internal sealed class StoredFailureThrottle(SqliteDatabase database, ThrottleOpt
     }
 
     private async Task ChargeAsync(
-        SqliteConnection connection, SqliteTransaction transaction, string network, string identifier, int amount, CancellationToken cancellationToken)
+        DbConnection connection, DbTransaction transaction, string network, string identifier, int amount, CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
         await ThrottleScoreTable.AddAsync(connection, transaction, realm, Pair, PairKey(network, identifier), amount, ThrottlePolicy.Cap(options.PairFailures), now, HalfLife, cancellationToken);
@@ -178,7 +178,7 @@ internal sealed class StoredThrottleTicket : IAsyncDisposable
     }
 
     /// <summary>The verification failed; <paramref name="alsoInTransaction"/> runs in the same transaction (e.g. counting a wrong 2FA code).</summary>
-    public async Task FailedAsync(Func<SqliteConnection, SqliteTransaction, Task>? alsoInTransaction, CancellationToken cancellationToken)
+    public async Task FailedAsync(Func<DbConnection, DbTransaction, Task>? alsoInTransaction, CancellationToken cancellationToken)
     {
         if (_stage != Stage.Verifying)
         {

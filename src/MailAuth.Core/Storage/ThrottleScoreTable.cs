@@ -1,6 +1,6 @@
+using System.Data.Common;
 using System.Globalization;
 using MailAuth.Core.Authentication;
-using Microsoft.Data.Sqlite;
 
 namespace MailAuth.Core.Storage;
 
@@ -15,15 +15,15 @@ internal static class ThrottleScoreTable
     private const int ForgottenAfterHalfLives = 10;
 
     public static async Task<double> ReadAsync(
-        SqliteConnection connection, SqliteTransaction transaction, string realm, string kind, string key, DateTimeOffset now, TimeSpan halfLife,
+        DbConnection connection, DbTransaction transaction, string realm, string kind, string key, DateTimeOffset now, TimeSpan halfLife,
         CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = "SELECT score, at FROM throttle_scores WHERE realm = $realm AND kind = $kind AND key = $key";
-        command.Parameters.AddWithValue("$realm", realm);
-        command.Parameters.AddWithValue("$kind", kind);
-        command.Parameters.AddWithValue("$key", key);
+        command.CommandText = "SELECT score, at FROM throttle_scores WHERE realm = @realm AND kind = @kind AND key = @key";
+        command.AddParameter("@realm", realm);
+        command.AddParameter("@kind", kind);
+        command.AddParameter("@key", key);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken)
             ? ThrottlePolicy.Decayed(reader.GetDouble(0), ParseTime(reader.GetString(1)), now, halfLife)
@@ -32,82 +32,82 @@ internal static class ThrottleScoreTable
 
     /// <summary>Adds <paramref name="amount"/> (negative: a refund) to the faded score, within 0 and <paramref name="cap"/>; a score back at 0 is deleted.</summary>
     public static async Task AddAsync(
-        SqliteConnection connection, SqliteTransaction transaction, string realm, string kind, string key, double amount, double cap,
+        DbConnection connection, DbTransaction transaction, string realm, string kind, string key, double amount, double cap,
         DateTimeOffset now, TimeSpan halfLife, CancellationToken cancellationToken)
     {
         var score = Math.Clamp(await ReadAsync(connection, transaction, realm, kind, key, now, halfLife, cancellationToken) + amount, 0, cap);
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = score < 0.01
-            ? "DELETE FROM throttle_scores WHERE realm = $realm AND kind = $kind AND key = $key"
+            ? "DELETE FROM throttle_scores WHERE realm = @realm AND kind = @kind AND key = @key"
             : """
-              INSERT INTO throttle_scores (realm, kind, key, score, at) VALUES ($realm, $kind, $key, $score, $at)
+              INSERT INTO throttle_scores (realm, kind, key, score, at) VALUES (@realm, @kind, @key, @score, @at)
               ON CONFLICT (realm, kind, key) DO UPDATE SET score = excluded.score, at = excluded.at
               """;
-        command.Parameters.AddWithValue("$realm", realm);
-        command.Parameters.AddWithValue("$kind", kind);
-        command.Parameters.AddWithValue("$key", key);
-        command.Parameters.AddWithValue("$score", score);
-        command.Parameters.AddWithValue("$at", FormatTime(now));
+        command.AddParameter("@realm", realm);
+        command.AddParameter("@kind", kind);
+        command.AddParameter("@key", key);
+        command.AddParameter("@score", score);
+        command.AddParameter("@at", FormatTime(now));
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public static async Task DeleteAsync(
-        SqliteConnection connection, SqliteTransaction transaction, string realm, string kind, string key, CancellationToken cancellationToken)
+        DbConnection connection, DbTransaction transaction, string realm, string kind, string key, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = "DELETE FROM throttle_scores WHERE realm = $realm AND kind = $kind AND key = $key";
-        command.Parameters.AddWithValue("$realm", realm);
-        command.Parameters.AddWithValue("$kind", kind);
-        command.Parameters.AddWithValue("$key", key);
+        command.CommandText = "DELETE FROM throttle_scores WHERE realm = @realm AND kind = @kind AND key = @key";
+        command.AddParameter("@realm", realm);
+        command.AddParameter("@kind", kind);
+        command.AddParameter("@key", key);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     public static async Task<bool> SucceededSinceAsync(
-        SqliteConnection connection, SqliteTransaction transaction, string realm, string network, string key, DateTimeOffset since,
+        DbConnection connection, DbTransaction transaction, string realm, string network, string key, DateTimeOffset since,
         CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = "SELECT at FROM throttle_successes WHERE realm = $realm AND network = $network AND key = $key";
-        command.Parameters.AddWithValue("$realm", realm);
-        command.Parameters.AddWithValue("$network", network);
-        command.Parameters.AddWithValue("$key", key);
+        command.CommandText = "SELECT at FROM throttle_successes WHERE realm = @realm AND network = @network AND key = @key";
+        command.AddParameter("@realm", realm);
+        command.AddParameter("@network", network);
+        command.AddParameter("@key", key);
         return await command.ExecuteScalarAsync(cancellationToken) is string at && ParseTime(at) > since;
     }
 
     public static async Task RecordSuccessAsync(
-        SqliteConnection connection, SqliteTransaction transaction, string realm, string network, string key, DateTimeOffset now,
+        DbConnection connection, DbTransaction transaction, string realm, string network, string key, DateTimeOffset now,
         CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = """
-            INSERT INTO throttle_successes (realm, network, key, at) VALUES ($realm, $network, $key, $at)
+            INSERT INTO throttle_successes (realm, network, key, at) VALUES (@realm, @network, @key, @at)
             ON CONFLICT (realm, network, key) DO UPDATE SET at = excluded.at
             """;
-        command.Parameters.AddWithValue("$realm", realm);
-        command.Parameters.AddWithValue("$network", network);
-        command.Parameters.AddWithValue("$key", key);
-        command.Parameters.AddWithValue("$at", FormatTime(now));
+        command.AddParameter("@realm", realm);
+        command.AddParameter("@network", network);
+        command.AddParameter("@key", key);
+        command.AddParameter("@at", FormatTime(now));
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
     /// <summary>Forgets the realm's scores faded to nothing and its successes older than <paramref name="successLifetime"/>.</summary>
     public static async Task PruneAsync(
-        SqliteConnection connection, SqliteTransaction transaction, string realm, DateTimeOffset now, TimeSpan halfLife, TimeSpan successLifetime,
+        DbConnection connection, DbTransaction transaction, string realm, DateTimeOffset now, TimeSpan halfLife, TimeSpan successLifetime,
         CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = """
-            DELETE FROM throttle_scores WHERE realm = $realm AND at < $faded;
-            DELETE FROM throttle_successes WHERE realm = $realm AND at < $expired;
+            DELETE FROM throttle_scores WHERE realm = @realm AND at < @faded;
+            DELETE FROM throttle_successes WHERE realm = @realm AND at < @expired;
             """;
-        command.Parameters.AddWithValue("$realm", realm);
-        command.Parameters.AddWithValue("$faded", FormatTime(now - halfLife * ForgottenAfterHalfLives));
-        command.Parameters.AddWithValue("$expired", FormatTime(now - successLifetime));
+        command.AddParameter("@realm", realm);
+        command.AddParameter("@faded", FormatTime(now - halfLife * ForgottenAfterHalfLives));
+        command.AddParameter("@expired", FormatTime(now - successLifetime));
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 

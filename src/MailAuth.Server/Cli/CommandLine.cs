@@ -16,6 +16,7 @@ internal static class CommandLine
             AuthCommands.Create(),
             AccountCommands.Create(),
             ThrottleCommands.Create(),
+            DnsCommands.Create(),
         };
         foreach (var journal in JournalCommands.Create())
         {

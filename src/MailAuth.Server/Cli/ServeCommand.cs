@@ -4,12 +4,14 @@ using MailAuth.Core.Observability;
 using MailAuth.Core.Passwords;
 using MailAuth.Server.Hosting;
 using MailAuth.Server.Imap;
+using MailAuth.Server.Lmtp;
 using MailAuth.Server.Observability;
 using MailAuth.Server.Protocol;
 using MailAuth.Server.Sessions;
 using MailAuth.Server.Smtp;
 using MailAuth.Server.Smtp.Delivery;
 using MailAuth.Server.Tls;
+using MailAuth.Server.Web;
 using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Hosting;
@@ -70,11 +72,13 @@ internal static class ServeCommand
                 builder.Services.AddHostedService<ProtocolListenerService>();
                 builder.Services.AddHostedService<ControlSocketService>();
                 builder.Services.AddHostedService<MailAuth.Server.SaslService.DovecotAuthService>();
+                builder.Services.AddLmtpAndSocketmap();
                 builder.Services.AddSingleton<MailAuth.Server.AuthHttp.MailBackends>();
                 builder.Services.AddSingleton<MailAuth.Server.AuthHttp.NginxAuthResponder>();
                 builder.Services.AddHostedService<MailAuth.Server.AuthHttp.AuthHttpService>();
                 builder.Services.AddSingleton<Readiness>();
                 builder.Services.AddHostedService<MonitoringService>();
+                builder.Services.AddWeb();
 
                 using var host = builder.Build();
                 PrivateFiles.LogTightened(
@@ -87,6 +91,8 @@ internal static class ServeCommand
                 _ = host.Services.GetRequiredService<CertificateProvider>().Certificate;
                 var sessions = host.Services.GetRequiredService<MailboxSessions>();
                 host.Services.GetRequiredService<MailAuthMetrics>().ObserveSessions(() => sessions.Total);
+                var certificates = host.Services.GetRequiredService<CertificateProvider>();
+                host.Services.GetRequiredService<MailAuthMetrics>().ObserveCertificateExpiry(() => certificates.Certificate.NotAfter);
                 await host.RunAsync(cancellationToken);
                 return ExitCodes.Success;
             }

@@ -48,7 +48,7 @@ internal static partial class ConfigurationCheck
         CheckCertificate(options, clock.GetUtcNow().UtcDateTime, findings);
         var serverRunning = !serveHoldsLock && ServerRunsOn(options.DataDirectory);
         CheckDataDirectory(options.DataDirectory, findings);
-        await CheckStoreAsync(options.DataDirectory, findings, cancellationToken);
+        await CheckStoreAsync(options, findings, cancellationToken);
         // serve binds its ports a moment later and reports a taken one itself; binding each twice would
         // only widen the window in which another process can take it between the two.
         if (!serverRunning && !serveHoldsLock)
@@ -201,8 +201,22 @@ internal static partial class ConfigurationCheck
     }
 
     /// <summary>An existing store must open and answer; a missing one is created by the first command.</summary>
-    private static async Task CheckStoreAsync(string dataDirectory, List<CheckFinding> findings, CancellationToken cancellationToken)
+    private static async Task CheckStoreAsync(MailAuthOptions options, List<CheckFinding> findings, CancellationToken cancellationToken)
     {
+        var settings = options.Store.ToSettings();
+        if (settings.Provider == StoreProvider.PostgreSql)
+        {
+            try
+            {
+                await PostgresDatabase.ProbeAsync(settings.ConnectionString, cancellationToken);
+            }
+            catch (Exception e) when (e is DbException or TimeoutException)
+            {
+                findings.Add(new(CheckSeverity.Environment, $"store (MailAuth:Store, postgresql) unreachable: {e.Message}"));
+            }
+            return;
+        }
+        var dataDirectory = options.DataDirectory;
         if (!File.Exists(Path.Combine(dataDirectory, SqliteDatabase.FileName)))
         {
             return;
@@ -228,7 +242,11 @@ internal static partial class ConfigurationCheck
             (options.Smtp.SubmissionsPort, options.BindAddress),
             (options.SaslService.TcpPort, loopback),
             (options.AuthHttp.Port, loopback),
+            (options.Lmtp.TcpPort, loopback),
+            (options.Socketmap.TcpPort, loopback),
             (options.Metrics.Enabled ? options.Metrics.Port : 0, options.Metrics.BindAddress),
+            (options.Web.Port, options.Web.BindAddress),
+            (options.Web.HttpPort, options.Web.BindAddress),
         };
         foreach (var (port, address) in ports.Where(p => p.Port != 0).Distinct())
         {

@@ -27,7 +27,7 @@ internal sealed partial class ControlSocketService(
 
     public static string PathIn(string dataDirectory) => Path.Combine(dataDirectory, FileName);
 
-    private Socket? _listener;
+    private AcceptLoop? _listener;
 
     /// <summary>Binds before the host reports started, so that a failure fails the start.</summary>
     public override Task StartAsync(CancellationToken cancellationToken)
@@ -38,31 +38,24 @@ internal sealed partial class ControlSocketService(
             throw new IOException(
                 $"the control socket {path} is longer than the {MailAuthOptions.MaxUnixSocketPathBytes} bytes a UNIX socket path can have; use a shorter data directory");
         }
-        _listener = UnixSocketFile.Listen(path, UnixSocketFile.OwnerOnly, backlog: 16);
+        _listener = new AcceptLoop(UnixSocketFile.Listen(path, UnixSocketFile.OwnerOnly, backlog: 16), path);
         return base.StartAsync(cancellationToken);
     }
 
-    protected override async Task ExecuteAsync(CancellationToken stoppingToken)
-    {
-        var path = PathIn(options.DataDirectory);
-        using var listener = _listener!;
-        try
-        {
-            while (!stoppingToken.IsCancellationRequested)
+    /// <summary>One request at a time: each is a short read of the server's memory.</summary>
+    protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
+        _listener!.RunAsync(
+            async (client, stopping) =>
             {
-                using var client = await listener.AcceptAsync(stoppingToken);
-                await AnswerAsync(client, stoppingToken);
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // Stopping.
-        }
-        finally
-        {
-            UnixSocketFile.Remove(path);
-        }
-    }
+                using (client)
+                {
+                    await AnswerAsync(client, stopping);
+                }
+            },
+            LogAcceptFailed,
+            Timeout.InfiniteTimeSpan,
+            stoppingToken,
+            oneAtATime: true);
 
     private async Task AnswerAsync(Socket client, CancellationToken cancellationToken)
     {
@@ -115,6 +108,9 @@ internal sealed partial class ControlSocketService(
 
     [LoggerMessage(EventId = 133, Level = LogLevel.Information, Message = "sessions ended={Count} by the admin (kick) address={Address}")]
     private partial void LogKicked(int count, string address);
+
+    [LoggerMessage(EventId = 121, Level = LogLevel.Warning, Message = "control socket accept failed: {Error}")]
+    private partial void LogAcceptFailed(SocketError error);
 
     [LoggerMessage(EventId = 120, Level = LogLevel.Information, Message = "throttle cleared for {Key} by the admin")]
     private partial void LogCleared(string key);

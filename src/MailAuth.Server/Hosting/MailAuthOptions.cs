@@ -26,6 +26,14 @@ internal sealed class MailAuthOptions
 
     public MetricsOptions Metrics { get; set; } = new();
 
+    public StoreOptions Store { get; set; } = new();
+
+    public LmtpOptions Lmtp { get; set; } = new();
+
+    public SocketmapOptions Socketmap { get; set; } = new();
+
+    public WebOptions Web { get; set; } = new();
+
     /// <summary>Address the listeners bind to; <c>*</c> means every IPv6 and IPv4 address.</summary>
     public string BindAddress { get; set; } = "*";
 
@@ -51,9 +59,19 @@ internal sealed class MailAuthOptions
         errors.AddRange(Tls.Validate());
         errors.AddRange(SaslService.Validate());
         errors.AddRange(AuthHttp.Validate());
-        errors.AddRange(Metrics.Validate());
+        errors.AddRange(Metrics.Validate(webListener: Web.Enabled));
+        errors.AddRange(Store.Validate());
+        errors.AddRange(Web.Validate());
+        if (Tls.Acme.Enabled && (!Web.Enabled || Web.HttpPort == 0))
+        {
+            errors.Add("MailAuth:Tls:Acme:Enabled needs the web listener's plain-HTTP port (MailAuth:Web:Port and MailAuth:Web:HttpPort): the CA checks HTTP-01 challenges there");
+        }
         CheckSocketPath(errors, "MailAuth:SaslService:SocketPath", SaslService.SocketPath);
         CheckSocketPath(errors, "MailAuth:AuthHttp:SocketPath", AuthHttp.SocketPath);
+        errors.AddRange(Lmtp.Validate());
+        CheckSocketPath(errors, "MailAuth:Lmtp:SocketPath", Lmtp.SocketPath);
+        errors.AddRange(Socketmap.Validate());
+        CheckSocketPath(errors, "MailAuth:Socketmap:SocketPath", Socketmap.SocketPath);
         return errors;
     }
 
@@ -383,5 +401,107 @@ internal sealed class SaslServiceOptions
                 yield return $"MailAuth:SaslService:{key} must be at least 1, not {value}";
             }
         }
+    }
+}
+
+/// <summary>LMTP delivery (RFC 2033) for the MTA in front: Postfix's <c>virtual_transport = lmtp:…</c>.</summary>
+internal sealed class LmtpOptions
+{
+    private const string Section = "MailAuth:Lmtp";
+
+    /// <summary>UNIX socket (mode 0660); relative paths are in the data directory; empty turns it off.</summary>
+    public string SocketPath { get; set; } = "";
+
+    /// <summary>TCP port on 127.0.0.1 only: the caller is the MTA, trusted with the envelope; 0 turns it off.</summary>
+    public int TcpPort { get; set; }
+
+    /// <summary>
+    /// Users (names or numeric uids) whose processes may connect, besides root and the server's own
+    /// user: whoever connects can put mail in any mailbox. Null until configured (the binder
+    /// appends to an array that has items), then <see cref="DefaultAllowedUsers"/> where they exist.
+    /// </summary>
+    public string[]? AllowedUsers { get; set; }
+
+    /// <summary>Postfix's lmtp client runs as <c>postfix</c> (mail_owner).</summary>
+    public static readonly string[] DefaultAllowedUsers = ["postfix"];
+
+    /// <summary>RFC 5321 §4.5.3.1.4 sets 512 for command lines; Postfix's longest (MAIL with SIZE, BODY, SMTPUTF8) is far shorter.</summary>
+    public int MaxLineLength { get; set; } = 4096;
+
+    /// <summary>Advertised with SIZE (RFC 1870); keep it at least Postfix's message_size_limit (10240000 by default).</summary>
+    public long MaxMessageSize { get; set; } = 50L * 1024 * 1024;
+
+    /// <summary>RFC 5321 §4.5.3.1.8 requires at least 100; Postfix sends at most lmtp_destination_recipient_limit (50).</summary>
+    public int MaxRecipients { get; set; } = 100;
+
+    /// <summary>RFC 5321 §4.5.3.2.7: a server waits at least 5 minutes for the next command or data block.</summary>
+    public int IdleTimeoutSeconds { get; set; } = 5 * 60;
+
+    public TimeSpan IdleTimeout => TimeSpan.FromSeconds(IdleTimeoutSeconds);
+
+    /// <summary>One connection per lmtp delivery agent: Postfix's default process limit is 100 per service.</summary>
+    public int MaxConnections { get; set; } = 1000;
+
+    public IEnumerable<string> Validate()
+    {
+        var errors = new List<string?>
+        {
+            OptionRules.Port(Section + ":TcpPort", TcpPort),
+            OptionRules.AtLeast(Section + ":MaxMessageSize", MaxMessageSize, 1),
+            OptionRules.AtLeast(Section + ":IdleTimeoutSeconds", IdleTimeoutSeconds, 1),
+            OptionRules.AtLeast(Section + ":MaxConnections", MaxConnections, 1),
+        };
+        errors.AddRange(Protocol.AllowedCallers.Validate(Section + ":AllowedUsers", AllowedUsers));
+        if (MaxLineLength < 512)
+        {
+            errors.Add($"{Section}:MaxLineLength must be at least 512 (RFC 5321 minimum), not {MaxLineLength}");
+        }
+        if (MaxRecipients < 100)
+        {
+            errors.Add($"{Section}:MaxRecipients must be at least 100 (RFC 5321 §4.5.3.1.8), not {MaxRecipients}");
+        }
+        return errors.OfType<string>();
+    }
+}
+
+/// <summary>Postfix socketmap lookups (socketmap_table(5)): hosted domains, mailboxes, sender owners.</summary>
+internal sealed class SocketmapOptions
+{
+    private const string Section = "MailAuth:Socketmap";
+
+    /// <summary>UNIX socket (mode 0660); relative paths are in the data directory; empty turns it off.</summary>
+    public string SocketPath { get; set; } = "";
+
+    /// <summary>TCP port on 127.0.0.1 only; 0 turns it off.</summary>
+    public int TcpPort { get; set; }
+
+    /// <summary>As <see cref="LmtpOptions.AllowedUsers"/>: the answers say which mailboxes exist.</summary>
+    public string[]? AllowedUsers { get; set; }
+
+    /// <summary>Postfix's smtpd, trivial-rewrite and proxymap run as <c>postfix</c>.</summary>
+    public static readonly string[] DefaultAllowedUsers = ["postfix"];
+
+    /// <summary>Longest request (<c>name key</c>) in bytes: an address is at most 254 octets, a domain 253.</summary>
+    public int MaxRequestLength { get; set; } = 1024;
+
+    /// <summary>Postfix's socketmap client keeps a connection per process and closes it after 100 s idle.</summary>
+    public int MaxConnections { get; set; } = 1000;
+
+    /// <summary>A connection with no request for this long is closed (Postfix reconnects when it needs to).</summary>
+    public int IdleTimeoutSeconds { get; set; } = 300;
+
+    public TimeSpan IdleTimeout => TimeSpan.FromSeconds(IdleTimeoutSeconds);
+
+    public IEnumerable<string> Validate()
+    {
+        var errors = new List<string?>
+        {
+            OptionRules.Port(Section + ":TcpPort", TcpPort),
+            OptionRules.AtLeast(Section + ":MaxRequestLength", MaxRequestLength, 300),
+            OptionRules.AtLeast(Section + ":MaxConnections", MaxConnections, 1),
+            OptionRules.AtLeast(Section + ":IdleTimeoutSeconds", IdleTimeoutSeconds, 1),
+        };
+        errors.AddRange(Protocol.AllowedCallers.Validate(Section + ":AllowedUsers", AllowedUsers));
+        return errors.OfType<string>();
     }
 }

@@ -9,7 +9,7 @@ internal sealed class MetricsOptions
     public bool Enabled { get; set; }
 
     /// <summary>
-    /// 0 = on the web listener (this version has none, so enabled metrics need a port of their own);
+    /// 0 = on the web listener (<c>MailAuth:Web:Port</c>, HTTPS, every address it binds);
     /// otherwise a port of its own on <see cref="BindAddress"/>.
     /// </summary>
     public int Port { get; set; }
@@ -17,7 +17,8 @@ internal sealed class MetricsOptions
     /// <summary>Loopback unless the operator names another address (a scraper on another host).</summary>
     public string BindAddress { get; set; } = "127.0.0.1";
 
-    public IEnumerable<string> Validate()
+    /// <param name="webListener">Whether <c>MailAuth:Web:Port</c> is set, for <see cref="Port"/> 0.</param>
+    public IEnumerable<string> Validate(bool webListener)
     {
         if (OptionRules.Port("MailAuth:Metrics:Port", Port) is { } port)
         {
@@ -27,9 +28,9 @@ internal sealed class MetricsOptions
         {
             yield return $"MailAuth:Metrics:BindAddress must be an IP address, not '{BindAddress}'";
         }
-        if (Enabled && Port == 0)
+        if (Enabled && Port == 0 && !webListener)
         {
-            yield return "MailAuth:Metrics:Enabled is true but MailAuth:Metrics:Port is 0 (the web listener, which this version does not have): set a port of its own";
+            yield return "MailAuth:Metrics:Enabled is true but MailAuth:Metrics:Port is 0 (the web listener) and MailAuth:Web:Port is 0 (off): set one of them";
         }
     }
 }

@@ -11,7 +11,7 @@ internal static class ServiceRegistration
     public static IServiceCollection AddMailAuth(this IServiceCollection services, MailAuthOptions options)
     {
         services.AddSingleton(options);
-        services.AddMailAuthCore(options.DataDirectory, options.Hashing, options.Authentication);
+        services.AddMailAuthCore(options.DataDirectory, options.Store.ToSettings(), options.Hashing, options.Authentication);
         services.AddSingleton<MaildirLocator>();
         services.TryAddSingleton<MaildirFolders>();
         services.AddSingleton<MaildirDelivery>();

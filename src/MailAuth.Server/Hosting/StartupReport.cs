@@ -12,14 +12,14 @@ namespace MailAuth.Server.Hosting;
 /// </summary>
 internal sealed partial class StartupReport(
     MailAuthOptions options,
-    SqliteDatabase database,
+    StoreDatabase database,
     IPasswordHasher hasher,
     CertificateProvider certificates,
     ILogger<StartupReport> logger) : IHostedService
 {
     public Task StartAsync(CancellationToken cancellationToken)
     {
-        LogStore(database.Path);
+        LogStore(database.Description);
         LogHashing(options.Hashing.MemoryKiB, options.Hashing.Iterations, options.Hashing.Parallelism);
         _ = hasher.DummyHash; // computed now, so the first unknown-address login is not faster than the others
         _ = certificates.Certificate;

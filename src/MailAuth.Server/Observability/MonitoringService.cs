@@ -15,7 +15,8 @@ namespace MailAuth.Server.Observability;
 /// <summary>
 /// <c>/metrics</c> (Prometheus text format, OpenTelemetry's exporter reading the <c>MailAuth</c>
 /// meter), <c>/healthz</c> and <c>/readyz</c> on <c>MailAuth:Metrics:Port</c>, bound to
-/// <c>MailAuth:Metrics:BindAddress</c> (loopback unless configured). Nothing when not enabled.
+/// <c>MailAuth:Metrics:BindAddress</c> (loopback unless configured). Nothing when not enabled, or
+/// with port 0: the web listener serves them then (<see cref="AddPrometheus"/>).
 /// </summary>
 internal sealed partial class MonitoringService(
     MailAuthOptions options,
@@ -30,17 +31,12 @@ internal sealed partial class MonitoringService(
         var settings = options.Metrics;
         if (!settings.Enabled || settings.Port == 0)
         {
-            return; // Port 0 with Enabled is refused by the configuration check.
+            return; // Port 0: on the web listener (Web/WebService.cs), refused by the configuration check when that is off.
         }
         // The empty builder reads no configuration of its own (as for auth_http).
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Services.AddSingleton(loggerFactory);
-        builder.Services.AddOpenTelemetry()
-            .ConfigureResource(resource => resource.AddService("mailauth"))
-            .WithMetrics(metrics => metrics
-            .AddMeter(MailAuthMetrics.MeterName)
-            // Every scrape sees the counters as they are now, not a copy up to 300 ms old.
-            .AddPrometheusExporter(exporter => exporter.ScrapeResponseCacheDurationMilliseconds = 0));
+        AddPrometheus(builder.Services);
         var endPoint = new IPEndPoint(IPAddress.Parse(settings.BindAddress), settings.Port);
         builder.WebHost.UseKestrelCore().ConfigureKestrel(kestrel =>
         {
@@ -66,6 +62,15 @@ internal sealed partial class MonitoringService(
         LogListening(endPoint.ToString());
     }
 
+    /// <summary>The exporter of the <c>MailAuth</c> meter, for this port and for the web listener.</summary>
+    public static void AddPrometheus(IServiceCollection services) =>
+        services.AddOpenTelemetry()
+            .ConfigureResource(resource => resource.AddService("mailauth"))
+            .WithMetrics(metrics => metrics
+            .AddMeter(MailAuthMetrics.MeterName)
+            // Every scrape sees the counters as they are now, not a copy up to 300 ms old.
+            .AddPrometheusExporter(exporter => exporter.ScrapeResponseCacheDurationMilliseconds = 0));
+
     public async Task StopAsync(CancellationToken cancellationToken)
     {
         if (_app is not null)
@@ -84,22 +89,18 @@ internal sealed partial class MonitoringService(
 
     private async Task AnswerAsync(HttpContext context)
     {
-        var response = context.Response;
-        response.ContentType = "text/plain; charset=utf-8";
         switch (context.Request.Path.Value)
         {
             case "/healthz":
-                await response.WriteAsync("ok\n", context.RequestAborted);
+                await HealthEndpoints.HealthzAsync(context);
                 return;
             case "/readyz":
-                var problems = await readiness.ProblemsAsync(context.RequestAborted);
-                response.StatusCode = problems.Count == 0 ? StatusCodes.Status200OK : StatusCodes.Status503ServiceUnavailable;
-                await response.WriteAsync(
-                    problems.Count == 0 ? "ready\n" : string.Concat(problems.Select(problem => problem + "\n")), context.RequestAborted);
+                await HealthEndpoints.ReadyzAsync(context, readiness);
                 return;
             default:
-                response.StatusCode = StatusCodes.Status404NotFound;
-                await response.WriteAsync("not found: /metrics, /healthz and /readyz are served here\n", context.RequestAborted);
+                context.Response.ContentType = "text/plain; charset=utf-8";
+                context.Response.StatusCode = StatusCodes.Status404NotFound;
+                await context.Response.WriteAsync("not found: /metrics, /healthz and /readyz are served here\n", context.RequestAborted);
                 return;
         }
     }

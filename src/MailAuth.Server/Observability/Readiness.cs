@@ -10,7 +10,7 @@ namespace MailAuth.Server.Observability;
 /// certificate does not expire within <see cref="CertificateMargin"/> (time for a renewal that
 /// failed to be noticed and fixed before clients refuse it).
 /// </summary>
-internal sealed class Readiness(SqliteDatabase database, CertificateProvider certificates, TimeProvider clock)
+internal sealed class Readiness(StoreDatabase database, CertificateProvider certificates, TimeProvider clock)
 {
     public static readonly TimeSpan CertificateMargin = TimeSpan.FromDays(14);
 

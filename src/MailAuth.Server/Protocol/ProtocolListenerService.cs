@@ -26,17 +26,22 @@ internal sealed partial class ProtocolListenerService(
 
     private readonly CancellationTokenSource _stopping = new();
     private readonly List<Task> _acceptLoops = [];
-    private readonly List<Socket> _sockets = [];
-    private readonly ConcurrentSessions _sessions = new();
 
     public Task StartAsync(CancellationToken cancellationToken)
     {
         foreach (var definition in definitions.Where(d => d.Port != 0))
         {
-            var socket = ListeningSocket.Open(options.BindAddress, definition.Port, Backlog);
-            _sockets.Add(socket);
-            LogListening(definition.Name, socket.LocalEndPoint!);
-            _acceptLoops.Add(AcceptLoopAsync(socket, definition));
+            var loop = new AcceptLoop(ListeningSocket.Open(options.BindAddress, definition.Port, Backlog));
+            LogListening(definition.Name, loop.LocalEndPoint);
+            _acceptLoops.Add(loop.RunAsync(
+                (client, _) =>
+                {
+                    client.NoDelay = true;
+                    return ServeAsync(client, definition);
+                },
+                error => LogAcceptFailed(definition.Name, error),
+                DrainTimeout,
+                _stopping.Token));
         }
         readiness.ListenersBound = true;
         return Task.CompletedTask;
@@ -46,35 +51,7 @@ internal sealed partial class ProtocolListenerService(
     {
         readiness.ListenersBound = false;
         await _stopping.CancelAsync();
-        foreach (var socket in _sockets)
-        {
-            socket.Dispose();
-        }
         await Task.WhenAll(_acceptLoops);
-        await _sessions.WaitAsync(DrainTimeout);
-    }
-
-    private async Task AcceptLoopAsync(Socket listener, ListenerDefinition definition)
-    {
-        while (!_stopping.IsCancellationRequested)
-        {
-            Socket client;
-            try
-            {
-                client = await listener.AcceptAsync(_stopping.Token);
-            }
-            catch (Exception e) when (e is OperationCanceledException or ObjectDisposedException)
-            {
-                return;
-            }
-            catch (SocketException e)
-            {
-                LogAcceptFailed(definition.Name, e.SocketErrorCode);
-                continue;
-            }
-            client.NoDelay = true;
-            _sessions.Track(ServeAsync(client, definition));
-        }
     }
 
     private async Task ServeAsync(Socket socket, ListenerDefinition definition)
@@ -132,41 +109,6 @@ internal sealed partial class ProtocolListenerService(
         {
             // A bug in one session must not take the listener down; it is logged with its stack.
             LogSessionCrashed(e, definition.Name, connection.RemoteAddress);
-        }
-    }
-
-    /// <summary>The running sessions, so that shutdown can wait for them briefly.</summary>
-    private sealed class ConcurrentSessions
-    {
-        private readonly HashSet<Task> _running = [];
-
-        public void Track(Task session)
-        {
-            lock (_running)
-            {
-                _running.Add(session);
-            }
-            session.ContinueWith(
-                finished =>
-                {
-                    lock (_running)
-                    {
-                        _running.Remove(finished);
-                    }
-                },
-                CancellationToken.None,
-                TaskContinuationOptions.ExecuteSynchronously,
-                TaskScheduler.Default);
-        }
-
-        public async Task WaitAsync(TimeSpan timeout)
-        {
-            Task[] running;
-            lock (_running)
-            {
-                running = [.. _running];
-            }
-            await Task.WhenAny(Task.WhenAll(running), Task.Delay(timeout));
         }
     }
 

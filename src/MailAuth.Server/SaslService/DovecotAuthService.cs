@@ -26,7 +26,7 @@ internal sealed partial class DovecotAuthService(
     private readonly SaslServiceOptions _options = options.SaslService;
     private readonly AllowedCallers _callers = AllowedCallers.Resolve(
         "MailAuth:SaslService:AllowedUsers", options.SaslService.AllowedUsers, SaslServiceOptions.DefaultAllowedUsers);
-    private readonly List<(Socket Socket, string? SocketPath, string Name)> _listeners = [];
+    private readonly List<(AcceptLoop Loop, string Name)> _listeners = [];
     private int _connections;
     private uint _nextConnectionId;
 
@@ -42,7 +42,7 @@ internal sealed partial class DovecotAuthService(
         {
             var unix = UnixSocketFile.Listen(socketPath, UnixSocketFile.OwnerAndGroup, backlog: 128);
             LogListening("unix:" + socketPath);
-            _listeners.Add((unix, socketPath, "unix:" + socketPath));
+            _listeners.Add((new AcceptLoop(unix, socketPath), "unix:" + socketPath));
         }
         if (_options.TcpPort != 0)
         {
@@ -57,7 +57,7 @@ internal sealed partial class DovecotAuthService(
                 throw new IOException($"cannot listen on 127.0.0.1 port {_options.TcpPort}: {e.Message}", e);
             }
             LogListening("inet:" + tcp.LocalEndPoint);
-            _listeners.Add((tcp, null, "inet:" + tcp.LocalEndPoint));
+            _listeners.Add((new AcceptLoop(tcp), "inet:" + tcp.LocalEndPoint));
         }
         if (_listeners.Count > 0)
         {
@@ -66,50 +66,13 @@ internal sealed partial class DovecotAuthService(
         return base.StartAsync(cancellationToken);
     }
 
+    /// <summary>Stopping waits for every session to end (they end with the stopping token).</summary>
     protected override Task ExecuteAsync(CancellationToken stoppingToken) =>
-        Task.WhenAll(_listeners.Select(listener => AcceptLoopAsync(listener.Socket, listener.SocketPath, listener.Name, stoppingToken)));
-
-    private async Task AcceptLoopAsync(Socket listener, string? socketPath, string name, CancellationToken stoppingToken)
-    {
-        var sessions = new List<Task>();
-        try
-        {
-            while (!stoppingToken.IsCancellationRequested)
-            {
-                Socket client;
-                try
-                {
-                    client = await listener.AcceptAsync(stoppingToken);
-                }
-                catch (SocketException e)
-                {
-                    // Out of file descriptors, say: keep the service up and try again shortly.
-                    LogAcceptFailed(e.SocketErrorCode);
-                    await Task.Delay(100, stoppingToken);
-                    continue;
-                }
-                sessions.RemoveAll(task => task.IsCompleted);
-                sessions.Add(ServeAsync(client, name, stoppingToken));
-            }
-        }
-        catch (OperationCanceledException)
-        {
-            // Stopping.
-        }
-        finally
-        {
-            listener.Dispose();
-            if (socketPath is not null)
-            {
-                UnixSocketFile.Remove(socketPath);
-            }
-            await Task.WhenAll(sessions);
-        }
-    }
+        Task.WhenAll(_listeners.Select(listener => listener.Loop.RunAsync(
+            (client, stopping) => ServeAsync(client, listener.Name, stopping), LogAcceptFailed, Timeout.InfiniteTimeSpan, stoppingToken)));
 
     private async Task ServeAsync(Socket client, string listener, CancellationToken stoppingToken)
     {
-        await Task.Yield();
         using (client)
         {
             // Before anything is answered or counted: a refused caller learns nothing and holds no slot.

@@ -1,5 +1,6 @@
 using System.Data.Common;
 using MailAuth.Core.Mailboxes;
+using MailAuth.Core.Observability;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -14,7 +15,8 @@ internal sealed partial class MailboxChangeWatcher(
     IMailboxChangeFeed feed,
     MailboxSessions sessions,
     TimeProvider clock,
-    ILogger<MailboxChangeWatcher> logger) : BackgroundService
+    ILogger<MailboxChangeWatcher> logger,
+    MailAuthMetrics? metrics = null) : BackgroundService
 {
     public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
 
@@ -68,6 +70,7 @@ internal sealed partial class MailboxChangeWatcher(
                 catch (DbException e)
                 {
                     // Busy or locked by a long CLI import: the cursor has not moved, the next tick retries.
+                    metrics?.ChangeLogReadFailed();
                     LogReadFailed(e.Message);
                 }
             }

@@ -4,6 +4,7 @@ using MailAuth.Core.Authentication;
 using MailAuth.Core.Mailboxes;
 using MailAuth.Core.Passwords;
 using MailAuth.Core.Storage;
+using MailAuth.Core.Tests.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace MailAuth.Core.Tests.Accounts;
@@ -21,17 +22,17 @@ internal sealed class AccountWorld : IDisposable
 {
     private static readonly ClientContext Imap = new(LoginChannel.Imap, "PLAIN", IPAddress.Parse("192.0.2.7"), IsSecure: true);
 
-    public AccountWorld()
+    public AccountWorld(StoreProvider provider)
     {
         Directory = TestDirectories.Create();
-        Database = SqliteDatabase.OpenInDirectory(Directory);
+        Database = TestStores.Open(provider, Directory);
         Clock = new ManualClock(DateTimeOffset.UtcNow);
-        Journal = new SqliteJournal(Database, Clock, NullLogger<SqliteJournal>.Instance);
-        AccountStore = new SqliteManagerAccountStore(Database, Journal, Clock);
-        MailboxStore = new SqliteMailboxStore(Database, Clock, Journal, [AccountStore]);
+        Journal = new StoreJournal(Database, Clock, NullLogger<StoreJournal>.Instance);
+        AccountStore = new ManagerAccountStore(Database, Journal, Clock);
+        MailboxStore = new MailboxStore(Database, Clock, Journal, [AccountStore]);
         Hasher = new PasswordHasher(new HashingOptions { MemoryKiB = 1024, Iterations = 1 });
         Pool = new HashingPool(2, 64);
-        Authenticator = new MailAuthenticator(new SqliteMailboxCredentialStore(Database, Clock), Hasher, Pool, NullLogger<MailAuthenticator>.Instance);
+        Authenticator = new MailAuthenticator(new MailboxCredentialStore(Database, Clock), Hasher, Pool, NullLogger<MailAuthenticator>.Instance);
         Admin = new MailboxAdministration(MailboxStore, Hasher, NullLogger<MailboxAdministration>.Instance);
         Accounts = new ManagerAccountService(
             AccountStore, new CredentialVerifier(Hasher, Pool),
@@ -41,15 +42,51 @@ internal sealed class AccountWorld : IDisposable
 
     public string Directory { get; }
 
-    public SqliteDatabase Database { get; }
+    /// <summary>What the store holds at rest, as hex: SQLite's files, or every row PostgreSQL returns (bytea as hex).</summary>
+    public string StoredHex() => Database is SqliteDatabase sqlite
+        ? Convert.ToHexString([.. SqliteFiles(sqlite).SelectMany(File.ReadAllBytes)])
+        : AllRowsText().ToUpperInvariant();
+
+    /// <summary>What the store holds at rest, as text.</summary>
+    public string StoredText() => Database is SqliteDatabase sqlite
+        ? System.Text.Encoding.Latin1.GetString([.. SqliteFiles(sqlite).SelectMany(File.ReadAllBytes)])
+        : AllRowsText();
+
+    private static IEnumerable<string> SqliteFiles(SqliteDatabase sqlite) =>
+        new[] { sqlite.Path, sqlite.Path + "-wal" }.Where(File.Exists);
+
+    private string AllRowsText()
+    {
+        using var connection = Database.Open();
+        var tables = new List<string>();
+        using (var list = connection.CreateCommand())
+        {
+            list.CommandText = "SELECT table_name FROM information_schema.tables WHERE table_schema = current_schema()";
+            using var reader = list.ExecuteReader();
+            while (reader.Read())
+            {
+                tables.Add(reader.GetString(0));
+            }
+        }
+        var text = new System.Text.StringBuilder();
+        foreach (var table in tables)
+        {
+            using var dump = connection.CreateCommand();
+            dump.CommandText = $"SELECT coalesce(string_agg(t::text, E'\n'), '') FROM {table} t";
+            text.Append((string)dump.ExecuteScalar()!).Append('\n');
+        }
+        return text.ToString();
+    }
+
+    public StoreDatabase Database { get; }
 
     public ManualClock Clock { get; }
 
-    public SqliteJournal Journal { get; }
+    public StoreJournal Journal { get; }
 
-    public SqliteManagerAccountStore AccountStore { get; }
+    public ManagerAccountStore AccountStore { get; }
 
-    public SqliteMailboxStore MailboxStore { get; }
+    public MailboxStore MailboxStore { get; }
 
     public IPasswordHasher Hasher { get; }
 

@@ -4,6 +4,7 @@ using MailAuth.Core.Accounts;
 using MailAuth.Core.Authentication;
 using MailAuth.Core.Notifications;
 using MailAuth.Core.Storage;
+using MailAuth.Core.Tests.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace MailAuth.Core.Tests.Accounts;
@@ -14,8 +15,9 @@ namespace MailAuth.Core.Tests.Accounts;
 /// answer whatever factor was wrong, reset tokens that are never usable at rest, do not outlive a
 /// newer request or a password change, are rate-limited, and need the 2FA code; secrets sealed.
 /// </summary>
-[TestFixture]
-public sealed partial class ManagerAccountDefenceTests
+[TestFixture(StoreProvider.Sqlite)]
+[TestFixture(StoreProvider.PostgreSql, Category = TestStores.PostgresCategories)]
+public sealed partial class ManagerAccountDefenceTests(StoreProvider provider)
 {
     private const string Julie = "julie@entreprise-familiale.xyz";
     private const string Password = "Account-Secret-9";
@@ -26,7 +28,7 @@ public sealed partial class ManagerAccountDefenceTests
     [SetUp]
     public async Task Create()
     {
-        _world = new AccountWorld();
+        _world = new AccountWorld(provider);
         await _world.Admin.AddDomainAsync("entreprise-familiale.xyz", default);
         await _world.Admin.AddMailboxAsync(Julie, "123-Abc", default);
         await _world.Accounts.AddAsync(Julie, Password, "Julie Martin", "+41 79 123 45 67", "julie.martin@yahoo.example", default);
@@ -81,7 +83,7 @@ public sealed partial class ManagerAccountDefenceTests
         Assert.That(sent, Is.EquivalentTo(new[] { NotificationChannel.Email, NotificationChannel.Sms }), "told once, when it locked");
         Assert.That(await _world.AuditEventsAsync(), Has.One.StartsWith("account.2fa-locked"));
 
-        _world.Clock.Now += SqliteManagerAccountStore.TotpLockTime + TimeSpan.FromMinutes(1);
+        _world.Clock.Now += ManagerAccountStore.TotpLockTime + TimeSpan.FromMinutes(1);
         var later = Totp.Code(secret, Totp.StepAt(_world.Clock.Now));
         Assert.That(await _world.AccountLoginAsync(Julie, Password, later, IPAddress.Parse("203.0.113.201")), Is.EqualTo(AccountLoginStatus.Succeeded));
     }
@@ -112,16 +114,17 @@ public sealed partial class ManagerAccountDefenceTests
         using (var connection = _world.Database.Open())
         using (var command = connection.CreateCommand())
         {
-            command.CommandText = "UPDATE accounts SET totp_secret = $raw";
-            command.Parameters.AddWithValue("$raw", secret);
+            command.CommandText = "UPDATE accounts SET totp_secret = @raw";
+            command.AddParameter("@raw", secret);
             command.ExecuteNonQuery();
         }
         Assert.That(DatabaseBytes(), Does.Contain(Convert.ToHexString(secret)));
         Assert.That(_world.AccountStore.SealLegacySecrets(), Is.EqualTo(1));
         Assert.That(_world.AccountStore.SealLegacySecrets(), Is.Zero);
-        using (var connection = _world.Database.Open())
-        using (var command = connection.CreateCommand())
+        if (_world.Database is SqliteDatabase)
         {
+            using var connection = _world.Database.Open();
+            using var command = connection.CreateCommand();
             command.CommandText = "PRAGMA wal_checkpoint(TRUNCATE); VACUUM;";
             command.ExecuteNonQuery();
         }
@@ -150,7 +153,7 @@ public sealed partial class ManagerAccountDefenceTests
         var requester = IPAddress.Parse("192.0.2.50");
         foreach (var identifier in new[] { Julie, "nobody@else.example" })
         {
-            for (var i = 0; i < SqliteManagerAccountStore.ResetRequestsPerIdentifier; i++)
+            for (var i = 0; i < ManagerAccountStore.ResetRequestsPerIdentifier; i++)
             {
                 await _world.Accounts.RequestPasswordResetAsync(identifier, requester, default);
             }
@@ -173,7 +176,7 @@ public sealed partial class ManagerAccountDefenceTests
             {
             }
         }
-        Assert.That(accepted, Is.EqualTo(SqliteManagerAccountStore.ResetRequestsPerRequester));
+        Assert.That(accepted, Is.EqualTo(ManagerAccountStore.ResetRequestsPerRequester));
 
         _world.Clock.Now += TimeSpan.FromHours(3);
         await _world.Accounts.RequestPasswordResetAsync(Julie, requester, default);
@@ -230,18 +233,7 @@ public sealed partial class ManagerAccountDefenceTests
         _world.Clock,
         NullLogger<ManagerAccountService>.Instance);
 
-    private string DatabaseBytes()
-    {
-        var bytes = new List<byte>();
-        foreach (var file in new[] { _world.Database.Path, _world.Database.Path + "-wal" }.Where(File.Exists))
-        {
-            using var stream = new FileStream(file, FileMode.Open, FileAccess.Read, FileShare.ReadWrite);
-            var buffer = new MemoryStream();
-            stream.CopyTo(buffer);
-            bytes.AddRange(buffer.ToArray());
-        }
-        return Convert.ToHexString([.. bytes]);
-    }
+    private string DatabaseBytes() => _world.StoredHex();
 
     private sealed class CountingHasher(MailAuth.Core.Passwords.IPasswordHasher inner) : MailAuth.Core.Passwords.IPasswordHasher
     {

@@ -2,11 +2,14 @@ using System.Text;
 using System.Text.RegularExpressions;
 using MailAuth.Core.Accounts;
 using MailAuth.Core.Notifications;
+using MailAuth.Core.Storage;
+using MailAuth.Core.Tests.Storage;
 
 namespace MailAuth.Core.Tests.Accounts;
 
-[TestFixture]
-public sealed partial class ManagerAccountServiceTests
+[TestFixture(StoreProvider.Sqlite)]
+[TestFixture(StoreProvider.PostgreSql, Category = TestStores.PostgresCategories)]
+public sealed partial class ManagerAccountServiceTests(StoreProvider provider)
 {
     private const string Domain = "entreprise-familiale.xyz";
     private const string Julie = "julie@entreprise-familiale.xyz";
@@ -18,7 +21,7 @@ public sealed partial class ManagerAccountServiceTests
     [SetUp]
     public async Task CreateTheProvidersExample()
     {
-        _world = new AccountWorld();
+        _world = new AccountWorld(provider);
         await _world.Admin.AddDomainAsync(Domain, default);
         await _world.Admin.AddMailboxAsync(Julie, MailboxPassword, default);
         await _world.Accounts.AddAsync(Julie, AccountPassword, "Julie Martin", "+41 79 123 45 67", "julie.martin@yahoo.example", default);
@@ -251,9 +254,7 @@ public sealed partial class ManagerAccountServiceTests
         Assert.That(token, Has.Length.GreaterThan(30));
         Assert.That(TokenRegex().Match(messages[1].Notification.Text).Groups[1].Value, Is.EqualTo(token));
 
-        var databaseBytes = Encoding.Latin1.GetString(File.ReadAllBytes(_world.Database.Path) is var main && File.Exists(_world.Database.Path + "-wal")
-            ? [.. main, .. File.ReadAllBytes(_world.Database.Path + "-wal")]
-            : main);
+        var databaseBytes = _world.StoredText();
         Assert.That(databaseBytes, Does.Not.Contain(token), "never at rest: sealed in the outbox, erased once dispatched, only its hash kept");
         Assert.That(await _world.DispatchAsync(), Is.Empty, "dispatched once");
 

@@ -3,19 +3,21 @@ using MailAuth.Core.Addresses;
 using MailAuth.Core.Authentication;
 using MailAuth.Core.Passwords;
 using MailAuth.Core.Storage;
+using MailAuth.Core.Tests.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace MailAuth.Core.Tests.Authentication;
 
 /// <summary>The authenticator with its cache and throttle on, as the server runs it.</summary>
-[TestFixture]
-public sealed class MailAuthenticatorCacheAndThrottleTests
+[TestFixture(StoreProvider.Sqlite)]
+[TestFixture(StoreProvider.PostgreSql, Category = TestStores.PostgresCategories)]
+public sealed class MailAuthenticatorCacheAndThrottleTests(StoreProvider provider)
 {
     private static readonly ClientContext Phone = new(LoginChannel.Imap, "PLAIN", IPAddress.Parse("198.51.100.7"), IsSecure: true);
     private static readonly EmailAddress Julie = EmailAddress.Parse("julie@family.example");
 
     private string _directory = "";
-    private SqliteMailboxStore _admin = null!;
+    private MailboxStore _admin = null!;
     private CountingHasher _hasher = null!;
     private HashingPool _pool = null!;
     private MailAuthenticator _authenticator = null!;
@@ -24,13 +26,13 @@ public sealed class MailAuthenticatorCacheAndThrottleTests
     public async Task Create()
     {
         _directory = TestDirectories.Create();
-        var database = SqliteDatabase.OpenInDirectory(_directory);
-        _admin = new SqliteMailboxStore(database, TimeProvider.System);
+        var database = TestStores.Open(provider, _directory);
+        _admin = new MailboxStore(database, TimeProvider.System);
         var inner = new PasswordHasher(new HashingOptions { MemoryKiB = 1024, Iterations = 1 });
         _hasher = new CountingHasher(inner);
         _pool = new HashingPool(2, 16);
         _authenticator = new MailAuthenticator(
-            new SqliteMailboxCredentialStore(database, TimeProvider.System), new CredentialVerifier(_hasher, _pool),
+            new MailboxCredentialStore(database, TimeProvider.System), new CredentialVerifier(_hasher, _pool),
             new FailureThrottle(new ThrottleOptions { PairFailures = 3, MaxDelaySeconds = 0 }, [], TimeProvider.System),
             new VerifiedLoginCache(TimeSpan.FromMinutes(5), TimeProvider.System),
             NullLogger<MailAuthenticator>.Instance);
@@ -64,7 +66,7 @@ public sealed class MailAuthenticatorCacheAndThrottleTests
     {
         Assert.That((await Login("123-Abc")).Succeeded, Is.True);
         // A separate store and connection, as the CLI in another process would use.
-        var otherProcess = new SqliteMailboxStore(SqliteDatabase.OpenInDirectory(_directory), TimeProvider.System);
+        var otherProcess = new MailboxStore(TestStores.Open(provider, _directory), TimeProvider.System);
         switch (change)
         {
             case "password change":
@@ -135,7 +137,7 @@ public sealed class MailAuthenticatorCacheAndThrottleTests
         _hasher.Gate.Reset();
         var before = Login("123-Abc");
         await WaitUntil(() => _hasher.Verifications == 1);
-        var otherProcess = new SqliteMailboxStore(SqliteDatabase.OpenInDirectory(_directory), TimeProvider.System);
+        var otherProcess = new MailboxStore(TestStores.Open(provider, _directory), TimeProvider.System);
         await otherProcess.SetPasswordHashAsync(Julie, new PasswordHasher(new HashingOptions { MemoryKiB = 1024, Iterations = 1 }).Hash("New-2"), endSessions: true, default);
 
         var after = Login("123-Abc");

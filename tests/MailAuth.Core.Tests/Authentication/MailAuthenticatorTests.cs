@@ -3,19 +3,21 @@ using MailAuth.Core.Addresses;
 using MailAuth.Core.Authentication;
 using MailAuth.Core.Passwords;
 using MailAuth.Core.Storage;
+using MailAuth.Core.Tests.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace MailAuth.Core.Tests.Authentication;
 
-[TestFixture]
-public sealed class MailAuthenticatorTests
+[TestFixture(StoreProvider.Sqlite)]
+[TestFixture(StoreProvider.PostgreSql, Category = TestStores.PostgresCategories)]
+public sealed class MailAuthenticatorTests(StoreProvider provider)
 {
     private static readonly ClientContext Imap = new(LoginChannel.Imap, "PLAIN", IPAddress.Parse("192.0.2.7"), IsSecure: true);
     private static readonly HashingOptions Fast = new() { MemoryKiB = 1024, Iterations = 1 };
     private static readonly EmailAddress Julie = EmailAddress.Parse("julie@family.example");
 
     private string _directory = "";
-    private SqliteMailboxStore _store = null!;
+    private MailboxStore _store = null!;
     private CountingHasher _hasher = null!;
     private HashingPool _pool = null!;
     private MailAuthenticator _authenticator = null!;
@@ -24,7 +26,7 @@ public sealed class MailAuthenticatorTests
     public async Task CreateMailbox()
     {
         _directory = TestDirectories.Create();
-        _store = new SqliteMailboxStore(SqliteDatabase.OpenInDirectory(_directory), TimeProvider.System);
+        _store = new MailboxStore(TestStores.Open(provider, _directory), TimeProvider.System);
         _hasher = new CountingHasher(new PasswordHasher(Fast));
         _pool = new HashingPool(2, 16);
         _authenticator = new MailAuthenticator(_store, _hasher, _pool, NullLogger<MailAuthenticator>.Instance);

@@ -4,12 +4,14 @@ using MailAuth.Core.Mailboxes;
 using MailAuth.Core.Passwords;
 using MailAuth.Core.Storage;
 using MailAuth.Core.Tests.Passwords;
+using MailAuth.Core.Tests.Storage;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace MailAuth.Core.Tests.Mailboxes;
 
-[TestFixture]
-public sealed class PasswdFileImporterTests
+[TestFixture(StoreProvider.Sqlite)]
+[TestFixture(StoreProvider.PostgreSql, Category = TestStores.PostgresCategories)]
+public sealed class PasswdFileImporterTests(StoreProvider provider)
 {
     private static readonly HashingOptions Fast = new() { MemoryKiB = 1024, Iterations = 1 };
     private static readonly ImportOptions Strict = new(SkipInvalid: false, CreateDomains: false, ReplaceExisting: false);
@@ -19,7 +21,7 @@ public sealed class PasswdFileImporterTests
     private const string ValidFirstLine = "first@family.example:{SHA512-CRYPT}" + TestVectors.Sha512Drepper + "\n";
 
     private string _directory = "";
-    private SqliteMailboxStore _store = null!;
+    private MailboxStore _store = null!;
     private PasswordHasher _hasher = null!;
     private PasswdFileImporter _importer = null!;
 
@@ -27,7 +29,7 @@ public sealed class PasswdFileImporterTests
     public async Task OpenStore()
     {
         _directory = TestDirectories.Create();
-        _store = new SqliteMailboxStore(SqliteDatabase.OpenInDirectory(_directory), TimeProvider.System);
+        _store = new MailboxStore(TestStores.Open(provider, _directory), TimeProvider.System);
         _hasher = new PasswordHasher(Fast);
         _importer = new PasswdFileImporter(_store, _hasher, NullLogger<PasswdFileImporter>.Instance);
         await _store.AddDomainAsync("family.example", default);

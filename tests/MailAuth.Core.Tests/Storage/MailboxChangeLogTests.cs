@@ -7,8 +7,9 @@ using MailAuth.Core.Tests.Accounts;
 namespace MailAuth.Core.Tests.Storage;
 
 /// <summary>Every credential change that must reach open sessions is in the log, written by the change's own transaction.</summary>
-[TestFixture]
-public sealed class MailboxChangeLogTests
+[TestFixture(StoreProvider.Sqlite)]
+[TestFixture(StoreProvider.PostgreSql, Category = TestStores.PostgresCategories)]
+public sealed class MailboxChangeLogTests(StoreProvider provider)
 {
     private static readonly EmailAddress Julie = EmailAddress.Parse("julie@family.example");
     private static readonly EmailAddress Anna = EmailAddress.Parse("anna@family.example");
@@ -19,7 +20,7 @@ public sealed class MailboxChangeLogTests
     [SetUp]
     public async Task CreateWorld()
     {
-        _world = new AccountWorld();
+        _world = new AccountWorld(provider);
         _log = new MailboxChangeLog(_world.Database, _world.Clock);
         await _world.Admin.AddDomainAsync("family.example", default);
         await _world.Admin.AddMailboxAsync(Julie.ToString(), "Julie-Pass-1", default);

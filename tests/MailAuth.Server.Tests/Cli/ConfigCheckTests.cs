@@ -54,7 +54,7 @@ public sealed class ConfigCheckTests
         Assert.That(Lines(result), Is.EqualTo(new[]
         {
             "error: invalid configuration: MailAuth:Hashing:Workers is -1; it must be 0 (one per core) or more",
-            "error: invalid configuration: MailAuth:Metrics:Enabled is true but MailAuth:Metrics:Port is 0 (the web listener, which this version does not have): set a port of its own",
+            "error: invalid configuration: MailAuth:Metrics:Enabled is true but MailAuth:Metrics:Port is 0 (the web listener) and MailAuth:Web:Port is 0 (off): set one of them",
         }));
     }
 

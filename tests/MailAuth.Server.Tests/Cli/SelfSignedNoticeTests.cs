@@ -34,6 +34,8 @@ public sealed class SelfSignedNoticeTests
         _cli.Environment.Remove("MailAuth__Tls__KeyFile");
         _cli.Environment["MailAuth__Tls__Acme__Enabled"] = "true";
         _cli.Environment["MailAuth__Tls__Acme__HostNames__0"] = "mail.family.example";
+        _cli.Environment["MailAuth__Web__Port"] = RunningServer.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
+        _cli.Environment["MailAuth__Web__HttpPort"] = RunningServer.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture);
         Assert.That(await _cli.RunAsync("config", "check"), Is.EqualTo(new CliResult(0, $"configuration OK (data directory {_cli.DataDirectory})\n", "")));
     }
 
@@ -54,6 +56,7 @@ public sealed class SelfSignedNoticeTests
             "error: invalid configuration: MailAuth:Tls:Acme:Email must be one address like postmaster@example.org, not 'not an address'",
             "error: invalid configuration: MailAuth:Tls:Acme:HostNames: '*.family.example' is not a host name like mail.example.org (no wildcards or IP addresses)",
             "error: invalid configuration: MailAuth:Tls:Acme:Enabled is true and MailAuth:Tls:CertificateFile is set: choose one source of the certificate",
+            "error: invalid configuration: MailAuth:Tls:Acme:Enabled needs the web listener's plain-HTTP port (MailAuth:Web:Port and MailAuth:Web:HttpPort): the CA checks HTTP-01 challenges there",
         }));
     }
 

@@ -22,7 +22,7 @@ public sealed class LoginPathIsolationTests
 {
     private static readonly Type[] ManagerAccountTypes =
     [
-        typeof(ManagerAccountService), typeof(SqliteManagerAccountStore), typeof(SqliteMailboxStore),
+        typeof(ManagerAccountService), typeof(ManagerAccountStore), typeof(MailboxStore),
     ];
 
     [Test]
@@ -54,7 +54,7 @@ public sealed class LoginPathIsolationTests
         {
             Assert.That(reached.Select(o => o.GetType()), Has.None.EqualTo(type), $"{type.Name} is reachable from the login path");
         }
-        Assert.That(reached.Select(o => o.GetType()), Has.Some.EqualTo(typeof(SqliteMailboxCredentialStore)), "the walk does see the credential store");
+        Assert.That(reached.Select(o => o.GetType()), Has.Some.EqualTo(typeof(MailboxCredentialStore)), "the walk does see the credential store");
     }
 
     [Test]

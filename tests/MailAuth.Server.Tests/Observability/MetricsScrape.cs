@@ -39,6 +39,9 @@ internal sealed partial class MetricsScrape
         _samples.Where(sample => sample.Name == name && labels.All(label => sample.Labels.GetValueOrDefault(label.Name) == label.Value))
             .Sum(sample => sample.Value);
 
+    /// <summary>Whether any sample is named <paramref name="name"/> (histograms: <c>_bucket</c>, <c>_sum</c>, <c>_count</c>).</summary>
+    public bool Has(string name) => _samples.Any(sample => sample.Name == name);
+
     /// <summary>Every label name used by the samples of the <c>mailauth_</c> family.</summary>
     public IEnumerable<(string Metric, string Label, string Value)> MailAuthLabels() =>
         _samples.Where(sample => sample.Name.StartsWith("mailauth_", StringComparison.Ordinal))

@@ -168,7 +168,7 @@ public sealed class PebbleAcmeTests
         options.Tls.Acme.Email = "postmaster@family.example";
         options.Tls.Acme.HostNames = ["localhost"];
         options.Tls.Acme.TrustedCaFile = caFile;
-        Assert.That(options.Validate(), Is.Empty);
+        Assert.That(options.Tls.Validate(), Is.Empty);
 
         var log = new ListLogger();
         var certificates = new CertificateProvider(options, TimeProvider.System, log.For<CertificateProvider>());
@@ -229,6 +229,43 @@ public sealed class PebbleAcmeTests
         });
         Assert.That(imaps.Greeting, Does.StartWith("* OK"));
         Assert.That(imaps.ServedCertificate.Thumbprint, Is.EqualTo(certificates.Certificate.Thumbprint));
+    }
+
+    [Test]
+    public async Task ServeObtainsItsCertificateThroughItsOwnWebListenerAndServesItOnImaps()
+    {
+        var webHttpPort = RunningServer.FreePort();
+        var (directoryUrl, managementPort, caFile) = await StartPebbleAsync(webHttpPort);
+        await using var server = await RunningServer.StartAsync(new Dictionary<string, string>
+        {
+            ["MailAuth__Web__Port"] = RunningServer.FreePort().ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["MailAuth__Web__HttpPort"] = webHttpPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["MailAuth__Tls__Acme__Enabled"] = "true",
+            ["MailAuth__Tls__Acme__DirectoryUrl"] = directoryUrl,
+            ["MailAuth__Tls__Acme__HostNames__0"] = "localhost",
+            ["MailAuth__Tls__Acme__TrustedCaFile"] = caFile,
+        });
+        Assert.That(await server.LoggedAsync("acme: obtained a certificate for localhost"), Is.True, server.Log + "\npebble:\n" + _pebbleLog);
+        Assert.That(_pebbleLog.ToString(), Does.Contain($"Attempting to validate w/ HTTP: http://localhost:{webHttpPort}/.well-known/acme-challenge/")
+            .And.Contains("set VALID by completed challenge"), "pebble's VA fetched the key authorization from the web listener");
+
+        using var root = await PebbleRootAsync(managementPort, caFile);
+        await using var imaps = await TlsImapConnection.OpenAsync(server.ImapsPort, "localhost", (certificate, chain, _) =>
+        {
+            using var verify = new X509Chain();
+            verify.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+            verify.ChainPolicy.CustomTrustStore.Add(root);
+            verify.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+            if (chain is not null)
+            {
+                foreach (var element in chain.ChainElements)
+                {
+                    verify.ChainPolicy.ExtraStore.Add(element.Certificate);
+                }
+            }
+            return verify.Build(certificate) && certificate.MatchesHostname("localhost");
+        });
+        Assert.That(imaps.Greeting, Does.StartWith("* OK"));
     }
 
     /// <summary>Collects log lines, to assert on them and to show them when a step fails.</summary>

@@ -1,7 +1,8 @@
+using System.Data;
+using System.Data.Common;
 using System.Globalization;
 using MailAuth.Core.Audit;
 using MailAuth.Core.Notifications;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging;
 
 namespace MailAuth.Core.Storage;
@@ -10,41 +11,41 @@ namespace MailAuth.Core.Storage;
 /// The audit log and the notification outbox. Both are written inside the transaction of the
 /// change they describe, so an event is recorded if and only if it happened.
 /// </summary>
-internal sealed partial class SqliteJournal(SqliteDatabase database, TimeProvider clock, ILogger<SqliteJournal> logger)
+internal sealed partial class StoreJournal(StoreDatabase database, TimeProvider clock, ILogger<StoreJournal> logger)
     : IAuditLog, INotificationOutbox
 {
     internal async Task AuditAsync(
-        SqliteConnection connection, SqliteTransaction transaction, Actor actor, string @event, string subject, string reason,
+        DbConnection connection, DbTransaction transaction, Actor actor, string @event, string subject, string reason,
         CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = "INSERT INTO audit_log (at, actor, event, subject, reason) VALUES ($at, $actor, $event, $subject, $reason)";
-        command.Parameters.AddWithValue("$at", Now());
-        command.Parameters.AddWithValue("$actor", actor.Name);
-        command.Parameters.AddWithValue("$event", @event);
-        command.Parameters.AddWithValue("$subject", subject);
-        command.Parameters.AddWithValue("$reason", reason);
+        command.CommandText = "INSERT INTO audit_log (at, actor, event, subject, reason) VALUES (@at, @actor, @event, @subject, @reason)";
+        command.AddParameter("@at", Now());
+        command.AddParameter("@actor", actor.Name);
+        command.AddParameter("@event", @event);
+        command.AddParameter("@subject", subject);
+        command.AddParameter("@reason", reason);
         await command.ExecuteNonQueryAsync(cancellationToken);
         LogAudit(actor.Name, @event, subject, reason);
     }
 
     internal async Task QueueAsync(
-        SqliteConnection connection, SqliteTransaction transaction, Notification notification, CancellationToken cancellationToken)
+        DbConnection connection, DbTransaction transaction, Notification notification, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = """
-            INSERT INTO outbox (channel, recipient, subject, body, secret, created_at) VALUES ($channel, $recipient, $subject, $body, $secret, $now)
+            INSERT INTO outbox (channel, recipient, subject, body, secret, created_at) VALUES (@channel, @recipient, @subject, @body, @secret, @now)
             """;
-        command.Parameters.AddWithValue("$channel", notification.Channel == NotificationChannel.Sms ? "sms" : "email");
-        command.Parameters.AddWithValue("$recipient", notification.Recipient);
-        command.Parameters.AddWithValue("$subject", notification.Subject);
-        command.Parameters.AddWithValue("$body", notification.Body);
-        command.Parameters.AddWithValue("$secret", notification.Secret is { } secret
+        command.AddParameter("@channel", notification.Channel == NotificationChannel.Sms ? "sms" : "email");
+        command.AddParameter("@recipient", notification.Recipient);
+        command.AddParameter("@subject", notification.Subject);
+        command.AddParameter("@body", notification.Body);
+        command.AddParameter("@secret", notification.Secret is { } secret
             ? database.Secrets.Seal(System.Text.Encoding.UTF8.GetBytes(secret), OutboxPurpose)
             : DBNull.Value);
-        command.Parameters.AddWithValue("$now", Now());
+        command.AddParameter("@now", Now());
         await command.ExecuteNonQueryAsync(cancellationToken);
         LogQueued(notification.Channel, notification.Recipient, notification.Subject);
     }
@@ -62,8 +63,8 @@ internal sealed partial class SqliteJournal(SqliteDatabase database, TimeProvide
     {
         await using var connection = database.Open();
         await using var command = connection.CreateCommand();
-        command.CommandText = "SELECT at, actor, event, subject, reason FROM (SELECT * FROM audit_log ORDER BY id DESC LIMIT $limit) ORDER BY id";
-        command.Parameters.AddWithValue("$limit", limit);
+        command.CommandText = "SELECT at, actor, event, subject, reason FROM (SELECT * FROM audit_log ORDER BY id DESC LIMIT @limit) AS newest ORDER BY id";
+        command.AddParameter("@limit", limit);
         var entries = new List<AuditEntry>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
@@ -77,29 +78,29 @@ internal sealed partial class SqliteJournal(SqliteDatabase database, TimeProvide
     {
         await using var connection = database.Open();
         await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {OutboxColumns} FROM (SELECT * FROM outbox ORDER BY id DESC LIMIT $limit) ORDER BY id";
-        command.Parameters.AddWithValue("$limit", limit);
+        command.CommandText = $"SELECT {OutboxColumns} FROM (SELECT * FROM outbox ORDER BY id DESC LIMIT @limit) AS newest ORDER BY id";
+        command.AddParameter("@limit", limit);
         return await ReadOutboxAsync(command, reveal: false, cancellationToken);
     }
 
     async Task<IReadOnlyList<OutboxMessage>> INotificationOutbox.DispatchAsync(int limit, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
-        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using var transaction = await database.BeginWriteAsync(connection, cancellationToken);
         IReadOnlyList<OutboxMessage> pending;
         await using (var select = connection.CreateCommand())
         {
             select.Transaction = transaction;
-            select.CommandText = $"SELECT {OutboxColumns} FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT $limit";
-            select.Parameters.AddWithValue("$limit", limit);
+            select.CommandText = $"SELECT {OutboxColumns} FROM outbox WHERE sent_at IS NULL ORDER BY id LIMIT @limit";
+            select.AddParameter("@limit", limit);
             pending = await ReadOutboxAsync(select, reveal: true, cancellationToken);
         }
         await using (var update = connection.CreateCommand())
         {
             update.Transaction = transaction;
-            update.CommandText = "UPDATE outbox SET sent_at = $now, secret = NULL WHERE id = $id";
-            update.Parameters.AddWithValue("$now", Now());
-            var id = update.Parameters.Add("$id", SqliteType.Integer);
+            update.CommandText = "UPDATE outbox SET sent_at = @now, secret = NULL WHERE id = @id";
+            update.AddParameter("@now", Now());
+            var id = update.AddParameter("@id", DbType.Int64);
             foreach (var message in pending)
             {
                 id.Value = message.Id;
@@ -115,7 +116,7 @@ internal sealed partial class SqliteJournal(SqliteDatabase database, TimeProvide
     /// <summary>The purpose an outbox secret is sealed for (<see cref="SecretBox"/>).</summary>
     private const string OutboxPurpose = "outbox";
 
-    private async Task<IReadOnlyList<OutboxMessage>> ReadOutboxAsync(SqliteCommand command, bool reveal, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<OutboxMessage>> ReadOutboxAsync(DbCommand command, bool reveal, CancellationToken cancellationToken)
     {
         var messages = new List<OutboxMessage>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

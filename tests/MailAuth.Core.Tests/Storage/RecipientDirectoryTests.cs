@@ -4,22 +4,23 @@ using MailAuth.Core.Storage;
 
 namespace MailAuth.Core.Tests.Storage;
 
-[TestFixture]
-public sealed class SqliteRecipientDirectoryTests
+[TestFixture(StoreProvider.Sqlite)]
+[TestFixture(StoreProvider.PostgreSql, Category = TestStores.PostgresCategories)]
+public sealed class RecipientDirectoryTests(StoreProvider provider)
 {
     private const string SomeHash = "{SHA512-CRYPT}$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1";
 
     private string _directory = "";
-    private SqliteMailboxStore _store = null!;
-    private SqliteRecipientDirectory _recipients = null!;
+    private MailboxStore _store = null!;
+    private RecipientDirectory _recipients = null!;
 
     [SetUp]
     public async Task OpenStore()
     {
         _directory = TestDirectories.Create();
-        var database = SqliteDatabase.OpenInDirectory(_directory);
-        _store = new SqliteMailboxStore(database, TimeProvider.System);
-        _recipients = new SqliteRecipientDirectory(database);
+        var database = TestStores.Open(provider, _directory);
+        _store = new MailboxStore(database, TimeProvider.System);
+        _recipients = new RecipientDirectory(database);
         await _store.AddDomainAsync("family.example", default);
         await _store.AddMailboxAsync(EmailAddress.Parse("julie@family.example"), SomeHash, default);
         await _store.AddMailboxAsync(EmailAddress.Parse("leo@family.example"), SomeHash, default);

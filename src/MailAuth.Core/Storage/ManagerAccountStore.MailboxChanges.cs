@@ -1,10 +1,10 @@
+using System.Data.Common;
 using System.Security.Cryptography;
 using MailAuth.Core.Accounts;
 using MailAuth.Core.Addresses;
 using MailAuth.Core.Audit;
 using MailAuth.Core.Mailboxes;
 using MailAuth.Core.Notifications;
-using Microsoft.Data.Sqlite;
 
 namespace MailAuth.Core.Storage;
 
@@ -13,19 +13,19 @@ namespace MailAuth.Core.Storage;
 /// a removed mailbox or domain starts recovery of the accounts logging in with it, and any
 /// password set by another path dissolves a unification.
 /// </summary>
-internal sealed partial class SqliteManagerAccountStore
+internal sealed partial class ManagerAccountStore
 {
     async Task IMailboxChangeHook.OnMailboxesRemovingAsync(
-        SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<MailboxRow> mailboxes, string reason,
+        DbConnection connection, DbTransaction transaction, IReadOnlyList<MailboxRow> mailboxes, string reason,
         CancellationToken cancellationToken)
     {
         foreach (var mailbox in mailboxes)
         {
-            await DissolveAsync(connection, transaction, "mailbox_id = $mailbox", null, mailbox.Id, Actor.Admin, reason, cancellationToken);
+            await DissolveAsync(connection, transaction, "mailbox_id = @mailbox", null, mailbox.Id, Actor.Admin, reason, cancellationToken);
             await using var select = connection.CreateCommand();
             select.Transaction = transaction;
-            select.CommandText = $"SELECT {AccountColumns} FROM accounts WHERE login = $login";
-            select.Parameters.AddWithValue("$login", mailbox.Address.ToString());
+            select.CommandText = $"SELECT {AccountColumns} FROM accounts WHERE login = @login";
+            select.AddParameter("@login", mailbox.Address.ToString());
             foreach (var account in await ReadAccountsAsync(select, cancellationToken))
             {
                 await StartRecoveryAsync(connection, transaction, account, reason, cancellationToken);
@@ -34,13 +34,13 @@ internal sealed partial class SqliteManagerAccountStore
     }
 
     async Task IMailboxChangeHook.OnDomainRemovingAsync(
-        SqliteConnection connection, SqliteTransaction transaction, string domain, CancellationToken cancellationToken)
+        DbConnection connection, DbTransaction transaction, string domain, CancellationToken cancellationToken)
     {
         await using var select = connection.CreateCommand();
         select.Transaction = transaction;
         // Every login identifier of the domain, whether or not it had a mailbox here.
-        select.CommandText = $"SELECT {AccountColumns} FROM accounts WHERE substr(login, -length($suffix)) = $suffix";
-        select.Parameters.AddWithValue("$suffix", "@" + domain);
+        select.CommandText = $"SELECT {AccountColumns} FROM accounts WHERE substr(login, length(login) - length(@suffix) + 1) = @suffix";
+        select.AddParameter("@suffix", "@" + domain);
         foreach (var account in await ReadAccountsAsync(select, cancellationToken))
         {
             await StartRecoveryAsync(connection, transaction, account, $"mail service of {domain} cancelled", cancellationToken);
@@ -48,6 +48,6 @@ internal sealed partial class SqliteManagerAccountStore
     }
 
     Task IMailboxChangeHook.OnMailboxPasswordSetAsync(
-        SqliteConnection connection, SqliteTransaction transaction, MailboxRow mailbox, string reason, CancellationToken cancellationToken) =>
-        DissolveAsync(connection, transaction, "mailbox_id = $mailbox", null, mailbox.Id, Actor.Admin, reason, cancellationToken);
+        DbConnection connection, DbTransaction transaction, MailboxRow mailbox, Actor actor, string reason, CancellationToken cancellationToken) =>
+        DissolveAsync(connection, transaction, "mailbox_id = @mailbox", null, mailbox.Id, actor, reason, cancellationToken);
 }

@@ -1,8 +1,9 @@
+using System.Data;
+using System.Data.Common;
 using System.Globalization;
 using MailAuth.Core.Addresses;
 using MailAuth.Core.Audit;
 using MailAuth.Core.Mailboxes;
-using Microsoft.Data.Sqlite;
 using Microsoft.Extensions.Logging.Abstractions;
 
 namespace MailAuth.Core.Storage;
@@ -11,28 +12,26 @@ namespace MailAuth.Core.Storage;
 /// Domains and mailboxes as the admin changes them. Every change is one transaction that also
 /// writes its audit row and lets the manager-account side react (<see cref="IMailboxChangeHook"/>).
 /// </summary>
-internal sealed class SqliteMailboxStore : IMailboxCredentialStore, IMailboxDirectory
+internal sealed class MailboxStore : IMailboxCredentialStore, IMailboxDirectory
 {
-    private const int SqliteConstraintUnique = 2067;
-
-    private readonly SqliteDatabase _database;
+    private readonly StoreDatabase _database;
     private readonly TimeProvider _clock;
-    private readonly SqliteJournal _journal;
+    private readonly StoreJournal _journal;
     private readonly IReadOnlyList<IMailboxChangeHook> _hooks;
-    private readonly SqliteMailboxCredentialStore _credentials;
+    private readonly MailboxCredentialStore _credentials;
 
-    public SqliteMailboxStore(SqliteDatabase database, TimeProvider clock)
-        : this(database, clock, new SqliteJournal(database, clock, NullLogger<SqliteJournal>.Instance), [])
+    public MailboxStore(StoreDatabase database, TimeProvider clock)
+        : this(database, clock, new StoreJournal(database, clock, NullLogger<StoreJournal>.Instance), [])
     {
     }
 
-    internal SqliteMailboxStore(SqliteDatabase database, TimeProvider clock, SqliteJournal journal, IEnumerable<IMailboxChangeHook> hooks)
+    internal MailboxStore(StoreDatabase database, TimeProvider clock, StoreJournal journal, IEnumerable<IMailboxChangeHook> hooks)
     {
         _database = database;
         _clock = clock;
         _journal = journal;
         _hooks = [.. hooks];
-        _credentials = new SqliteMailboxCredentialStore(database, clock);
+        _credentials = new MailboxCredentialStore(database, clock);
     }
 
     public Task<MailboxCredential?> FindAsync(EmailAddress address, CancellationToken cancellationToken) =>
@@ -44,12 +43,12 @@ internal sealed class SqliteMailboxStore : IMailboxCredentialStore, IMailboxDire
     public async Task AddDomainAsync(string domain, CancellationToken cancellationToken)
     {
         await using var connection = _database.Open();
-        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using var transaction = await _database.BeginWriteAsync(connection, cancellationToken);
         try
         {
             await InsertDomainAsync(connection, transaction, domain, Now(), cancellationToken);
         }
-        catch (SqliteException e) when (e.SqliteExtendedErrorCode == SqliteConstraintUnique)
+        catch (DbException e) when (_database.IsUniqueViolation(e))
         {
             throw new CredentialOperationException($"domain {domain} already exists");
         }
@@ -60,7 +59,7 @@ internal sealed class SqliteMailboxStore : IMailboxCredentialStore, IMailboxDire
     public async Task<IReadOnlyList<EmailAddress>> RemoveDomainAsync(string domain, bool includingMailboxes, CancellationToken cancellationToken)
     {
         await using var connection = _database.Open();
-        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using var transaction = await _database.BeginWriteAsync(connection, cancellationToken);
         var domainId = await FindDomainIdAsync(connection, transaction, domain, cancellationToken)
             ?? throw new CredentialOperationException($"domain {domain} does not exist");
 
@@ -68,8 +67,8 @@ internal sealed class SqliteMailboxStore : IMailboxCredentialStore, IMailboxDire
         await using (var select = connection.CreateCommand())
         {
             select.Transaction = transaction;
-            select.CommandText = "SELECT id, address FROM mailboxes WHERE domain_id = $id ORDER BY address";
-            select.Parameters.AddWithValue("$id", domainId);
+            select.CommandText = "SELECT id, address FROM mailboxes WHERE domain_id = @id ORDER BY address";
+            select.AddParameter("@id", domainId);
             await using var reader = await select.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
@@ -90,8 +89,8 @@ internal sealed class SqliteMailboxStore : IMailboxCredentialStore, IMailboxDire
         await using (var delete = connection.CreateCommand())
         {
             delete.Transaction = transaction;
-            delete.CommandText = "DELETE FROM domains WHERE id = $id";
-            delete.Parameters.AddWithValue("$id", domainId);
+            delete.CommandText = "DELETE FROM domains WHERE id = @id";
+            delete.AddParameter("@id", domainId);
             await delete.ExecuteNonQueryAsync(cancellationToken);
         }
         await _journal.AuditAsync(connection, transaction, Actor.Admin, "domain.removed", domain,
@@ -112,7 +111,7 @@ internal sealed class SqliteMailboxStore : IMailboxCredentialStore, IMailboxDire
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            domains.Add(new Domain(reader.GetString(0), ParseTime(reader.GetString(1)), reader.GetInt32(2)));
+            domains.Add(new Domain(reader.GetString(0), ParseTime(reader.GetString(1)), (int)reader.GetInt64(2)));
         }
         return domains;
     }
@@ -120,7 +119,7 @@ internal sealed class SqliteMailboxStore : IMailboxCredentialStore, IMailboxDire
     public async Task AddMailboxAsync(EmailAddress address, string passwordHash, CancellationToken cancellationToken)
     {
         await using var connection = _database.Open();
-        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using var transaction = await _database.BeginWriteAsync(connection, cancellationToken);
         var domainId = await FindDomainIdAsync(connection, transaction, address.Domain, cancellationToken)
             ?? throw new CredentialOperationException($"domain {address.Domain} does not exist; add it first with 'domain add {address.Domain}'");
         await using (var command = connection.CreateCommand())
@@ -128,17 +127,17 @@ internal sealed class SqliteMailboxStore : IMailboxCredentialStore, IMailboxDire
             command.Transaction = transaction;
             command.CommandText = """
                 INSERT INTO mailboxes (domain_id, address, password_hash, created_at, updated_at)
-                VALUES ($domain, $address, $hash, $now, $now)
+                VALUES (@domain, @address, @hash, @now, @now)
                 """;
-            command.Parameters.AddWithValue("$domain", domainId);
-            command.Parameters.AddWithValue("$address", address.ToString());
-            command.Parameters.AddWithValue("$hash", passwordHash);
-            command.Parameters.AddWithValue("$now", Now());
+            command.AddParameter("@domain", domainId);
+            command.AddParameter("@address", address.ToString());
+            command.AddParameter("@hash", passwordHash);
+            command.AddParameter("@now", Now());
             try
             {
                 await command.ExecuteNonQueryAsync(cancellationToken);
             }
-            catch (SqliteException e) when (e.SqliteExtendedErrorCode == SqliteConstraintUnique)
+            catch (DbException e) when (_database.IsUniqueViolation(e))
             {
                 throw new CredentialOperationException($"mailbox {address} already exists");
             }
@@ -147,27 +146,35 @@ internal sealed class SqliteMailboxStore : IMailboxCredentialStore, IMailboxDire
         await transaction.CommitAsync(cancellationToken);
     }
 
-    public async Task SetPasswordHashAsync(EmailAddress address, string passwordHash, bool endSessions, CancellationToken cancellationToken)
+    public Task SetPasswordHashAsync(EmailAddress address, string passwordHash, bool endSessions, CancellationToken cancellationToken) =>
+        SetPasswordHashAsync(address, passwordHash, endSessions, Actor.Admin, "admin reset", "mailbox password reset by the admin", cancellationToken);
+
+    public Task ChangePasswordHashByHolderAsync(EmailAddress address, string passwordHash, string client, CancellationToken cancellationToken) =>
+        SetPasswordHashAsync(address, passwordHash, endSessions: true, Actor.MailboxHolder(address.ToString()),
+            "changed by the holder from " + client, "mailbox password changed by its holder", cancellationToken);
+
+    private async Task SetPasswordHashAsync(
+        EmailAddress address, string passwordHash, bool endSessions, Actor actor, string auditReason, string hookReason, CancellationToken cancellationToken)
     {
         await using var connection = _database.Open();
-        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using var transaction = await _database.BeginWriteAsync(connection, cancellationToken);
         var mailbox = await UpdateMailboxAsync(
-            connection, transaction, address, "password_hash = $value, credential_version = credential_version + 1", passwordHash, cancellationToken);
+            connection, transaction, address, "password_hash = @value, credential_version = credential_version + 1", passwordHash, cancellationToken);
         await MailboxChangeLog.RecordAsync(connection, transaction, address, MailboxChangeKind.PasswordChanged, endSessions, _clock.GetUtcNow(), cancellationToken);
         foreach (var hook in _hooks)
         {
-            await hook.OnMailboxPasswordSetAsync(connection, transaction, mailbox, "mailbox password reset by the admin", cancellationToken);
+            await hook.OnMailboxPasswordSetAsync(connection, transaction, mailbox, actor, hookReason, cancellationToken);
         }
-        await _journal.AuditAsync(connection, transaction, Actor.Admin, "mailbox.password-changed", address.ToString(), "admin reset", cancellationToken);
+        await _journal.AuditAsync(connection, transaction, actor, "mailbox.password-changed", address.ToString(), auditReason, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
 
     public async Task SetDisabledAsync(EmailAddress address, string? reason, CancellationToken cancellationToken)
     {
         await using var connection = _database.Open();
-        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using var transaction = await _database.BeginWriteAsync(connection, cancellationToken);
         await UpdateMailboxAsync(
-            connection, transaction, address, "disabled_reason = $value, credential_version = credential_version + 1", reason, cancellationToken);
+            connection, transaction, address, "disabled_reason = @value, credential_version = credential_version + 1", reason, cancellationToken);
         // Disabling ends the mailbox's sessions; enabling has none to end.
         await MailboxChangeLog.RecordAsync(connection, transaction, address,
             reason is null ? MailboxChangeKind.Enabled : MailboxChangeKind.Disabled, endsSessions: reason is not null, _clock.GetUtcNow(), cancellationToken);
@@ -179,7 +186,7 @@ internal sealed class SqliteMailboxStore : IMailboxCredentialStore, IMailboxDire
     public async Task RemoveMailboxAsync(EmailAddress address, CancellationToken cancellationToken)
     {
         await using var connection = _database.Open();
-        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using var transaction = await _database.BeginWriteAsync(connection, cancellationToken);
         var id = await FindMailboxIdAsync(connection, transaction, address, cancellationToken)
             ?? throw new CredentialOperationException($"mailbox {address} does not exist");
         await RemoveMailboxRowsAsync(connection, transaction, [new MailboxRow(id, address)], "mailbox deleted", cancellationToken);
@@ -188,14 +195,14 @@ internal sealed class SqliteMailboxStore : IMailboxCredentialStore, IMailboxDire
 
     public async Task<Mailbox?> FindMailboxAsync(EmailAddress address, CancellationToken cancellationToken)
     {
-        var found = await QueryMailboxesAsync("WHERE m.address = $filter", address.ToString(), cancellationToken);
+        var found = await QueryMailboxesAsync("WHERE m.address = @filter", address.ToString(), cancellationToken);
         return found.Count == 0 ? null : found[0];
     }
 
     public Task<IReadOnlyList<Mailbox>> ListMailboxesAsync(string? domain, CancellationToken cancellationToken) =>
         domain is null
             ? QueryMailboxesAsync("", null, cancellationToken)
-            : QueryMailboxesAsync("WHERE d.name = $filter", domain, cancellationToken);
+            : QueryMailboxesAsync("WHERE d.name = @filter", domain, cancellationToken);
 
     public async Task ImportAsync(
         IReadOnlyList<ImportedMailbox> mailboxes,
@@ -205,7 +212,7 @@ internal sealed class SqliteMailboxStore : IMailboxCredentialStore, IMailboxDire
         CancellationToken cancellationToken)
     {
         await using var connection = _database.Open();
-        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using var transaction = await _database.BeginWriteAsync(connection, cancellationToken);
         var domainIds = new Dictionary<string, long>(StringComparer.Ordinal);
         var now = Now();
 
@@ -215,22 +222,22 @@ internal sealed class SqliteMailboxStore : IMailboxCredentialStore, IMailboxDire
         upsert.CommandText = replaceExisting
             ? """
               INSERT INTO mailboxes (domain_id, address, password_hash, created_at, updated_at)
-              VALUES ($domain, $address, $hash, $now, $now)
+              VALUES (@domain, @address, @hash, @now, @now)
               ON CONFLICT (address) DO UPDATE SET
                   password_hash = excluded.password_hash,
-                  credential_version = credential_version + 1,
+                  credential_version = mailboxes.credential_version + 1,
                   updated_at = excluded.updated_at
               RETURNING id, credential_version
               """
             : """
               INSERT INTO mailboxes (domain_id, address, password_hash, created_at, updated_at)
-              VALUES ($domain, $address, $hash, $now, $now)
+              VALUES (@domain, @address, @hash, @now, @now)
               RETURNING id, credential_version
               """;
-        var domainParameter = upsert.Parameters.Add("$domain", SqliteType.Integer);
-        var addressParameter = upsert.Parameters.Add("$address", SqliteType.Text);
-        var hashParameter = upsert.Parameters.Add("$hash", SqliteType.Text);
-        upsert.Parameters.AddWithValue("$now", now);
+        var domainParameter = upsert.AddParameter("@domain", DbType.Int64);
+        var addressParameter = upsert.AddParameter("@address", DbType.String);
+        var hashParameter = upsert.AddParameter("@hash", DbType.String);
+        upsert.AddParameter("@now", now);
         await upsert.PrepareAsync(cancellationToken);
 
         var replaced = new List<MailboxRow>();
@@ -258,7 +265,7 @@ internal sealed class SqliteMailboxStore : IMailboxCredentialStore, IMailboxDire
                     replaced.Add(new MailboxRow(reader.GetInt64(0), mailbox.Address));
                 }
             }
-            catch (SqliteException e) when (e.SqliteExtendedErrorCode == SqliteConstraintUnique)
+            catch (DbException e) when (_database.IsUniqueViolation(e))
             {
                 throw new CredentialOperationException($"mailbox {mailbox.Address} already exists");
             }
@@ -272,7 +279,7 @@ internal sealed class SqliteMailboxStore : IMailboxCredentialStore, IMailboxDire
             await MailboxChangeLog.RecordAsync(connection, transaction, row.Address, MailboxChangeKind.PasswordChanged, endsSessions: true, _clock.GetUtcNow(), cancellationToken);
             foreach (var hook in _hooks)
             {
-                await hook.OnMailboxPasswordSetAsync(connection, transaction, row, "mailbox password replaced by an import", cancellationToken);
+                await hook.OnMailboxPasswordSetAsync(connection, transaction, row, Actor.Admin, "mailbox password replaced by an import", cancellationToken);
             }
         }
         await _journal.AuditAsync(connection, transaction, Actor.Admin, "mailbox.imported", $"{mailboxes.Count} mailbox(es)",
@@ -282,7 +289,7 @@ internal sealed class SqliteMailboxStore : IMailboxCredentialStore, IMailboxDire
     }
 
     private async Task RemoveMailboxRowsAsync(
-        SqliteConnection connection, SqliteTransaction transaction, IReadOnlyList<MailboxRow> mailboxes, string reason,
+        DbConnection connection, DbTransaction transaction, IReadOnlyList<MailboxRow> mailboxes, string reason,
         CancellationToken cancellationToken)
     {
         if (mailboxes.Count == 0)
@@ -295,8 +302,8 @@ internal sealed class SqliteMailboxStore : IMailboxCredentialStore, IMailboxDire
         }
         await using var delete = connection.CreateCommand();
         delete.Transaction = transaction;
-        delete.CommandText = "DELETE FROM mailboxes WHERE id = $id";
-        var id = delete.Parameters.Add("$id", SqliteType.Integer);
+        delete.CommandText = "DELETE FROM mailboxes WHERE id = @id";
+        var id = delete.AddParameter("@id", DbType.Int64);
         foreach (var mailbox in mailboxes)
         {
             id.Value = mailbox.Id;
@@ -307,15 +314,15 @@ internal sealed class SqliteMailboxStore : IMailboxCredentialStore, IMailboxDire
     }
 
     private async Task<MailboxRow> UpdateMailboxAsync(
-        SqliteConnection connection, SqliteTransaction transaction, EmailAddress address, string assignments, string? value,
+        DbConnection connection, DbTransaction transaction, EmailAddress address, string assignments, string? value,
         CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = $"UPDATE mailboxes SET {assignments}, updated_at = $now WHERE address = $address RETURNING id";
-        command.Parameters.AddWithValue("$value", (object?)value ?? DBNull.Value);
-        command.Parameters.AddWithValue("$now", Now());
-        command.Parameters.AddWithValue("$address", address.ToString());
+        command.CommandText = $"UPDATE mailboxes SET {assignments}, updated_at = @now WHERE address = @address RETURNING id";
+        command.AddParameter("@value", (object?)value ?? DBNull.Value);
+        command.AddParameter("@now", Now());
+        command.AddParameter("@address", address.ToString());
         return await command.ExecuteScalarAsync(cancellationToken) is long id
             ? new MailboxRow(id, address)
             : throw new CredentialOperationException($"mailbox {address} does not exist");
@@ -331,7 +338,7 @@ internal sealed class SqliteMailboxStore : IMailboxCredentialStore, IMailboxDire
             """;
         if (filter is not null)
         {
-            command.Parameters.AddWithValue("$filter", filter);
+            command.AddParameter("@filter", filter);
         }
         var mailboxes = new List<Mailbox>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
@@ -348,33 +355,33 @@ internal sealed class SqliteMailboxStore : IMailboxCredentialStore, IMailboxDire
     }
 
     private static async Task<long?> FindDomainIdAsync(
-        SqliteConnection connection, SqliteTransaction transaction, string domain, CancellationToken cancellationToken)
+        DbConnection connection, DbTransaction transaction, string domain, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = "SELECT id FROM domains WHERE name = $name";
-        command.Parameters.AddWithValue("$name", domain);
+        command.CommandText = "SELECT id FROM domains WHERE name = @name";
+        command.AddParameter("@name", domain);
         return await command.ExecuteScalarAsync(cancellationToken) as long?;
     }
 
     private static async Task<long?> FindMailboxIdAsync(
-        SqliteConnection connection, SqliteTransaction transaction, EmailAddress address, CancellationToken cancellationToken)
+        DbConnection connection, DbTransaction transaction, EmailAddress address, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = "SELECT id FROM mailboxes WHERE address = $address";
-        command.Parameters.AddWithValue("$address", address.ToString());
+        command.CommandText = "SELECT id FROM mailboxes WHERE address = @address";
+        command.AddParameter("@address", address.ToString());
         return await command.ExecuteScalarAsync(cancellationToken) as long?;
     }
 
     private static async Task<long> InsertDomainAsync(
-        SqliteConnection connection, SqliteTransaction transaction, string domain, string now, CancellationToken cancellationToken)
+        DbConnection connection, DbTransaction transaction, string domain, string now, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = "INSERT INTO domains (name, created_at) VALUES ($name, $now) RETURNING id";
-        command.Parameters.AddWithValue("$name", domain);
-        command.Parameters.AddWithValue("$now", now);
+        command.CommandText = "INSERT INTO domains (name, created_at) VALUES (@name, @now) RETURNING id";
+        command.AddParameter("@name", domain);
+        command.AddParameter("@now", now);
         return (long)(await command.ExecuteScalarAsync(cancellationToken))!;
     }
 

@@ -1,14 +1,14 @@
+using System.Data.Common;
 using System.Security.Cryptography;
 using MailAuth.Core.Accounts;
 using MailAuth.Core.Addresses;
 using MailAuth.Core.Audit;
 using MailAuth.Core.Mailboxes;
-using Microsoft.Data.Sqlite;
 
 namespace MailAuth.Core.Storage;
 
 /// <summary>Grants of mailboxes to accounts, and the unification of an account's password with its mailbox's (docs/ARCHITECTURE.md, "The rules").</summary>
-internal sealed partial class SqliteManagerAccountStore
+internal sealed partial class ManagerAccountStore
 {
     public async Task<UnificationConditions> EvaluateAsync(AccountRecord account, EmailAddress mailbox, CancellationToken cancellationToken)
     {
@@ -21,30 +21,30 @@ internal sealed partial class SqliteManagerAccountStore
     public async Task GrantAsync(AccountRecord account, EmailAddress mailbox, bool canChangePassword, Actor actor, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
-        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using var transaction = await database.BeginWriteAsync(connection, cancellationToken);
         var mailboxId = await FindMailboxIdAsync(connection, transaction, mailbox, cancellationToken)
             ?? throw new CredentialOperationException($"mailbox {mailbox} does not exist");
         await using (var command = connection.CreateCommand())
         {
             command.Transaction = transaction;
             command.CommandText = """
-                INSERT INTO account_grants (account_id, mailbox_id, can_change_password) VALUES ($account, $mailbox, $can)
+                INSERT INTO account_grants (account_id, mailbox_id, can_change_password) VALUES (@account, @mailbox, @can)
                 ON CONFLICT (account_id, mailbox_id) DO UPDATE SET can_change_password = excluded.can_change_password
                 """;
-            command.Parameters.AddWithValue("$account", account.Id);
-            command.Parameters.AddWithValue("$mailbox", mailboxId);
-            command.Parameters.AddWithValue("$can", canChangePassword);
+            command.AddParameter("@account", account.Id);
+            command.AddParameter("@mailbox", mailboxId);
+            command.AddParameter("@can", canChangePassword);
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
         await journal.AuditAsync(connection, transaction, actor, "account.granted", $"{account.Identifier} -> {mailbox}",
             canChangePassword ? "webmail access and permission to change the password" : "webmail access only", cancellationToken);
 
         // DESIGN.md §1: a second account with access, or a revoked permission, ends a unification.
-        await DissolveAsync(connection, transaction, "mailbox_id = $mailbox AND account_id <> $account", account.Id, mailboxId,
+        await DissolveAsync(connection, transaction, "mailbox_id = @mailbox AND account_id <> @account", account.Id, mailboxId,
             actor, "a second manager account was granted access to the mailbox", cancellationToken);
         if (!canChangePassword)
         {
-            await DissolveAsync(connection, transaction, "mailbox_id = $mailbox AND account_id = $account", account.Id, mailboxId,
+            await DissolveAsync(connection, transaction, "mailbox_id = @mailbox AND account_id = @account", account.Id, mailboxId,
                 actor, "the permission to change the mailbox password was revoked", cancellationToken);
         }
         await transaction.CommitAsync(cancellationToken);
@@ -53,17 +53,17 @@ internal sealed partial class SqliteManagerAccountStore
     public async Task RevokeAsync(AccountRecord account, EmailAddress mailbox, Actor actor, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
-        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using var transaction = await database.BeginWriteAsync(connection, cancellationToken);
         var mailboxId = await FindMailboxIdAsync(connection, transaction, mailbox, cancellationToken)
             ?? throw new CredentialOperationException($"mailbox {mailbox} does not exist");
-        await DissolveAsync(connection, transaction, "mailbox_id = $mailbox AND account_id = $account", account.Id, mailboxId,
+        await DissolveAsync(connection, transaction, "mailbox_id = @mailbox AND account_id = @account", account.Id, mailboxId,
             actor, "the account's access to the mailbox was revoked", cancellationToken);
         await using (var command = connection.CreateCommand())
         {
             command.Transaction = transaction;
-            command.CommandText = "DELETE FROM account_grants WHERE account_id = $account AND mailbox_id = $mailbox";
-            command.Parameters.AddWithValue("$account", account.Id);
-            command.Parameters.AddWithValue("$mailbox", mailboxId);
+            command.CommandText = "DELETE FROM account_grants WHERE account_id = @account AND mailbox_id = @mailbox";
+            command.AddParameter("@account", account.Id);
+            command.AddParameter("@mailbox", mailboxId);
             if (await command.ExecuteNonQueryAsync(cancellationToken) == 0)
             {
                 throw new CredentialOperationException($"account {account.Identifier} has no access to {mailbox}");
@@ -82,7 +82,7 @@ internal sealed partial class SqliteManagerAccountStore
     {
         var actor = Actor.Account(account.Identifier);
         await using var connection = database.Open();
-        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using var transaction = await database.BeginWriteAsync(connection, cancellationToken);
         var mailboxId = await FindMailboxIdAsync(connection, transaction, mailbox, cancellationToken)
             ?? throw new CredentialOperationException($"mailbox {mailbox} does not exist");
         var conditions = await EvaluateAsync(connection, transaction, account, mailbox, mailboxId, cancellationToken);
@@ -106,10 +106,10 @@ internal sealed partial class SqliteManagerAccountStore
             {
                 await using var insert = connection.CreateCommand();
                 insert.Transaction = transaction;
-                insert.CommandText = "INSERT INTO unifications (account_id, mailbox_id, created_at) VALUES ($account, $mailbox, $now)";
-                insert.Parameters.AddWithValue("$account", account.Id);
-                insert.Parameters.AddWithValue("$mailbox", mailboxId);
-                insert.Parameters.AddWithValue("$now", Now());
+                insert.CommandText = "INSERT INTO unifications (account_id, mailbox_id, created_at) VALUES (@account, @mailbox, @now)";
+                insert.AddParameter("@account", account.Id);
+                insert.AddParameter("@mailbox", mailboxId);
+                insert.AddParameter("@now", Now());
                 await insert.ExecuteNonQueryAsync(cancellationToken);
                 await journal.AuditAsync(connection, transaction, actor, "unification.accepted", $"{account.Identifier} = {mailbox}",
                     "all three conditions hold and the holder accepted", cancellationToken);
@@ -119,7 +119,7 @@ internal sealed partial class SqliteManagerAccountStore
         else
         {
             // A change by any other account than the unified one dissolves that unification.
-            await DissolveAsync(connection, transaction, "mailbox_id = $mailbox AND account_id <> $account", account.Id, mailboxId,
+            await DissolveAsync(connection, transaction, "mailbox_id = @mailbox AND account_id <> @account", account.Id, mailboxId,
                 actor, "the mailbox password was changed by another account", cancellationToken);
             if (conditions.AllHold)
             {
@@ -136,7 +136,7 @@ internal sealed partial class SqliteManagerAccountStore
 
     /// <summary>Deletes the unifications matching <paramref name="where"/> and audits each with its reason.</summary>
     private async Task DissolveAsync(
-        SqliteConnection connection, SqliteTransaction transaction, string where, long? accountId, long? mailboxId, Actor actor, string reason,
+        DbConnection connection, DbTransaction transaction, string where, long? accountId, long? mailboxId, Actor actor, string reason,
         CancellationToken cancellationToken)
     {
         await using var delete = connection.CreateCommand();
@@ -146,8 +146,8 @@ internal sealed partial class SqliteManagerAccountStore
             RETURNING (SELECT coalesce(login, former_login) FROM accounts WHERE id = account_id),
                       (SELECT address FROM mailboxes WHERE id = mailbox_id)
             """;
-        delete.Parameters.AddWithValue("$account", (object?)accountId ?? DBNull.Value);
-        delete.Parameters.AddWithValue("$mailbox", (object?)mailboxId ?? DBNull.Value);
+        delete.AddParameter("@account", (object?)accountId ?? DBNull.Value);
+        delete.AddParameter("@mailbox", (object?)mailboxId ?? DBNull.Value);
         var dissolved = new List<string>();
         await using (var reader = await delete.ExecuteReaderAsync(cancellationToken))
         {
@@ -163,18 +163,18 @@ internal sealed partial class SqliteManagerAccountStore
     }
 
     private async Task<UnificationConditions> EvaluateAsync(
-        SqliteConnection connection, SqliteTransaction? transaction, AccountRecord account, EmailAddress mailbox, long mailboxId,
+        DbConnection connection, DbTransaction? transaction, AccountRecord account, EmailAddress mailbox, long mailboxId,
         CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
         command.CommandText = """
             SELECT
-                (SELECT COUNT(*) FROM account_grants WHERE mailbox_id = $mailbox),
-                (SELECT can_change_password FROM account_grants WHERE mailbox_id = $mailbox AND account_id = $account)
+                (SELECT COUNT(*) FROM account_grants WHERE mailbox_id = @mailbox),
+                (SELECT can_change_password FROM account_grants WHERE mailbox_id = @mailbox AND account_id = @account)
             """;
-        command.Parameters.AddWithValue("$mailbox", mailboxId);
-        command.Parameters.AddWithValue("$account", account.Id);
+        command.AddParameter("@mailbox", mailboxId);
+        command.AddParameter("@account", account.Id);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         await reader.ReadAsync(cancellationToken);
         var grants = reader.GetInt64(0);
@@ -187,35 +187,35 @@ internal sealed partial class SqliteManagerAccountStore
     }
 
     private static async Task<(long Id, EmailAddress Address)?> UnifiedMailboxAsync(
-        SqliteConnection connection, SqliteTransaction? transaction, long accountId, CancellationToken cancellationToken)
+        DbConnection connection, DbTransaction? transaction, long accountId, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = "SELECT m.id, m.address FROM unifications u JOIN mailboxes m ON m.id = u.mailbox_id WHERE u.account_id = $account";
-        command.Parameters.AddWithValue("$account", accountId);
+        command.CommandText = "SELECT m.id, m.address FROM unifications u JOIN mailboxes m ON m.id = u.mailbox_id WHERE u.account_id = @account";
+        command.AddParameter("@account", accountId);
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         return await reader.ReadAsync(cancellationToken) ? (reader.GetInt64(0), EmailAddress.Parse(reader.GetString(1))) : null;
     }
 
     private static async Task<long?> FindMailboxIdAsync(
-        SqliteConnection connection, SqliteTransaction? transaction, EmailAddress mailbox, CancellationToken cancellationToken)
+        DbConnection connection, DbTransaction? transaction, EmailAddress mailbox, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = "SELECT id FROM mailboxes WHERE address = $address";
-        command.Parameters.AddWithValue("$address", mailbox.ToString());
+        command.CommandText = "SELECT id FROM mailboxes WHERE address = @address";
+        command.AddParameter("@address", mailbox.ToString());
         return await command.ExecuteScalarAsync(cancellationToken) as long?;
     }
 
     private async Task SetMailboxHashAsync(
-        SqliteConnection connection, SqliteTransaction transaction, long mailboxId, string hash, CancellationToken cancellationToken)
+        DbConnection connection, DbTransaction transaction, long mailboxId, string hash, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = "UPDATE mailboxes SET password_hash = $hash, credential_version = credential_version + 1, updated_at = $now WHERE id = $id";
-        command.Parameters.AddWithValue("$hash", hash);
-        command.Parameters.AddWithValue("$now", Now());
-        command.Parameters.AddWithValue("$id", mailboxId);
+        command.CommandText = "UPDATE mailboxes SET password_hash = @hash, credential_version = credential_version + 1, updated_at = @now WHERE id = @id";
+        command.AddParameter("@hash", hash);
+        command.AddParameter("@now", Now());
+        command.AddParameter("@id", mailboxId);
         await command.ExecuteNonQueryAsync(cancellationToken);
         await MailboxChangeLog.RecordAsync(connection, transaction, mailboxId, MailboxChangeKind.PasswordChanged, endsSessions: true, clock.GetUtcNow(), cancellationToken);
     }

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Globalization;
 using System.Security.Cryptography;
 using MailAuth.Core.Accounts;
@@ -5,28 +6,27 @@ using MailAuth.Core.Addresses;
 using MailAuth.Core.Audit;
 using MailAuth.Core.Authentication;
 using MailAuth.Core.Notifications;
-using Microsoft.Data.Sqlite;
 
 namespace MailAuth.Core.Storage;
 
 /// <summary>Login-identifier recovery, password-reset tokens, and the notifications both send.</summary>
-internal sealed partial class SqliteManagerAccountStore
+internal sealed partial class ManagerAccountStore
 {
     /// <summary>Ends recovery: the account gets <paramref name="newLogin"/> and is back to normal.</summary>
     public async Task CompleteRecoveryAsync(AccountRecord account, EmailAddress newLogin, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
-        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using var transaction = await database.BeginWriteAsync(connection, cancellationToken);
         await using (var command = connection.CreateCommand())
         {
             command.Transaction = transaction;
             command.CommandText = """
-                UPDATE accounts SET login = $login, recovery_username = NULL, credential_version = credential_version + 1, updated_at = $now
-                WHERE id = $id AND recovery_username IS NOT NULL
+                UPDATE accounts SET login = @login, recovery_username = NULL, credential_version = credential_version + 1, updated_at = @now
+                WHERE id = @id AND recovery_username IS NOT NULL
                 """;
-            command.Parameters.AddWithValue("$login", newLogin.ToString());
-            command.Parameters.AddWithValue("$now", Now());
-            command.Parameters.AddWithValue("$id", account.Id);
+            command.AddParameter("@login", newLogin.ToString());
+            command.AddParameter("@now", Now());
+            command.AddParameter("@id", account.Id);
             try
             {
                 if (await command.ExecuteNonQueryAsync(cancellationToken) == 0)
@@ -34,7 +34,7 @@ internal sealed partial class SqliteManagerAccountStore
                     throw new CredentialOperationException("the account is not in recovery");
                 }
             }
-            catch (SqliteException e) when (e.SqliteExtendedErrorCode == SqliteConstraintUnique)
+            catch (DbException e) when (database.IsUniqueViolation(e))
             {
                 throw new CredentialOperationException($"the login identifier {newLogin} is already used by another account");
             }
@@ -55,7 +55,7 @@ internal sealed partial class SqliteManagerAccountStore
         IReadOnlyList<Notification> notifications, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
-        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using var transaction = await database.BeginWriteAsync(connection, cancellationToken);
         var now = clock.GetUtcNow();
         var limits = new (string Kind, string Key, int Limit)[]
         {
@@ -86,10 +86,10 @@ internal sealed partial class SqliteManagerAccountStore
         await using (var command = connection.CreateCommand())
         {
             command.Transaction = transaction;
-            command.CommandText = "INSERT INTO reset_tokens (token_hash, account_id, expires_at) VALUES ($hash, $account, $expires)";
-            command.Parameters.AddWithValue("$hash", tokenHash);
-            command.Parameters.AddWithValue("$account", account.Id);
-            command.Parameters.AddWithValue("$expires", expiresAt.ToString("O", CultureInfo.InvariantCulture));
+            command.CommandText = "INSERT INTO reset_tokens (token_hash, account_id, expires_at) VALUES (@hash, @account, @expires)";
+            command.AddParameter("@hash", tokenHash);
+            command.AddParameter("@account", account.Id);
+            command.AddParameter("@expires", expiresAt.ToString("O", CultureInfo.InvariantCulture));
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
         foreach (var notification in notifications)
@@ -115,13 +115,13 @@ internal sealed partial class SqliteManagerAccountStore
 
     /// <summary>Every unused token of the account stops working (a newer request, a password change).</summary>
     private async Task InvalidateResetTokensAsync(
-        SqliteConnection connection, SqliteTransaction transaction, long accountId, CancellationToken cancellationToken)
+        DbConnection connection, DbTransaction transaction, long accountId, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = "UPDATE reset_tokens SET used_at = $now WHERE account_id = $account AND used_at IS NULL";
-        command.Parameters.AddWithValue("$now", Now());
-        command.Parameters.AddWithValue("$account", accountId);
+        command.CommandText = "UPDATE reset_tokens SET used_at = @now WHERE account_id = @account AND used_at IS NULL";
+        command.AddParameter("@now", Now());
+        command.AddParameter("@account", accountId);
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
@@ -132,10 +132,10 @@ internal sealed partial class SqliteManagerAccountStore
         await using var command = connection.CreateCommand();
         command.CommandText = $"""
             SELECT {AccountColumns} FROM accounts
-            WHERE id = (SELECT account_id FROM reset_tokens WHERE token_hash = $hash AND used_at IS NULL AND expires_at > $now)
+            WHERE id = (SELECT account_id FROM reset_tokens WHERE token_hash = @hash AND used_at IS NULL AND expires_at > @now)
             """;
-        command.Parameters.AddWithValue("$hash", tokenHash);
-        command.Parameters.AddWithValue("$now", Now());
+        command.AddParameter("@hash", tokenHash);
+        command.AddParameter("@now", Now());
         return (await ReadAccountsAsync(command, cancellationToken)).SingleOrDefault();
     }
 
@@ -144,17 +144,17 @@ internal sealed partial class SqliteManagerAccountStore
         byte[] tokenHash, AccountRecord account, string accountHash, string mailboxHash, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
-        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using var transaction = await database.BeginWriteAsync(connection, cancellationToken);
         await using (var use = connection.CreateCommand())
         {
             use.Transaction = transaction;
             use.CommandText = """
-                UPDATE reset_tokens SET used_at = $now
-                WHERE token_hash = $hash AND account_id = $account AND used_at IS NULL AND expires_at > $now
+                UPDATE reset_tokens SET used_at = @now
+                WHERE token_hash = @hash AND account_id = @account AND used_at IS NULL AND expires_at > @now
                 """;
-            use.Parameters.AddWithValue("$now", Now());
-            use.Parameters.AddWithValue("$hash", tokenHash);
-            use.Parameters.AddWithValue("$account", account.Id);
+            use.AddParameter("@now", Now());
+            use.AddParameter("@hash", tokenHash);
+            use.AddParameter("@account", account.Id);
             if (await use.ExecuteNonQueryAsync(cancellationToken) == 0)
             {
                 throw new CredentialOperationException("the reset token is invalid, used or expired");
@@ -176,7 +176,7 @@ internal sealed partial class SqliteManagerAccountStore
     public async Task QueueAsync(IReadOnlyList<Notification> notifications, Actor actor, string @event, string subject, string reason, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
-        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using var transaction = await database.BeginWriteAsync(connection, cancellationToken);
         foreach (var notification in notifications)
         {
             await journal.QueueAsync(connection, transaction, notification, cancellationToken);
@@ -190,9 +190,9 @@ internal sealed partial class SqliteManagerAccountStore
     /// digits) by email to the secondary address and by SMS, and logs in with it and the unchanged password.
     /// </summary>
     private async Task StartRecoveryAsync(
-        SqliteConnection connection, SqliteTransaction transaction, AccountRecord account, string reason, CancellationToken cancellationToken)
+        DbConnection connection, DbTransaction transaction, AccountRecord account, string reason, CancellationToken cancellationToken)
     {
-        await DissolveAsync(connection, transaction, "account_id = $account", account.Id, null, Actor.System,
+        await DissolveAsync(connection, transaction, "account_id = @account", account.Id, null, Actor.System,
             "the account's login identifier stopped working", cancellationToken);
         var initials = ContactDetails.Initials(account.Name);
         string recoveryUsername;
@@ -202,19 +202,19 @@ internal sealed partial class SqliteManagerAccountStore
             await using var update = connection.CreateCommand();
             update.Transaction = transaction;
             update.CommandText = """
-                UPDATE accounts SET former_login = login, login = NULL, recovery_username = $recovery,
-                    credential_version = credential_version + 1, updated_at = $now
-                WHERE id = $id
+                UPDATE accounts SET former_login = login, login = NULL, recovery_username = @recovery,
+                    credential_version = credential_version + 1, updated_at = @now
+                WHERE id = @id
                 """;
-            update.Parameters.AddWithValue("$recovery", recoveryUsername);
-            update.Parameters.AddWithValue("$now", Now());
-            update.Parameters.AddWithValue("$id", account.Id);
+            update.AddParameter("@recovery", recoveryUsername);
+            update.AddParameter("@now", Now());
+            update.AddParameter("@id", account.Id);
             try
             {
                 await update.ExecuteNonQueryAsync(cancellationToken);
                 break;
             }
-            catch (SqliteException e) when (e.SqliteExtendedErrorCode == SqliteConstraintUnique)
+            catch (DbException e) when (database.IsUniqueViolation(e))
             {
                 // That recovery username is taken: draw other digits.
             }

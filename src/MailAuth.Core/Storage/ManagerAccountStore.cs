@@ -1,10 +1,10 @@
+using System.Data.Common;
 using System.Globalization;
 using MailAuth.Core.Accounts;
 using MailAuth.Core.Addresses;
 using MailAuth.Core.Audit;
 using MailAuth.Core.Mailboxes;
 using MailAuth.Core.Notifications;
-using Microsoft.Data.Sqlite;
 
 namespace MailAuth.Core.Storage;
 
@@ -13,9 +13,8 @@ namespace MailAuth.Core.Storage;
 /// with its audit rows and notifications. As <see cref="IMailboxChangeHook"/> it dissolves
 /// unifications and starts login-identifier recovery inside the admin's mailbox transactions.
 /// </summary>
-internal sealed partial class SqliteManagerAccountStore(SqliteDatabase database, SqliteJournal journal, TimeProvider clock) : IMailboxChangeHook
+internal sealed partial class ManagerAccountStore(StoreDatabase database, StoreJournal journal, TimeProvider clock) : IMailboxChangeHook
 {
-    private const int SqliteConstraintUnique = 2067;
     private const string AccountColumns =
         "id, login, recovery_username, password_hash, name, phone, secondary_email, totp_secret, credential_version, totp_locked_until";
 
@@ -33,25 +32,25 @@ internal sealed partial class SqliteManagerAccountStore(SqliteDatabase database,
         CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
-        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using var transaction = await database.BeginWriteAsync(connection, cancellationToken);
         await using (var command = connection.CreateCommand())
         {
             command.Transaction = transaction;
             command.CommandText = """
                 INSERT INTO accounts (login, password_hash, name, phone, secondary_email, created_at, updated_at)
-                VALUES ($login, $hash, $name, $phone, $secondary, $now, $now)
+                VALUES (@login, @hash, @name, @phone, @secondary, @now, @now)
                 """;
-            command.Parameters.AddWithValue("$login", login.ToString());
-            command.Parameters.AddWithValue("$hash", passwordHash);
-            command.Parameters.AddWithValue("$name", name);
-            command.Parameters.AddWithValue("$phone", phone);
-            command.Parameters.AddWithValue("$secondary", secondaryEmail.ToString());
-            command.Parameters.AddWithValue("$now", Now());
+            command.AddParameter("@login", login.ToString());
+            command.AddParameter("@hash", passwordHash);
+            command.AddParameter("@name", name);
+            command.AddParameter("@phone", phone);
+            command.AddParameter("@secondary", secondaryEmail.ToString());
+            command.AddParameter("@now", Now());
             try
             {
                 await command.ExecuteNonQueryAsync(cancellationToken);
             }
-            catch (SqliteException e) when (e.SqliteExtendedErrorCode == SqliteConstraintUnique)
+            catch (DbException e) when (database.IsUniqueViolation(e))
             {
                 throw new CredentialOperationException($"an account with login identifier {login} already exists");
             }
@@ -71,8 +70,8 @@ internal sealed partial class SqliteManagerAccountStore(SqliteDatabase database,
     {
         await using var connection = database.Open();
         await using var command = connection.CreateCommand();
-        command.CommandText = $"SELECT {AccountColumns} FROM accounts WHERE phone = $phone ORDER BY id";
-        command.Parameters.AddWithValue("$phone", phone);
+        command.CommandText = $"SELECT {AccountColumns} FROM accounts WHERE phone = @phone ORDER BY id";
+        command.AddParameter("@phone", phone);
         return await ReadAccountsAsync(command, cancellationToken);
     }
 
@@ -103,7 +102,7 @@ internal sealed partial class SqliteManagerAccountStore(SqliteDatabase database,
         AccountRecord account, string accountHash, string mailboxHash, Actor actor, string reason, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
-        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using var transaction = await database.BeginWriteAsync(connection, cancellationToken);
         await SetAccountHashAsync(connection, transaction, account.Id, accountHash, cancellationToken);
         var unified = await UnifiedMailboxAsync(connection, transaction, account.Id, cancellationToken);
         if (unified is { } mailbox)
@@ -121,27 +120,27 @@ internal sealed partial class SqliteManagerAccountStore(SqliteDatabase database,
         await using var connection = database.Open();
         await using var command = connection.CreateCommand();
         command.CommandText = """
-            UPDATE accounts SET password_hash = $new, updated_at = $now
-            WHERE id = $id AND credential_version = $version AND password_hash = $old
+            UPDATE accounts SET password_hash = @new, updated_at = @now
+            WHERE id = @id AND credential_version = @version AND password_hash = @old
             """;
-        command.Parameters.AddWithValue("$new", newHash);
-        command.Parameters.AddWithValue("$now", Now());
-        command.Parameters.AddWithValue("$id", account.Id);
-        command.Parameters.AddWithValue("$version", account.CredentialVersion);
-        command.Parameters.AddWithValue("$old", account.PasswordHash);
+        command.AddParameter("@new", newHash);
+        command.AddParameter("@now", Now());
+        command.AddParameter("@id", account.Id);
+        command.AddParameter("@version", account.CredentialVersion);
+        command.AddParameter("@old", account.PasswordHash);
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
-    private async Task<ManagerAccount> DescribeAsync(SqliteConnection connection, AccountRecord account, CancellationToken cancellationToken)
+    private async Task<ManagerAccount> DescribeAsync(DbConnection connection, AccountRecord account, CancellationToken cancellationToken)
     {
         var grants = new List<AccountGrant>();
         await using (var command = connection.CreateCommand())
         {
             command.CommandText = """
                 SELECT m.address, g.can_change_password FROM account_grants g JOIN mailboxes m ON m.id = g.mailbox_id
-                WHERE g.account_id = $account ORDER BY m.address
+                WHERE g.account_id = @account ORDER BY m.address
                 """;
-            command.Parameters.AddWithValue("$account", account.Id);
+            command.AddParameter("@account", account.Id);
             await using var reader = await command.ExecuteReaderAsync(cancellationToken);
             while (await reader.ReadAsync(cancellationToken))
             {
@@ -151,8 +150,8 @@ internal sealed partial class SqliteManagerAccountStore(SqliteDatabase database,
         string? formerLogin;
         await using (var former = connection.CreateCommand())
         {
-            former.CommandText = "SELECT former_login FROM accounts WHERE id = $id";
-            former.Parameters.AddWithValue("$id", account.Id);
+            former.CommandText = "SELECT former_login FROM accounts WHERE id = @id";
+            former.AddParameter("@id", account.Id);
             formerLogin = await former.ExecuteScalarAsync(cancellationToken) as string;
         }
         var unified = await UnifiedMailboxAsync(connection, null, account.Id, cancellationToken);
@@ -162,30 +161,30 @@ internal sealed partial class SqliteManagerAccountStore(SqliteDatabase database,
     }
 
     private async Task<AccountRecord?> FindAsync(
-        SqliteConnection connection, SqliteTransaction? transaction, string identifier, CancellationToken cancellationToken)
+        DbConnection connection, DbTransaction? transaction, string identifier, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = $"SELECT {AccountColumns} FROM accounts WHERE login = $identifier OR recovery_username = $identifier";
-        command.Parameters.AddWithValue("$identifier", identifier);
+        command.CommandText = $"SELECT {AccountColumns} FROM accounts WHERE login = @identifier OR recovery_username = @identifier";
+        command.AddParameter("@identifier", identifier);
         return (await ReadAccountsAsync(command, cancellationToken)).SingleOrDefault();
     }
 
     private async Task SetAccountHashAsync(
-        SqliteConnection connection, SqliteTransaction transaction, long accountId, string hash, CancellationToken cancellationToken)
+        DbConnection connection, DbTransaction transaction, long accountId, string hash, CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = "UPDATE accounts SET password_hash = $hash, credential_version = credential_version + 1, updated_at = $now WHERE id = $id";
-        command.Parameters.AddWithValue("$hash", hash);
-        command.Parameters.AddWithValue("$now", Now());
-        command.Parameters.AddWithValue("$id", accountId);
+        command.CommandText = "UPDATE accounts SET password_hash = @hash, credential_version = credential_version + 1, updated_at = @now WHERE id = @id";
+        command.AddParameter("@hash", hash);
+        command.AddParameter("@now", Now());
+        command.AddParameter("@id", accountId);
         await command.ExecuteNonQueryAsync(cancellationToken);
         // A new password, whatever set it, ends every reset token still outstanding.
         await InvalidateResetTokensAsync(connection, transaction, accountId, cancellationToken);
     }
 
-    private async Task<IReadOnlyList<AccountRecord>> ReadAccountsAsync(SqliteCommand command, CancellationToken cancellationToken)
+    private async Task<IReadOnlyList<AccountRecord>> ReadAccountsAsync(DbCommand command, CancellationToken cancellationToken)
     {
         var accounts = new List<AccountRecord>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);

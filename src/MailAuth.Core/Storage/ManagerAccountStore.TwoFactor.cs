@@ -1,29 +1,30 @@
+using System.Data;
+using System.Data.Common;
 using System.Globalization;
 using MailAuth.Core.Accounts;
 using MailAuth.Core.Audit;
 using MailAuth.Core.Mailboxes;
 using MailAuth.Core.Notifications;
-using Microsoft.Data.Sqlite;
 
 namespace MailAuth.Core.Storage;
 
 /// <summary>2FA: the sealed TOTP secrets, the one use of each code, and the lock after wrong codes.</summary>
-internal sealed partial class SqliteManagerAccountStore
+internal sealed partial class ManagerAccountStore
 {
     public async Task SetTotpSecretAsync(AccountRecord account, byte[]? secret, Actor actor, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
-        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using var transaction = await database.BeginWriteAsync(connection, cancellationToken);
         await using (var command = connection.CreateCommand())
         {
             command.Transaction = transaction;
             command.CommandText = """
-                UPDATE accounts SET totp_secret = $secret, totp_last_step = NULL, totp_failures = 0, totp_locked_until = NULL,
-                    credential_version = credential_version + 1, updated_at = $now WHERE id = $id
+                UPDATE accounts SET totp_secret = @secret, totp_last_step = NULL, totp_failures = 0, totp_locked_until = NULL,
+                    credential_version = credential_version + 1, updated_at = @now WHERE id = @id
                 """;
-            command.Parameters.AddWithValue("$secret", secret is null ? DBNull.Value : database.Secrets.Seal(secret, TotpPurpose));
-            command.Parameters.AddWithValue("$now", Now());
-            command.Parameters.AddWithValue("$id", account.Id);
+            command.AddParameter("@secret", secret is null ? DBNull.Value : database.Secrets.Seal(secret, TotpPurpose));
+            command.AddParameter("@now", Now());
+            command.AddParameter("@id", account.Id);
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
         await journal.AuditAsync(connection, transaction, actor, secret is null ? "account.2fa-disabled" : "account.2fa-enabled",
@@ -40,11 +41,11 @@ internal sealed partial class SqliteManagerAccountStore
         await using var connection = database.Open();
         await using var command = connection.CreateCommand();
         command.CommandText = """
-            UPDATE accounts SET totp_last_step = $step, totp_failures = 0
-            WHERE id = $id AND (totp_last_step IS NULL OR totp_last_step < $step)
+            UPDATE accounts SET totp_last_step = @step, totp_failures = 0
+            WHERE id = @id AND (totp_last_step IS NULL OR totp_last_step < @step)
             """;
-        command.Parameters.AddWithValue("$step", step);
-        command.Parameters.AddWithValue("$id", account.Id);
+        command.AddParameter("@step", step);
+        command.AddParameter("@id", account.Id);
         return await command.ExecuteNonQueryAsync(cancellationToken) == 1;
     }
 
@@ -55,14 +56,14 @@ internal sealed partial class SqliteManagerAccountStore
     /// gets this far.
     /// </summary>
     internal async Task RecordWrongTotpAsync(
-        SqliteConnection connection, SqliteTransaction transaction, AccountRecord account, CancellationToken cancellationToken)
+        DbConnection connection, DbTransaction transaction, AccountRecord account, CancellationToken cancellationToken)
     {
         long failures;
         await using (var count = connection.CreateCommand())
         {
             count.Transaction = transaction;
-            count.CommandText = "UPDATE accounts SET totp_failures = totp_failures + 1 WHERE id = $id RETURNING totp_failures";
-            count.Parameters.AddWithValue("$id", account.Id);
+            count.CommandText = "UPDATE accounts SET totp_failures = totp_failures + 1 WHERE id = @id RETURNING totp_failures";
+            count.AddParameter("@id", account.Id);
             failures = (long)(await count.ExecuteScalarAsync(cancellationToken))!;
         }
         if (failures < TotpFailuresBeforeLock)
@@ -73,9 +74,9 @@ internal sealed partial class SqliteManagerAccountStore
         await using (var lockout = connection.CreateCommand())
         {
             lockout.Transaction = transaction;
-            lockout.CommandText = "UPDATE accounts SET totp_failures = 0, totp_locked_until = $until WHERE id = $id";
-            lockout.Parameters.AddWithValue("$until", until.ToString("O", CultureInfo.InvariantCulture));
-            lockout.Parameters.AddWithValue("$id", account.Id);
+            lockout.CommandText = "UPDATE accounts SET totp_failures = 0, totp_locked_until = @until WHERE id = @id";
+            lockout.AddParameter("@until", until.ToString("O", CultureInfo.InvariantCulture));
+            lockout.AddParameter("@id", account.Id);
             await lockout.ExecuteNonQueryAsync(cancellationToken);
         }
         var text = $"{TotpFailuresBeforeLock} wrong 2FA codes were entered for your manager account {account.Identifier} together with its correct password. " +
@@ -90,7 +91,7 @@ internal sealed partial class SqliteManagerAccountStore
     public async Task RecordWrongTotpAsync(AccountRecord account, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
-        await using var transaction = (SqliteTransaction)await connection.BeginTransactionAsync(cancellationToken);
+        await using var transaction = await database.BeginWriteAsync(connection, cancellationToken);
         await RecordWrongTotpAsync(connection, transaction, account, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
@@ -106,7 +107,7 @@ internal sealed partial class SqliteManagerAccountStore
     public int SealLegacySecrets()
     {
         using var connection = database.Open();
-        using var transaction = connection.BeginTransaction();
+        using var transaction = database.BeginWrite(connection);
         var raw = new List<(long Id, byte[] Secret)>();
         using (var select = connection.CreateCommand())
         {
@@ -125,9 +126,9 @@ internal sealed partial class SqliteManagerAccountStore
         using (var update = connection.CreateCommand())
         {
             update.Transaction = transaction;
-            update.CommandText = "UPDATE accounts SET totp_secret = $secret WHERE id = $id";
-            var secretParameter = update.Parameters.Add("$secret", SqliteType.Blob);
-            var idParameter = update.Parameters.Add("$id", SqliteType.Integer);
+            update.CommandText = "UPDATE accounts SET totp_secret = @secret WHERE id = @id";
+            var secretParameter = update.AddParameter("@secret", DbType.Binary);
+            var idParameter = update.AddParameter("@id", DbType.Int64);
             foreach (var (id, secret) in raw)
             {
                 secretParameter.Value = database.Secrets.Seal(secret, TotpPurpose);

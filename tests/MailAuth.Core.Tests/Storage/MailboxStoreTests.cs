@@ -4,21 +4,22 @@ using MailAuth.Core.Storage;
 
 namespace MailAuth.Core.Tests.Storage;
 
-[TestFixture]
-public sealed class SqliteMailboxStoreTests
+[TestFixture(StoreProvider.Sqlite)]
+[TestFixture(StoreProvider.PostgreSql, Category = TestStores.PostgresCategories)]
+public sealed class MailboxStoreTests(StoreProvider provider)
 {
     private static readonly EmailAddress Julie = EmailAddress.Parse("julie@family.example");
     private const string SomeHash = "{SHA512-CRYPT}$6$saltstring$svn8UoSVapNtMuq1ukKS4tPQd8iKwSMHWjl/O817G3uBnIFNjnQJuesI68u4OTLiBFdcbYEdFCoEOfaS35inz1";
     private const string OtherHash = "{SHA256-CRYPT}$5$saltstring$5B8vYYiY.CVt1RlTTf8KbXBH3hsxY/GNooZF4Ic9xW7";
 
     private string _directory = "";
-    private SqliteMailboxStore _store = null!;
+    private MailboxStore _store = null!;
 
     [SetUp]
     public void OpenStore()
     {
         _directory = TestDirectories.Create();
-        _store = new SqliteMailboxStore(SqliteDatabase.OpenInDirectory(_directory), TimeProvider.System);
+        _store = new MailboxStore(TestStores.Open(provider, _directory), TimeProvider.System);
     }
 
     [TearDown]

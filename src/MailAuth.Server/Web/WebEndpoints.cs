@@ -1,0 +1,59 @@
+using MailAuth.Server.Hosting;
+using MailAuth.Server.Observability;
+using MailAuth.Server.Tls.Acme;
+using Microsoft.AspNetCore.Builder;
+using Microsoft.AspNetCore.Http;
+using Microsoft.AspNetCore.Routing;
+using Microsoft.Extensions.DependencyInjection;
+
+namespace MailAuth.Server.Web;
+
+/// <summary>
+/// Every path the web listener answers, in one table, and the few of them also answered over plain
+/// HTTP (<see cref="ServedOverPlainHttp"/>); a path that is not here is 404, and on plain HTTP every
+/// other request is redirected to HTTPS. Paths match without regard to case (Outlook's
+/// <c>/Autodiscover/Autodiscover.xml</c>).
+/// </summary>
+internal static class WebEndpoints
+{
+    /// <summary>RFC 8555 §8.3: the ACME server fetches <c>http://DOMAIN/.well-known/acme-challenge/TOKEN</c> on port 80.</summary>
+    public const string AcmeChallengePrefix = "/.well-known/acme-challenge/";
+
+    /// <summary>What a client fetches over plain HTTP: Thunderbird's first autoconfig try, and ACME HTTP-01 challenges.</summary>
+    public static bool ServedOverPlainHttp(PathString path) =>
+        path.Equals(MozillaAutoconfig.WellKnownPath, StringComparison.OrdinalIgnoreCase)
+        || path.Equals(MozillaAutoconfig.AutoconfigHostPath, StringComparison.OrdinalIgnoreCase)
+        || path.StartsWithSegments(AcmeChallengePrefix.TrimEnd('/'), StringComparison.OrdinalIgnoreCase);
+
+    public static void Map(IEndpointRouteBuilder routes, MailAuthOptions options)
+    {
+        var services = routes.ServiceProvider;
+        var domains = services.GetRequiredService<HostedDomainLookup>();
+        var settings = services.GetRequiredService<MailServerSettings>();
+        var api = services.GetRequiredService<MailboxApi>();
+        var clock = services.GetRequiredService<TimeProvider>();
+
+        // Client set-up (issue 19).
+        routes.MapGet(MozillaAutoconfig.WellKnownPath, context => MozillaAutoconfig.AnswerAsync(context, domains, settings));
+        routes.MapGet(MozillaAutoconfig.AutoconfigHostPath, context => MozillaAutoconfig.AnswerAsync(context, domains, settings));
+        routes.MapMethods(OutlookAutodiscover.Path, [HttpMethods.Get, HttpMethods.Post],
+            context => OutlookAutodiscover.AnswerAsync(context, domains, settings, clock));
+        routes.MapGet(AppleProfile.Path, api.AppleProfileAsync);
+
+        // The mailbox holder's API (issue 16).
+        routes.MapPost(MailboxApi.TestPath, api.TestAsync);
+        routes.MapPost(MailboxApi.PasswordPath, api.ChangePasswordAsync);
+
+        // ACME HTTP-01 challenges (let through on plain HTTP by ServedOverPlainHttp).
+        routes.MapAcmeHttpChallenges();
+
+        if (options.Metrics.Enabled && options.Metrics.Port == 0)
+        {
+            // /metrics itself is the exporter's middleware (WebService).
+            var readiness = services.GetRequiredService<Readiness>();
+            routes.MapGet("/healthz", HealthEndpoints.HealthzAsync);
+            routes.MapGet("/readyz", context => HealthEndpoints.ReadyzAsync(context, readiness));
+        }
+        routes.MapFallback(WebAnswers.NotFoundAsync);
+    }
+}
