@@ -223,9 +223,10 @@ internal sealed class MaildirFolder
             var file = new FileInfo(item.SourceFile);
             var size = file.Length;
             var date = file.LastWriteTimeUtc;
-            if (item.InternalDate is { } given)
+            if (item.InternalDate is { } given && given.UtcDateTime != date)
             {
                 // The file's mtime is the INTERNALDATE; it keeps no zone, so the date is kept in UTC throughout.
+                // (A COPY's hard link already has it: its file may belong to the program that delivered it.)
                 date = given.UtcDateTime;
                 File.SetLastWriteTimeUtc(item.SourceFile, date);
             }
