@@ -288,7 +288,7 @@ internal sealed class FolderIndexFile(string folderPath)
     public void Append(IReadOnlyList<string> records, uint uidValidity, uint nextUid, ulong highestModSeq, long curStamp,
         IReadOnlyList<MaildirMessage> messages, IReadOnlyList<VanishedRange> vanished)
     {
-        if (_validLength < 0 || _records + records.Count > 2L * (messages.Count + vanished.Count) + CompactionSlack)
+        if (_validLength < 0 || _records + records.Count > 2L * (messages.Count + vanished.Count) + CompactionSlack || !File.Exists(_path))
         {
             Compact(uidValidity, nextUid, highestModSeq, curStamp, messages, vanished);
             return;
