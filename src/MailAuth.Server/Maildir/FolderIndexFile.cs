@@ -15,7 +15,7 @@ internal sealed record VanishedRange(uint First, uint Last, ulong ModSeq);
 /// folder since, and the list can be used without reading the directory.
 /// </summary>
 internal sealed record IndexContents(
-    int Version, uint UidValidity, uint NextUid, ulong HighestModSeq, SortedDictionary<uint, IndexEntry> Messages, List<VanishedRange> Vanished, long CurStamp);
+    int Version, uint UidValidity, uint NextUid, ulong HighestModSeq, Dictionary<uint, IndexEntry> Messages, List<VanishedRange> Vanished, long CurStamp);
 
 /// <summary>
 /// <c>mailauth-uidlist</c> version 3: a journal. The header names UIDVALIDITY; each change appends
@@ -78,7 +78,7 @@ internal sealed class FolderIndexFile(string folderPath)
         {
             return null;
         }
-        var messages = new SortedDictionary<uint, IndexEntry>();
+        var messages = new Dictionary<uint, IndexEntry>();
         var vanished = new List<VanishedRange>();
         uint nextUid = 1;
         ulong highest = 1;
@@ -138,7 +138,7 @@ internal sealed class FolderIndexFile(string folderPath)
         return Encoding.UTF8.GetString(bytes, start + 9, end - start - 9);
     }
 
-    private static bool Apply(string line, SortedDictionary<uint, IndexEntry> messages, List<VanishedRange> vanished, ref uint nextUid, ref ulong highest, ref long curStamp)
+    private static bool Apply(string line, Dictionary<uint, IndexEntry> messages, List<VanishedRange> vanished, ref uint nextUid, ref ulong highest, ref long curStamp)
     {
         switch (line[0])
         {
@@ -178,7 +178,7 @@ internal sealed class FolderIndexFile(string folderPath)
         }
     }
 
-    private static void RemoveRange(SortedDictionary<uint, IndexEntry> messages, uint first, uint last)
+    private static void RemoveRange(Dictionary<uint, IndexEntry> messages, uint first, uint last)
     {
         if ((ulong)last - first < (ulong)messages.Count)
         {
@@ -207,7 +207,7 @@ internal sealed class FolderIndexFile(string folderPath)
             return null;
         }
         highest = Math.Max(highest, 1);
-        var messages = new SortedDictionary<uint, IndexEntry>();
+        var messages = new Dictionary<uint, IndexEntry>();
         var vanished = new List<VanishedRange>();
         var byBase = new Dictionary<string, uint>(StringComparer.Ordinal);
         foreach (var line in Encoding.UTF8.GetString(bytes, start, bytes.Length - start).Split('\n'))

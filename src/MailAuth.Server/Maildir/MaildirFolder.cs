@@ -610,6 +610,7 @@ internal sealed class MaildirFolder
             _vanished.AddRange(contents.Vanished);
             MergeOldestVanished();
             _messages = [.. contents.Messages.Values.Select(FromEntry)];
+            Array.Sort(_messages, (a, b) => a.Uid.CompareTo(b.Uid));
         }
         _loaded = true;
         if (contents is null || contents.Version < 3 || contents.CurStamp != stamp)
@@ -627,9 +628,10 @@ internal sealed class MaildirFolder
     /// <summary>A message as the index lists it; <c>Size</c> -1 when the list is older than version 3 (<see cref="RescanCur"/> fills it in).</summary>
     private static MaildirMessage FromEntry(IndexEntry entry)
     {
-        var (_, flags, other) = MaildirFlags.Parse(entry.BaseName + entry.Info);
-        return new MaildirMessage(entry.Uid, entry.BaseName, entry.BaseName + entry.Info, flags, MaildirFlags.Canonical(other),
-            entry.Size ?? -1, entry.Date ?? default, entry.ModSeq);
+        // The index writes info letters in canonical order (MaildirFlags.ToInfo), so the letters parsed back are too.
+        var fileName = entry.BaseName + entry.Info;
+        var (_, flags, other) = MaildirFlags.Parse(fileName);
+        return new MaildirMessage(entry.Uid, entry.BaseName, fileName, flags, other, entry.Size ?? -1, entry.Date ?? default, entry.ModSeq);
     }
 
     private static MaildirMessage FromFile(FileInfo file)
