@@ -7,15 +7,23 @@ namespace MailAuth.Server.Imap;
 /// A session's view of its selected folder: the sequence numbers it has announced and the flags
 /// it last reported. The shared <see cref="MaildirFolder"/> moves on; <see cref="WriteUpdates"/>
 /// brings the client up to date with EXPUNGE (or VANISHED), EXISTS, RECENT, FLAGS and FETCH
-/// FLAGS (RFC 3501 §7, RFC 7162 §3.2.10).
+/// FLAGS (RFC 3501 §7, RFC 7162 §3.2.10). The messages themselves are the folder's shared snapshot
+/// (UID-ordered, looked up by binary search); a session keeps only its UIDs, \Recent and what it
+/// reported beyond the snapshot, so a command costs nothing per message when the folder did not change.
 /// </summary>
 internal sealed class SelectedFolder
 {
     private readonly List<uint> _uids = [];
-    /// <summary>The mod-sequence of each message as last reported: a message whose mod-sequence moved has new flags to tell.</summary>
-    private readonly Dictionary<uint, ulong> _modSeqs = [];
+
+    /// <summary>Every flag change up to this mod-sequence has been reported (or the message was new to the session).</summary>
+    private ulong _reportedModSeq;
+
+    /// <summary>Messages whose flags were reported (STORE, FETCH, EXISTS) at a mod-sequence above <see cref="_reportedModSeq"/>.</summary>
+    private readonly Dictionary<uint, ulong> _reportedAbove = [];
+
+    /// <summary>Messages as a command of this session changed them, newer than <see cref="Snapshot"/> until the next synchronisation.</summary>
+    private readonly Dictionary<uint, MaildirMessage> _newer = [];
     private readonly HashSet<uint> _recent = [];
-    private Dictionary<uint, MaildirMessage> _current = [];
 
     /// <summary>The keywords the client was last told of (FLAGS); a new one is announced with a new FLAGS response.</summary>
     private KeywordMap _keywords;
@@ -28,10 +36,15 @@ internal sealed class SelectedFolder
         Name = name;
         Folder = folder;
         ReadOnly = readOnly;
-        Snapshot = folder.Synchronize(rescan: true);
+        Snapshot = folder.Synchronize();
         _reportedVersion = Snapshot.Version;
+        _reportedModSeq = Snapshot.HighestModSeq;
         _keywords = Snapshot.Keywords;
-        Adopt(Snapshot.Messages);
+        _uids.Capacity = Snapshot.Messages.Count;
+        foreach (var message in Snapshot.Messages)
+        {
+            _uids.Add(message.Uid);
+        }
         // EXAMINE shows \Recent without taking it: a later SELECT still sees the messages as recent (RFC 3501 §6.3.2).
         _recent.UnionWith(readOnly ? folder.PeekRecent(Snapshot.UidNext) : folder.ClaimRecent(Snapshot.UidNext));
     }
@@ -83,16 +96,24 @@ internal sealed class SelectedFolder
     }
 
     /// <summary>The message as of the last synchronisation, or null when it was expunged meanwhile.</summary>
-    public MaildirMessage? Message(uint uid) => _current.GetValueOrDefault(uid);
+    public MaildirMessage? Message(uint uid)
+    {
+        if (_newer.TryGetValue(uid, out var newer))
+        {
+            return newer;
+        }
+        var index = MaildirFolder.IndexOf(Snapshot.Messages, uid);
+        return index < 0 ? null : Snapshot.Messages[index];
+    }
 
     /// <summary>Records flags the client was told about (after STORE or FETCH), so they are not reported twice.</summary>
     public void Reported(MaildirMessage message)
     {
-        _modSeqs[message.Uid] = message.ModSeq;
-        _current[message.Uid] = message;
+        _reportedAbove[message.Uid] = message.ModSeq;
+        _newer[message.Uid] = message;
     }
 
-    /// <summary>Indexes (0-based) of the messages a sequence set or UID set names, ascending.</summary>
+    /// <summary>Indexes (0-based) of the messages a sequence set or UID set names, ascending: each range is found by binary search.</summary>
     public List<int> Resolve(SequenceSet set, bool byUid)
     {
         var result = new List<int>();
@@ -100,28 +121,43 @@ internal sealed class SelectedFolder
         {
             return result; // "1:*" on an empty folder names nothing; clients send it to mean "everything".
         }
-        if (byUid)
-        {
-            var largest = _uids[^1];
-            for (var i = 0; i < _uids.Count; i++)
-            {
-                if (set.Contains(_uids[i], largest))
-                {
-                    result.Add(i);
-                }
-            }
-            return result;
-        }
-        if (set.LargestExplicit > _uids.Count)
+        if (!byUid && set.LargestExplicit > _uids.Count)
         {
             throw new ImapSyntaxException($"invalid message sequence number {set.LargestExplicit}: the folder has {_uids.Count} messages");
         }
-        for (var i = 0; i < _uids.Count; i++)
+        var largest = byUid ? _uids[^1] : (uint)_uids.Count;
+        foreach (var (first, last) in set.Ranges)
         {
-            if (set.Contains((uint)(i + 1), (uint)_uids.Count))
+            var (a, b) = (first ?? largest, last ?? largest);
+            var (low, high) = (Math.Min(a, b), Math.Max(a, b));
+            if (byUid)
             {
-                result.Add(i);
+                var index = _uids.BinarySearch(low);
+                for (index = index < 0 ? ~index : index; index < _uids.Count && _uids[index] <= high; index++)
+                {
+                    result.Add(index);
+                }
             }
+            else
+            {
+                for (var sequence = low; sequence <= high; sequence++)
+                {
+                    result.Add((int)sequence - 1);
+                }
+            }
+        }
+        if (set.Ranges.Count > 1)
+        {
+            result.Sort();
+            var unique = 0;
+            for (var i = 0; i < result.Count; i++)
+            {
+                if (unique == 0 || result[i] != result[unique - 1])
+                {
+                    result[unique++] = result[i];
+                }
+            }
+            result.RemoveRange(unique, result.Count - unique);
         }
         return result;
     }
@@ -130,10 +166,15 @@ internal sealed class SelectedFolder
     /// Takes in the folder's current state without telling the client yet, so that a command works
     /// on what is on disk: a message another session expunged is left out of FETCH (RFC 2180 §4.1).
     /// </summary>
-    public void Refresh()
+    public void Refresh() => Adopt(Folder.Synchronize());
+
+    private void Adopt(FolderSnapshot snapshot)
     {
-        Snapshot = Folder.Synchronize();
-        _current = Snapshot.Messages.ToDictionary(m => m.Uid);
+        if (snapshot.Version != Snapshot.Version)
+        {
+            _newer.Clear(); // the folder's own state now has every change this session made
+        }
+        Snapshot = snapshot;
     }
 
     /// <summary>
@@ -143,63 +184,101 @@ internal sealed class SelectedFolder
     public void WriteUpdates(ImapSession session, bool allowExpunge, bool reportFlags = true)
     {
         var snapshot = Folder.Synchronize();
+        Adopt(snapshot);
         if (snapshot.Version == _reportedVersion)
         {
             // Nothing changed since the last full report: IDLE polls land here every second, and
             // comparing a large folder message by message each time would cost O(messages).
-            Snapshot = snapshot;
             return;
         }
-        Snapshot = snapshot;
-        _current = snapshot.Messages.ToDictionary(m => m.Uid);
+        var messages = snapshot.Messages;
         if (allowExpunge)
         {
             Contexts.BeforeExpunge(session, this);
-            var vanished = new List<uint>();
-            for (var i = _uids.Count - 1; i >= 0; i--)
-            {
-                if (!_current.ContainsKey(_uids[i]))
-                {
-                    if (session.QresyncEnabled)
-                    {
-                        vanished.Add(_uids[i]); // RFC 7162 §3.2.10: VANISHED replaces EXPUNGE
-                    }
-                    else
-                    {
-                        session.Write($"* {i + 1} EXPUNGE\r\n");
-                    }
-                    _modSeqs.Remove(_uids[i]);
-                    _recent.Remove(_uids[i]);
-                    _uids.RemoveAt(i);
-                }
-            }
-            if (vanished.Count > 0)
-            {
-                vanished.Reverse();
-                session.Write($"* VANISHED {SequenceSet.Format(vanished)}\r\n");
-            }
+            WriteExpunges(session, messages);
         }
         AnnounceKeywords(session);
         var highest = _uids.Count == 0 ? 0 : _uids[^1];
-        var arrived = snapshot.Messages.Where(m => m.Uid > highest).ToList();
-        if (arrived.Count > 0)
+        var first = MaildirFolder.FirstAbove(messages, highest);
+        if (first < messages.Count)
         {
-            Adopt(arrived);
+            for (var i = first; i < messages.Count; i++)
+            {
+                _uids.Add(messages[i].Uid);
+                _reportedAbove[messages[i].Uid] = messages[i].ModSeq;
+            }
             _recent.UnionWith(ReadOnly ? Folder.PeekRecent(snapshot.UidNext) : Folder.ClaimRecent(snapshot.UidNext));
             session.Write($"* {_uids.Count} EXISTS\r\n* {_recent.Count} RECENT\r\n");
         }
-        for (var i = 0; i < _uids.Count && reportFlags; i++)
+        if (reportFlags)
         {
-            if (_current.TryGetValue(_uids[i], out var message) && _modSeqs[message.Uid] != message.ModSeq)
-            {
-                _modSeqs[message.Uid] = message.ModSeq;
-                session.Write($"* {i + 1} FETCH (UID {message.Uid} FLAGS {FlagsOf(message)}{ModSeqItem(session, message)})\r\n");
-            }
+            WriteFlagChanges(session, messages);
+            _reportedModSeq = Math.Max(_reportedModSeq, snapshot.HighestModSeq);
+            _reportedAbove.Clear();
         }
         Contexts.Refresh(session, this);
         if (allowExpunge && reportFlags)
         {
             _reportedVersion = snapshot.Version;
+        }
+    }
+
+    /// <summary>EXPUNGE (from the highest sequence number down) or one VANISHED for the messages no longer in the folder.</summary>
+    private void WriteExpunges(ImapSession session, IReadOnlyList<MaildirMessage> messages)
+    {
+        var vanished = new List<uint>();
+        var next = messages.Count - 1;
+        var removed = false;
+        for (var i = _uids.Count - 1; i >= 0; i--)
+        {
+            var uid = _uids[i];
+            while (next >= 0 && messages[next].Uid > uid)
+            {
+                next--;
+            }
+            if (next >= 0 && messages[next].Uid == uid)
+            {
+                continue;
+            }
+            if (session.QresyncEnabled)
+            {
+                vanished.Add(uid); // RFC 7162 §3.2.10: VANISHED replaces EXPUNGE
+            }
+            else
+            {
+                session.Write($"* {i + 1} EXPUNGE\r\n");
+            }
+            _reportedAbove.Remove(uid);
+            _recent.Remove(uid);
+            _uids[i] = 0;
+            removed = true;
+        }
+        if (removed)
+        {
+            _uids.RemoveAll(uid => uid == 0);
+        }
+        if (vanished.Count > 0)
+        {
+            vanished.Reverse();
+            session.Write($"* VANISHED {SequenceSet.Format(vanished)}\r\n");
+        }
+    }
+
+    /// <summary>FETCH FLAGS for the messages whose mod-sequence moved past what this session reported.</summary>
+    private void WriteFlagChanges(ImapSession session, IReadOnlyList<MaildirMessage> messages)
+    {
+        foreach (var message in messages)
+        {
+            if (message.ModSeq <= _reportedModSeq
+                || (_reportedAbove.TryGetValue(message.Uid, out var reported) && reported == message.ModSeq))
+            {
+                continue;
+            }
+            var index = _uids.BinarySearch(message.Uid);
+            if (index >= 0)
+            {
+                session.Write($"* {index + 1} FETCH (UID {message.Uid} FLAGS {FlagsOf(message)}{ModSeqItem(session, message)})\r\n");
+            }
         }
     }
 
@@ -222,14 +301,4 @@ internal sealed class SelectedFolder
     /// <summary><c> MODSEQ (n)</c> once the client enabled CONDSTORE (RFC 7162 §3.1.4), else nothing.</summary>
     public static string ModSeqItem(ImapSession session, MaildirMessage message) =>
         session.CondstoreEnabled ? $" MODSEQ ({message.ModSeq})" : "";
-
-    private void Adopt(IEnumerable<MaildirMessage> messages)
-    {
-        foreach (var message in messages)
-        {
-            _uids.Add(message.Uid);
-            _modSeqs[message.Uid] = message.ModSeq;
-            _current[message.Uid] = message;
-        }
-    }
 }

@@ -33,7 +33,7 @@ internal static class StatusItems
     /// <summary>The untagged <c>* STATUS name (...)</c> line of an existing folder.</summary>
     public static string Response(string name, MaildirFolder folder, IReadOnlyList<string> items)
     {
-        var snapshot = folder.Synchronize(rescan: true);
+        var snapshot = folder.Synchronize();
         var values = items.Select(item => item switch
         {
             "MESSAGES" => $"MESSAGES {snapshot.Messages.Count}",

@@ -13,6 +13,9 @@ internal sealed record MaildirMessage(uint Uid, string BaseName, string FileName
 /// <summary>What a session sees of a folder at one moment; immutable.</summary>
 internal sealed record FolderSnapshot(uint UidValidity, uint UidNext, IReadOnlyList<MaildirMessage> Messages, long Version, ulong HighestModSeq, KeywordMap Keywords);
 
+/// <summary>A file to become a message of a folder (<see cref="MaildirFolder.AddAll"/>).</summary>
+internal sealed record NewMessage(string SourceFile, MessageFlags Flags, IReadOnlyCollection<string> Keywords, DateTimeOffset? InternalDate);
+
 /// <summary>The outcome of a STORE: the messages as they are now, and those UNCHANGEDSINCE kept from changing (RFC 7162 §3.1.3).</summary>
 internal sealed record FlagStoreResult(List<MaildirMessage> Messages, List<uint> Modified);
 
@@ -23,19 +26,18 @@ internal sealed class KeywordLimitException(string keyword)
 /// <summary>
 /// A Maildir folder shared by every session of this process: UIDs, flags, keywords, mod-sequences
 /// and the message list under one lock, so that concurrent sessions see each other's changes.
-/// <c>mailauth-uidlist</c> keeps UIDVALIDITY, the next UID, HIGHESTMODSEQ, each message's UID,
-/// mod-sequence and flags, and the UIDs expunged with the mod-sequence of their expunge; it is
-/// replaced atomically (written to a temporary file, then renamed over) after every change.
-/// Files dropped into new/ (local delivery) are moved to cur/ and given UIDs the next time the
-/// folder is synchronised; flags changed behind our back (a crash between a rename and the list's
-/// save, another program) are found by comparing the list with the file names, and get a new
-/// mod-sequence, so the mod-sequence never misses a change nor goes backwards.
+/// The folder index (<see cref="FolderIndexFile"/>, <c>mailauth-uidlist</c>) keeps UIDVALIDITY, the
+/// next UID, HIGHESTMODSEQ, each message's UID, mod-sequence, flags, size and date, and the UIDs
+/// expunged with the mod-sequence of their expunge; every change appends to it. The directories
+/// are read only when their modification time says something else changed them: files dropped
+/// into new/ (local delivery) are moved to cur/ and given UIDs, and files added to, renamed in or
+/// removed from cur/ behind our back (another program, a crash between a rename and the index
+/// append) are found by comparing the index with the file names; a flag change found that way gets
+/// a new mod-sequence, so the mod-sequence never misses a change nor goes backwards.
 /// </summary>
 internal sealed class MaildirFolder
 {
-    public const string UidListName = "mailauth-uidlist";
-    private const string UidListHeaderV1 = "mailauth-uidlist 1";
-    private const string UidListHeader = "mailauth-uidlist 2";
+    public const string UidListName = FolderIndexFile.FileName;
 
     /// <summary>Expunged UID ranges kept for VANISHED (EARLIER); past this the oldest are merged (a superset, RFC 7162 §3.2.5.1).</summary>
     private const int MaxVanishedRanges = 1024;
@@ -46,7 +48,11 @@ internal sealed class MaildirFolder
     private readonly Lock _gate = new();
     private readonly MailboxSignal? _mailbox;
     private readonly MaildirKeywordFile _keywords;
+    private readonly FolderIndexFile _index;
     private readonly List<VanishedRange> _vanished = [];
+
+    /// <summary>Index records of changes made but not yet appended (<see cref="Commit"/>).</summary>
+    private readonly List<string> _pending = [];
     private MaildirMessage[] _messages = [];
     private uint _uidValidity;
     private uint _nextUid = 1;
@@ -57,11 +63,18 @@ internal sealed class MaildirFolder
     private TaskCompletionSource _changed = NewSignal();
     private bool _deliveryPending;
 
+    /// <summary>cur/'s modification time when the message list last matched it; a different one means another program changed cur/.</summary>
+    private long _curStamp;
+
+    /// <summary>new/'s modification time when it was last read.</summary>
+    private long _newStamp;
+
     public MaildirFolder(string path, MailboxSignal? mailbox = null)
     {
         Path = path;
         _mailbox = mailbox;
         _keywords = new MaildirKeywordFile(path);
+        _index = new FolderIndexFile(path);
     }
 
     public string Path { get; }
@@ -84,33 +97,21 @@ internal sealed class MaildirFolder
         }
     }
 
-    /// <summary>Picks up new/ (and, when <paramref name="rescan"/>, files added to or removed from cur/ behind our back).</summary>
+    /// <summary>
+    /// Picks up what changed on disk: deliveries in new/, and files added to, renamed in or removed
+    /// from cur/ by another program (seen by cur/'s modification time; <paramref name="rescan"/> reads
+    /// cur/ even when that time is unchanged, for a tool that restored it).
+    /// </summary>
     public FolderSnapshot Synchronize(bool rescan = false)
     {
         lock (_gate)
         {
-            var changed = false;
-            if (!_loaded)
+            if (_loaded && _keywords.Reload())
             {
-                changed = Load();
+                Changed();
             }
-            else
-            {
-                if (_keywords.Reload())
-                {
-                    Changed();
-                }
-                if (rescan)
-                {
-                    changed |= RescanCur();
-                }
-            }
+            EnsureCurrent(rescan);
             _deliveryPending = false;
-            changed |= TakeNew();
-            if (changed)
-            {
-                Save();
-            }
             return Snapshot();
         }
     }
@@ -180,7 +181,12 @@ internal sealed class MaildirFolder
     {
         lock (_gate)
         {
-            return [.. _messages.Where(m => m.Uid > _recentClaimedUpTo && m.Uid < uidNext).Select(m => m.Uid)];
+            var recent = new HashSet<uint>();
+            for (var i = FirstAbove(_messages, _recentClaimedUpTo); i < _messages.Length && _messages[i].Uid < uidNext; i++)
+            {
+                recent.Add(_messages[i].Uid);
+            }
+            return recent;
         }
     }
 
@@ -191,7 +197,7 @@ internal sealed class MaildirFolder
         {
             lock (_gate)
             {
-                return _messages.Count(m => m.Uid > _recentClaimedUpTo);
+                return _messages.Length - FirstAbove(_messages, _recentClaimedUpTo);
             }
         }
     }
@@ -200,30 +206,63 @@ internal sealed class MaildirFolder
     public uint Add(string sourceFile, MessageFlags flags, DateTimeOffset? internalDate) => Add(sourceFile, flags, [], internalDate);
 
     /// <summary>Moves <paramref name="sourceFile"/> into cur/ as a new message with flags and keywords (defined here if new).</summary>
-    public uint Add(string sourceFile, MessageFlags flags, IReadOnlyCollection<string> keywords, DateTimeOffset? internalDate)
+    public uint Add(string sourceFile, MessageFlags flags, IReadOnlyCollection<string> keywords, DateTimeOffset? internalDate) =>
+        AddAll([new NewMessage(sourceFile, flags, keywords, internalDate)])[0];
+
+    /// <summary>
+    /// Moves the files (on the same file system) into cur/ as new messages, in order, with one index
+    /// append flushed to disk once (APPEND, MULTIAPPEND, COPY). All or none: every keyword is defined
+    /// before the first file moves (<see cref="KeywordLimitException"/>), and a file that cannot be
+    /// moved takes back those already moved.
+    /// </summary>
+    public List<uint> AddAll(IReadOnlyList<NewMessage> items)
     {
-        var size = new FileInfo(sourceFile).Length;
-        var baseName = UniqueName(size);
-        if (internalDate is { } date)
+        var prepared = new List<(NewMessage Item, string BaseName, long Size, DateTimeOffset Date)>(items.Count);
+        foreach (var item in items)
         {
-            // The file's mtime is the INTERNALDATE; it keeps no zone, so the date is kept in UTC throughout.
-            internalDate = date.ToUniversalTime();
-            File.SetLastWriteTimeUtc(sourceFile, date.UtcDateTime);
+            var file = new FileInfo(item.SourceFile);
+            var size = file.Length;
+            var date = file.LastWriteTimeUtc;
+            if (item.InternalDate is { } given && given.UtcDateTime != date)
+            {
+                // The file's mtime is the INTERNALDATE; it keeps no zone, so the date is kept in UTC throughout.
+                // (A COPY's hard link already has it: its file may belong to the program that delivered it.)
+                date = given.UtcDateTime;
+                File.SetLastWriteTimeUtc(item.SourceFile, date);
+            }
+            prepared.Add((item, UniqueName(size), size, new DateTimeOffset(date)));
         }
         lock (_gate)
         {
-            EnsureLoaded();
-            var letters = KeywordLetters(keywords, define: true);
-            var fileName = baseName + MaildirFlags.ToInfo(flags, letters);
-            var target = System.IO.Path.Combine(CurPath, fileName);
-            File.Move(sourceFile, target);
+            EnsureCurrent();
+            var letters = prepared.Select(p => KeywordLetters(p.Item.Keywords, define: true)).ToList();
+            var before = MaildirFiles.Stamp(CurPath);
+            var added = new List<MaildirMessage>(prepared.Count);
+            try
+            {
+                for (var i = 0; i < prepared.Count; i++)
+                {
+                    var (item, baseName, size, date) = prepared[i];
+                    var fileName = baseName + MaildirFlags.ToInfo(item.Flags, letters[i]);
+                    File.Move(item.SourceFile, System.IO.Path.Combine(CurPath, fileName));
+                    added.Add(new MaildirMessage(_nextUid++, baseName, fileName, item.Flags, MaildirFlags.Canonical(letters[i]), size, date, ++_highestModSeq));
+                }
+            }
+            catch
+            {
+                foreach (var message in added)
+                {
+                    File.Delete(System.IO.Path.Combine(CurPath, message.FileName));
+                }
+                throw;
+            }
             MaildirDelivery.SyncDirectory(CurPath);
-            var message = new MaildirMessage(_nextUid++, baseName, fileName, flags, MaildirFlags.Canonical(letters), size,
-                internalDate ?? new DateTimeOffset(File.GetLastWriteTimeUtc(target)), ++_highestModSeq);
-            _messages = [.. _messages, message];
-            Save();
+            OwnChange(before);
+            _messages = [.. _messages, .. added];
+            _pending.AddRange(added.Select(FolderIndexFile.Added));
+            Commit();
             Changed();
-            return message.Uid;
+            return [.. added.Select(m => m.Uid)];
         }
     }
 
@@ -240,7 +279,7 @@ internal sealed class MaildirFolder
     {
         lock (_gate)
         {
-            EnsureLoaded();
+            EnsureCurrent();
             var letters = KeywordLetters(change.Keywords, define: change.Operation != FlagOperation.Remove);
             return Change(uids, message => change.Apply(message.Flags, message.OtherLetters, letters), unchangedSince);
         }
@@ -250,19 +289,20 @@ internal sealed class MaildirFolder
     {
         lock (_gate)
         {
-            EnsureLoaded();
-            var wanted = uids.ToHashSet();
+            EnsureCurrent();
             var updated = new List<MaildirMessage>();
             var modified = new List<uint>();
-            var messages = _messages.ToArray();
+            MaildirMessage[]? messages = null;
+            var before = MaildirFiles.Stamp(CurPath);
             ulong modSeq = 0;
-            for (var i = 0; i < messages.Length; i++)
+            foreach (var uid in uids.Distinct().Order())
             {
-                var message = messages[i];
-                if (!wanted.Contains(message.Uid))
+                var i = IndexOf(_messages, uid);
+                if (i < 0)
                 {
                     continue;
                 }
+                var message = _messages[i];
                 if (message.ModSeq > unchangedSince)
                 {
                     modified.Add(message.Uid);
@@ -284,14 +324,17 @@ internal sealed class MaildirFolder
                     // One mod-sequence for the whole command: RFC 7162 §3.1 asks only that it grow.
                     modSeq = modSeq == 0 ? ++_highestModSeq : modSeq;
                     message = message with { Flags = flags, OtherLetters = other, FileName = fileName, ModSeq = modSeq };
+                    messages ??= (MaildirMessage[])_messages.Clone();
                     messages[i] = message;
+                    _pending.Add(FolderIndexFile.FlagsChanged(message));
                 }
                 updated.Add(message);
             }
-            if (modSeq != 0)
+            if (messages is not null)
             {
+                OwnChange(before);
                 _messages = messages;
-                Save();
+                Commit();
                 Changed();
             }
             return new FlagStoreResult(updated, modified);
@@ -303,7 +346,8 @@ internal sealed class MaildirFolder
     {
         lock (_gate)
         {
-            EnsureLoaded();
+            EnsureCurrent();
+            var before = MaildirFiles.Stamp(CurPath);
             var removed = new List<uint>();
             var kept = new List<MaildirMessage>(_messages.Length);
             foreach (var message in _messages)
@@ -320,9 +364,10 @@ internal sealed class MaildirFolder
             }
             if (removed.Count > 0)
             {
+                OwnChange(before);
                 _messages = [.. kept];
                 RecordVanished(removed, ++_highestModSeq);
-                Save();
+                Commit();
                 Changed();
             }
             return removed;
@@ -337,7 +382,7 @@ internal sealed class MaildirFolder
     {
         lock (_gate)
         {
-            EnsureLoaded();
+            EnsureCurrent();
             var live = _messages.Select(m => m.Uid).ToArray(); // ascending
             var result = new List<(uint First, uint Last)>();
             foreach (var range in _vanished.Where(v => v.ModSeq > modSeq).OrderBy(v => v.First))
@@ -402,8 +447,15 @@ internal sealed class MaildirFolder
     {
         foreach (var (first, last) in Merge([.. uids.Select(u => (u, u))]))
         {
-            _vanished.Add(new VanishedRange(first, last, modSeq));
+            var range = new VanishedRange(first, last, modSeq);
+            _vanished.Add(range);
+            _pending.Add(FolderIndexFile.Expunged(range));
         }
+        MergeOldestVanished();
+    }
+
+    private void MergeOldestVanished()
+    {
         while (_vanished.Count > MaxVanishedRanges)
         {
             // The two oldest become one range: UIDs between them that never vanished are still
@@ -446,8 +498,9 @@ internal sealed class MaildirFolder
     /// <summary>
     /// Copies the given messages into <paramref name="target"/> with their flags, keywords (by name:
     /// the target has its own letters) and dates; returns (source UID, new UID) pairs in source UID
-    /// order. The files are copied into the target's tmp/ under this folder's lock, then added under
-    /// the target's lock, never both locks at once (a COPY each way between two folders cannot deadlock).
+    /// order. The files are linked (or copied) into the target's tmp/ under this folder's lock, then
+    /// added under the target's lock with one index append, never both locks at once (a COPY each way
+    /// between two folders cannot deadlock).
     /// </summary>
     public List<(uint Source, uint Target)> CopyTo(MaildirFolder target, IReadOnlyCollection<uint> uids)
     {
@@ -456,14 +509,19 @@ internal sealed class MaildirFolder
         {
             lock (_gate)
             {
-                EnsureLoaded();
-                var wanted = uids.ToHashSet();
-                foreach (var message in _messages.Where(m => wanted.Contains(m.Uid)))
+                EnsureCurrent();
+                foreach (var uid in uids.Distinct().Order())
                 {
+                    var index = IndexOf(_messages, uid);
+                    if (index < 0)
+                    {
+                        continue;
+                    }
+                    var message = _messages[index];
                     var temp = System.IO.Path.Combine(target.TmpPath, UniqueName(message.Size) + ".copy");
                     try
                     {
-                        File.Copy(System.IO.Path.Combine(CurPath, message.FileName), temp);
+                        MaildirFiles.LinkOrCopy(System.IO.Path.Combine(CurPath, message.FileName), temp);
                     }
                     catch (FileNotFoundException)
                     {
@@ -472,14 +530,8 @@ internal sealed class MaildirFolder
                     staged.Add((message, [.. _keywords.Map.NamesOf(message.OtherLetters)], temp));
                 }
             }
-            // Every keyword is defined in the target before the first message goes in: a full
-            // target refuses the COPY as a whole rather than copying some messages without their keywords.
-            target.DefineKeywords(staged.SelectMany(s => s.Keywords).Distinct(StringComparer.OrdinalIgnoreCase).ToList());
-            var pairs = new List<(uint, uint)>();
-            foreach (var (message, keywords, temp) in staged)
-            {
-                pairs.Add((message.Uid, target.Add(temp, message.Flags, keywords, message.InternalDate)));
-            }
+            var added = target.AddAll([.. staged.Select(s => new NewMessage(s.TempFile, s.Message.Flags, s.Keywords, s.Message.InternalDate))]);
+            var pairs = staged.Select((s, i) => (s.Message.Uid, added[i])).ToList();
             staged.Clear();
             return pairs;
         }
@@ -497,7 +549,7 @@ internal sealed class MaildirFolder
     {
         lock (_gate)
         {
-            EnsureLoaded();
+            EnsureCurrent();
             KeywordLetters(names, define: true);
         }
     }
@@ -507,142 +559,79 @@ internal sealed class MaildirFolder
     {
         lock (_gate)
         {
-            var index = Array.BinarySearch(_messages, new MaildirMessage(uid, "", "", MessageFlags.None, "", 0, default), UidOrder.Instance);
+            var index = IndexOf(_messages, uid);
             return index < 0 ? null : System.IO.Path.Combine(CurPath, _messages[index].FileName);
         }
     }
 
-    private void EnsureLoaded()
+    /// <summary>
+    /// Loads the folder on first use, then brings it in line with the directories when their
+    /// modification times moved (another program's change, a delivery); changes found are appended
+    /// to the index before anything is reported from them.
+    /// </summary>
+    private void EnsureCurrent(bool rescan = false)
     {
         if (!_loaded)
         {
             Load();
-            TakeNew();
-            Save();
+        }
+        else if (rescan || MaildirFiles.Stamp(CurPath) != _curStamp)
+        {
+            RescanCur();
+        }
+        TakeNew();
+        if (_pending.Count > 0 || !_index.Written)
+        {
+            Commit();
         }
     }
 
-    /// <summary>Reads the UID list and cur/; true when the list must be saved again (new, changed or missing messages).</summary>
-    private bool Load()
+    /// <summary>
+    /// Reads the index; when cur/ is as the index last saw it, that is the whole folder and the
+    /// directory is not read (SELECT after a restart costs one file read). Otherwise, and for lists
+    /// older than version 3, cur/ is compared with it (<see cref="RescanCur"/>).
+    /// </summary>
+    private void Load()
     {
         MaildirDirectories.CreateSubdirectories(Path);
         _keywords.Reload();
-        var listed = ReadUidList();
-        var changed = listed.Count == 0;
-        ulong modSeq = 0;
-        ulong Bump() => modSeq = modSeq == 0 ? ++_highestModSeq : modSeq;
-        var known = new List<MaildirMessage>();
-        var unknown = new List<MaildirMessage>();
-        foreach (var file in new DirectoryInfo(CurPath).EnumerateFiles())
-        {
-            var message = FromFile(file);
-            if (listed.Remove(message.BaseName, out var entry))
-            {
-                // A v1 list kept no flags (Info is null): its messages start at the list's mod-sequence.
-                var same = entry.Info is null || entry.Info == MaildirFlags.ToInfo(message.Flags, message.OtherLetters);
-                changed |= !same;
-                known.Add(message with { Uid = entry.Uid, ModSeq = same ? entry.ModSeq : Bump() });
-            }
-            else
-            {
-                unknown.Add(message); // a duplicate base name gets a UID of its own
-            }
-        }
-        if (listed.Count > 0)
-        {
-            RecordVanished([.. listed.Values.Select(e => e.Uid)], Bump()); // deleted while we were not looking
-            changed = true;
-        }
-        if (unknown.Count > 0)
-        {
-            changed = true;
-            unknown = NumberNew(unknown, Bump());
-        }
-        _messages = [.. known.OrderBy(m => m.Uid), .. unknown];
-        _recentClaimedUpTo = _nextUid - 1;
-        _loaded = true;
-        return changed;
-    }
-
-    /// <summary>The UID list by base name; sets UIDVALIDITY, the next UID and HIGHESTMODSEQ, and a new epoch when there is no readable list.</summary>
-    private Dictionary<string, (uint Uid, ulong ModSeq, string? Info)> ReadUidList()
-    {
-        var byBase = new Dictionary<string, (uint Uid, ulong ModSeq, string? Info)>(StringComparer.Ordinal);
-        var listPath = System.IO.Path.Combine(Path, UidListName);
-        if (File.Exists(listPath))
-        {
-            using var reader = new StreamReader(listPath, Encoding.UTF8);
-            var header = reader.ReadLine()?.Split(' ');
-            var version2 = header is [_, _, _, _, _] && $"{header[0]} {header[1]}" == UidListHeader;
-            var version1 = header is [_, _, _, _] && $"{header[0]} {header[1]}" == UidListHeaderV1;
-            if ((version1 || version2)
-                && uint.TryParse(header![2], NumberStyles.None, CultureInfo.InvariantCulture, out var v)
-                && uint.TryParse(header[3], NumberStyles.None, CultureInfo.InvariantCulture, out var n)
-                && (version1 || ulong.TryParse(header[4], NumberStyles.None, CultureInfo.InvariantCulture, out _highestModSeq)))
-            {
-                (_uidValidity, _nextUid) = (v, n);
-                _highestModSeq = Math.Max(_highestModSeq, 1);
-                while (reader.ReadLine() is { } line)
-                {
-                    if ((version2 ? ParseEntry(line) : ParseEntryV1(line)) is { } entry)
-                    {
-                        if (entry.Uid < _nextUid && entry.ModSeq <= _highestModSeq)
-                        {
-                            byBase[entry.BaseName] = (entry.Uid, entry.ModSeq, entry.Info);
-                        }
-                    }
-                    else if (version2 && ParseVanished(line) is { } vanished && vanished.Last < _nextUid && vanished.ModSeq <= _highestModSeq)
-                    {
-                        _vanished.Add(vanished);
-                    }
-                }
-            }
-        }
-        if (_uidValidity == 0)
+        var stamp = MaildirFiles.Stamp(CurPath);
+        var contents = _index.Read();
+        _vanished.Clear();
+        if (contents is null)
         {
             // A new (or unreadable) list starts a new UID epoch: clients must forget cached UIDs and mod-sequences.
-            _uidValidity = NewUidValidity();
-            (_nextUid, _highestModSeq) = (1, 1);
-            _vanished.Clear();
-            byBase.Clear();
+            (_uidValidity, _nextUid, _highestModSeq) = (NewUidValidity(), 1, 1);
+            _messages = [];
         }
-        return byBase;
-    }
-
-    /// <summary>v2 message line: <c>uid modseq :2,info base-name</c>.</summary>
-    private static (uint Uid, ulong ModSeq, string? Info, string BaseName)? ParseEntry(string line)
-    {
-        var parts = line.Split(' ', 4);
-        return parts is [var uid, var modSeq, var info, var baseName]
-            && uint.TryParse(uid, NumberStyles.None, CultureInfo.InvariantCulture, out var u)
-            && ulong.TryParse(modSeq, NumberStyles.None, CultureInfo.InvariantCulture, out var m)
-            && info.StartsWith(":2,", StringComparison.Ordinal)
-            ? (u, m, info, baseName)
-            : null;
-    }
-
-    /// <summary>v1 message line: <c>uid base-name</c>, no flags, no mod-sequence.</summary>
-    private (uint Uid, ulong ModSeq, string? Info, string BaseName)? ParseEntryV1(string line)
-    {
-        var space = line.IndexOf(' ', StringComparison.Ordinal);
-        return space > 0 && uint.TryParse(line.AsSpan(0, space), NumberStyles.None, CultureInfo.InvariantCulture, out var uid)
-            ? (uid, _highestModSeq, null, line[(space + 1)..])
-            : null;
-    }
-
-    /// <summary>Expunge line: <c>V first:last modseq</c>.</summary>
-    private static VanishedRange? ParseVanished(string line)
-    {
-        var parts = line.Split(' ');
-        if (parts is not ["V", var range, var modSeq] || range.Split(':') is not [var first, var last])
+        else
         {
-            return null;
+            (_uidValidity, _nextUid, _highestModSeq) = (contents.UidValidity, contents.NextUid, contents.HighestModSeq);
+            _vanished.AddRange(contents.Vanished);
+            MergeOldestVanished();
+            _messages = [.. contents.Messages.Values.Select(FromEntry)];
+            Array.Sort(_messages, (a, b) => a.Uid.CompareTo(b.Uid));
         }
-        return uint.TryParse(first, NumberStyles.None, CultureInfo.InvariantCulture, out var f)
-            && uint.TryParse(last, NumberStyles.None, CultureInfo.InvariantCulture, out var l)
-            && ulong.TryParse(modSeq, NumberStyles.None, CultureInfo.InvariantCulture, out var m) && f <= l
-            ? new VanishedRange(f, l, m)
-            : null;
+        _loaded = true;
+        if (contents is null || contents.Version < 3 || contents.CurStamp != stamp)
+        {
+            RescanCur(flagsKnown: contents?.Version != 1);
+        }
+        else
+        {
+            _curStamp = stamp;
+        }
+        // Messages found in cur/ at load were seen by an earlier process; those in new/ are \Recent.
+        _recentClaimedUpTo = _nextUid - 1;
+    }
+
+    /// <summary>A message as the index lists it; <c>Size</c> -1 when the list is older than version 3 (<see cref="RescanCur"/> fills it in).</summary>
+    private static MaildirMessage FromEntry(IndexEntry entry)
+    {
+        // The index writes info letters in canonical order (MaildirFlags.ToInfo), so the letters parsed back are too.
+        var fileName = entry.BaseName + entry.Info;
+        var (_, flags, other) = MaildirFlags.Parse(fileName);
+        return new MaildirMessage(entry.Uid, entry.BaseName, fileName, flags, other, entry.Size ?? -1, entry.Date ?? default, entry.ModSeq);
     }
 
     private static MaildirMessage FromFile(FileInfo file)
@@ -651,80 +640,118 @@ internal sealed class MaildirFolder
         return new MaildirMessage(0, baseName, file.Name, flags, MaildirFlags.Canonical(other), file.Length, file.LastWriteTimeUtc);
     }
 
-    /// <summary>Reconciles with cur/ as it is on disk; true when anything changed.</summary>
-    private bool RescanCur()
+    /// <summary>
+    /// Reconciles the message list with cur/ as it is on disk, from the file names alone (a file is
+    /// stat'ed only when it is new to the list): a file renamed with other flags keeps its UID and gets
+    /// a new mod-sequence (unless <paramref name="flagsKnown"/> is false: a version 1 list kept no flags),
+    /// a file gone is expunged, a file unknown gets the next UID. Returns true when anything changed.
+    /// </summary>
+    private bool RescanCur(bool flagsKnown = true)
     {
-        var onDisk = new Dictionary<string, FileInfo>(StringComparer.Ordinal);
-        foreach (var file in new DirectoryInfo(CurPath).EnumerateFiles())
-        {
-            onDisk.TryAdd(MaildirFlags.Parse(file.Name).BaseName, file);
-        }
-        var kept = new List<MaildirMessage>();
+        var stamp = MaildirFiles.Stamp(CurPath);
+        var names = MaildirFiles.Names(CurPath);
+        Dictionary<string, string>? byBase = null;
+        var kept = new List<MaildirMessage>(_messages.Length);
         var gone = new List<uint>();
         var changed = false;
         ulong modSeq = 0;
+        ulong Bump() => modSeq = modSeq == 0 ? ++_highestModSeq : modSeq;
         foreach (var message in _messages)
         {
-            if (onDisk.Remove(message.BaseName, out var file))
+            if (message.Size >= 0 && names.Remove(message.FileName))
             {
-                var now = FromFile(file);
-                if (now.Flags != message.Flags || now.OtherLetters != message.OtherLetters)
-                {
-                    // Flags changed by another program: a change like any other (RFC 7162 §3.1).
-                    modSeq = modSeq == 0 ? ++_highestModSeq : modSeq;
-                    kept.Add(message with { FileName = file.Name, Flags = now.Flags, OtherLetters = now.OtherLetters, ModSeq = modSeq });
-                    changed = true;
-                }
-                else
-                {
-                    changed |= file.Name != message.FileName;
-                    kept.Add(message with { FileName = file.Name });
-                }
+                kept.Add(message);
+                continue;
             }
-            else
+            byBase ??= ByBaseName(names);
+            if (!byBase.Remove(message.BaseName, out var file) || !names.Remove(file))
             {
                 gone.Add(message.Uid);
+                continue;
             }
+            var now = message with { FileName = file };
+            if (message.Size < 0)
+            {
+                var info = new FileInfo(System.IO.Path.Combine(CurPath, file));
+                now = now with { Size = info.Length, InternalDate = info.LastWriteTimeUtc };
+            }
+            var (_, flags, other) = MaildirFlags.Parse(file);
+            other = MaildirFlags.Canonical(other);
+            if (flags != message.Flags || other != message.OtherLetters)
+            {
+                // Flags changed by another program: a change like any other (RFC 7162 §3.1).
+                now = now with { Flags = flags, OtherLetters = other, ModSeq = flagsKnown ? Bump() : message.ModSeq };
+                _pending.Add(FolderIndexFile.FlagsChanged(now));
+                changed = true;
+            }
+            kept.Add(now);
         }
-        if (!changed && gone.Count == 0 && onDisk.Count == 0)
+        var arrived = names.Select(name => FromFile(new FileInfo(System.IO.Path.Combine(CurPath, name)))).ToList();
+        _curStamp = stamp;
+        if (!changed && gone.Count == 0 && arrived.Count == 0)
         {
+            _messages = [.. kept];
             return false;
         }
-        modSeq = modSeq == 0 ? ++_highestModSeq : modSeq;
         if (gone.Count > 0)
         {
-            RecordVanished(gone, modSeq);
+            RecordVanished(gone, Bump());
         }
-        _messages = [.. kept, .. NumberNew([.. onDisk.Values.Select(FromFile)], modSeq)];
+        var numbered = arrived.Count > 0 ? NumberNew(arrived, Bump()) : [];
+        _pending.AddRange(numbered.Select(FolderIndexFile.Added));
+        _messages = [.. kept, .. numbered];
         Changed();
         return true;
     }
 
-    /// <summary>Moves delivered files from new/ to cur/ (RFC-less Maildir convention) and numbers them.</summary>
-    private bool TakeNew()
+    /// <summary>The file for each base name (the first of duplicates; the others are messages of their own).</summary>
+    private static Dictionary<string, string> ByBaseName(HashSet<string> names)
     {
-        var arrived = new List<MaildirMessage>();
-        foreach (var file in new DirectoryInfo(NewPath).EnumerateFiles())
+        var byBase = new Dictionary<string, string>(StringComparer.Ordinal);
+        foreach (var name in names)
         {
-            var (baseName, flags, other) = MaildirFlags.Parse(file.Name);
+            byBase.TryAdd(MaildirFlags.Parse(name).BaseName, name);
+        }
+        return byBase;
+    }
+
+    /// <summary>Moves delivered files from new/ to cur/ (RFC-less Maildir convention) and numbers them; reads new/ only when it changed.</summary>
+    private void TakeNew()
+    {
+        var stamp = MaildirFiles.Stamp(NewPath);
+        if (stamp == _newStamp && !_deliveryPending)
+        {
+            return;
+        }
+        _newStamp = stamp;
+        var arrived = new List<MaildirMessage>();
+        var before = MaildirFiles.Stamp(CurPath);
+        foreach (var name in MaildirFiles.Names(NewPath))
+        {
+            var file = new FileInfo(System.IO.Path.Combine(NewPath, name));
+            var (baseName, flags, other) = MaildirFlags.Parse(name);
             var fileName = baseName + MaildirFlags.ToInfo(flags, other);
             try
             {
+                var (size, date) = (file.Length, file.LastWriteTimeUtc);
                 File.Move(file.FullName, System.IO.Path.Combine(CurPath, fileName));
+                arrived.Add(new MaildirMessage(0, baseName, fileName, flags, MaildirFlags.Canonical(other), size, date));
             }
             catch (FileNotFoundException)
             {
                 continue; // Taken by another process reading the same Maildir.
             }
-            arrived.Add(new MaildirMessage(0, baseName, fileName, flags, MaildirFlags.Canonical(other), file.Length, file.LastWriteTimeUtc));
         }
         if (arrived.Count == 0)
         {
-            return false;
+            return;
         }
-        _messages = [.. _messages, .. NumberNew(arrived, ++_highestModSeq)];
+        MaildirDelivery.SyncDirectory(CurPath);
+        OwnChange(before);
+        var numbered = NumberNew(arrived, ++_highestModSeq);
+        _pending.AddRange(numbered.Select(FolderIndexFile.Added));
+        _messages = [.. _messages, .. numbered];
         Changed();
-        return true;
     }
 
     private List<MaildirMessage> NumberNew(List<MaildirMessage> messages, ulong modSeq) =>
@@ -734,26 +761,54 @@ internal sealed class MaildirFolder
             .Select(m => m with { Uid = _nextUid++, ModSeq = modSeq })
             .ToList();
 
-    private void Save()
+    /// <summary>
+    /// After this process changed cur/: its new modification time is ours to expect, unless cur/ had
+    /// already moved on before (<paramref name="before"/> differs), when another program's change is
+    /// still to be read. A change another program makes in the instant between our rename and this
+    /// look is seen with the next change to cur/, or by a rescan.
+    /// </summary>
+    private void OwnChange(long before)
     {
-        var builder = new StringBuilder();
-        builder.Append(CultureInfo.InvariantCulture, $"{UidListHeader} {_uidValidity} {_nextUid} {_highestModSeq}\n");
-        foreach (var message in _messages)
+        if (before == _curStamp)
         {
-            builder.Append(CultureInfo.InvariantCulture, $"{message.Uid} {message.ModSeq} {MaildirFlags.ToInfo(message.Flags, message.OtherLetters)} {message.BaseName}\n");
+            _curStamp = MaildirFiles.Stamp(CurPath);
         }
-        foreach (var range in _vanished)
+    }
+
+    /// <summary>Appends the pending records to the index (one write, one flush to disk).</summary>
+    private void Commit()
+    {
+        _index.Append(_pending, _uidValidity, _nextUid, _highestModSeq, _curStamp, _messages, _vanished);
+        _pending.Clear();
+    }
+
+    /// <summary>The position of <paramref name="uid"/> in a UID-ordered list, or -1.</summary>
+    public static int IndexOf(IReadOnlyList<MaildirMessage> messages, uint uid)
+    {
+        var (low, high) = (0, messages.Count - 1);
+        while (low <= high)
         {
-            builder.Append(CultureInfo.InvariantCulture, $"V {range.First}:{range.Last} {range.ModSeq}\n");
+            var middle = low + ((high - low) / 2);
+            var at = messages[middle].Uid;
+            if (at == uid)
+            {
+                return middle;
+            }
+            (low, high) = at < uid ? (middle + 1, high) : (low, middle - 1);
         }
-        var final = System.IO.Path.Combine(Path, UidListName);
-        var temporary = final + ".tmp";
-        using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+        return -1;
+    }
+
+    /// <summary>The position of the first message with a UID above <paramref name="uid"/> in a UID-ordered list.</summary>
+    public static int FirstAbove(IReadOnlyList<MaildirMessage> messages, uint uid)
+    {
+        var (low, high) = (0, messages.Count);
+        while (low < high)
         {
-            file.Write(Encoding.UTF8.GetBytes(builder.ToString()));
-            DurableFile.FlushToDisk(file);
+            var middle = low + ((high - low) / 2);
+            (low, high) = messages[middle].Uid <= uid ? (middle + 1, high) : (low, middle);
         }
-        File.Move(temporary, final, overwrite: true);
+        return low;
     }
 
     /// <summary>
@@ -794,15 +849,5 @@ internal sealed class MaildirFolder
         var host = Environment.MachineName.Replace('/', '\u2215').Replace(':', '\u2236');
         return string.Create(CultureInfo.InvariantCulture,
             $"{now.ToUnixTimeSeconds()}.M{now.Ticks / 10 % 1_000_000}P{Environment.ProcessId}I{Interlocked.Increment(ref _sequence)}.{host},S={size}");
-    }
-
-    /// <summary>UIDs <c>First..Last</c> (those not present) were expunged at or before <c>ModSeq</c>.</summary>
-    private sealed record VanishedRange(uint First, uint Last, ulong ModSeq);
-
-    private sealed class UidOrder : IComparer<MaildirMessage>
-    {
-        public static readonly UidOrder Instance = new();
-
-        public int Compare(MaildirMessage? x, MaildirMessage? y) => x!.Uid.CompareTo(y!.Uid);
     }
 }

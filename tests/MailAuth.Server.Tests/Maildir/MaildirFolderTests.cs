@@ -71,8 +71,9 @@ public sealed class MaildirFolderTests
             Assert.That(after.UidNext, Is.EqualTo(4u));
         });
         var list = File.ReadAllLines(Path.Combine(_root, MaildirFolder.UidListName));
-        Assert.That(list[0], Is.EqualTo($"mailauth-uidlist 2 {before.UidValidity} 4 5"));
-        Assert.That(list.Skip(1).Select(l => l.Split(' ')[0]), Is.EqualTo(new[] { "2", "3", "V" }));
+        Assert.That(list[0], Is.EqualTo($"mailauth-uidlist 3 {before.UidValidity}"));
+        Assert.That(list[^1].Split(' ')[1..3], Is.EqualTo(new[] { "S", "4" }));
+        Assert.That(after.HighestModSeq, Is.EqualTo(5UL));
     }
 
     [Test]

@@ -2,7 +2,7 @@ using MailAuth.Server.Maildir;
 
 namespace MailAuth.Server.Tests.Maildir;
 
-/// <summary>mailauth-uidlist version 2: mod-sequences, flags and expunged UIDs; version 1 lists still read.</summary>
+/// <summary>mailauth-uidlist: mod-sequences, flags and expunged UIDs; version 1 lists still read.</summary>
 [TestFixture]
 public sealed class MaildirModSeqTests
 {
@@ -40,8 +40,11 @@ public sealed class MaildirModSeqTests
             Assert.That(snapshot.HighestModSeq, Is.EqualTo(1UL));
         });
         folder.SetFlags([8], f => f | MessageFlags.Flagged);
-        var list = File.ReadAllLines(Path.Combine(_root, MaildirFolder.UidListName));
-        Assert.That(list, Is.EqualTo(new[] { "mailauth-uidlist 2 1234 9 2", "7 1 :2,S 100.a.host", "8 2 :2,F 101.b.host" }));
+        // Rewritten as a version 3 index (a journal) that keeps the UIDs, flags and mod-sequences.
+        Assert.That(File.ReadLines(Path.Combine(_root, MaildirFolder.UidListName)).First(), Is.EqualTo("mailauth-uidlist 3 1234"));
+        var reloaded = new MaildirFolder(_root).Synchronize();
+        Assert.That(reloaded.Messages.Select(m => (m.Uid, m.ModSeq, m.Flags)), Is.EqualTo(new[] { (7u, 1UL, MessageFlags.Seen), (8u, 2UL, MessageFlags.Flagged) }));
+        Assert.That((reloaded.UidNext, reloaded.HighestModSeq), Is.EqualTo((9u, 2UL)));
     }
 
     [Test]

@@ -135,25 +135,9 @@ internal sealed class AppendCommand : IImapCommand
         return file;
     }
 
-    /// <summary>Moves every file into the folder; if one fails, those already added are removed again (RFC 3502: all or none).</summary>
-    private static List<uint> AddAll(MaildirFolder folder, List<AppendMessage> messages, List<string> files)
-    {
-        var uids = new List<uint>();
-        try
-        {
-            for (var i = 0; i < files.Count; i++)
-            {
-                uids.Add(folder.Add(files[i], messages[i].Flags, messages[i].Keywords, messages[i].Date));
-            }
-            return uids;
-        }
-        catch when (uids.Count > 0)
-        {
-            var added = uids.ToHashSet();
-            folder.Expunge(m => added.Contains(m.Uid));
-            throw;
-        }
-    }
+    /// <summary>Moves every file into the folder, all or none (RFC 3502), with one index append.</summary>
+    private static List<uint> AddAll(MaildirFolder folder, List<AppendMessage> messages, List<string> files) =>
+        folder.AddAll([.. files.Select((file, i) => new NewMessage(file, messages[i].Flags, messages[i].Keywords, messages[i].Date))]);
 
     /// <summary>One message of the command: a literal, or the parts of a CATENATE.</summary>
     private sealed record AppendMessage(MessageFlags Flags, List<string> Keywords, DateTimeOffset? Date, ImapLiteral? Literal, List<CatenatePart>? Parts);

@@ -95,7 +95,6 @@ internal sealed class FetchCommand(bool byUid) : IImapCommand
             {
                 continue; // Expunged by another session; its EXPUNGE is reported after this command.
             }
-            var path = selected.Folder.FilePathOf(uid);
             var response = new ImapResponseBuilder();
             MimeEntity? parsed = null;
             FileStream? file = null;
@@ -109,7 +108,7 @@ internal sealed class FetchCommand(bool byUid) : IImapCommand
                     if (NeedsContent(attribute))
                     {
 #pragma warning disable CA2000 // disposed in the finally below, after the reply is written
-                        file ??= Open(path);
+                        file ??= Open(selected.Folder.FilePathOf(uid));
 #pragma warning restore CA2000
                         available = file is not null;
                         if (available && NeedsStructure(attribute))

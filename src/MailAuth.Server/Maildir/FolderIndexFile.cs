@@ -1,0 +1,357 @@
+using System.Globalization;
+using System.Text;
+
+namespace MailAuth.Server.Maildir;
+
+/// <summary>One message as the folder index lists it; <c>Size</c> and <c>Date</c> are null in lists older than version 3.</summary>
+internal sealed record IndexEntry(uint Uid, ulong ModSeq, string Info, string BaseName, long? Size, DateTimeOffset? Date);
+
+/// <summary>An expunged UID range (RFC 7162 §3.2.5.1: VANISHED (EARLIER) needs the mod-sequence of each expunge).</summary>
+internal sealed record VanishedRange(uint First, uint Last, ulong ModSeq);
+
+/// <summary>
+/// What <see cref="FolderIndexFile.Read"/> found. <c>CurStamp</c> is the modification time of cur/
+/// right after the last change this index records: when cur/ still has it, nothing changed the
+/// folder since, and the list can be used without reading the directory.
+/// </summary>
+internal sealed record IndexContents(
+    int Version, uint UidValidity, uint NextUid, ulong HighestModSeq, Dictionary<uint, IndexEntry> Messages, List<VanishedRange> Vanished, long CurStamp);
+
+/// <summary>
+/// <c>mailauth-uidlist</c> version 3: a journal. The header names UIDVALIDITY; each change appends
+/// records (a message added, its flags changed, UIDs expunged) and ends with a state record (next UID,
+/// HIGHESTMODSEQ, cur/'s modification time), written together and flushed to disk once, so that
+/// adding one message costs a few dozen bytes instead of rewriting the list. Each line carries a
+/// checksum of its text: a record torn by a crash (kill -9, power loss) is recognised and dropped,
+/// and the file is cut back to the last whole record before the next append. Once the journal holds
+/// more records than the folder has messages it is compacted: the current state written to a new
+/// file, flushed and renamed over. Versions 1 and 2 (one line per message, rewritten on each change)
+/// are still read, and replaced by a version 3 file on the first change.
+/// </summary>
+internal sealed class FolderIndexFile(string folderPath)
+{
+    public const string FileName = "mailauth-uidlist";
+    private const string HeaderV1 = "mailauth-uidlist 1";
+    private const string HeaderV2 = "mailauth-uidlist 2";
+    private const string HeaderV3 = "mailauth-uidlist 3";
+
+    /// <summary>Records appended beyond this many more than the folder's messages trigger a compaction.</summary>
+    private const int CompactionSlack = 4096;
+
+    private readonly string _path = Path.Combine(folderPath, FileName);
+
+    /// <summary>Where the last whole record ends; -1 when the file must be written anew (missing, old version, damaged).</summary>
+    private long _validLength = -1;
+    private long _records;
+
+    /// <summary>False until the file was read or written as version 3: the next append writes it whole.</summary>
+    public bool Written => _validLength >= 0;
+
+    /// <summary>The index as on disk, or null when there is none or it cannot be trusted (a new UID epoch then).</summary>
+    public IndexContents? Read()
+    {
+        _validLength = -1;
+        _records = 0;
+        if (!File.Exists(_path))
+        {
+            return null;
+        }
+        var bytes = File.ReadAllBytes(_path);
+        var firstLine = Array.IndexOf(bytes, (byte)'\n');
+        if (firstLine < 0)
+        {
+            return null;
+        }
+        var header = Encoding.UTF8.GetString(bytes, 0, firstLine).Split(' ');
+        var prefix = header.Length >= 2 ? $"{header[0]} {header[1]}" : "";
+        return prefix switch
+        {
+            HeaderV3 when header.Length == 3 => ReadJournal(bytes, firstLine + 1, header[2]),
+            HeaderV2 or HeaderV1 => ReadList(bytes, firstLine + 1, header, prefix == HeaderV2),
+            _ => null,
+        };
+    }
+
+    private IndexContents? ReadJournal(byte[] bytes, int start, string validityText)
+    {
+        if (!uint.TryParse(validityText, NumberStyles.None, CultureInfo.InvariantCulture, out var validity) || validity == 0)
+        {
+            return null;
+        }
+        var messages = new Dictionary<uint, IndexEntry>();
+        var vanished = new List<VanishedRange>();
+        uint nextUid = 1;
+        ulong highest = 1;
+        long curStamp = 0;
+        var position = start;
+        var damaged = false;
+        while (position < bytes.Length)
+        {
+            var end = Array.IndexOf(bytes, (byte)'\n', position);
+            var line = end < 0 ? null : Checked(bytes, position, end);
+            if (line is null || !Apply(line, messages, vanished, ref nextUid, ref highest, ref curStamp))
+            {
+                // Only the last record may be torn (a crash while appending); a bad record followed by
+                // good ones is damage, and UIDs read past it could be handed out twice: start a new epoch.
+                damaged = end >= 0 && HasWholeRecordAfter(bytes, end + 1);
+                break;
+            }
+            _records++;
+            position = end + 1;
+        }
+        if (damaged)
+        {
+            _validLength = -1;
+            return null;
+        }
+        _validLength = position;
+        return new IndexContents(3, validity, nextUid, highest, messages, vanished, curStamp);
+    }
+
+    private static bool HasWholeRecordAfter(byte[] bytes, int position)
+    {
+        while (position < bytes.Length)
+        {
+            var end = Array.IndexOf(bytes, (byte)'\n', position);
+            if (end < 0)
+            {
+                return false;
+            }
+            if (Checked(bytes, position, end) is not null)
+            {
+                return true;
+            }
+            position = end + 1;
+        }
+        return false;
+    }
+
+    /// <summary>The record's text when its checksum matches, else null: <c>xxxxxxxx text</c>.</summary>
+    private static string? Checked(byte[] bytes, int start, int end)
+    {
+        if (end - start < 10 || bytes[start + 8] != ' '
+            || !uint.TryParse(Encoding.ASCII.GetString(bytes, start, 8), NumberStyles.AllowHexSpecifier, CultureInfo.InvariantCulture, out var sum)
+            || Checksum(bytes.AsSpan(start + 9, end - start - 9)) != sum)
+        {
+            return null;
+        }
+        return Encoding.UTF8.GetString(bytes, start + 9, end - start - 9);
+    }
+
+    private static bool Apply(string line, Dictionary<uint, IndexEntry> messages, List<VanishedRange> vanished, ref uint nextUid, ref ulong highest, ref long curStamp)
+    {
+        switch (line[0])
+        {
+            case 'A' when line.Split(' ', 7) is [_, var uid, var modSeq, var size, var ticks, var info, var baseName]
+                && uint.TryParse(uid, NumberStyles.None, CultureInfo.InvariantCulture, out var u)
+                && ulong.TryParse(modSeq, NumberStyles.None, CultureInfo.InvariantCulture, out var m)
+                && long.TryParse(size, NumberStyles.None, CultureInfo.InvariantCulture, out var s)
+                && long.TryParse(ticks, NumberStyles.None, CultureInfo.InvariantCulture, out var t)
+                && t <= DateTimeOffset.MaxValue.UtcTicks
+                && info.StartsWith(":2,", StringComparison.Ordinal) && u > 0:
+                messages[u] = new IndexEntry(u, m, info, baseName, s, new DateTimeOffset(t, TimeSpan.Zero));
+                (nextUid, highest) = (Math.Max(nextUid, u + 1), Math.Max(highest, m));
+                return true;
+            case 'F' when line.Split(' ') is [_, var uid, var modSeq, var info]
+                && uint.TryParse(uid, NumberStyles.None, CultureInfo.InvariantCulture, out var u)
+                && ulong.TryParse(modSeq, NumberStyles.None, CultureInfo.InvariantCulture, out var m)
+                && info.StartsWith(":2,", StringComparison.Ordinal):
+                if (messages.TryGetValue(u, out var entry))
+                {
+                    messages[u] = entry with { ModSeq = m, Info = info };
+                }
+                highest = Math.Max(highest, m);
+                return true;
+            case 'V' when ParseVanished(line) is { } range:
+                RemoveRange(messages, range.First, range.Last);
+                vanished.Add(range);
+                (nextUid, highest) = (Math.Max(nextUid, range.Last + 1), Math.Max(highest, range.ModSeq));
+                return true;
+            case 'S' when line.Split(' ') is [_, var next, var modSeq, var stamp]
+                && uint.TryParse(next, NumberStyles.None, CultureInfo.InvariantCulture, out var n)
+                && ulong.TryParse(modSeq, NumberStyles.None, CultureInfo.InvariantCulture, out var m)
+                && long.TryParse(stamp, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var c):
+                (nextUid, highest, curStamp) = (Math.Max(nextUid, n), Math.Max(highest, m), c);
+                return true;
+            default:
+                return false;
+        }
+    }
+
+    private static void RemoveRange(Dictionary<uint, IndexEntry> messages, uint first, uint last)
+    {
+        if ((ulong)last - first < (ulong)messages.Count)
+        {
+            for (var uid = first; uid <= last && uid != 0; uid++)
+            {
+                messages.Remove(uid);
+            }
+            return;
+        }
+        foreach (var uid in messages.Keys.Where(u => u >= first && u <= last).ToList())
+        {
+            messages.Remove(uid);
+        }
+    }
+
+    /// <summary>A version 1 or 2 list: <c>uid base-name</c>, or <c>uid modseq :2,info base-name</c> and <c>V first:last modseq</c>.</summary>
+    private static IndexContents? ReadList(byte[] bytes, int start, string[] header, bool version2)
+    {
+        ulong highest = 1;
+        if (header.Length != (version2 ? 5 : 4)
+            || !uint.TryParse(header[2], NumberStyles.None, CultureInfo.InvariantCulture, out var validity)
+            || !uint.TryParse(header[3], NumberStyles.None, CultureInfo.InvariantCulture, out var nextUid)
+            || (version2 && !ulong.TryParse(header[4], NumberStyles.None, CultureInfo.InvariantCulture, out highest))
+            || validity == 0)
+        {
+            return null;
+        }
+        highest = Math.Max(highest, 1);
+        var messages = new Dictionary<uint, IndexEntry>();
+        var vanished = new List<VanishedRange>();
+        var byBase = new Dictionary<string, uint>(StringComparer.Ordinal);
+        foreach (var line in Encoding.UTF8.GetString(bytes, start, bytes.Length - start).Split('\n'))
+        {
+            if ((version2 ? ParseEntryV2(line) : ParseEntryV1(line, highest)) is { } entry)
+            {
+                if (entry.Uid < nextUid && entry.ModSeq <= highest)
+                {
+                    // The last line for a base name wins, as in earlier versions.
+                    if (byBase.Remove(entry.BaseName, out var earlier))
+                    {
+                        messages.Remove(earlier);
+                    }
+                    byBase[entry.BaseName] = entry.Uid;
+                    messages[entry.Uid] = entry;
+                }
+            }
+            else if (version2 && ParseVanished(line) is { } range && range.Last < nextUid && range.ModSeq <= highest)
+            {
+                vanished.Add(range);
+            }
+        }
+        return new IndexContents(version2 ? 2 : 1, validity, nextUid, highest, messages, vanished, CurStamp: 0);
+    }
+
+    /// <summary>v2 message line: <c>uid modseq :2,info base-name</c>.</summary>
+    private static IndexEntry? ParseEntryV2(string line)
+    {
+        var parts = line.Split(' ', 4);
+        return parts is [var uid, var modSeq, var info, var baseName]
+            && uint.TryParse(uid, NumberStyles.None, CultureInfo.InvariantCulture, out var u)
+            && ulong.TryParse(modSeq, NumberStyles.None, CultureInfo.InvariantCulture, out var m)
+            && info.StartsWith(":2,", StringComparison.Ordinal)
+            ? new IndexEntry(u, m, info, baseName, null, null)
+            : null;
+    }
+
+    /// <summary>v1 message line: <c>uid base-name</c>, no flags (an empty info: taken from the file), no mod-sequence.</summary>
+    private static IndexEntry? ParseEntryV1(string line, ulong modSeq)
+    {
+        var space = line.IndexOf(' ', StringComparison.Ordinal);
+        return space > 0 && uint.TryParse(line.AsSpan(0, space), NumberStyles.None, CultureInfo.InvariantCulture, out var uid)
+            ? new IndexEntry(uid, modSeq, "", line[(space + 1)..], null, null)
+            : null;
+    }
+
+    /// <summary>Expunge line: <c>V first:last modseq</c>.</summary>
+    private static VanishedRange? ParseVanished(string line)
+    {
+        var parts = line.Split(' ');
+        if (parts is not ["V", var range, var modSeq] || range.Split(':') is not [var first, var last])
+        {
+            return null;
+        }
+        return uint.TryParse(first, NumberStyles.None, CultureInfo.InvariantCulture, out var f)
+            && uint.TryParse(last, NumberStyles.None, CultureInfo.InvariantCulture, out var l)
+            && ulong.TryParse(modSeq, NumberStyles.None, CultureInfo.InvariantCulture, out var m) && f <= l && f > 0
+            ? new VanishedRange(f, l, m)
+            : null;
+    }
+
+    public static string Added(MaildirMessage message) => string.Create(CultureInfo.InvariantCulture,
+        $"A {message.Uid} {message.ModSeq} {message.Size} {message.InternalDate.UtcTicks} {MaildirFlags.ToInfo(message.Flags, message.OtherLetters)} {message.BaseName}");
+
+    public static string FlagsChanged(MaildirMessage message) => string.Create(CultureInfo.InvariantCulture,
+        $"F {message.Uid} {message.ModSeq} {MaildirFlags.ToInfo(message.Flags, message.OtherLetters)}");
+
+    public static string Expunged(VanishedRange range) => string.Create(CultureInfo.InvariantCulture, $"V {range.First}:{range.Last} {range.ModSeq}");
+
+    private static string State(uint nextUid, ulong highestModSeq, long curStamp) =>
+        string.Create(CultureInfo.InvariantCulture, $"S {nextUid} {highestModSeq} {curStamp}");
+
+    /// <summary>
+    /// Appends <paramref name="records"/> and the state record in one write, flushed to disk; the
+    /// file is compacted instead when it has none yet (or an old version) or has grown well past
+    /// the folder's state (<paramref name="messages"/> and <paramref name="vanished"/>).
+    /// </summary>
+    public void Append(IReadOnlyList<string> records, uint uidValidity, uint nextUid, ulong highestModSeq, long curStamp,
+        IReadOnlyList<MaildirMessage> messages, IReadOnlyList<VanishedRange> vanished)
+    {
+        if (_validLength < 0 || _records + records.Count > 2L * (messages.Count + vanished.Count) + CompactionSlack || !File.Exists(_path))
+        {
+            Compact(uidValidity, nextUid, highestModSeq, curStamp, messages, vanished);
+            return;
+        }
+        var text = new StringBuilder();
+        foreach (var record in records)
+        {
+            AppendLine(text, record);
+        }
+        AppendLine(text, State(nextUid, highestModSeq, curStamp));
+        var bytes = Encoding.UTF8.GetBytes(text.ToString());
+        using (var file = new FileStream(_path, FileMode.Open, FileAccess.Write, FileShare.Read))
+        {
+            // Cuts off a torn record left by a crash, so that the new records follow the last whole one.
+            file.SetLength(_validLength);
+            file.Position = _validLength;
+            file.Write(bytes);
+            DurableFile.FlushToDisk(file);
+        }
+        _validLength += bytes.Length;
+        _records += records.Count + 1;
+    }
+
+    /// <summary>Writes the whole state as a new file (flushed, then renamed over the old one).</summary>
+    public void Compact(uint uidValidity, uint nextUid, ulong highestModSeq, long curStamp, IReadOnlyList<MaildirMessage> messages, IReadOnlyList<VanishedRange> vanished)
+    {
+        var text = new StringBuilder();
+        text.Append(CultureInfo.InvariantCulture, $"{HeaderV3} {uidValidity}\n");
+        // Expunged ranges first: merged ones may span live UIDs (MaildirFolder.RecordVanished), and a
+        // range removes only the messages listed before it.
+        foreach (var range in vanished)
+        {
+            AppendLine(text, Expunged(range));
+        }
+        foreach (var message in messages)
+        {
+            AppendLine(text, Added(message));
+        }
+        AppendLine(text, State(nextUid, highestModSeq, curStamp));
+        var bytes = Encoding.UTF8.GetBytes(text.ToString());
+        var temporary = _path + ".tmp";
+        using (var file = new FileStream(temporary, FileMode.Create, FileAccess.Write, FileShare.None))
+        {
+            file.Write(bytes);
+            DurableFile.FlushToDisk(file);
+        }
+        File.Move(temporary, _path, overwrite: true);
+        MaildirDelivery.SyncDirectory(folderPath);
+        _validLength = bytes.Length;
+        _records = messages.Count + vanished.Count + 1;
+    }
+
+    private static void AppendLine(StringBuilder text, string record) =>
+        text.Append(CultureInfo.InvariantCulture, $"{Checksum(Encoding.UTF8.GetBytes(record)):x8} {record}\n");
+
+    /// <summary>FNV-1a (32 bits): enough to tell a whole record from a torn or overwritten one.</summary>
+    private static uint Checksum(ReadOnlySpan<byte> bytes)
+    {
+        var hash = 2166136261u;
+        foreach (var b in bytes)
+        {
+            hash = unchecked((hash ^ b) * 16777619u);
+        }
+        return hash;
+    }
+}
