@@ -53,7 +53,7 @@ public sealed class InstallScriptTests
             Assert.That(await RunProgramAsync(binary, root, ["secret-Pw-1"], "auth", "test", "julie@family.example"),
                 Is.EqualTo((0, "ok: julie@family.example accepts this password")));
             var check = await RunProgramAsync(binary, root, [], "config", "check");
-            Assert.That(check, Is.EqualTo((0, $"configuration OK (data directory {data})")));
+            Assert.That(check, Is.EqualTo((0, $"{Cli.ConfigCheckTests.SelfSignedNotice}\nconfiguration OK (data directory {data})")), "the generated certificate is pointed out, not refused");
 
             // The admin edits the settings; an upgrade keeps them and the data, and replaces the binary.
             File.WriteAllText(settings, "{ \"MailAuth\": { \"DataDirectory\": \"/srv/mail\" } }\n");

@@ -211,22 +211,7 @@ public sealed class PebbleAcmeTests
         Assert.That(await server.LoggedAsync("now serving the configured certificate CN=localhost"), Is.True, server.Log);
 
         using var root = await PebbleRootAsync(managementPort, caFile);
-        await using var imaps = await TlsImapConnection.OpenAsync(server.ImapsPort, "localhost", (certificate, chain, _) =>
-        {
-            // Trust pebble's root alone; the intermediate must come from the server (the chain file).
-            using var verify = new X509Chain();
-            verify.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            verify.ChainPolicy.CustomTrustStore.Add(root);
-            verify.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            if (chain is not null)
-            {
-                foreach (var element in chain.ChainElements)
-                {
-                    verify.ChainPolicy.ExtraStore.Add(element.Certificate);
-                }
-            }
-            return verify.Build(certificate) && certificate.MatchesHostname("localhost");
-        });
+        await using var imaps = await TlsImapConnection.OpenAsync(server.ImapsPort, "localhost", TrustingOnly(root));
         Assert.That(imaps.Greeting, Does.StartWith("* OK"));
         Assert.That(imaps.ServedCertificate.Thumbprint, Is.EqualTo(certificates.Certificate.Thumbprint));
     }
@@ -250,23 +235,26 @@ public sealed class PebbleAcmeTests
             .And.Contains("set VALID by completed challenge"), "pebble's VA fetched the key authorization from the web listener");
 
         using var root = await PebbleRootAsync(managementPort, caFile);
-        await using var imaps = await TlsImapConnection.OpenAsync(server.ImapsPort, "localhost", (certificate, chain, _) =>
-        {
-            using var verify = new X509Chain();
-            verify.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
-            verify.ChainPolicy.CustomTrustStore.Add(root);
-            verify.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
-            if (chain is not null)
-            {
-                foreach (var element in chain.ChainElements)
-                {
-                    verify.ChainPolicy.ExtraStore.Add(element.Certificate);
-                }
-            }
-            return verify.Build(certificate) && certificate.MatchesHostname("localhost");
-        });
+        await using var imaps = await TlsImapConnection.OpenAsync(server.ImapsPort, "localhost", TrustingOnly(root));
         Assert.That(imaps.Greeting, Does.StartWith("* OK"));
     }
+
+    /// <summary>Trusts pebble's root alone: the intermediate must come from the server (the chain file), the name must be localhost.</summary>
+    private static Func<X509Certificate2, X509Chain?, System.Net.Security.SslPolicyErrors, bool> TrustingOnly(X509Certificate2 root) => (certificate, chain, _) =>
+    {
+        using var verify = new X509Chain();
+        verify.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        verify.ChainPolicy.CustomTrustStore.Add(root);
+        verify.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        if (chain is not null)
+        {
+            foreach (var element in chain.ChainElements)
+            {
+                verify.ChainPolicy.ExtraStore.Add(element.Certificate);
+            }
+        }
+        return verify.Build(certificate) && certificate.MatchesHostname("localhost");
+    };
 
     /// <summary>Collects log lines, to assert on them and to show them when a step fails.</summary>
     private sealed class ListLogger

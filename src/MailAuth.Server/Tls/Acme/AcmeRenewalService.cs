@@ -20,7 +20,8 @@ internal sealed partial class AcmeRenewalService(
     AcmeHttpChallenges challenges,
     MailAuthMetrics metrics,
     TimeProvider clock,
-    ILogger<AcmeRenewalService> logger) : BackgroundService
+    ILogger<AcmeRenewalService> logger,
+    IHostApplicationLifetime? lifetime = null) : BackgroundService
 {
     /// <summary>Task.Delay takes at most about 49 days; a long wait is taken in steps and the plan looked at again.</summary>
     private static readonly TimeSpan LongestWait = TimeSpan.FromDays(1);
@@ -31,6 +32,19 @@ internal sealed partial class AcmeRenewalService(
         if (!acme.Enabled)
         {
             return;
+        }
+        if (lifetime is not null)
+        {
+            // The CA checks HTTP-01 on the web listener: ask only once every listener is bound.
+            var started = new TaskCompletionSource();
+            using (lifetime.ApplicationStarted.Register(() => started.TrySetResult()))
+            {
+                await started.Task.WaitAsync(stoppingToken).ConfigureAwait(ConfigureAwaitOptions.SuppressThrowing);
+            }
+            if (stoppingToken.IsCancellationRequested)
+            {
+                return;
+            }
         }
         var hostNames = acme.EffectiveHostNames(options.Smtp);
         using var http = AcmeHttp.Create(acme.TrustedCaFile);
