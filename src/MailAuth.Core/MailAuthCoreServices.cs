@@ -50,6 +50,11 @@ public static class MailAuthCoreServices
         services.AddSingleton<IRecipientDirectory, RecipientDirectory>();
         services.AddSingleton<MailboxChangeLog>();
         services.AddSingleton<IMailboxChangeFeed>(provider => provider.GetRequiredService<MailboxChangeLog>());
+        // PostgreSQL pushes each committed change to every node; SQLite is polled.
+        services.AddSingleton<IMailboxChangeSignal>(provider => provider.GetRequiredService<StoreDatabase>() is PostgresDatabase postgres
+            ? new PostgresMailboxChangeListener(
+                postgres, provider.GetRequiredService<TimeProvider>(), provider.GetRequiredService<ILogger<PostgresMailboxChangeListener>>())
+            : new PolledMailboxChangeSignal(provider.GetRequiredService<TimeProvider>()));
         // The metrics hold what they observe and nothing else: the login path reaches them, and
         // through them must not reach the manager accounts (LoginPathIsolationTests).
         services.AddSingleton(_ => new MailAuthMetrics());

@@ -17,7 +17,7 @@ internal sealed class MailboxChangeLog(StoreDatabase database, TimeProvider cloc
     {
         await using var command = connection.CreateCommand();
         command.Transaction = transaction;
-        command.CommandText = "INSERT INTO mailbox_changes (address, kind, ends_sessions, at) VALUES (@address, @kind, @ends, @at)";
+        command.CommandText = "INSERT INTO mailbox_changes (address, kind, ends_sessions, at) VALUES (@address, @kind, @ends, @at)" + NotifySql(connection);
         command.AddParameter("@address", address.ToString());
         command.AddParameter("@kind", KindText(kind));
         command.AddParameter("@ends", endsSessions);
@@ -35,13 +35,20 @@ internal sealed class MailboxChangeLog(StoreDatabase database, TimeProvider cloc
         command.CommandText = """
             INSERT INTO mailbox_changes (address, kind, ends_sessions, at)
             SELECT address, @kind, @ends, @at FROM mailboxes WHERE id = @id
-            """;
+            """ + NotifySql(connection);
         command.AddParameter("@id", mailboxId);
         command.AddParameter("@kind", KindText(kind));
         command.AddParameter("@ends", endsSessions);
         command.AddParameter("@at", now.ToString("O", CultureInfo.InvariantCulture));
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
+
+    /// <summary>
+    /// PostgreSQL: wakes every node's <see cref="PostgresMailboxChangeListener"/>. Inside the change's
+    /// transaction, so it is delivered on commit and never for a change rolled back.
+    /// </summary>
+    private static string NotifySql(DbConnection connection) =>
+        connection is Npgsql.NpgsqlConnection ? "; NOTIFY " + PostgresMailboxChangeListener.Channel : "";
 
     public async Task<long> LatestPositionAsync(CancellationToken cancellationToken)
     {

@@ -15,6 +15,7 @@ public sealed class PostgresDatabase : StoreDatabase, IDisposable
     internal const long WriteLockKey = 0x4D61696C41757468;
 
     private readonly NpgsqlDataSource _dataSource;
+    private readonly string _connectionString;
 
     private PostgresDatabase(string connectionString, string dataDirectory)
         : base(dataDirectory)
@@ -22,6 +23,7 @@ public sealed class PostgresDatabase : StoreDatabase, IDisposable
         var builder = new NpgsqlConnectionStringBuilder(connectionString);
         Description = $"postgresql://{builder.Host}:{builder.Port}/{builder.Database}";
         _dataSource = NpgsqlDataSource.Create(builder);
+        _connectionString = builder.ConnectionString;
     }
 
     public override string Description { get; }
@@ -90,6 +92,18 @@ public sealed class PostgresDatabase : StoreDatabase, IDisposable
     }
 
     internal override NpgsqlConnection Open() => _dataSource.OpenConnection();
+
+    /// <summary>
+    /// A connection outside the pool, for LISTEN: a pooled one would keep listening for whoever
+    /// takes it next. Keepalive makes a wait notice a connection the network silently lost.
+    /// </summary>
+    internal NpgsqlConnection CreateListenerConnection(string applicationName) =>
+        new(new NpgsqlConnectionStringBuilder(_connectionString)
+        {
+            Pooling = false,
+            ApplicationName = applicationName,
+            KeepAlive = 15,
+        }.ConnectionString);
 
     internal override async ValueTask<DbTransaction> BeginWriteAsync(DbConnection connection, CancellationToken cancellationToken)
     {

@@ -1,6 +1,7 @@
 using System.Data.Common;
 using MailAuth.Core.Mailboxes;
 using MailAuth.Core.Observability;
+using MailAuth.Core.Storage;
 using Microsoft.Extensions.Hosting;
 using Microsoft.Extensions.Logging;
 
@@ -8,17 +9,23 @@ namespace MailAuth.Server.Sessions;
 
 /// <summary>
 /// Follows the mailbox change log, which every process that changes a credential writes (this
-/// server, the CLI), and ends the sessions each change invalidates: a password change (unless
-/// kept), a disable or a removal reaches every open session within about a second.
+/// server, other nodes, the CLI), and ends the sessions each change invalidates: a password change
+/// (unless kept), a disable or a removal. The log is read when <see cref="IMailboxChangeSignal"/>
+/// says a change was committed (PostgreSQL: at once) and at every interval regardless, so a
+/// missed push delays a change by at most <see cref="ListeningPollInterval"/>.
 /// </summary>
 internal sealed partial class MailboxChangeWatcher(
     IMailboxChangeFeed feed,
     MailboxSessions sessions,
     TimeProvider clock,
     ILogger<MailboxChangeWatcher> logger,
-    MailAuthMetrics? metrics = null) : BackgroundService
+    MailAuthMetrics? metrics = null,
+    IMailboxChangeSignal? signal = null) : BackgroundService
 {
     public static readonly TimeSpan PollInterval = TimeSpan.FromSeconds(1);
+
+    /// <summary>While changes are pushed, reading without a push only guards against a notification lost in a way nobody saw.</summary>
+    public static readonly TimeSpan ListeningPollInterval = TimeSpan.FromSeconds(10);
 
     /// <summary>Rows are needed only until every server has read them, and by a login racing a change (milliseconds).</summary>
     private static readonly TimeSpan Retention = TimeSpan.FromDays(1);
@@ -48,14 +55,15 @@ internal sealed partial class MailboxChangeWatcher(
 
     protected override async Task ExecuteAsync(CancellationToken stoppingToken)
     {
-        using var timer = new PeriodicTimer(PollInterval, clock);
+        var wakeUp = signal ?? new PolledMailboxChangeSignal(clock);
         var nextPrune = clock.GetUtcNow();
         try
         {
-            while (await timer.WaitForNextTickAsync(stoppingToken))
+            while (!stoppingToken.IsCancellationRequested)
             {
                 try
                 {
+                    await wakeUp.WaitAsync(wakeUp.IsLive ? ListeningPollInterval : PollInterval, stoppingToken);
                     await PollAsync(stoppingToken);
                     if (clock.GetUtcNow() >= nextPrune)
                     {
@@ -69,9 +77,11 @@ internal sealed partial class MailboxChangeWatcher(
                 }
                 catch (DbException e)
                 {
-                    // Busy or locked by a long CLI import: the cursor has not moved, the next tick retries.
+                    // Busy or locked by a long CLI import, the database restarting: the cursor has
+                    // not moved; wait a poll interval, then retry.
                     metrics?.ChangeLogReadFailed();
                     LogReadFailed(e.Message);
+                    await Task.Delay(PollInterval, clock, stoppingToken);
                 }
             }
         }
