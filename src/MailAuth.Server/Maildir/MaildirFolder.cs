@@ -10,8 +10,12 @@ namespace MailAuth.Server.Maildir;
 /// </summary>
 internal sealed record MaildirMessage(uint Uid, string BaseName, string FileName, MessageFlags Flags, string OtherLetters, long Size, DateTimeOffset InternalDate, ulong ModSeq = 0);
 
-/// <summary>What a session sees of a folder at one moment; immutable.</summary>
-internal sealed record FolderSnapshot(uint UidValidity, uint UidNext, IReadOnlyList<MaildirMessage> Messages, long Version, ulong HighestModSeq, KeywordMap Keywords);
+/// <summary>
+/// What a session sees of a folder at one moment; immutable. <c>Unseen</c> counts the messages
+/// without \Seen, <c>FirstUnseen</c> is the position of the first of them (-1: none).
+/// </summary>
+internal sealed record FolderSnapshot(
+    uint UidValidity, uint UidNext, IReadOnlyList<MaildirMessage> Messages, long Version, ulong HighestModSeq, KeywordMap Keywords, int Unseen, int FirstUnseen);
 
 /// <summary>A file to become a message of a folder (<see cref="MaildirFolder.AddAll"/>).</summary>
 internal sealed record NewMessage(string SourceFile, MessageFlags Flags, IReadOnlyCollection<string> Keywords, DateTimeOffset? InternalDate);
@@ -50,6 +54,7 @@ internal sealed class MaildirFolder
     private readonly MaildirKeywordFile _keywords;
     private readonly FolderIndexFile _index;
     private readonly List<VanishedRange> _vanished = [];
+    private readonly FolderCounts _counts = new();
 
     /// <summary>Index records of changes made but not yet appended (<see cref="Commit"/>).</summary>
     private readonly List<string> _pending = [];
@@ -259,6 +264,7 @@ internal sealed class MaildirFolder
             MaildirDelivery.SyncDirectory(CurPath);
             OwnChange(before);
             _messages = [.. _messages, .. added];
+            _counts.Appended(added);
             _pending.AddRange(added.Select(FolderIndexFile.Added));
             Commit();
             Changed();
@@ -325,6 +331,7 @@ internal sealed class MaildirFolder
                     modSeq = modSeq == 0 ? ++_highestModSeq : modSeq;
                     message = message with { Flags = flags, OtherLetters = other, FileName = fileName, ModSeq = modSeq };
                     messages ??= (MaildirMessage[])_messages.Clone();
+                    _counts.FlagsChanged(i, messages[i], message);
                     messages[i] = message;
                     _pending.Add(FolderIndexFile.FlagsChanged(message));
                 }
@@ -350,12 +357,14 @@ internal sealed class MaildirFolder
             var before = MaildirFiles.Stamp(CurPath);
             var removed = new List<uint>();
             var kept = new List<MaildirMessage>(_messages.Length);
-            foreach (var message in _messages)
+            for (var i = 0; i < _messages.Length; i++)
             {
+                var message = _messages[i];
                 if (remove(message))
                 {
                     File.Delete(System.IO.Path.Combine(CurPath, message.FileName));
                     removed.Add(message.Uid);
+                    _counts.Removed(i, message);
                 }
                 else
                 {
@@ -612,6 +621,7 @@ internal sealed class MaildirFolder
             _messages = [.. contents.Messages.Values.Select(FromEntry)];
             Array.Sort(_messages, (a, b) => a.Uid.CompareTo(b.Uid));
         }
+        _counts.Recount(_messages);
         _loaded = true;
         if (contents is null || contents.Version < 3 || contents.CurStamp != stamp)
         {
@@ -700,6 +710,7 @@ internal sealed class MaildirFolder
         var numbered = arrived.Count > 0 ? NumberNew(arrived, Bump()) : [];
         _pending.AddRange(numbered.Select(FolderIndexFile.Added));
         _messages = [.. kept, .. numbered];
+        _counts.Recount(_messages);
         Changed();
         return true;
     }
@@ -751,6 +762,7 @@ internal sealed class MaildirFolder
         var numbered = NumberNew(arrived, ++_highestModSeq);
         _pending.AddRange(numbered.Select(FolderIndexFile.Added));
         _messages = [.. _messages, .. numbered];
+        _counts.Appended(numbered);
         Changed();
     }
 
@@ -829,7 +841,8 @@ internal sealed class MaildirFolder
         }
     }
 
-    private FolderSnapshot Snapshot() => new(_uidValidity, _nextUid, _messages, _version, _highestModSeq, _keywords.Map);
+    private FolderSnapshot Snapshot() =>
+        new(_uidValidity, _nextUid, _messages, _version, _highestModSeq, _keywords.Map, _counts.Unseen, _counts.FirstUnseen(_messages));
 
     private void Changed()
     {
