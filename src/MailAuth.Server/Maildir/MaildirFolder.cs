@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace MailAuth.Server.Maildir;
@@ -618,8 +619,7 @@ internal sealed class MaildirFolder
             (_uidValidity, _nextUid, _highestModSeq) = (contents.UidValidity, contents.NextUid, contents.HighestModSeq);
             _vanished.AddRange(contents.Vanished);
             MergeOldestVanished();
-            _messages = [.. contents.Messages.Values.Select(FromEntry)];
-            Array.Sort(_messages, (a, b) => a.Uid.CompareTo(b.Uid));
+            _messages = MessagesOf(contents);
         }
         _counts.Recount(_messages);
         _loaded = true;
@@ -635,13 +635,34 @@ internal sealed class MaildirFolder
         _recentClaimedUpTo = _nextUid - 1;
     }
 
-    /// <summary>A message as the index lists it; <c>Size</c> -1 when the list is older than version 3 (<see cref="RescanCur"/> fills it in).</summary>
-    private static MaildirMessage FromEntry(IndexEntry entry)
+    /// <summary>
+    /// The messages as the index lists them, in UID order; <c>Size</c> -1 when the list is older than
+    /// version 3 (<see cref="RescanCur"/> fills it in). Each distinct info text is parsed once.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static MaildirMessage[] MessagesOf(IndexContents contents)
     {
-        // The index writes info letters in canonical order (MaildirFlags.ToInfo), so the letters parsed back are too.
-        var fileName = entry.BaseName + entry.Info;
-        var (_, flags, other) = MaildirFlags.Parse(fileName);
-        return new MaildirMessage(entry.Uid, entry.BaseName, fileName, flags, other, entry.Size ?? -1, entry.Date ?? default, entry.ModSeq);
+        var messages = new MaildirMessage[contents.Messages.Count];
+        var flagsOf = new Dictionary<string, (MessageFlags Flags, string Other)>(StringComparer.Ordinal);
+        var (count, ordered) = (0, true);
+        foreach (var entry in contents.Messages.Values)
+        {
+            if (!flagsOf.TryGetValue(entry.Info, out var parsed))
+            {
+                // The index writes info letters in canonical order (MaildirFlags.ToInfo), so the letters parsed back are too.
+                var (_, flags, other) = MaildirFlags.Parse(entry.Info);
+                flagsOf[entry.Info] = parsed = (flags, other);
+            }
+            messages[count] = new MaildirMessage(entry.Uid, entry.BaseName, entry.BaseName + entry.Info, parsed.Flags, parsed.Other,
+                entry.Size ?? -1, entry.Date ?? default, entry.ModSeq);
+            ordered &= count == 0 || messages[count - 1].Uid < entry.Uid;
+            count++;
+        }
+        if (!ordered)
+        {
+            Array.Sort(messages, (a, b) => a.Uid.CompareTo(b.Uid));
+        }
+        return messages;
     }
 
     private static MaildirMessage FromFile(FileInfo file)
