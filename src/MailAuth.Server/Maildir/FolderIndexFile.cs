@@ -1,3 +1,4 @@
+using System.Buffers;
 using System.Globalization;
 using System.Runtime.CompilerServices;
 using System.Text;
@@ -395,7 +396,7 @@ internal sealed class FolderIndexFile(string folderPath)
         {
             // Info letters are ASCII; anything longer or stranger is simply made anew.
             Span<char> chars = stackalloc char[64];
-            if (info.Length > chars.Length || System.Text.Ascii.ToUtf16(info, chars, out var written) != System.Buffers.OperationStatus.Done)
+            if (info.Length > chars.Length || Ascii.ToUtf16(info, chars, out var written) != OperationStatus.Done)
             {
                 return Encoding.UTF8.GetString(info);
             }

@@ -300,6 +300,7 @@ internal sealed class MaildirFolder
             var updated = new List<MaildirMessage>();
             var modified = new List<uint>();
             MaildirMessage[]? messages = null;
+            var changedAt = new List<int>();
             var before = MaildirFiles.Stamp(CurPath);
             ulong modSeq = 0;
             foreach (var uid in uids.Distinct().Order())
@@ -332,7 +333,7 @@ internal sealed class MaildirFolder
                     modSeq = modSeq == 0 ? ++_highestModSeq : modSeq;
                     message = message with { Flags = flags, OtherLetters = other, FileName = fileName, ModSeq = modSeq };
                     messages ??= (MaildirMessage[])_messages.Clone();
-                    _counts.FlagsChanged(i, messages[i], message);
+                    changedAt.Add(i);
                     messages[i] = message;
                     _pending.Add(FolderIndexFile.FlagsChanged(message));
                 }
@@ -341,6 +342,10 @@ internal sealed class MaildirFolder
             if (messages is not null)
             {
                 OwnChange(before);
+                foreach (var at in changedAt)
+                {
+                    _counts.FlagsChanged(at, _messages[at], messages[at]);
+                }
                 _messages = messages;
                 Commit();
                 Changed();
@@ -357,6 +362,7 @@ internal sealed class MaildirFolder
             EnsureCurrent();
             var before = MaildirFiles.Stamp(CurPath);
             var removed = new List<uint>();
+            var removedAt = new List<int>();
             var kept = new List<MaildirMessage>(_messages.Length);
             for (var i = 0; i < _messages.Length; i++)
             {
@@ -365,7 +371,7 @@ internal sealed class MaildirFolder
                 {
                     File.Delete(System.IO.Path.Combine(CurPath, message.FileName));
                     removed.Add(message.Uid);
-                    _counts.Removed(i, message);
+                    removedAt.Add(i);
                 }
                 else
                 {
@@ -375,6 +381,10 @@ internal sealed class MaildirFolder
             if (removed.Count > 0)
             {
                 OwnChange(before);
+                foreach (var at in removedAt)
+                {
+                    _counts.Removed(at, _messages[at]);
+                }
                 _messages = [.. kept];
                 RecordVanished(removed, ++_highestModSeq);
                 Commit();
