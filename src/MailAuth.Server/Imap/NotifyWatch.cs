@@ -254,7 +254,7 @@ internal sealed class NotifyWatch
                 _watched.Remove(name); // Deleted meanwhile; its MailboxName event says so.
                 continue;
             }
-            var unseen = watched.Group.Events.HasFlag(NotifyEvents.FlagChange) ? snapshot.Messages.Count(m => !m.Flags.HasFlag(MessageFlags.Seen)) : 0;
+            var unseen = watched.Group.Events.HasFlag(NotifyEvents.FlagChange) ? snapshot.Unseen : 0;
             var items = new List<string>();
             if (snapshot.UidValidity != watched.UidValidity || snapshot.Messages.Count != watched.Messages || snapshot.UidNext != watched.UidNext)
             {
@@ -288,7 +288,7 @@ internal sealed class NotifyWatch
         {
             (Folder, Group) = (folder, group);
             var snapshot = folder.Synchronize();
-            Update(snapshot, group.Events.HasFlag(NotifyEvents.FlagChange) ? snapshot.Messages.Count(m => !m.Flags.HasFlag(MessageFlags.Seen)) : 0);
+            Update(snapshot, group.Events.HasFlag(NotifyEvents.FlagChange) ? snapshot.Unseen : 0);
         }
 
         public MaildirFolder Folder { get; }

@@ -41,7 +41,7 @@ internal static class StatusItems
             "UIDNEXT" => $"UIDNEXT {snapshot.UidNext}",
             "UIDVALIDITY" => $"UIDVALIDITY {snapshot.UidValidity}",
             "HIGHESTMODSEQ" => $"HIGHESTMODSEQ {snapshot.HighestModSeq}", // RFC 7162 §3.1.6
-            _ => $"UNSEEN {snapshot.Messages.Count(m => !m.Flags.HasFlag(MessageFlags.Seen))}",
+            _ => $"UNSEEN {snapshot.Unseen}", // kept by the folder as it changes: no pass over the messages
         });
         return $"* STATUS {ImapFormat.AString(name)} ({string.Join(' ', values)})\r\n";
     }

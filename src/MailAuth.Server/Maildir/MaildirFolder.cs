@@ -1,4 +1,5 @@
 using System.Globalization;
+using System.Runtime.CompilerServices;
 using System.Text;
 
 namespace MailAuth.Server.Maildir;
@@ -10,8 +11,12 @@ namespace MailAuth.Server.Maildir;
 /// </summary>
 internal sealed record MaildirMessage(uint Uid, string BaseName, string FileName, MessageFlags Flags, string OtherLetters, long Size, DateTimeOffset InternalDate, ulong ModSeq = 0);
 
-/// <summary>What a session sees of a folder at one moment; immutable.</summary>
-internal sealed record FolderSnapshot(uint UidValidity, uint UidNext, IReadOnlyList<MaildirMessage> Messages, long Version, ulong HighestModSeq, KeywordMap Keywords);
+/// <summary>
+/// What a session sees of a folder at one moment; immutable. <c>Unseen</c> counts the messages
+/// without \Seen, <c>FirstUnseen</c> is the position of the first of them (-1: none).
+/// </summary>
+internal sealed record FolderSnapshot(
+    uint UidValidity, uint UidNext, IReadOnlyList<MaildirMessage> Messages, long Version, ulong HighestModSeq, KeywordMap Keywords, int Unseen, int FirstUnseen);
 
 /// <summary>A file to become a message of a folder (<see cref="MaildirFolder.AddAll"/>).</summary>
 internal sealed record NewMessage(string SourceFile, MessageFlags Flags, IReadOnlyCollection<string> Keywords, DateTimeOffset? InternalDate);
@@ -50,6 +55,7 @@ internal sealed class MaildirFolder
     private readonly MaildirKeywordFile _keywords;
     private readonly FolderIndexFile _index;
     private readonly List<VanishedRange> _vanished = [];
+    private readonly FolderCounts _counts = new();
 
     /// <summary>Index records of changes made but not yet appended (<see cref="Commit"/>).</summary>
     private readonly List<string> _pending = [];
@@ -259,6 +265,7 @@ internal sealed class MaildirFolder
             MaildirDelivery.SyncDirectory(CurPath);
             OwnChange(before);
             _messages = [.. _messages, .. added];
+            _counts.Appended(added);
             _pending.AddRange(added.Select(FolderIndexFile.Added));
             Commit();
             Changed();
@@ -293,6 +300,7 @@ internal sealed class MaildirFolder
             var updated = new List<MaildirMessage>();
             var modified = new List<uint>();
             MaildirMessage[]? messages = null;
+            var changedAt = new List<int>();
             var before = MaildirFiles.Stamp(CurPath);
             ulong modSeq = 0;
             foreach (var uid in uids.Distinct().Order())
@@ -325,6 +333,7 @@ internal sealed class MaildirFolder
                     modSeq = modSeq == 0 ? ++_highestModSeq : modSeq;
                     message = message with { Flags = flags, OtherLetters = other, FileName = fileName, ModSeq = modSeq };
                     messages ??= (MaildirMessage[])_messages.Clone();
+                    changedAt.Add(i);
                     messages[i] = message;
                     _pending.Add(FolderIndexFile.FlagsChanged(message));
                 }
@@ -333,6 +342,10 @@ internal sealed class MaildirFolder
             if (messages is not null)
             {
                 OwnChange(before);
+                foreach (var at in changedAt)
+                {
+                    _counts.FlagsChanged(at, _messages[at], messages[at]);
+                }
                 _messages = messages;
                 Commit();
                 Changed();
@@ -349,13 +362,16 @@ internal sealed class MaildirFolder
             EnsureCurrent();
             var before = MaildirFiles.Stamp(CurPath);
             var removed = new List<uint>();
+            var removedAt = new List<int>();
             var kept = new List<MaildirMessage>(_messages.Length);
-            foreach (var message in _messages)
+            for (var i = 0; i < _messages.Length; i++)
             {
+                var message = _messages[i];
                 if (remove(message))
                 {
                     File.Delete(System.IO.Path.Combine(CurPath, message.FileName));
                     removed.Add(message.Uid);
+                    removedAt.Add(i);
                 }
                 else
                 {
@@ -365,6 +381,10 @@ internal sealed class MaildirFolder
             if (removed.Count > 0)
             {
                 OwnChange(before);
+                foreach (var at in removedAt)
+                {
+                    _counts.Removed(at, _messages[at]);
+                }
                 _messages = [.. kept];
                 RecordVanished(removed, ++_highestModSeq);
                 Commit();
@@ -609,9 +629,9 @@ internal sealed class MaildirFolder
             (_uidValidity, _nextUid, _highestModSeq) = (contents.UidValidity, contents.NextUid, contents.HighestModSeq);
             _vanished.AddRange(contents.Vanished);
             MergeOldestVanished();
-            _messages = [.. contents.Messages.Values.Select(FromEntry)];
-            Array.Sort(_messages, (a, b) => a.Uid.CompareTo(b.Uid));
+            _messages = MessagesOf(contents);
         }
+        _counts.Recount(_messages);
         _loaded = true;
         if (contents is null || contents.Version < 3 || contents.CurStamp != stamp)
         {
@@ -625,13 +645,34 @@ internal sealed class MaildirFolder
         _recentClaimedUpTo = _nextUid - 1;
     }
 
-    /// <summary>A message as the index lists it; <c>Size</c> -1 when the list is older than version 3 (<see cref="RescanCur"/> fills it in).</summary>
-    private static MaildirMessage FromEntry(IndexEntry entry)
+    /// <summary>
+    /// The messages as the index lists them, in UID order; <c>Size</c> -1 when the list is older than
+    /// version 3 (<see cref="RescanCur"/> fills it in). Each distinct info text is parsed once.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static MaildirMessage[] MessagesOf(IndexContents contents)
     {
-        // The index writes info letters in canonical order (MaildirFlags.ToInfo), so the letters parsed back are too.
-        var fileName = entry.BaseName + entry.Info;
-        var (_, flags, other) = MaildirFlags.Parse(fileName);
-        return new MaildirMessage(entry.Uid, entry.BaseName, fileName, flags, other, entry.Size ?? -1, entry.Date ?? default, entry.ModSeq);
+        var messages = new MaildirMessage[contents.Messages.Count];
+        var flagsOf = new Dictionary<string, (MessageFlags Flags, string Other)>(StringComparer.Ordinal);
+        var (count, ordered) = (0, true);
+        foreach (var entry in contents.Messages.Values)
+        {
+            if (!flagsOf.TryGetValue(entry.Info, out var parsed))
+            {
+                // The index writes info letters in canonical order (MaildirFlags.ToInfo), so the letters parsed back are too.
+                var (_, flags, other) = MaildirFlags.Parse(entry.Info);
+                flagsOf[entry.Info] = parsed = (flags, other);
+            }
+            messages[count] = new MaildirMessage(entry.Uid, entry.BaseName, entry.BaseName + entry.Info, parsed.Flags, parsed.Other,
+                entry.Size ?? -1, entry.Date ?? default, entry.ModSeq);
+            ordered &= count == 0 || messages[count - 1].Uid < entry.Uid;
+            count++;
+        }
+        if (!ordered)
+        {
+            Array.Sort(messages, (a, b) => a.Uid.CompareTo(b.Uid));
+        }
+        return messages;
     }
 
     private static MaildirMessage FromFile(FileInfo file)
@@ -700,6 +741,7 @@ internal sealed class MaildirFolder
         var numbered = arrived.Count > 0 ? NumberNew(arrived, Bump()) : [];
         _pending.AddRange(numbered.Select(FolderIndexFile.Added));
         _messages = [.. kept, .. numbered];
+        _counts.Recount(_messages);
         Changed();
         return true;
     }
@@ -751,6 +793,7 @@ internal sealed class MaildirFolder
         var numbered = NumberNew(arrived, ++_highestModSeq);
         _pending.AddRange(numbered.Select(FolderIndexFile.Added));
         _messages = [.. _messages, .. numbered];
+        _counts.Appended(numbered);
         Changed();
     }
 
@@ -829,7 +872,8 @@ internal sealed class MaildirFolder
         }
     }
 
-    private FolderSnapshot Snapshot() => new(_uidValidity, _nextUid, _messages, _version, _highestModSeq, _keywords.Map);
+    private FolderSnapshot Snapshot() =>
+        new(_uidValidity, _nextUid, _messages, _version, _highestModSeq, _keywords.Map, _counts.Unseen, _counts.FirstUnseen(_messages));
 
     private void Changed()
     {

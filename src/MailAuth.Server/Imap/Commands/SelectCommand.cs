@@ -38,10 +38,10 @@ internal sealed class SelectCommand(bool readOnly) : IImapCommand
         var output = new StringBuilder();
         output.Append(selected.FlagsResponses());
         output.Append($"* {selected.Count} EXISTS\r\n* {selected.RecentCount} RECENT\r\n");
-        var firstUnseen = snapshot.Messages.ToList().FindIndex(m => !m.Flags.HasFlag(MessageFlags.Seen));
-        if (firstUnseen >= 0)
+        if (snapshot.FirstUnseen >= 0)
         {
-            output.Append($"* OK [UNSEEN {firstUnseen + 1}] First unseen message\r\n");
+            // The session's view is the snapshot at SELECT: its positions are the sequence numbers.
+            output.Append($"* OK [UNSEEN {snapshot.FirstUnseen + 1}] First unseen message\r\n");
         }
         output.Append($"* OK [UIDVALIDITY {snapshot.UidValidity}] UIDs valid\r\n");
         output.Append($"* OK [UIDNEXT {snapshot.UidNext}] Predicted next UID\r\n");

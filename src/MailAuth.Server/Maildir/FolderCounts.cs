@@ -1,0 +1,73 @@
+namespace MailAuth.Server.Maildir;
+
+/// <summary>
+/// A folder's unseen count and first unseen message, kept current as the folder index applies each
+/// change (add, flag change, expunge), so that STATUS UNSEEN and SELECT's [UNSEEN n] do not look at
+/// every message. Used under the folder's lock only.
+/// </summary>
+internal sealed class FolderCounts
+{
+    /// <summary>Every message before this position is \Seen; the first unseen one is at or after it.</summary>
+    private int _seenPrefix;
+
+    public int Unseen { get; private set; }
+
+    public static bool IsUnseen(MaildirMessage message) => (message.Flags & MessageFlags.Seen) == 0;
+
+    /// <summary>Counts anew (after a load or a rescan, which read every message anyway).</summary>
+    public void Recount(IReadOnlyList<MaildirMessage> messages)
+    {
+        var unseen = 0;
+        foreach (var message in messages)
+        {
+            unseen += IsUnseen(message) ? 1 : 0;
+        }
+        (Unseen, _seenPrefix) = (unseen, 0);
+    }
+
+    /// <summary>Messages appended after the existing ones (higher UIDs).</summary>
+    public void Appended(IEnumerable<MaildirMessage> added)
+    {
+        foreach (var message in added)
+        {
+            Unseen += IsUnseen(message) ? 1 : 0;
+        }
+    }
+
+    /// <summary>The message at <paramref name="position"/> changed its flags from <paramref name="before"/>'s.</summary>
+    public void FlagsChanged(int position, MaildirMessage before, MaildirMessage after)
+    {
+        var (was, now) = (IsUnseen(before), IsUnseen(after));
+        if (was == now)
+        {
+            return;
+        }
+        Unseen += now ? 1 : -1;
+        if (now)
+        {
+            _seenPrefix = Math.Min(_seenPrefix, position);
+        }
+    }
+
+    /// <summary>The message at <paramref name="position"/> (its position before the expunge) is removed.</summary>
+    public void Removed(int position, MaildirMessage message)
+    {
+        Unseen -= IsUnseen(message) ? 1 : 0;
+        // The messages before the first removed one keep their positions; those after it move down.
+        _seenPrefix = Math.Min(_seenPrefix, position);
+    }
+
+    /// <summary>The position of the first unseen message of <paramref name="messages"/> (the folder's current list), or -1.</summary>
+    public int FirstUnseen(IReadOnlyList<MaildirMessage> messages)
+    {
+        if (Unseen == 0)
+        {
+            return -1;
+        }
+        while (_seenPrefix < messages.Count && !IsUnseen(messages[_seenPrefix]))
+        {
+            _seenPrefix++;
+        }
+        return _seenPrefix < messages.Count ? _seenPrefix : -1;
+    }
+}
