@@ -31,13 +31,7 @@ internal sealed partial class LmtpDelivery(
     private async Task<string> DeliverOneAsync(string sender, EmailAddress recipient, Stream message, string id, CancellationToken cancellationToken)
     {
         // Checked again just before writing: the mailbox may have been removed or disabled since RCPT.
-        var refusal = await recipients.ResolveAsync(recipient, cancellationToken) switch
-        {
-            RecipientKind.LocalMailbox => null,
-            RecipientKind.DisabledMailbox => LmtpReply.MailboxDisabled,
-            RecipientKind.UnknownLocalMailbox => LmtpReply.NoSuchMailbox,
-            _ => LmtpReply.DomainNotHosted,
-        };
+        var refusal = LmtpReply.RefusalFor(await recipients.ResolveAsync(recipient, cancellationToken));
         if (refusal is not null)
         {
             LogRefused(id, recipient.ToString(), refusal);

@@ -1,4 +1,5 @@
 using MailAuth.Server.Smtp;
+using MailAuth.Server.Smtp.Delivery;
 
 namespace MailAuth.Server.Lmtp;
 
@@ -43,6 +44,15 @@ internal static class LmtpReply
 
     /// <summary>RFC 3463 §3.2 X.1.2: the domain is not one this server holds mailboxes for.</summary>
     public const string DomainNotHosted = "550 5.1.2 Recipient address rejected: domain not hosted here";
+
+    /// <summary>The refusal for a recipient that is not a mailbox taking mail; null for one that is.</summary>
+    public static string? RefusalFor(RecipientKind kind) => kind switch
+    {
+        RecipientKind.LocalMailbox => null,
+        RecipientKind.DisabledMailbox => MailboxDisabled,
+        RecipientKind.UnknownLocalMailbox => NoSuchMailbox,
+        _ => DomainNotHosted,
+    };
 
     public const string MessageTooLarge = SmtpReply.MessageTooLarge;
     public const string NonAsciiSender = SmtpReply.NonAsciiSender;

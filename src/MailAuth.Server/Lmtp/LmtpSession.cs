@@ -200,13 +200,7 @@ internal sealed partial class LmtpSession(
         {
             return Reply(LmtpReply.BadRecipientAddress, Next.Continue);
         }
-        var refusal = await recipients.ResolveAsync(recipient, cancellationToken) switch
-        {
-            RecipientKind.LocalMailbox => null,
-            RecipientKind.DisabledMailbox => LmtpReply.MailboxDisabled,
-            RecipientKind.UnknownLocalMailbox => LmtpReply.NoSuchMailbox,
-            _ => LmtpReply.DomainNotHosted,
-        };
+        var refusal = LmtpReply.RefusalFor(await recipients.ResolveAsync(recipient, cancellationToken));
         if (refusal is not null)
         {
             return Reply(refusal, Next.Continue);
