@@ -107,6 +107,30 @@ internal sealed class RunningServer : IAsyncDisposable
     /// </summary>
     public static async Task<RunningServer> StartAsync(IDictionary<string, string>? settings = null, MailAuthProcess? existing = null)
     {
+        // A port free when asked can be taken by another test process (the two test assemblies run
+        // side by side) before the server binds it: start again on fresh ports, twice at most.
+        for (var attempt = 1; ; attempt++)
+        {
+            var server = StartOnFreePorts(settings, existing);
+            try
+            {
+                await server.WaitForListenersAsync();
+                return server;
+            }
+            catch (InvalidOperationException) when (attempt < 3 && server.Log.Contains("Address already in use", StringComparison.Ordinal))
+            {
+                await server.DisposeAsync();
+            }
+            catch
+            {
+                await server.DisposeAsync();
+                throw;
+            }
+        }
+    }
+
+    private static RunningServer StartOnFreePorts(IDictionary<string, string>? settings, MailAuthProcess? existing)
+    {
         var cli = existing ?? new MailAuthProcess();
         var ports = new Dictionary<string, int>
         {
@@ -142,7 +166,6 @@ internal sealed class RunningServer : IAsyncDisposable
         process.ErrorDataReceived += (_, e) => server.Append(e.Data);
         process.BeginOutputReadLine();
         process.BeginErrorReadLine();
-        await server.WaitForListenersAsync();
         return server;
     }
 
@@ -209,11 +232,27 @@ internal sealed class RunningServer : IAsyncDisposable
         throw new TimeoutException($"mailauth serve did not listen on every port within 60 s:\n{Log}");
     }
 
-    /// <summary>A loopback port free at the time of asking.</summary>
+    private static readonly HashSet<int> HandedOut = [];
+
+    /// <summary>
+    /// A loopback port free at the time of asking and never handed out before in this process: the
+    /// kernel may give a port just released to the next probe, so two listeners of one server could
+    /// otherwise get the same number.
+    /// </summary>
     public static int FreePort()
     {
-        using var probe = new TcpListener(IPAddress.Loopback, 0);
-        probe.Start();
-        return ((IPEndPoint)probe.LocalEndpoint).Port;
+        lock (HandedOut)
+        {
+            while (true)
+            {
+                using var probe = new TcpListener(IPAddress.Loopback, 0);
+                probe.Start();
+                var port = ((IPEndPoint)probe.LocalEndpoint).Port;
+                if (HandedOut.Add(port))
+                {
+                    return port;
+                }
+            }
+        }
     }
 }
