@@ -122,6 +122,9 @@ public static class MailAuthCoreServices
             provider.GetRequiredService<ILogger<MailAuthenticator>>(),
             provider.GetRequiredService<MailAuthMetrics>()));
         services.AddSingleton<MailboxAdministration>();
+        services.AddSingleton<IMailboxQuotas>(provider => new MailboxQuotaStore(
+            provider.GetRequiredService<StoreDatabase>(), provider.GetRequiredService<StoreJournal>()));
+        services.AddSingleton<QuotaAdministration>();
         services.AddSingleton<PasswdFileImporter>();
         return services;
     }

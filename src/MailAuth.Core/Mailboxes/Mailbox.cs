@@ -2,17 +2,26 @@ using MailAuth.Core.Addresses;
 
 namespace MailAuth.Core.Mailboxes;
 
-public sealed record Domain(string Name, DateTimeOffset CreatedAt, int MailboxCount);
+/// <summary>A domain; <see cref="DefaultQuotaBytes"/> is the quota of its mailboxes that have none of their own (null: unlimited).</summary>
+public sealed record Domain(string Name, DateTimeOffset CreatedAt, int MailboxCount, long? DefaultQuotaBytes = null);
 
-/// <summary>A mailbox as the admin sees it; never carries the password hash.</summary>
+/// <summary>
+/// A mailbox as the admin sees it; never carries the password hash. <see cref="QuotaBytes"/> is its
+/// own quota, <see cref="DomainQuotaBytes"/> its domain's default, which applies when it has none.
+/// </summary>
 public sealed record Mailbox(
     EmailAddress Address,
     string? DisabledReason,
     string HashScheme,
     DateTimeOffset CreatedAt,
-    DateTimeOffset UpdatedAt)
+    DateTimeOffset UpdatedAt,
+    long? QuotaBytes = null,
+    long? DomainQuotaBytes = null)
 {
     public bool IsDisabled => DisabledReason is not null;
+
+    /// <summary>The quota that applies (null: unlimited).</summary>
+    public long? EffectiveQuotaBytes => QuotaBytes ?? DomainQuotaBytes;
 }
 
 /// <summary>

@@ -104,14 +104,15 @@ internal sealed class MailboxStore : IMailboxCredentialStore, IMailboxDirectory
         await using var connection = _database.Open();
         await using var command = connection.CreateCommand();
         command.CommandText = """
-            SELECT d.name, d.created_at, (SELECT COUNT(*) FROM mailboxes m WHERE m.domain_id = d.id)
+            SELECT d.name, d.created_at, (SELECT COUNT(*) FROM mailboxes m WHERE m.domain_id = d.id), d.default_quota_bytes
             FROM domains d ORDER BY d.name
             """;
         var domains = new List<Domain>();
         await using var reader = await command.ExecuteReaderAsync(cancellationToken);
         while (await reader.ReadAsync(cancellationToken))
         {
-            domains.Add(new Domain(reader.GetString(0), ParseTime(reader.GetString(1)), (int)reader.GetInt64(2)));
+            domains.Add(new Domain(reader.GetString(0), ParseTime(reader.GetString(1)), (int)reader.GetInt64(2),
+                await reader.IsDBNullAsync(3, cancellationToken) ? null : reader.GetInt64(3)));
         }
         return domains;
     }
@@ -333,7 +334,7 @@ internal sealed class MailboxStore : IMailboxCredentialStore, IMailboxDirectory
         await using var connection = _database.Open();
         await using var command = connection.CreateCommand();
         command.CommandText = $"""
-            SELECT m.address, m.disabled_reason, m.password_hash, m.created_at, m.updated_at
+            SELECT m.address, m.disabled_reason, m.password_hash, m.created_at, m.updated_at, m.quota_bytes, d.default_quota_bytes
             FROM mailboxes m JOIN domains d ON d.id = m.domain_id {where} ORDER BY d.name, m.address
             """;
         if (filter is not null)
@@ -349,7 +350,9 @@ internal sealed class MailboxStore : IMailboxCredentialStore, IMailboxDirectory
                 await reader.IsDBNullAsync(1, cancellationToken) ? null : reader.GetString(1),
                 SchemeOf(reader.GetString(2)),
                 ParseTime(reader.GetString(3)),
-                ParseTime(reader.GetString(4))));
+                ParseTime(reader.GetString(4)),
+                await reader.IsDBNullAsync(5, cancellationToken) ? null : reader.GetInt64(5),
+                await reader.IsDBNullAsync(6, cancellationToken) ? null : reader.GetInt64(6)));
         }
         return mailboxes;
     }

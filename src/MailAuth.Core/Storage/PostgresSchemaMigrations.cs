@@ -126,6 +126,12 @@ internal static class PostgresSchemaMigrations
         ALTER TABLE accounts ADD COLUMN totp_failures bigint NOT NULL DEFAULT 0;
         ALTER TABLE accounts ADD COLUMN totp_locked_until text COLLATE "C";
         """,
+
+        // 5 (quotas, issue 17): a mailbox's storage quota and its domain's default, in bytes; NULL: none.
+        """
+        ALTER TABLE mailboxes ADD COLUMN quota_bytes bigint CHECK (quota_bytes >= 0);
+        ALTER TABLE domains ADD COLUMN default_quota_bytes bigint CHECK (default_quota_bytes >= 0);
+        """,
     ];
 
     public static int LatestVersion => Steps.Length;

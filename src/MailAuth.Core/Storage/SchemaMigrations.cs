@@ -125,6 +125,12 @@ internal static class SchemaMigrations
         ALTER TABLE accounts ADD COLUMN totp_failures INTEGER NOT NULL DEFAULT 0;
         ALTER TABLE accounts ADD COLUMN totp_locked_until TEXT;
         """,
+
+        // 5 (quotas, issue 17): a mailbox's storage quota and its domain's default, in bytes; NULL: none.
+        """
+        ALTER TABLE mailboxes ADD COLUMN quota_bytes INTEGER CHECK (quota_bytes >= 0);
+        ALTER TABLE domains ADD COLUMN default_quota_bytes INTEGER CHECK (default_quota_bytes >= 0);
+        """,
     ];
 
     public static int LatestVersion => Steps.Length;

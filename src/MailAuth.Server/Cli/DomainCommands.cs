@@ -44,7 +44,7 @@ internal static class DomainCommands
             if (parse.GetValue(json))
             {
                 await parse.Output().WriteLineAsync(JsonSerializer.Serialize(
-                    domains.Select(d => new { name = d.Name, mailboxes = d.MailboxCount, createdAt = d.CreatedAt }),
+                    domains.Select(d => new { name = d.Name, mailboxes = d.MailboxCount, createdAt = d.CreatedAt, defaultQuotaBytes = d.DefaultQuotaBytes }),
                     CliContext.Json));
             }
             else
@@ -57,9 +57,23 @@ internal static class DomainCommands
             return ExitCodes.Success;
         }));
 
+        var size = new Argument<string>("size") { Description = "Bytes, or a number with K, M, G or T (500M, 2G); none: unlimited" };
+        var quota = new Command("quota", "Set the default storage quota of the domain's mailboxes that have none of their own") { name, size };
+        quota.SetAction(CliContext.Verb(async (parse, services, ct) =>
+        {
+            if (!QuotaCommand.TryParseSize(parse, size, out var bytes))
+            {
+                return ExitCodes.Usage;
+            }
+            var changed = await services.GetRequiredService<QuotaAdministration>().SetDomainQuotaAsync(parse.GetRequiredValue(name), bytes, ct);
+            await parse.Output().WriteLineAsync($"default quota of {changed} set to {QuotaSize.Format(bytes)}");
+            return ExitCodes.Success;
+        }));
+
         domain.Add(add);
         domain.Add(remove);
         domain.Add(list);
+        domain.Add(quota);
         return domain;
     }
 }

@@ -78,6 +78,8 @@ internal static class MailboxCommands
         list.SetAction(CliContext.Verb(async (parse, services, ct) =>
         {
             var mailboxes = await Admin(services).ListMailboxesAsync(parse.GetValue(domain), ct);
+            var locator = services.GetRequiredService<MaildirLocator>();
+            var usage = mailboxes.ToDictionary(m => m.Address, m => MailboxUsage.Peek(locator.InboxPath(m.Address)));
             if (parse.GetValue(json))
             {
                 await parse.Output().WriteLineAsync(JsonSerializer.Serialize(
@@ -90,6 +92,9 @@ internal static class MailboxCommands
                         hashScheme = m.HashScheme,
                         createdAt = m.CreatedAt,
                         updatedAt = m.UpdatedAt,
+                        quotaBytes = m.EffectiveQuotaBytes,
+                        quotaSource = m.QuotaBytes is not null ? "mailbox" : m.DomainQuotaBytes is not null ? "domain" : null,
+                        usedBytes = usage[m.Address],
                     }),
                     CliContext.Json));
             }
@@ -98,9 +103,22 @@ internal static class MailboxCommands
                 foreach (var m in mailboxes)
                 {
                     var state = m.IsDisabled ? $"disabled ({m.DisabledReason})" : "enabled";
-                    await parse.Output().WriteLineAsync($"{m.Address}\t{state}\t{m.HashScheme}");
+                    await parse.Output().WriteLineAsync($"{m.Address}\t{state}\t{m.HashScheme}\t{QuotaCommand.Usage(usage[m.Address], m.EffectiveQuotaBytes)}");
                 }
             }
+            return ExitCodes.Success;
+        }));
+
+        var size = new Argument<string>("size") { Description = "Bytes, or a number with K, M, G or T (500M, 2G); none: the domain's default applies" };
+        var quota = new Command("quota", "Set a mailbox's storage quota (IMAP QUOTA, refused deliveries past it)") { address, size };
+        quota.SetAction(CliContext.Verb(async (parse, services, ct) =>
+        {
+            if (!QuotaCommand.TryParseSize(parse, size, out var bytes))
+            {
+                return ExitCodes.Usage;
+            }
+            var changed = await services.GetRequiredService<QuotaAdministration>().SetMailboxQuotaAsync(parse.GetRequiredValue(address), bytes, ct);
+            await parse.Output().WriteLineAsync($"quota of {changed} set to {QuotaSize.Format(bytes)}");
             return ExitCodes.Success;
         }));
 
@@ -124,6 +142,7 @@ internal static class MailboxCommands
         mailbox.Add(disable);
         mailbox.Add(enable);
         mailbox.Add(kick);
+        mailbox.Add(quota);
         mailbox.Add(ImportCommand.Create());
         return mailbox;
     }

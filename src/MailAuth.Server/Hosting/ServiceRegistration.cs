@@ -16,6 +16,8 @@ internal static class ServiceRegistration
         services.TryAddSingleton<MaildirFolders>();
         services.AddSingleton<MaildirDelivery>();
         services.AddSingleton<MaildirArchive>();
+        services.AddSingleton<MailboxUsage>();
+        services.AddSingleton<MailboxQuota>();
         return services;
     }
 }

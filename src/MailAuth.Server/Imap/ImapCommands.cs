@@ -52,5 +52,6 @@ internal sealed class ImapCommands
         new StoreCommand(byUid: false), new StoreCommand(byUid: true),
         new CopyCommand(byUid: false, move: false), new CopyCommand(byUid: true, move: false),
         new CopyCommand(byUid: false, move: true), new CopyCommand(byUid: true, move: true),
+        new GetQuotaRootCommand(), new GetQuotaCommand(), new SetQuotaCommand(),
     ]);
 }

@@ -15,12 +15,13 @@ internal sealed class ImapHandler(
     MaildirLocator locator,
     MaildirFolders folders,
     MailboxSessions sessions,
+    MailboxQuota quota,
     ILogger<ImapHandler> logger) : IProtocolHandler
 {
     private readonly ImapCommands _commands = ImapCommands.CreateDefault();
 
     public Task RunSessionAsync(ProtocolConnection connection, CancellationToken cancellationToken) =>
-        new ImapSession(connection, options.Imap, tls, authenticator, locator, folders, _commands, sessions, logger).RunAsync(cancellationToken);
+        new ImapSession(connection, options.Imap, tls, authenticator, locator, folders, _commands, sessions, quota, logger).RunAsync(cancellationToken);
 
     public async Task RejectAsync(ProtocolConnection connection, string reason, CancellationToken cancellationToken) =>
         await connection.WriteAndFlushAsync("* BYE Too many connections from your address\r\n", cancellationToken);

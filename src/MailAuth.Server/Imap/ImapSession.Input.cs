@@ -29,7 +29,8 @@ internal sealed partial class ImapSession
             Options.MaxCommandsBeforeLogin,
             IdleTimeout,
             // In the mailbox's own tmp/: same file system as every folder, so APPEND is a rename.
-            Store is null ? null : Path.Combine(Store.Root, "tmp"));
+            Store is null ? null : Path.Combine(Store.Root, "tmp"),
+            User is { } user ? (bytes, ct) => Quota.AdmitsAsync(user, bytes, ct) : null);
 
     /// <summary>The next complete command, or null when the session must end (closed, timed out, BYE sent).</summary>
     private async Task<ImapCommandText?> ReadCommandAsync(CancellationToken cancellationToken)

@@ -25,6 +25,7 @@ internal sealed partial class ImapSession(
     MaildirFolders folders,
     ImapCommands commands,
     MailboxSessions sessions,
+    MailboxQuota quota,
     ILogger logger)
 {
     /// <summary>The running command's tagged response, held back until its untagged updates are out.</summary>
@@ -46,6 +47,9 @@ internal sealed partial class ImapSession(
     public TlsContext Tls { get; } = tls;
 
     public MailAuthenticator Authenticator { get; } = authenticator;
+
+    /// <summary>The logged-in mailbox's quota (RFC 9208), checked by APPEND and COPY.</summary>
+    public MailboxQuota Quota { get; } = quota;
 
     public ImapState State { get; private set; } = ImapState.NotAuthenticated;
 
@@ -98,6 +102,7 @@ internal sealed partial class ImapSession(
             capabilities.AddRange(["ESEARCH", "SORT", "SORT=DISPLAY", "ESORT", "THREAD=ORDEREDSUBJECT", "THREAD=REFERENCES", "CONTEXT=SEARCH"]);
             capabilities.AddRange(["BINARY", "MULTIAPPEND", "CATENATE"]);
             capabilities.AddRange(["CONDSTORE", "QRESYNC"]);
+            capabilities.AddRange(["QUOTA", "QUOTA=RES-STORAGE"]);
         }
         return string.Join(' ', capabilities);
     }

@@ -23,6 +23,7 @@ internal static class ImapStateTable
     [
         .. AnyState, "SELECT", "EXAMINE", "CREATE", "DELETE", "RENAME", "SUBSCRIBE", "UNSUBSCRIBE",
         "LIST", "LSUB", "STATUS", "APPEND", "NAMESPACE", "ENABLE", "IDLE", "NOTIFY",
+        "GETQUOTAROOT", "GETQUOTA", "SETQUOTA",
     ];
 
     private static readonly FrozenDictionary<ImapState, FrozenSet<string>> Allowed = new Dictionary<ImapState, FrozenSet<string>>

@@ -2,6 +2,7 @@ using System.Text;
 using MailAuth.Core.Addresses;
 using MailAuth.Core.Observability;
 using MailAuth.Server.Maildir;
+using MailAuth.Server.Smtp;
 using MailAuth.Server.Smtp.Delivery;
 using Microsoft.Extensions.Logging;
 
@@ -15,7 +16,7 @@ namespace MailAuth.Server.Lmtp;
 /// only that recipient is retried by the MTA.
 /// </summary>
 internal sealed partial class LmtpDelivery(
-    MaildirDelivery maildir, RecipientResolver recipients, MailAuthMetrics metrics, ILogger<LmtpDelivery> logger)
+    MaildirDelivery maildir, RecipientResolver recipients, MailboxQuota quota, MailAuthMetrics metrics, ILogger<LmtpDelivery> logger)
 {
     /// <summary>One reply per accepted RCPT, in their order; <paramref name="message"/> is the spooled message with our Received header.</summary>
     public async Task<IReadOnlyList<string>> DeliverAsync(LmtpTransaction transaction, Stream message, string id, CancellationToken cancellationToken)
@@ -39,6 +40,13 @@ internal sealed partial class LmtpDelivery(
             return refusal;
         }
         var trace = Encoding.UTF8.GetBytes($"Return-Path: <{sender}>\r\nDelivered-To: {recipient}\r\n");
+        if (!await quota.AdmitsAsync(recipient, trace.Length + message.Length, cancellationToken))
+        {
+            var full = SmtpReply.MailboxFull(recipient.ToString());
+            LogOverQuota(id, recipient.ToString());
+            metrics.Message("refused", message.Length);
+            return full;
+        }
         try
         {
             message.Position = 0;
@@ -64,6 +72,9 @@ internal sealed partial class LmtpDelivery(
     [LoggerMessage(EventId = 1701, Level = LogLevel.Information,
         Message = "lmtp message id={Id} to={Recipient} result=refused reply={Reply} (removed or disabled since RCPT)")]
     private partial void LogRefused(string id, string recipient, string reply);
+
+    [LoggerMessage(EventId = 1710, Level = LogLevel.Information, Message = "lmtp message id={Id} to={Recipient} result=refused (over quota)")]
+    private partial void LogOverQuota(string id, string recipient);
 
     [LoggerMessage(EventId = 1702, Level = LogLevel.Error, Message = "lmtp message id={Id} delivery to {Recipient} failed; answered 452 for it")]
     private partial void LogFailed(Exception exception, string id, string recipient);

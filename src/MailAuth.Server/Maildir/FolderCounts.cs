@@ -1,9 +1,9 @@
 namespace MailAuth.Server.Maildir;
 
 /// <summary>
-/// A folder's unseen count and first unseen message, kept current as the folder index applies each
-/// change (add, flag change, expunge), so that STATUS UNSEEN and SELECT's [UNSEEN n] do not look at
-/// every message. Used under the folder's lock only.
+/// A folder's unseen count, first unseen message and total size, kept current as the folder index
+/// applies each change (add, flag change, expunge), so that STATUS UNSEEN, SELECT's [UNSEEN n] and
+/// the quota's usage (RFC 9208 STORAGE) do not look at every message. Used under the folder's lock only.
 /// </summary>
 internal sealed class FolderCounts
 {
@@ -12,17 +12,22 @@ internal sealed class FolderCounts
 
     public int Unseen { get; private set; }
 
+    /// <summary>The sizes of the messages added up (a size not yet known, -1 in an index older than version 3, counts 0).</summary>
+    public long Bytes { get; private set; }
+
     public static bool IsUnseen(MaildirMessage message) => (message.Flags & MessageFlags.Seen) == 0;
 
     /// <summary>Counts anew (after a load or a rescan, which read every message anyway).</summary>
     public void Recount(IReadOnlyList<MaildirMessage> messages)
     {
         var unseen = 0;
+        long bytes = 0;
         foreach (var message in messages)
         {
             unseen += IsUnseen(message) ? 1 : 0;
+            bytes += SizeOf(message);
         }
-        (Unseen, _seenPrefix) = (unseen, 0);
+        (Unseen, _seenPrefix, Bytes) = (unseen, 0, bytes);
     }
 
     /// <summary>Messages appended after the existing ones (higher UIDs).</summary>
@@ -31,6 +36,7 @@ internal sealed class FolderCounts
         foreach (var message in added)
         {
             Unseen += IsUnseen(message) ? 1 : 0;
+            Bytes += SizeOf(message);
         }
     }
 
@@ -53,9 +59,12 @@ internal sealed class FolderCounts
     public void Removed(int position, MaildirMessage message)
     {
         Unseen -= IsUnseen(message) ? 1 : 0;
+        Bytes -= SizeOf(message);
         // The messages before the first removed one keep their positions; those after it move down.
         _seenPrefix = Math.Min(_seenPrefix, position);
     }
+
+    private static long SizeOf(MaildirMessage message) => Math.Max(0, message.Size);
 
     /// <summary>The position of the first unseen message of <paramref name="messages"/> (the folder's current list), or -1.</summary>
     public int FirstUnseen(IReadOnlyList<MaildirMessage> messages)

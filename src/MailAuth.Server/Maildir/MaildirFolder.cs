@@ -134,6 +134,23 @@ internal sealed class MaildirFolder
         }
     }
 
+    /// <summary>
+    /// The bytes of the folder's messages, brought in line with the directories first (deliveries in
+    /// new/, files another program added to or removed from cur/) as for any other look at the folder;
+    /// the sum itself is kept current change by change (<see cref="FolderCounts"/>).
+    /// </summary>
+    public long Bytes
+    {
+        get
+        {
+            lock (_gate)
+            {
+                EnsureCurrent();
+                return _counts.Bytes;
+            }
+        }
+    }
+
     /// <summary>True when a message was delivered into new/ since the last synchronisation (<see cref="Delivered"/>).</summary>
     public bool DeliveryPending
     {
@@ -732,6 +749,8 @@ internal sealed class MaildirFolder
         if (!changed && gone.Count == 0 && arrived.Count == 0)
         {
             _messages = [.. kept];
+            // Sizes missing from an index older than version 3 were just read.
+            _counts.Recount(_messages);
             return false;
         }
         if (gone.Count > 0)

@@ -21,7 +21,7 @@ internal static class SmtpRegistration
         services.AddSingleton<RecipientResolver>();
         services.AddSingleton<MessageSpool>();
         services.AddSingleton(provider => new SmtpDelivery(
-            provider.GetRequiredService<Maildir.MaildirDelivery>(), relay,
+            provider.GetRequiredService<Maildir.MaildirDelivery>(), provider.GetRequiredService<Maildir.MailboxQuota>(), relay,
             provider.GetRequiredService<MailAuth.Core.Observability.MailAuthMetrics>(), provider.GetRequiredService<ILogger<SmtpDelivery>>()));
         services.AddSingleton<SmtpProtocolHandler>();
 

@@ -75,6 +75,12 @@ internal static class SmtpReply
     // 55x: refused for good.
     public const string NoSuchMailbox = "550 5.1.1 Recipient address rejected: no such mailbox";
     public const string MailboxDisabled = "550 5.2.1 Recipient address rejected: mailbox disabled";
+
+    /// <summary>
+    /// RFC 3463 §3.3 X.2.2 "mailbox full", permanent (5.x.x: the MTA bounces at once rather than
+    /// retrying for days; the holder must delete mail first). 552 is RFC 5321's "exceeded storage allocation".
+    /// </summary>
+    public static string MailboxFull(string recipient) => $"552 5.2.2 <{recipient}> Mailbox full: over its storage quota";
     public const string RelayingDenied = "550 5.7.1 Relaying denied";
     public const string MessageTooLarge = "552 5.3.4 Message size exceeds fixed maximum message size";
     public const string NullSenderRefused = "553 5.7.1 Sender address rejected: the null sender is not accepted for submission";

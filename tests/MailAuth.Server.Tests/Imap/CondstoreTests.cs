@@ -35,7 +35,7 @@ public sealed class CondstoreTests
     {
         var address = await _mailboxes.NewMailbox();
         await using var client = await _mailboxes.Login(address, select: null);
-        Assert.That((await client.CommandAsync("a", "CAPABILITY"))[0], Does.Contain(" CONDSTORE QRESYNC"));
+        Assert.That((await client.CommandAsync("a", "CAPABILITY"))[0], Does.Contain(" CONDSTORE QRESYNC QUOTA QUOTA=RES-STORAGE"));
         // RFC 5161 §3.1: ENABLED names only what this command enabled; unknown names are ignored.
         Assert.That(await client.CommandAsync("b", "ENABLE CONDSTORE X-UNKNOWN"), Is.EqualTo(new[] { "* ENABLED CONDSTORE", "b OK ENABLE completed" }));
         Assert.That(await client.CommandAsync("c", "ENABLE CONDSTORE"), Is.EqualTo(new[] { "* ENABLED", "c OK ENABLE completed" }));

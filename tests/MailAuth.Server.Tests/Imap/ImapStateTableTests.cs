@@ -40,6 +40,6 @@ public sealed class ImapStateTableTests
             Assert.That(States.Any(state => ImapStateTable.IsAllowed(Enum.Parse<ImapState>(state), name)), Is.True, name);
             Assert.That(commands.Find(name)!.Name, Is.EqualTo(name));
         }
-        Assert.That(commands.Names, Has.Count.EqualTo(42));
+        Assert.That(commands.Names, Has.Count.EqualTo(45));
     }
 }

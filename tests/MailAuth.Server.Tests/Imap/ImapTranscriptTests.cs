@@ -67,7 +67,7 @@ public sealed class ImapTranscriptTests
     {
         await using var client = await Connect();
         var login = await client.CommandAsync("a1", $"LOGIN \"{Address}\" \"{Password}\"");
-        Assert.That(login, Is.EqualTo(new[] { "a1 OK [CAPABILITY IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE UIDPLUS MOVE NAMESPACE UNSELECT SPECIAL-USE CHILDREN LIST-EXTENDED LIST-STATUS NOTIFY ESEARCH SORT SORT=DISPLAY ESORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES CONTEXT=SEARCH BINARY MULTIAPPEND CATENATE CONDSTORE QRESYNC] Logged in" }));
+        Assert.That(login, Is.EqualTo(new[] { "a1 OK [CAPABILITY IMAP4rev1 LITERAL+ SASL-IR ID ENABLE IDLE UIDPLUS MOVE NAMESPACE UNSELECT SPECIAL-USE CHILDREN LIST-EXTENDED LIST-STATUS NOTIFY ESEARCH SORT SORT=DISPLAY ESORT THREAD=ORDEREDSUBJECT THREAD=REFERENCES CONTEXT=SEARCH BINARY MULTIAPPEND CATENATE CONDSTORE QRESYNC QUOTA QUOTA=RES-STORAGE] Logged in" }));
         Assert.That(await client.CommandAsync("a2", "LOGOUT"), Is.EqualTo(new[] { "* BYE MailAuth logging out", "a2 OK LOGOUT completed" }));
         Assert.That(await client.IsClosedAsync(), Is.True);
     }

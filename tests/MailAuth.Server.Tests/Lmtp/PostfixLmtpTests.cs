@@ -265,6 +265,24 @@ public sealed class PostfixLmtpTests
     }
 
     [Test]
+    public async Task AMailboxOverItsQuotaGetsAPermanentRefusalThatPostfixBounces()
+    {
+        Assert.That((await _lmtp.Cli.RunAsync("mailbox", "quota", Julie, "1")).ExitCode, Is.Zero);
+        try
+        {
+            Assert.That(await SendAsync("chris@sender.example", Julie, "Subject: too much\r\n\r\nx\r\n"), Is.EqualTo("sent"));
+            Assert.That(await MailLogMatchesAsync(
+                $"to=<julie@family\\.example>, relay=127\\.0\\.0\\.1\\[127\\.0\\.0\\.1\\]:{_lmtp.LmtpPort},.* dsn=5\\.2\\.2, status=bounced \\(host 127\\.0\\.0\\.1\\[127\\.0\\.0\\.1\\] said: 552 5\\.2\\.2 <julie@family\\.example> Mailbox full"),
+                Is.True, MailLog());
+            Assert.That(_lmtp.Inbox(Julie).Any(m => m.Contains("Subject: too much", StringComparison.Ordinal)), Is.False);
+        }
+        finally
+        {
+            Assert.That((await _lmtp.Cli.RunAsync("mailbox", "quota", Julie, "none")).ExitCode, Is.Zero);
+        }
+    }
+
+    [Test]
     public async Task AnotherDomainIsNotRelayed()
     {
         var answer = await SendAsync("chris@sender.example", "someone@elsewhere.example", "Subject: relay\r\n\r\nx\r\n");

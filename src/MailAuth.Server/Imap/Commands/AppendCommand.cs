@@ -8,7 +8,9 @@ namespace MailAuth.Server.Imap.Commands;
 /// APPEND (§6.3.11) with APPENDUID (RFC 4315), several messages at once (MULTIAPPEND, RFC 3502)
 /// and messages put together from text and parts of messages already stored (CATENATE, RFC 4469).
 /// Each message becomes a file in tmp/ (a large literal arrives as one); only when every one is
-/// ready are they moved into the folder, so a failure keeps none of them.
+/// ready are they moved into the folder, so a failure keeps none of them. A message that would take
+/// the mailbox over its quota is refused with [OVERQUOTA] (RFC 9208 §4.3), before its literal is read
+/// when it is synchronising (<see cref="ImapSession"/>'s literal check), else once it is here.
 /// </summary>
 internal sealed class AppendCommand : IImapCommand
 {
@@ -55,6 +57,13 @@ internal sealed class AppendCommand : IImapCommand
                     return;
                 }
                 files.Add(file);
+            }
+            // Checked again with the final sizes (a CATENATE's parts, a literal sent non-synchronising);
+            // the files in tmp/ are removed below, so a refusal leaves nothing behind.
+            if (!await session.Quota.AdmitsAsync(session.User!, files.Sum(f => new FileInfo(f).Length), cancellationToken))
+            {
+                session.Tagged(tag, ImapStatus.No, "Over the mailbox's storage quota", QuotaResponses.OverQuota);
+                return;
             }
             var uids = AddAll(folder, messages, files);
             var validity = folder.Synchronize().UidValidity;

@@ -17,6 +17,10 @@ namespace MailAuth.Server.Imap.Parsing;
 /// <param name="MaxCommandsBeforeLogin">Commands (empty lines and refused ones included) allowed before login.</param>
 /// <param name="IdleTimeout">The longest wait for the next bytes.</param>
 /// <param name="LiteralDirectory">Where literals larger than <see cref="ImapCommandReader.InMemoryLiteralLimit"/> go; null keeps them all in memory.</param>
+/// <param name="AppendQuota">
+/// Whether an APPEND's literals of so many bytes together fit the mailbox's quota (RFC 9208); asked
+/// before a synchronising literal is invited, so that one over the quota is never read. Null: no check.
+/// </param>
 internal readonly record struct ImapReadLimits(
     bool PreLogin,
     int MaxLineLength,
@@ -24,7 +28,8 @@ internal readonly record struct ImapReadLimits(
     long MaxLiteralSize,
     int MaxCommandsBeforeLogin,
     TimeSpan IdleTimeout,
-    string? LiteralDirectory);
+    string? LiteralDirectory,
+    Func<long, CancellationToken, Task<bool>>? AppendQuota = null);
 
 internal enum ImapFrameKind
 {
@@ -134,6 +139,11 @@ internal sealed class ImapCommandReader
                     }
                     return Refuse(tag, ImapStatus.No, refusal, "TOOBIG");
                 }
+                if (marker.Kind == LiteralMarkerKind.Synchronizing && limits.AppendQuota is not null && IsAppend(first)
+                    && !await limits.AppendQuota(together, cancellationToken))
+                {
+                    return Refuse(tag, ImapStatus.No, "Over the mailbox's storage quota", "OVERQUOTA");
+                }
                 if (marker.Kind == LiteralMarkerKind.Synchronizing)
                 {
                     Write(output, "+ Ready for literal data\r\n");
@@ -189,6 +199,15 @@ internal sealed class ImapCommandReader
     {
         var line = await ReadLineAsync(input, output, limits.CommandBudget, limits, cancellationToken);
         return ReferenceEquals(line, TooLongLine) ? null : line;
+    }
+
+    /// <summary>Whether the command line starts "tag APPEND " (any case).</summary>
+    private static bool IsAppend(byte[] line)
+    {
+        var space = Array.IndexOf(line, (byte)' ');
+        const string Verb = "APPEND ";
+        return space > 0 && line.Length > space + Verb.Length
+            && Encoding.ASCII.GetString(line, space + 1, Verb.Length).Equals(Verb, StringComparison.OrdinalIgnoreCase);
     }
 
     private static ImapFrame Refuse(string tag, ImapStatus status, string text, string? code = null) =>

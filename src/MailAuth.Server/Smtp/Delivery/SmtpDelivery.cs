@@ -16,13 +16,26 @@ namespace MailAuth.Server.Smtp.Delivery;
 /// already gone by then: a retry can duplicate it, which is preferred to losing a message.</item>
 /// </list>
 /// </summary>
-internal sealed partial class SmtpDelivery(MaildirDelivery maildir, SmtpRelayClient? relay, MailAuthMetrics metrics, ILogger<SmtpDelivery> logger)
+internal sealed partial class SmtpDelivery(
+    MaildirDelivery maildir, MailboxQuota quota, SmtpRelayClient? relay, MailAuthMetrics metrics, ILogger<SmtpDelivery> logger)
 {
     public async Task<string> DeliverAsync(SmtpTransaction transaction, Stream message, string id, CancellationToken cancellationToken)
     {
         var remote = transaction.Recipients.Where(r => !r.IsLocal).Select(r => r.ForwardPath).ToList();
         var local = transaction.Recipients.Where(r => r.IsLocal).ToList();
         var sender = transaction.Sender.ToString();
+
+        // Before the relay: one reply covers the whole transaction, so a hosted mailbox over its quota
+        // refuses it before any copy exists anywhere.
+        foreach (var recipient in local.Select(r => r.Address).Distinct())
+        {
+            if (!await quota.AdmitsAsync(recipient, message.Length, cancellationToken))
+            {
+                LogOverQuota(id, sender, recipient.ToString());
+                metrics.Message("refused", message.Length);
+                return SmtpReply.MailboxFull(recipient.ToString());
+            }
+        }
 
         if (remote.Count > 0)
         {
@@ -86,6 +99,9 @@ internal sealed partial class SmtpDelivery(MaildirDelivery maildir, SmtpRelayCli
     [LoggerMessage(EventId = 401, Level = LogLevel.Information,
         Message = "smtp relay id={Id} from={Sender} recipients={Recipients} result={Status} detail={Detail}")]
     private partial void LogRelay(string id, string sender, int recipients, RelayStatus status, string detail);
+
+    [LoggerMessage(EventId = 410, Level = LogLevel.Information, Message = "smtp message id={Id} from={Sender} to={Recipient} result=refused (over quota)")]
+    private partial void LogOverQuota(string id, string sender, string recipient);
 
     [LoggerMessage(EventId = 402, Level = LogLevel.Error, Message = "smtp message id={Id} local delivery to {Recipient} failed; transaction refused")]
     private partial void LogLocalFailed(Exception exception, string id, string recipient);
