@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Text;
 using MailAuth.Core.Addresses;
 using MailAuth.Core.Observability;
@@ -31,7 +32,17 @@ internal sealed partial class LmtpDelivery(
     private async Task<string> DeliverOneAsync(string sender, EmailAddress recipient, Stream message, string id, CancellationToken cancellationToken)
     {
         // Checked again just before writing: the mailbox may have been removed or disabled since RCPT.
-        var refusal = LmtpReply.RefusalFor(await recipients.ResolveAsync(recipient, cancellationToken));
+        RecipientKind kind;
+        try
+        {
+            kind = await recipients.ResolveAsync(recipient, cancellationToken);
+        }
+        catch (DbException e)
+        {
+            LogStoreUnavailable(e, id, recipient.ToString());
+            return LmtpReply.StoreUnavailable;
+        }
+        var refusal = LmtpReply.RefusalFor(kind);
         if (refusal is not null)
         {
             LogRefused(id, recipient.ToString(), refusal);
@@ -64,6 +75,9 @@ internal sealed partial class LmtpDelivery(
     [LoggerMessage(EventId = 1701, Level = LogLevel.Information,
         Message = "lmtp message id={Id} to={Recipient} result=refused reply={Reply} (removed or disabled since RCPT)")]
     private partial void LogRefused(string id, string recipient, string reply);
+
+    [LoggerMessage(EventId = 1705, Level = LogLevel.Error, Message = "lmtp message id={Id} to={Recipient}: mailbox database unavailable; answered 451 for it")]
+    private partial void LogStoreUnavailable(Exception exception, string id, string recipient);
 
     [LoggerMessage(EventId = 1702, Level = LogLevel.Error, Message = "lmtp message id={Id} delivery to {Recipient} failed; answered 452 for it")]
     private partial void LogFailed(Exception exception, string id, string recipient);
