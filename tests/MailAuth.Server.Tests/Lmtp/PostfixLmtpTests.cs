@@ -203,21 +203,28 @@ public sealed class PostfixLmtpTests
         Assert.That(stored, Does.EndWith(original));
         Assert.That(await MailLogMatchesAsync($"to=<Julie@Family\\.Example>, relay=mx\\.family\\.example\\[{Regex.Escape(_lmtp.SocketPath)}\\],.* status=sent \\(250 2\\.0\\.0 <julie@family\\.example> [0-9A-F]+ Saved\\)"), Is.True, MailLog());
 
-        using var imap = await MailKitClients.ImapAsync(_lmtp.Server, Julie, Password);
+        Assert.That(await ReadOverImapAsync(Julie, "through postfix"), Is.EqualTo(stored));
+    }
+
+    /// <summary>The one message of <paramref name="address"/>'s INBOX whose subject contains <paramref name="subject"/>, as IMAP serves it.</summary>
+    private async Task<string> ReadOverImapAsync(string address, string subject)
+    {
+        using var imap = await MailKitClients.ImapAsync(_lmtp.Server, address, Password);
         var inbox = imap.Inbox;
         await inbox.OpenAsync(FolderAccess.ReadOnly);
-        var uid = (await inbox.SearchAsync(MailKit.Search.SearchQuery.SubjectContains("through postfix"))).Single();
+        var uid = (await inbox.SearchAsync(MailKit.Search.SearchQuery.SubjectContains(subject))).Single();
         await using var body = await inbox.GetStreamAsync(uid, "");
         using var read = new MemoryStream();
         await body.CopyToAsync(read);
-        Assert.That(Encoding.UTF8.GetString(read.ToArray()), Is.EqualTo(stored));
         await imap.DisconnectAsync(true);
+        return Encoding.UTF8.GetString(read.ToArray());
     }
 
     [Test]
     public async Task WhileMailAuthIsStoppedPostfixKeepsTheMessageQueuedAndDeliversItAfterTheRestart()
     {
-        Assert.That(await SendAsync("chris@sender.example", Anna, "Subject: queued\r\n\r\nkept\r\n"), Is.EqualTo("sent"));
+        var original = "From: <chris@sender.example>\r\nTo: <anna@family.example>\r\nSubject: queued\r\nDate: Thu, 03 Dec 2026 10:00:00 +0000\r\nMessage-ID: <queued@sender.example>\r\n\r\nkept\r\n\u00e7a va\r\n";
+        Assert.That(await SendAsync("chris@sender.example", Anna, original), Is.EqualTo("sent"));
         await _lmtp.StopAsync();
         await FlushQueueAsync();
         Assert.That(await MailLogMatchesAsync($"to=<anna@family\\.example>, relay=none, .* status=deferred \\(connect to mx\\.family\\.example\\[{Regex.Escape(_lmtp.SocketPath)}\\]: No such file or directory\\)"),
@@ -227,7 +234,10 @@ public sealed class PostfixLmtpTests
         await _lmtp.RestartAsync();
         await FlushQueueAsync();
 
-        Assert.That(await WaitForMessageAsync(Anna, "Subject: queued"), Does.EndWith("\r\n\r\nkept\r\n"));
+        var stored = await WaitForMessageAsync(Anna, "Subject: queued");
+        Assert.That(stored, Does.EndWith(original));
+        Assert.That(_lmtp.Inbox(Anna), Has.Length.EqualTo(1), "delivered once");
+        Assert.That(await ReadOverImapAsync(Anna, "queued"), Is.EqualTo(stored));
     }
 
     private Task FlushQueueAsync() => _postfix.FlushQueueAsync();
