@@ -15,6 +15,7 @@
 # is measured.
 set -euo pipefail
 cd "$(dirname "$0")/.."
+. bench/common.sh
 
 SIZES=${SIZES:-"10000 100000"}
 ROUNDS=${ROUNDS:-3}
@@ -33,15 +34,6 @@ cleanup() {
     [ -n "${KEEP:-}" ] || rm -rf "$work"
 }
 trap cleanup EXIT
-
-wait_port() { # port pid
-    for _ in $(seq 150); do
-        (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
-        [ -z "${2:-}" ] || kill -0 "$2" 2>/dev/null || return 1
-        sleep 0.2
-    done
-    return 1
-}
 
 dotnet build -c Release -v q --nologo "$TREE/src/MailAuth.Server" >"$work/build.log" 2>&1 || { tail -20 "$work/build.log"; exit 2; }
 mailauth="$TREE/src/MailAuth.Server/bin/Release/net10.0/mailauth"

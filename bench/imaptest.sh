@@ -20,6 +20,7 @@
 # Results and logs: $OUT (default /tmp/mailauth-imaptest.XXXXXX).
 set -uo pipefail
 cd "$(dirname "$0")/.."
+. bench/common.sh
 REPO=$(pwd)
 
 MODE=${1:-all}
@@ -76,15 +77,6 @@ cleanup() {
     [ -n "$dovecot_conf" ] && dovecot -c "$dovecot_conf" stop 2>/dev/null
 }
 trap cleanup EXIT
-
-wait_port() { # port pid: until the port answers, or the process is gone
-    for _ in $(seq 150); do
-        (exec 3<>/dev/tcp/127.0.0.1/"$1") 2>/dev/null && return 0
-        [ -z "${2:-}" ] || kill -0 "$2" 2>/dev/null || return 1
-        sleep 0.2
-    done
-    return 1
-}
 
 start_mailauth() {
     dotnet build -c Release -v q --nologo src/MailAuth.Server >"$OUT/build.log" 2>&1 ||

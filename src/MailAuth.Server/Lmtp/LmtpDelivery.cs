@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Text;
 using MailAuth.Core.Addresses;
 using MailAuth.Core.Observability;
@@ -32,15 +33,27 @@ internal sealed partial class LmtpDelivery(
     private async Task<string> DeliverOneAsync(string sender, EmailAddress recipient, Stream message, string id, CancellationToken cancellationToken)
     {
         // Checked again just before writing: the mailbox may have been removed or disabled since RCPT.
-        var refusal = LmtpReply.RefusalFor(await recipients.ResolveAsync(recipient, cancellationToken));
+        var trace = Encoding.UTF8.GetBytes($"Return-Path: <{sender}>\r\nDelivered-To: {recipient}\r\n");
+        RecipientKind kind;
+        bool admitted;
+        try
+        {
+            kind = await recipients.ResolveAsync(recipient, cancellationToken);
+            admitted = kind != RecipientKind.LocalMailbox || await quota.AdmitsAsync(recipient, trace.Length + message.Length, cancellationToken);
+        }
+        catch (DbException e)
+        {
+            LogStoreUnavailable(e, id, recipient.ToString());
+            return LmtpReply.StoreUnavailable;
+        }
+        var refusal = LmtpReply.RefusalFor(kind);
         if (refusal is not null)
         {
             LogRefused(id, recipient.ToString(), refusal);
             metrics.Message("refused", message.Length);
             return refusal;
         }
-        var trace = Encoding.UTF8.GetBytes($"Return-Path: <{sender}>\r\nDelivered-To: {recipient}\r\n");
-        if (!await quota.AdmitsAsync(recipient, trace.Length + message.Length, cancellationToken))
+        if (!admitted)
         {
             var full = SmtpReply.MailboxFull(recipient.ToString());
             LogOverQuota(id, recipient.ToString());
@@ -75,6 +88,9 @@ internal sealed partial class LmtpDelivery(
 
     [LoggerMessage(EventId = 1710, Level = LogLevel.Information, Message = "lmtp message id={Id} to={Recipient} result=refused (over quota)")]
     private partial void LogOverQuota(string id, string recipient);
+
+    [LoggerMessage(EventId = 1705, Level = LogLevel.Error, Message = "lmtp message id={Id} to={Recipient}: mailbox database unavailable; answered 451 for it")]
+    private partial void LogStoreUnavailable(Exception exception, string id, string recipient);
 
     [LoggerMessage(EventId = 1702, Level = LogLevel.Error, Message = "lmtp message id={Id} delivery to {Recipient} failed; answered 452 for it")]
     private partial void LogFailed(Exception exception, string id, string recipient);

@@ -20,6 +20,12 @@ internal static class LmtpReply
 
     public const string InternalError = SmtpReply.InternalError;
     public const string InsufficientStorage = SmtpReply.InsufficientStorage;
+
+    /// <summary>
+    /// RFC 3463 §3.4 X.3.0, transient: the mailbox database failed, so whether the recipient exists
+    /// is not known; never a 5xx, the MTA keeps the message and tries again.
+    /// </summary>
+    public const string StoreUnavailable = "451 4.3.0 Mailbox database unavailable, try again later";
     public const string TooManyRecipients = SmtpReply.TooManyRecipients;
 
     public const string LineTooLong = SmtpReply.LineTooLong;

@@ -1,3 +1,4 @@
+using System.Data.Common;
 using System.Globalization;
 using System.IO.Pipelines;
 using System.Security.Cryptography;
@@ -200,7 +201,17 @@ internal sealed partial class LmtpSession(
         {
             return Reply(LmtpReply.BadRecipientAddress, Next.Continue);
         }
-        var refusal = LmtpReply.RefusalFor(await recipients.ResolveAsync(recipient, cancellationToken));
+        RecipientKind kind;
+        try
+        {
+            kind = await recipients.ResolveAsync(recipient, cancellationToken);
+        }
+        catch (DbException e)
+        {
+            LogStoreUnavailable(e, peer, recipient.ToString());
+            return Reply(LmtpReply.StoreUnavailable, Next.Continue);
+        }
+        var refusal = LmtpReply.RefusalFor(kind);
         if (refusal is not null)
         {
             return Reply(refusal, Next.Continue);
@@ -323,6 +334,9 @@ internal sealed partial class LmtpSession(
         Reply(line);
         return next;
     }
+
+    [LoggerMessage(EventId = 1704, Level = LogLevel.Error, Message = "lmtp peer={Peer} RCPT {Recipient}: mailbox database unavailable; answered 451")]
+    private partial void LogStoreUnavailable(Exception exception, string peer, string recipient);
 
     [LoggerMessage(EventId = 1703, Level = LogLevel.Error, Message = "lmtp peer={Peer} command={Command} failed unexpectedly")]
     private partial void LogCommandFailed(Exception exception, string peer, string command);

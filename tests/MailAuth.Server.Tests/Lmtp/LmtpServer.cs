@@ -36,9 +36,13 @@ internal sealed class LmtpServer : IAsyncDisposable
 
     public int SocketmapPort { get; }
 
-    public string SocketPath => Path.Combine(Cli.DataDirectory, SocketName);
+    /// <summary>The LMTP socket; <see cref="SocketName"/> in the data directory unless the settings say otherwise.</summary>
+    public string SocketPath => Path.Combine(Cli.DataDirectory, _settings["MailAuth__Lmtp__SocketPath"]);
 
-    public static async Task<LmtpServer> StartAsync(IDictionary<string, string>? settings = null)
+    /// <param name="settings">Settings over the defaults above.</param>
+    /// <param name="cli">The program's environment (e.g. another store) when not a new default one.</param>
+    /// <param name="domain">The domain of the three mailboxes, with their local parts.</param>
+    public static async Task<LmtpServer> StartAsync(IDictionary<string, string>? settings = null, MailAuthProcess? cli = null, string domain = "family.example")
     {
         var lmtpPort = RunningServer.FreePort();
         var socketmapPort = RunningServer.FreePort();
@@ -52,16 +56,19 @@ internal sealed class LmtpServer : IAsyncDisposable
         {
             all[key] = value;
         }
-        var cli = new MailAuthProcess();
+        cli ??= new MailAuthProcess();
         var server = await StartServerAsync(all, cli);
-        Assert.That((await cli.RunAsync("domain", "add", "family.example")).ExitCode, Is.Zero);
+        Assert.That((await cli.RunAsync("domain", "add", domain)).ExitCode, Is.Zero);
         foreach (var address in new[] { Julie, Anna, Bob })
         {
-            Assert.That((await cli.RunWithInputAsync(Password + "\n", "mailbox", "add", address)).ExitCode, Is.Zero);
+            Assert.That((await cli.RunWithInputAsync(Password + "\n", "mailbox", "add", InDomain(address, domain))).ExitCode, Is.Zero);
         }
-        Assert.That((await cli.RunAsync("mailbox", "disable", Bob, "--reason", "left")).ExitCode, Is.Zero);
+        Assert.That((await cli.RunAsync("mailbox", "disable", InDomain(Bob, domain), "--reason", "left")).ExitCode, Is.Zero);
         return new LmtpServer(cli, server, all, lmtpPort, socketmapPort);
     }
+
+    /// <summary><paramref name="address"/>'s local part at <paramref name="domain"/>.</summary>
+    public static string InDomain(string address, string domain) => address[..(address.IndexOf('@', StringComparison.Ordinal) + 1)] + domain;
 
     /// <summary>Stops the server (SIGTERM); <see cref="RestartAsync"/> starts it again on the same data directory and ports.</summary>
     public ValueTask StopAsync() => Server.DisposeAsync();

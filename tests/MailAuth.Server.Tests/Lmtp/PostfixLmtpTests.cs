@@ -2,8 +2,11 @@ using System.Globalization;
 using System.Net;
 using System.Net.Sockets;
 using System.Text;
+using System.Text.RegularExpressions;
+using MailAuth.Core.Tests.Storage;
 using MailAuth.Server.Tests.Imap;
 using MailKit;
+using Npgsql;
 using static MailAuth.Server.Tests.Lmtp.LmtpServer;
 
 namespace MailAuth.Server.Tests.Lmtp;
@@ -51,157 +54,136 @@ public sealed class PostfixLmtpTests
         client.quit()
         """;
 
+    /// <summary>The second MailAuth's domain: its store is PostgreSQL, which the store test takes away.</summary>
+    private const string StoreDomain = "store.example";
+
+    private static readonly string StoreMailbox = InDomain(Julie, StoreDomain);
+
     private LmtpServer _lmtp = null!;
-    private string _work = null!;
-    private string _config = null!;
-    private string _maillog = null!;
-    private int _smtpPort;
+    private LmtpServer _store = null!;
+    private string _storeRole = null!;
+    private PostfixInstance _postfix = null!;
+    private string _socketmapSocket = null!;
     private int _submissionPort;
 
     [OneTimeSetUp]
     public async Task StartPostfix()
     {
-        Assert.That(File.Exists("/usr/sbin/postfix"), Is.True, "Postfix is not installed; ./test.sh installs it");
-        Assert.That(Environment.UserName, Is.EqualTo("root"), "a private Postfix instance is started as root (postfix -c DIR start)");
+        var cli = new MailAuthProcess();
+        // Postfix's lmtp and socketmap clients run as the postfix user, which must reach both
+        // sockets (0660): a directory of the postfix group with the set-group-ID bit gives each
+        // socket file that group (README "Mail from the internet").
+        var sockets = Path.Combine(cli.WorkingDirectory, "sockets");
+        Directory.CreateDirectory(sockets);
+        Assert.That((await ExternalClient.RunAsync("chgrp", "postfix", sockets)).ExitCode, Is.Zero);
+        Assert.That((await ExternalClient.RunAsync("chmod", "2750", sockets)).ExitCode, Is.Zero);
+        _socketmapSocket = Path.Combine(sockets, "socketmap.sock");
         var saslPort = RunningServer.FreePort();
         _lmtp = await LmtpServer.StartAsync(new Dictionary<string, string>
         {
+            ["MailAuth__Lmtp__SocketPath"] = Path.Combine(sockets, "lmtp.sock"),
+            ["MailAuth__Socketmap__SocketPath"] = _socketmapSocket,
             ["MailAuth__SaslService__TcpPort"] = saslPort.ToString(CultureInfo.InvariantCulture),
             // The submission test logs in over loopback without TLS.
             ["MailAuth__SaslService__AllowPlaintextWithoutTls"] = "true",
-        });
-        _work = Path.Combine(_lmtp.Server.Cli.WorkingDirectory, "postfix");
-        _config = Path.Combine(_work, "conf");
-        var queue = Path.Combine(_work, "queue");
-        var data = Path.Combine(_work, "data");
-        _maillog = Path.Combine(_work, "maillog");
-        Directory.CreateDirectory(_config);
-        Directory.CreateDirectory(queue);
-        Directory.CreateDirectory(data);
-        await ExternalClient.RunAsync("chown", "postfix", data); // Postfix's data_directory belongs to mail_owner.
-        await File.WriteAllTextAsync(Path.Combine(_work, "client.py"), SmtpClient);
-        await File.WriteAllTextAsync(Path.Combine(_work, "submit.py"), SubmissionClient);
-        _smtpPort = RunningServer.FreePort();
+        }, cli);
+        _store = await StartOnOwnPostgresRoleAsync();
+
         _submissionPort = RunningServer.FreePort();
-        var socketmap = $"socketmap:inet:127.0.0.1:{_lmtp.SocketmapPort}";
-        var heldTransport = $"inline:{{ {Anna}=held:inet:127.0.0.1:{_lmtp.LmtpPort} }}";
-        await File.WriteAllTextAsync(Path.Combine(_config, "main.cf"), $"""
-            compatibility_level = 3.6
-            queue_directory = {queue}
-            data_directory = {data}
-            maillog_file = {_maillog}
-            maillog_file_prefixes = {Path.GetDirectoryName(_work)}
-            myhostname = mx.family.example
-            mydestination =
-            alias_maps =
-            alias_database =
-            local_recipient_maps =
-            inet_interfaces = 127.0.0.1
-            inet_protocols = ipv4
+        var socketmap = $"socketmap:unix:{_socketmapSocket}";
+        var storeSocketmap = $"socketmap:inet:127.0.0.1:{_store.SocketmapPort}";
+        var lmtp = $"unix:{_lmtp.SocketPath}";
+        var heldTransport = $"inline:{{ {Anna}=held:{lmtp}, {StoreDomain}=held:inet:127.0.0.1:{_store.LmtpPort} }}";
+        _postfix = await PostfixInstance.StartAsync(Path.Combine(cli.WorkingDirectory, "postfix"), "mx.family.example", $"""
             mynetworks = 192.0.2.1/32
             smtpd_error_sleep_time = 0
-            virtual_mailbox_domains = {socketmap}:domains
-            virtual_mailbox_maps = {socketmap}:mailboxes
-            virtual_transport = lmtp:inet:127.0.0.1:{_lmtp.LmtpPort}
-            # Anna's mail waits in the queue until it is flushed (the restart test).
+            # family.example: both MailAuth services on UNIX sockets; store.example: a second
+            # MailAuth on TCP, asked when the first says NOTFOUND.
+            virtual_mailbox_domains = {socketmap}:domains, {storeSocketmap}:domains
+            virtual_mailbox_maps = {socketmap}:mailboxes, {storeSocketmap}:mailboxes
+            virtual_transport = lmtp:{lmtp}
+            # Anna's and store.example's mail waits in the queue until it is flushed (the restart
+            # and store tests).
             transport_maps = {heldTransport}
             defer_transports = held
             smtpd_sasl_type = dovecot
             smtpd_sasl_path = inet:127.0.0.1:{saslPort}
             smtpd_sender_login_maps = {socketmap}:senders
 
-            """);
-        // Debian's own master.cf with the port-25 listener moved to a free loopback port, and no
-        // chroot: a private instance has no copy of /etc in its queue directory.
-        var services = (await File.ReadAllLinesAsync("/etc/postfix/master.cf"))
-            .Where(line => !line.StartsWith("smtp      inet", StringComparison.Ordinal))
-            .Select(Unchrooted)
-            .Append($"127.0.0.1:{_smtpPort} inet n - n - - smtpd")
-            .Append("held unix - - n - - lmtp")
-            .Append($"127.0.0.1:{_submissionPort} inet n - n - - smtpd -o smtpd_sasl_auth_enable=yes -o smtpd_sender_restrictions=reject_sender_login_mismatch");
-        await File.WriteAllLinesAsync(Path.Combine(_config, "master.cf"), services);
+            """,
+            "held unix - - n - - lmtp",
+            $"127.0.0.1:{_submissionPort} inet n - n - - smtpd -o smtpd_sasl_auth_enable=yes -o smtpd_sender_restrictions=reject_sender_login_mismatch");
+        await File.WriteAllTextAsync(Path.Combine(_postfix.Work, "client.py"), SmtpClient);
+        await File.WriteAllTextAsync(Path.Combine(_postfix.Work, "submit.py"), SubmissionClient);
+    }
 
-        var start = await ExternalClient.RunAsync("/usr/sbin/postfix", "-c", _config, "start");
-        Assert.That(start.ExitCode, Is.Zero, $"postfix start: {start}\n{MailLog()}");
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
-        while (true)
-        {
-            try
-            {
-                using var probe = new TcpClient();
-                await probe.ConnectAsync(IPAddress.Loopback, _smtpPort);
-                break;
-            }
-            catch (SocketException) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(100);
-            }
-        }
+    /// <summary>
+    /// A MailAuth for store.example whose PostgreSQL store is reached as a role of its own, so that
+    /// the store test can refuse that role's connections without touching anyone else's.
+    /// </summary>
+    private async Task<LmtpServer> StartOnOwnPostgresRoleAsync()
+    {
+        _storeRole = "r_" + Guid.NewGuid().ToString("N");
+        var schema = new NpgsqlConnectionStringBuilder(PostgresTestServer.CreateSchema()).SearchPath!;
+        await PostgresAdminAsync($"CREATE ROLE {_storeRole} LOGIN; ALTER SCHEMA {schema} OWNER TO {_storeRole}");
+        var cli = new MailAuthProcess();
+        var file = Path.Combine(cli.WorkingDirectory, "store.conn");
+        var connection = new NpgsqlConnectionStringBuilder(PostgresTestServer.AdminConnectionString) { Username = _storeRole, SearchPath = schema };
+        await File.WriteAllTextAsync(file, connection + "\n");
+        File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        cli.Environment["MailAuth__Store__Provider"] = "postgresql";
+        cli.Environment["MailAuth__Store__ConnectionStringFile"] = file;
+        return await LmtpServer.StartAsync(cli: cli, domain: StoreDomain);
+    }
+
+    private static async Task PostgresAdminAsync(string sql)
+    {
+        await using var connection = new NpgsqlConnection(PostgresTestServer.AdminConnectionString);
+        await connection.OpenAsync();
+        await using var command = new NpgsqlCommand(sql, connection);
+        await command.ExecuteNonQueryAsync();
     }
 
     [OneTimeTearDown]
     public async Task StopPostfix()
     {
-        if (_config is not null)
+        if (_postfix is not null)
         {
-            await ExternalClient.RunAsync("/usr/sbin/postfix", "-c", _config, "stop");
+            await _postfix.DisposeAsync();
+        }
+        if (_store is not null)
+        {
+            await _store.DisposeAsync();
         }
         await _lmtp.DisposeAsync();
     }
 
-    /// <summary>A master.cf service line with its chroot column set to n.</summary>
-    private static string Unchrooted(string line)
-    {
-        if (line.Length == 0 || line[0] is '#' or ' ' or '\t')
-        {
-            return line;
-        }
-        var fields = line.Split((char[])[' ', '\t'], StringSplitOptions.RemoveEmptyEntries);
-        if (fields.Length < 8)
-        {
-            return line;
-        }
-        fields[4] = "n";
-        return string.Join(' ', fields);
-    }
+    private string MailLog() => _postfix.MailLog();
 
-    private string MailLog() => File.Exists(_maillog) ? File.ReadAllText(_maillog) : "(no maillog)";
-
-    /// <summary>Waits for Postfix's log (written by postlogd, a little after the fact) to match <paramref name="pattern"/>.</summary>
-    private async Task<bool> MailLogMatchesAsync(string pattern)
-    {
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
-        while (!System.Text.RegularExpressions.Regex.IsMatch(MailLog(), pattern))
-        {
-            if (DateTime.UtcNow > deadline)
-            {
-                return false;
-            }
-            await Task.Delay(100);
-        }
-        return true;
-    }
+    private Task<bool> MailLogMatchesAsync(string pattern) => _postfix.MailLogMatchesAsync(pattern);
 
     private async Task<string> SendAsync(string sender, string recipient, string message)
     {
-        var file = Path.Combine(_work, Guid.NewGuid().ToString("N") + ".eml");
+        var file = Path.Combine(_postfix.Work, Guid.NewGuid().ToString("N") + ".eml");
         await File.WriteAllTextAsync(file, message);
-        var result = await ExternalClient.RunAsync("python3", Path.Combine(_work, "client.py"),
-            _smtpPort.ToString(CultureInfo.InvariantCulture), sender, recipient, file);
+        var result = await ExternalClient.RunAsync("python3", Path.Combine(_postfix.Work, "client.py"),
+            _postfix.SmtpPort.ToString(CultureInfo.InvariantCulture), sender, recipient, file);
         Assert.That(result.ExitCode, Is.Zero, $"{result}\n{MailLog()}");
         return result.Stdout.Trim();
     }
 
-    private async Task<string> WaitForMessageAsync(string address, string subject)
+    private Task<string> WaitForMessageAsync(string address, string subject) => WaitForMessageAsync(_lmtp, address, subject);
+
+    private async Task<string> WaitForMessageAsync(LmtpServer server, string address, string subject)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(30);
         while (true)
         {
-            if (_lmtp.Inbox(address).FirstOrDefault(m => m.Contains(subject, StringComparison.Ordinal)) is { } message)
+            if (server.Inbox(address).FirstOrDefault(m => m.Contains(subject, StringComparison.Ordinal)) is { } message)
             {
                 return message;
             }
-            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), $"no '{subject}' delivered to {address}\n{MailLog()}\n{_lmtp.Server.Log}");
+            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), $"no '{subject}' delivered to {address}\n{MailLog()}\n{server.Server.Log}");
             await Task.Delay(100);
         }
     }
@@ -216,42 +198,114 @@ public sealed class PostfixLmtpTests
         Assert.That(await SendAsync("chris@sender.example", "Julie@Family.Example", original), Is.EqualTo("sent"));
 
         var stored = await WaitForMessageAsync(Julie, "Subject: through postfix");
-        Assert.That(stored, Does.StartWith($"Return-Path: <chris@sender.example>\r\nDelivered-To: {Julie}\r\nReceived: from mx.family.example ([127.0.0.1])\r\n"));
+        Assert.That(stored, Does.StartWith($"Return-Path: <chris@sender.example>\r\nDelivered-To: {Julie}\r\nReceived: from mx.family.example (local socket)\r\n"));
         Assert.That(stored, Does.Contain("(Postfix) with ESMTP id"));
         Assert.That(stored, Does.EndWith(original));
-        Assert.That(await MailLogMatchesAsync($"to=<Julie@Family\\.Example>, relay=127\\.0\\.0\\.1\\[127\\.0\\.0\\.1\\]:{_lmtp.LmtpPort},.* status=sent \\(250 2\\.0\\.0 <julie@family\\.example> [0-9A-F]+ Saved\\)"), Is.True, MailLog());
+        Assert.That(await MailLogMatchesAsync($"to=<Julie@Family\\.Example>, relay=mx\\.family\\.example\\[{Regex.Escape(_lmtp.SocketPath)}\\],.* status=sent \\(250 2\\.0\\.0 <julie@family\\.example> [0-9A-F]+ Saved\\)"), Is.True, MailLog());
 
-        using var imap = await MailKitClients.ImapAsync(_lmtp.Server, Julie, Password);
+        Assert.That(await ReadOverImapAsync(Julie, "through postfix"), Is.EqualTo(stored));
+    }
+
+    /// <summary>The one message of <paramref name="address"/>'s INBOX whose subject contains <paramref name="subject"/>, as IMAP serves it.</summary>
+    private async Task<string> ReadOverImapAsync(string address, string subject)
+    {
+        using var imap = await MailKitClients.ImapAsync(_lmtp.Server, address, Password);
         var inbox = imap.Inbox;
         await inbox.OpenAsync(FolderAccess.ReadOnly);
-        var uid = (await inbox.SearchAsync(MailKit.Search.SearchQuery.SubjectContains("through postfix"))).Single();
+        var uid = (await inbox.SearchAsync(MailKit.Search.SearchQuery.SubjectContains(subject))).Single();
         await using var body = await inbox.GetStreamAsync(uid, "");
         using var read = new MemoryStream();
         await body.CopyToAsync(read);
-        Assert.That(Encoding.UTF8.GetString(read.ToArray()), Is.EqualTo(stored));
         await imap.DisconnectAsync(true);
+        return Encoding.UTF8.GetString(read.ToArray());
     }
 
     [Test]
     public async Task WhileMailAuthIsStoppedPostfixKeepsTheMessageQueuedAndDeliversItAfterTheRestart()
     {
-        Assert.That(await SendAsync("chris@sender.example", Anna, "Subject: queued\r\n\r\nkept\r\n"), Is.EqualTo("sent"));
+        var original = "From: <chris@sender.example>\r\nTo: <anna@family.example>\r\nSubject: queued\r\nDate: Thu, 03 Dec 2026 10:00:00 +0000\r\nMessage-ID: <queued@sender.example>\r\n\r\nkept\r\n\u00e7a va\r\n";
+        Assert.That(await SendAsync("chris@sender.example", Anna, original), Is.EqualTo("sent"));
         await _lmtp.StopAsync();
         await FlushQueueAsync();
-        Assert.That(await MailLogMatchesAsync("to=<anna@family\\.example>, relay=none, .* status=deferred \\(connect to 127\\.0\\.0\\.1\\[127\\.0\\.0\\.1\\]:[0-9]+: Connection refused\\)"),
+        Assert.That(await MailLogMatchesAsync($"to=<anna@family\\.example>, relay=none, .* status=deferred \\(connect to mx\\.family\\.example\\[{Regex.Escape(_lmtp.SocketPath)}\\]: No such file or directory\\)"),
             Is.True, MailLog());
         Assert.That(_lmtp.Inbox(Anna).Any(m => m.Contains("Subject: queued", StringComparison.Ordinal)), Is.False);
 
         await _lmtp.RestartAsync();
         await FlushQueueAsync();
 
-        Assert.That(await WaitForMessageAsync(Anna, "Subject: queued"), Does.EndWith("\r\n\r\nkept\r\n"));
+        var stored = await WaitForMessageAsync(Anna, "Subject: queued");
+        Assert.That(stored, Does.EndWith(original));
+        Assert.That(_lmtp.Inbox(Anna), Has.Length.EqualTo(1), "delivered once");
+        Assert.That(await ReadOverImapAsync(Anna, "queued"), Is.EqualTo(stored));
     }
 
-    private async Task FlushQueueAsync()
+    private Task FlushQueueAsync() => _postfix.FlushQueueAsync();
+
+    [Test]
+    public async Task WhileTheStoreFailsPostfixIsToldToTryAgainAndNothingIsRefusedOrLost()
     {
-        var flush = await ExternalClient.RunAsync("/usr/sbin/postqueue", "-c", _config, "-f");
-        Assert.That(flush.ExitCode, Is.Zero, flush.ToString());
+        Assert.That(await SendAsync("chris@sender.example", StoreMailbox, "Subject: accepted before\r\n\r\nkept\r\n"), Is.EqualTo("sent"));
+
+        // A transaction whose recipient was accepted just before the store failed.
+        await using var connection = await _store.ConnectAsync();
+        await connection.SendAsync($"LHLO mx.family.example\r\nMAIL FROM:<chris@sender.example>\r\nRCPT TO:<{StoreMailbox}>\r\n");
+        Assert.That((await connection.ReadLinesAsync(8))[^2..], Is.EqualTo(new[] { "250 2.1.0 Sender OK", "250 2.1.5 Recipient OK" }));
+
+        // The store's PostgreSQL refuses this MailAuth: its open connections are ended, new ones refused.
+        await PostgresAdminAsync($"ALTER ROLE {_storeRole} NOLOGIN; SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = '{_storeRole}'");
+        try
+        {
+            // The copy is checked against the store again before it is written: 451 for that recipient.
+            await connection.SendAsync("DATA\r\n");
+            Assert.That(await connection.ReadLineAsync(), Does.StartWith("354 "));
+            await connection.SendAsync("Subject: during the failure\r\n\r\nx\r\n.\r\n");
+            Assert.That(await connection.ReadLineAsync(), Is.EqualTo("451 4.3.0 Mailbox database unavailable, try again later"));
+
+            // The socketmap says TEMP, so Postfix answers 451 at RCPT: the sender keeps the message.
+            Assert.That(await SendAsync("chris@sender.example", StoreMailbox, "Subject: refused for now\r\n\r\nx\r\n"),
+                Is.EqualTo($"451 4.3.0 <{StoreMailbox}>: Temporary lookup failure"), MailLog());
+            Assert.That(await AskSocketmapAsync("mailboxes " + StoreMailbox), Is.EqualTo("TEMP mailbox database unavailable"));
+
+            // The message Postfix already holds: LMTP answers 451 4.3.0 at RCPT, Postfix defers it.
+            await FlushQueueAsync();
+            Assert.That(await MailLogMatchesAsync($"to=<{Regex.Escape(StoreMailbox)}>, relay=127\\.0\\.0\\.1\\[127\\.0\\.0\\.1\\]:{_store.LmtpPort},.* status=deferred \\(host 127\\.0\\.0\\.1\\[127\\.0\\.0\\.1\\] said: 451 4\\.3\\.0 Mailbox database unavailable, try again later \\(in reply to RCPT TO command\\)\\)"),
+                Is.True, MailLog());
+        }
+        finally
+        {
+            await PostgresAdminAsync($"ALTER ROLE {_storeRole} LOGIN");
+        }
+
+        // As Postfix would, ask again later; the connections ended above are dropped as they are met.
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(10);
+        while (await AskSocketmapAsync("mailboxes " + StoreMailbox) != "OK " + StoreMailbox)
+        {
+            Assert.That(DateTime.UtcNow, Is.LessThan(deadline), _store.Server.Log);
+            await Task.Delay(100);
+        }
+        await FlushQueueAsync();
+        Assert.That(await WaitForMessageAsync(_store, StoreMailbox, "Subject: accepted before"), Does.EndWith("\r\n\r\nkept\r\n"));
+        Assert.That(_store.Inbox(StoreMailbox), Has.Length.EqualTo(1), "nothing delivered while the store failed");
+    }
+
+    /// <summary>One socketmap request to the store.example MailAuth, as Postfix sends it (a netstring); its netstring reply.</summary>
+    private async Task<string> AskSocketmapAsync(string request)
+    {
+        using var client = new TcpClient();
+        await client.ConnectAsync(IPAddress.Loopback, _store.SocketmapPort);
+        var stream = client.GetStream();
+        await stream.WriteAsync(Encoding.UTF8.GetBytes($"{Encoding.UTF8.GetByteCount(request)}:{request},"));
+        var reply = new MemoryStream();
+        var buffer = new byte[512];
+        while (reply.Length == 0 || reply.GetBuffer()[reply.Length - 1] != ',')
+        {
+            var read = await stream.ReadAsync(buffer);
+            Assert.That(read, Is.Positive, "socketmap closed before its reply");
+            reply.Write(buffer, 0, read);
+        }
+        var text = Encoding.UTF8.GetString(reply.ToArray());
+        return text[(text.IndexOf(':', StringComparison.Ordinal) + 1)..^1];
     }
 
     [Test]
@@ -304,7 +358,7 @@ public sealed class PostfixLmtpTests
 
     private async Task<string> SubmitAsync(string login, string sender, string recipient)
     {
-        var result = await ExternalClient.RunAsync("python3", Path.Combine(_work, "submit.py"),
+        var result = await ExternalClient.RunAsync("python3", Path.Combine(_postfix.Work, "submit.py"),
             _submissionPort.ToString(CultureInfo.InvariantCulture), login, Password, sender, recipient);
         Assert.That(result.ExitCode, Is.Zero, $"{result}\n{MailLog()}");
         return result.Stdout.Trim();
@@ -320,7 +374,7 @@ public sealed class PostfixLmtpTests
     [TestCase("nobody@family.example", "senders", null)]
     public async Task PostmapQueriesTheSocketmap(string key, string map, string? expected)
     {
-        var result = await ExternalClient.RunAsync("/usr/sbin/postmap", "-c", _config, "-q", key, $"socketmap:inet:127.0.0.1:{_lmtp.SocketmapPort}:{map}");
+        var result = await ExternalClient.RunAsync("/usr/sbin/postmap", "-c", _postfix.Config, "-q", key, $"socketmap:unix:{_socketmapSocket}:{map}");
 
         // postmap -q: exit 0 and the value when found, exit 1 and nothing when not (postmap(1)).
         Assert.That((result.ExitCode, result.Stdout.Trim()), Is.EqualTo(expected is null ? (1, "") : (0, expected)), result.ToString());

@@ -1,5 +1,3 @@
-using System.Net;
-using System.Net.Sockets;
 using MailAuth.Server.Tests.Imap;
 using static MailAuth.Server.Tests.SaslService.SaslServiceServer;
 
@@ -35,44 +33,15 @@ public sealed class PostfixIntegrationTests
         """;
 
     private RunningServer _server = null!;
-    private string _work = null!;
-    private string _config = null!;
-    private string _maillog = null!;
-    private int _smtpPort;
+    private PostfixInstance _postfix = null!;
 
     [OneTimeSetUp]
     public async Task StartPostfix()
     {
-        Assert.That(File.Exists("/usr/sbin/postfix"), Is.True, "Postfix is not installed; ./test.sh installs it");
-        Assert.That(Environment.UserName, Is.EqualTo("root"), "a private Postfix instance is started as root (postfix -c DIR start)");
         int saslPort;
         (_server, saslPort) = await SaslServiceServer.StartAsync();
-        _work = Path.Combine(_server.Cli.WorkingDirectory, "postfix");
-        _config = Path.Combine(_work, "conf");
-        var queue = Path.Combine(_work, "queue");
-        var data = Path.Combine(_work, "data");
-        _maillog = Path.Combine(_work, "maillog");
-        Directory.CreateDirectory(_config);
-        Directory.CreateDirectory(queue);
-        Directory.CreateDirectory(data);
-        await RunAsync("chown", "postfix", data); // Postfix's data_directory belongs to mail_owner.
-        await File.WriteAllTextAsync(Path.Combine(_work, "client.py"), SmtpClient);
-        _smtpPort = RunningServer.FreePort();
-
         var tls = Path.Combine(_server.Cli.DataDirectory, "tls");
-        await File.WriteAllTextAsync(Path.Combine(_config, "main.cf"), $"""
-            compatibility_level = 3.6
-            queue_directory = {queue}
-            data_directory = {data}
-            maillog_file = {_maillog}
-            maillog_file_prefixes = {Path.GetDirectoryName(_work)}
-            myhostname = localhost
-            mydestination =
-            alias_maps =
-            alias_database =
-            local_recipient_maps =
-            inet_interfaces = 127.0.0.1
-            inet_protocols = ipv4
+        _postfix = await PostfixInstance.StartAsync(Path.Combine(_server.Cli.WorkingDirectory, "postfix"), "localhost", $"""
             smtpd_tls_security_level = may
             smtpd_tls_cert_file = {tls}/certificate.pem
             smtpd_tls_key_file = {tls}/key.pem
@@ -82,47 +51,25 @@ public sealed class PostfixIntegrationTests
             smtpd_sasl_path = inet:127.0.0.1:{saslPort}
 
             """);
-        // Debian's own master.cf (postlog, anvil, tlsmgr, proxymap… that smtpd relies on) with the
-        // public port-25 listener replaced by one on a free loopback port.
-        var services = (await File.ReadAllLinesAsync("/etc/postfix/master.cf"))
-            .Where(line => !line.StartsWith("smtp ", StringComparison.Ordinal) && !line.StartsWith("smtp\t", StringComparison.Ordinal))
-            .Append($"127.0.0.1:{_smtpPort} inet n - n - - smtpd");
-        await File.WriteAllLinesAsync(Path.Combine(_config, "master.cf"), services);
-
-        var start = await RunAsync("/usr/sbin/postfix", "-c", _config, "start");
-        Assert.That(start.ExitCode, Is.Zero, $"postfix start: {start}\n{MailLog()}");
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
-        while (true)
-        {
-            try
-            {
-                using var probe = new TcpClient();
-                await probe.ConnectAsync(IPAddress.Loopback, _smtpPort);
-                break;
-            }
-            catch (SocketException) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(100);
-            }
-        }
+        await File.WriteAllTextAsync(Path.Combine(_postfix.Work, "client.py"), SmtpClient);
     }
 
     [OneTimeTearDown]
     public async Task StopPostfix()
     {
-        if (_config is not null)
+        if (_postfix is not null)
         {
-            await RunAsync("/usr/sbin/postfix", "-c", _config, "stop");
+            await _postfix.DisposeAsync();
         }
         await _server.DisposeAsync();
     }
 
-    private string MailLog() => File.Exists(_maillog) ? File.ReadAllText(_maillog) : "(no maillog)";
+    private string MailLog() => _postfix.MailLog();
 
     private async Task<string> AuthenticateAsync(string tls, string mechanism, string user, string password)
     {
-        var result = await ExternalClient.RunAsync("python3", Path.Combine(_work, "client.py"),
-            _smtpPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+        var result = await ExternalClient.RunAsync("python3", Path.Combine(_postfix.Work, "client.py"),
+            _postfix.SmtpPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
             Path.Combine(_server.Cli.DataDirectory, "tls", "certificate.pem"), tls, mechanism, user, password);
         Assert.That(result.ExitCode, Is.Zero, $"{result}\n{MailLog()}");
         return result.Stdout.Trim();
@@ -162,7 +109,4 @@ public sealed class PostfixIntegrationTests
 
         Assert.That(answer, Does.StartWith("535 5.7.8 Error: authentication failed: Plaintext authentication disallowed"), MailLog());
     }
-
-    private static async Task<ToolResult> RunAsync(string program, params string[] args) => await ExternalClient.RunAsync(program, args);
-
 }
