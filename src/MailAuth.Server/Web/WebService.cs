@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Security;
 using System.Security.Authentication;
 using System.Threading.RateLimiting;
 using MailAuth.Core.Authentication;
@@ -88,12 +89,17 @@ internal sealed partial class WebService(
             Listen(kestrel, _options.Port, listen =>
             {
                 listen.Protocols = HttpProtocols.Http1AndHttp2;
-                listen.UseHttps(new HttpsConnectionAdapterOptions
+                listen.UseHttps(new TlsHandshakeCallbackOptions
                 {
-                    // Asked at each handshake, so that a renewed certificate is served without a restart.
-                    ServerCertificateSelector = (_, _) => certificates.Certificate,
+                    // Asked at each handshake, so that a renewed certificate is served without a restart;
+                    // its context sends the intermediates too, without which a client finds no path to its root.
+                    OnConnection = _ => ValueTask.FromResult(new SslServerAuthenticationOptions
+                    {
+                        ServerCertificateContext = certificates.Current.Context,
+                        EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                        ApplicationProtocols = [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11],
+                    }),
                     HandshakeTimeout = TimeSpan.FromSeconds(_options.TlsHandshakeTimeoutSeconds),
-                    SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
                 });
             });
             if (_options.HttpPort != 0)
