@@ -23,6 +23,12 @@ internal sealed class AcmeOptions
     /// <summary>PEM file of the roots that sign a private ACME CA's HTTPS certificate; empty: the system's.</summary>
     public string TrustedCaFile { get; set; } = "";
 
+    /// <summary>
+    /// How the CA checks this host: <c>http-01</c> on the web listener's plain-HTTP port (the CA
+    /// connects to port 80), or <c>tls-alpn-01</c> (RFC 8737) on its HTTPS port (the CA connects to 443).
+    /// </summary>
+    public string Challenge { get; set; } = "http-01";
+
     public IReadOnlyList<string> EffectiveHostNames(SmtpOptions smtp) =>
         HostNames ?? [smtp.HostName.Length > 0 ? smtp.HostName : System.Net.Dns.GetHostName()];
 
@@ -50,6 +56,10 @@ internal sealed class AcmeOptions
         if (HostNames is { Length: 0 })
         {
             yield return $"{Section}:HostNames is empty; leave it unset for MailAuth:Smtp:HostName";
+        }
+        if (Challenge is not ("http-01" or "tls-alpn-01"))
+        {
+            yield return $"{Section}:Challenge must be http-01 or tls-alpn-01, not '{Challenge}'";
         }
         if (Enabled && !string.IsNullOrEmpty(tls.CertificateFile))
         {

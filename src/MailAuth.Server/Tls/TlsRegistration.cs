@@ -15,6 +15,7 @@ internal static class TlsRegistration
     public static IServiceCollection AddCertificateRenewal(this IServiceCollection services)
     {
         services.AddSingleton<AcmeHttpChallenges>();
+        services.AddSingleton<AcmeTlsAlpnChallenges>();
         services.AddSingleton(provider => new AcmeHostNames(provider.GetRequiredService<MailAuthOptions>(), provider.GetService<IMailboxDirectory>()));
         services.AddHostedService<CertificateReloader>();
         services.AddHostedService<AcmeRenewalService>();

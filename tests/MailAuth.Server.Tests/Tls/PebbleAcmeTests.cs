@@ -202,6 +202,27 @@ public sealed class PebbleAcmeTests
         }
     }
 
+    [Test]
+    public async Task ServeObtainsItsCertificateByTlsAlpn01OnItsWebListenersHttpsPort()
+    {
+        await using var server = await RunningServer.StartAsync(new Dictionary<string, string>
+        {
+            ["MailAuth__Web__Port"] = _ca.TlsPort.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            ["MailAuth__Tls__Acme__Enabled"] = "true",
+            ["MailAuth__Tls__Acme__Challenge"] = "tls-alpn-01",
+            ["MailAuth__Tls__Acme__DirectoryUrl"] = _ca.DirectoryUrl,
+            ["MailAuth__Tls__Acme__HostNames__0"] = "localhost",
+            ["MailAuth__Tls__Acme__TrustedCaFile"] = _ca.CaFile,
+        });
+        Assert.That(await LoggedWithinAsync(server, "acme: obtained a certificate for localhost, valid until", 1), Is.True, server.Log + "\npebble:\n" + _ca.Log);
+        // No plain-HTTP port: the CA could only have validated by TLS-ALPN-01 on the HTTPS port.
+        Assert.That(server.Log, Does.Not.Contain("listening web http on"));
+
+        // Ordinary handshakes (no acme-tls/1) got and get the served certificate, never a challenge one.
+        using var root = await _ca.RootAsync();
+        Assert.That((await WebCertificateAsync(_ca.TlsPort, "localhost", root)).Issuer, Does.Contain("Pebble"));
+    }
+
     /// <summary>Whether <paramref name="text"/> is in the log within a pebble certificate's lifetime and a half (the renewal comes at two thirds).</summary>
     private static async Task<bool> LoggedWithinAsync(RunningServer server, string text, int times)
     {

@@ -36,7 +36,7 @@ internal sealed partial class AcmeClient(HttpClient http, Uri directoryUrl, Acme
     /// those names come back in <see cref="AcmeCertificate.Dropped"/>. Throws when none is left.
     /// </summary>
     public async Task<AcmeCertificate> ObtainAsync(
-        IReadOnlyList<string> hostNames, string email, ECDsa certificateKey, AcmeHttpChallenges challenges, CancellationToken cancellationToken)
+        IReadOnlyList<string> hostNames, string email, ECDsa certificateKey, AcmeChallengeAnswers challenges, CancellationToken cancellationToken)
     {
         await EnsureAccountAsync(email, cancellationToken);
         var names = hostNames.ToList();
@@ -60,7 +60,7 @@ internal sealed partial class AcmeClient(HttpClient http, Uri directoryUrl, Acme
 
     /// <summary>§7.4: a new order for <paramref name="names"/>, each authorized; stops at the first name whose authorization failed.</summary>
     private async Task<(string OrderUrl, JsonElement Order, (string Name, string Problem)? Failed)> OrderAsync(
-        List<string> names, AcmeHttpChallenges challenges, CancellationToken cancellationToken)
+        List<string> names, AcmeChallengeAnswers challenges, CancellationToken cancellationToken)
     {
         var identifiers = new JsonArray([.. names.Select(name => (JsonNode)new JsonObject { ["type"] = "dns", ["value"] = name })]);
         var created = await PostAsync(await EndpointAsync("newOrder", cancellationToken), new JsonObject { ["identifiers"] = identifiers }, cancellationToken);
@@ -129,10 +129,10 @@ internal sealed partial class AcmeClient(HttpClient http, Uri directoryUrl, Acme
     }
 
     /// <summary>
-    /// §7.5, §8.3: proves control of one name by HTTP-01, unless the CA still holds a valid
+    /// §7.5, §8.3, RFC 8737: proves control of one name by HTTP-01 or TLS-ALPN-01, unless the CA still holds a valid
     /// authorization. Returns the name and the CA's words when the CA found it invalid (§7.1.6), null when valid.
     /// </summary>
-    private async Task<(string Name, string Problem)?> AuthorizeAsync(string authorizationUrl, AcmeHttpChallenges challenges, CancellationToken cancellationToken)
+    private async Task<(string Name, string Problem)?> AuthorizeAsync(string authorizationUrl, AcmeChallengeAnswers challenges, CancellationToken cancellationToken)
     {
         var authorization = (await PostAsync(authorizationUrl, payload: null, cancellationToken)).Json;
         var identifier = authorization.TryGetProperty("identifier", out var id) ? Text(id, "value") : authorizationUrl;
@@ -150,10 +150,10 @@ internal sealed partial class AcmeClient(HttpClient http, Uri directoryUrl, Acme
             throw new AcmeException($"authorization for {identifier} is {status}");
         }
         var challenge = authorization.GetProperty("challenges").EnumerateArray()
-            .FirstOrDefault(c => c.TryGetProperty("type", out var type) && type.GetString() == "http-01");
+            .FirstOrDefault(c => c.TryGetProperty("type", out var type) && type.GetString() == challenges.Type);
         if (challenge.ValueKind != JsonValueKind.Object)
         {
-            throw new AcmeException($"authorization for {identifier}: the CA offers no http-01 challenge");
+            throw new AcmeException($"authorization for {identifier}: the CA offers no {challenges.Type} challenge");
         }
         var token = Text(challenge, "token");
         // §8.3: a token is base64url; anything else must not reach a URL path or a file name.
@@ -161,7 +161,7 @@ internal sealed partial class AcmeClient(HttpClient http, Uri directoryUrl, Acme
         {
             throw new AcmeException($"authorization for {identifier}: the challenge token is not base64url");
         }
-        challenges.Add(token, signer.KeyAuthorization(token));
+        challenges.Add(identifier, token, signer.KeyAuthorization(token));
         try
         {
             // §7.5.1: an empty object asks the CA to validate now.
@@ -170,7 +170,7 @@ internal sealed partial class AcmeClient(HttpClient http, Uri directoryUrl, Acme
         }
         finally
         {
-            challenges.Remove(token);
+            challenges.Remove(identifier, token);
         }
         status = Text(authorization, "status");
         if (status == "valid")

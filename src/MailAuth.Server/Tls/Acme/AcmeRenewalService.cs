@@ -24,7 +24,8 @@ internal sealed partial class AcmeRenewalService(
     MailAuthMetrics metrics,
     TimeProvider clock,
     ILogger<AcmeRenewalService> logger,
-    IHostApplicationLifetime? lifetime = null) : BackgroundService
+    IHostApplicationLifetime? lifetime = null,
+    AcmeTlsAlpnChallenges? tlsAlpnChallenges = null) : BackgroundService
 {
     /// <summary>Task.Delay takes at most about 49 days; a long wait is taken in steps and the plan looked at again.</summary>
     private static readonly TimeSpan LongestWait = TimeSpan.FromDays(1);
@@ -149,7 +150,8 @@ internal sealed partial class AcmeRenewalService(
     private async Task<AcmeCertificate> ObtainAsync(AcmeClient client, IReadOnlyList<string> hostNames, CancellationToken cancellationToken)
     {
         using var certificateKey = ECDsa.Create(ECCurve.NamedCurves.nistP256);
-        var obtained = await client.ObtainAsync(hostNames, options.Tls.Acme.Email, certificateKey, challenges, cancellationToken);
+        var answers = new AcmeChallengeAnswers(options.Tls.Acme.Challenge, challenges, tlsAlpnChallenges ?? new AcmeTlsAlpnChallenges());
+        var obtained = await client.ObtainAsync(hostNames, options.Tls.Acme.Email, certificateKey, answers, cancellationToken);
         AcmeFiles.Store(options.DataDirectory, obtained.Chain, certificateKey);
         if (!certificates.Reload("a certificate from ACME") || certificates.Current.Source != CertificateProvider.SourceAcme)
         {
