@@ -5,7 +5,7 @@ internal sealed class AcmeOptions
 {
     public const string LetsEncrypt = "https://acme-v02.api.letsencrypt.org/directory";
 
-    /// <summary>Off by default: the CA must reach this host's port 80 by the names it asks for.</summary>
+    /// <summary>Off by default: the CA must reach this host's port 80 (or 443) by the names it asks for.</summary>
     public bool Enabled { get; set; }
 
     /// <summary>The CA's directory (RFC 8555 §7.1.1); any ACME CA, Let's Encrypt by default.</summary>
@@ -16,7 +16,8 @@ internal sealed class AcmeOptions
 
     /// <summary>
     /// The names the certificate covers. Null until configured (the binder appends to an array
-    /// that has items); then <see cref="EffectiveHostNames"/> is <c>MailAuth:Smtp:HostName</c>.
+    /// that has items); then <see cref="EffectiveHostNames"/> is <c>MailAuth:Smtp:HostName</c>, to
+    /// which <see cref="Tls.Acme.AcmeHostNames"/> adds the set-up names of the hosted domains.
     /// </summary>
     public string[]? HostNames { get; set; }
 
