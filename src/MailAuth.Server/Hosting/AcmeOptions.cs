@@ -5,7 +5,7 @@ internal sealed class AcmeOptions
 {
     public const string LetsEncrypt = "https://acme-v02.api.letsencrypt.org/directory";
 
-    /// <summary>Off by default: the CA must reach this host's port 80 by the names it asks for.</summary>
+    /// <summary>Off by default: the CA must reach this host's port 80 (or 443) by the names it asks for.</summary>
     public bool Enabled { get; set; }
 
     /// <summary>The CA's directory (RFC 8555 §7.1.1); any ACME CA, Let's Encrypt by default.</summary>
@@ -16,12 +16,19 @@ internal sealed class AcmeOptions
 
     /// <summary>
     /// The names the certificate covers. Null until configured (the binder appends to an array
-    /// that has items); then <see cref="EffectiveHostNames"/> is <c>MailAuth:Smtp:HostName</c>.
+    /// that has items); then <see cref="EffectiveHostNames"/> is <c>MailAuth:Smtp:HostName</c>, to
+    /// which <see cref="Tls.Acme.AcmeHostNames"/> adds the set-up names of the hosted domains.
     /// </summary>
     public string[]? HostNames { get; set; }
 
     /// <summary>PEM file of the roots that sign a private ACME CA's HTTPS certificate; empty: the system's.</summary>
     public string TrustedCaFile { get; set; } = "";
+
+    /// <summary>
+    /// How the CA checks this host: <c>http-01</c> on the web listener's plain-HTTP port (the CA
+    /// connects to port 80), or <c>tls-alpn-01</c> (RFC 8737) on its HTTPS port (the CA connects to 443).
+    /// </summary>
+    public string Challenge { get; set; } = "http-01";
 
     public IReadOnlyList<string> EffectiveHostNames(SmtpOptions smtp) =>
         HostNames ?? [smtp.HostName.Length > 0 ? smtp.HostName : System.Net.Dns.GetHostName()];
@@ -50,6 +57,10 @@ internal sealed class AcmeOptions
         if (HostNames is { Length: 0 })
         {
             yield return $"{Section}:HostNames is empty; leave it unset for MailAuth:Smtp:HostName";
+        }
+        if (Challenge is not ("http-01" or "tls-alpn-01"))
+        {
+            yield return $"{Section}:Challenge must be http-01 or tls-alpn-01, not '{Challenge}'";
         }
         if (Enabled && !string.IsNullOrEmpty(tls.CertificateFile))
         {

@@ -62,7 +62,11 @@ internal sealed class MailAuthOptions
         errors.AddRange(Metrics.Validate(webListener: Web.Enabled));
         errors.AddRange(Store.Validate());
         errors.AddRange(Web.Validate());
-        if (Tls.Acme.Enabled && (!Web.Enabled || Web.HttpPort == 0))
+        if (Tls.Acme.Enabled && Tls.Acme.Challenge == "tls-alpn-01" && !Web.Enabled)
+        {
+            errors.Add("MailAuth:Tls:Acme:Challenge tls-alpn-01 needs the web listener (MailAuth:Web:Port): the CA checks TLS-ALPN-01 challenges there");
+        }
+        else if (Tls.Acme.Enabled && Tls.Acme.Challenge != "tls-alpn-01" && (!Web.Enabled || Web.HttpPort == 0))
         {
             errors.Add("MailAuth:Tls:Acme:Enabled needs the web listener's plain-HTTP port (MailAuth:Web:Port and MailAuth:Web:HttpPort): the CA checks HTTP-01 challenges there");
         }

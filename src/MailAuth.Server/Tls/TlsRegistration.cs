@@ -1,3 +1,5 @@
+using MailAuth.Core.Mailboxes;
+using MailAuth.Server.Hosting;
 using MailAuth.Server.Tls.Acme;
 using Microsoft.Extensions.DependencyInjection;
 
@@ -13,6 +15,8 @@ internal static class TlsRegistration
     public static IServiceCollection AddCertificateRenewal(this IServiceCollection services)
     {
         services.AddSingleton<AcmeHttpChallenges>();
+        services.AddSingleton<AcmeTlsAlpnChallenges>();
+        services.AddSingleton(provider => new AcmeHostNames(provider.GetRequiredService<MailAuthOptions>(), provider.GetService<IMailboxDirectory>()));
         services.AddHostedService<CertificateReloader>();
         services.AddHostedService<AcmeRenewalService>();
         return services;

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Net;
+using System.Net.Security;
 using System.Security.Authentication;
 using System.Threading.RateLimiting;
 using MailAuth.Core.Authentication;
@@ -40,6 +41,7 @@ internal sealed partial class WebService(
             return;
         }
         var metricsHere = options.Metrics.Enabled && options.Metrics.Port == 0;
+        var tlsAlpnChallenges = services.GetService<AcmeTlsAlpnChallenges>() ?? new AcmeTlsAlpnChallenges();
         // The empty builder reads no configuration of its own (as for auth_http and metrics).
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Services.AddSingleton(loggerFactory);
@@ -88,12 +90,20 @@ internal sealed partial class WebService(
             Listen(kestrel, _options.Port, listen =>
             {
                 listen.Protocols = HttpProtocols.Http1AndHttp2;
-                listen.UseHttps(new HttpsConnectionAdapterOptions
+                var handshakeTimeout = TimeSpan.FromSeconds(_options.TlsHandshakeTimeoutSeconds);
+                listen.UseAcmeTlsAlpnDetection(tlsAlpnChallenges, handshakeTimeout);
+                listen.UseHttps(new TlsHandshakeCallbackOptions
                 {
-                    // Asked at each handshake, so that a renewed certificate is served without a restart.
-                    ServerCertificateSelector = (_, _) => certificates.Certificate,
-                    HandshakeTimeout = TimeSpan.FromSeconds(_options.TlsHandshakeTimeoutSeconds),
-                    SslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                    // Asked at each handshake, so that a renewed certificate is served without a restart;
+                    // its context sends the intermediates too, without which a client finds no path to its root.
+                    OnConnection = context => ValueTask.FromResult(AcmeTlsAlpnListener.ChallengeOptions(
+                        tlsAlpnChallenges, context.Connection, context.ClientHelloInfo.ServerName) ?? new SslServerAuthenticationOptions
+                        {
+                            ServerCertificateContext = certificates.Current.Context,
+                            EnabledSslProtocols = SslProtocols.Tls12 | SslProtocols.Tls13,
+                            ApplicationProtocols = [SslApplicationProtocol.Http2, SslApplicationProtocol.Http11],
+                        }),
+                    HandshakeTimeout = handshakeTimeout,
                 });
             });
             if (_options.HttpPort != 0)

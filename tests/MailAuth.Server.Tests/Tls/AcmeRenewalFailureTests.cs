@@ -48,7 +48,7 @@ public sealed class AcmeRenewalFailureTests
             listener.SetMeasurementEventCallback<long>((_, value, _, _) => Interlocked.Add(ref failures, value));
             listener.Start();
 
-            using (var acme = new AcmeRenewalService(options, certificates, new AcmeHttpChallenges(), metrics, TimeProvider.System,
+            using (var acme = new AcmeRenewalService(options, certificates, new AcmeHttpChallenges(), new AcmeHostNames(options, null), metrics, TimeProvider.System,
                        NullLogger<AcmeRenewalService>.Instance))
             {
                 await acme.StartAsync(CancellationToken.None);

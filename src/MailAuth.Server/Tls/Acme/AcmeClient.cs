@@ -9,6 +9,9 @@ using Microsoft.Extensions.Logging;
 
 namespace MailAuth.Server.Tls.Acme;
 
+/// <summary>A certificate chain issued for <paramref name="Names"/>; <paramref name="Dropped"/> are the names asked for whose authorization failed.</summary>
+internal sealed record AcmeCertificate(string Chain, IReadOnlyList<string> Names, IReadOnlyList<string> Dropped);
+
 /// <summary>
 /// The client side of RFC 8555: directory, nonces, account, order, HTTP-01 authorizations,
 /// finalization with a CSR, and the certificate chain's download.
@@ -26,34 +29,68 @@ internal sealed partial class AcmeClient(HttpClient http, Uri directoryUrl, Acme
     private string? _accountUrl;
 
     /// <summary>
-    /// A certificate for <paramref name="hostNames"/> (the first one also its subject) on
-    /// <paramref name="certificateKey"/>: the PEM chain the CA issued, leaf first.
+    /// A certificate for <paramref name="hostNames"/> (the first one kept also its subject) on
+    /// <paramref name="certificateKey"/>: the PEM chain the CA issued, leaf first. A name whose
+    /// authorization the CA found invalid (no DNS, not reaching this host) is dropped and the rest
+    /// ordered again (an order with one invalid authorization can never be finalized, §7.1.6);
+    /// those names come back in <see cref="AcmeCertificate.Dropped"/>. Throws when none is left.
     /// </summary>
-    public async Task<string> ObtainAsync(
-        IReadOnlyList<string> hostNames, string email, ECDsa certificateKey, AcmeHttpChallenges challenges, CancellationToken cancellationToken)
+    public async Task<AcmeCertificate> ObtainAsync(
+        IReadOnlyList<string> hostNames, string email, ECDsa certificateKey, AcmeChallengeAnswers challenges, CancellationToken cancellationToken)
     {
         await EnsureAccountAsync(email, cancellationToken);
+        var names = hostNames.ToList();
+        var dropped = new List<string>();
+        while (true)
+        {
+            var (orderUrl, order, failed) = await OrderAsync(names, challenges, cancellationToken);
+            if (failed is null)
+            {
+                return new AcmeCertificate(await FinalizeAsync(names, orderUrl, order, certificateKey, cancellationToken), names, dropped);
+            }
+            names.Remove(failed.Value.Name);
+            dropped.Add(failed.Value.Name);
+            LogDropped(failed.Value.Name, failed.Value.Problem);
+            if (names.Count == 0)
+            {
+                throw new AcmeException($"authorization for {failed.Value.Name} failed{failed.Value.Problem}, and no other name was left to order");
+            }
+        }
+    }
 
-        // §7.4: a new order for the names.
-        var identifiers = new JsonArray([.. hostNames.Select(name => (JsonNode)new JsonObject { ["type"] = "dns", ["value"] = name })]);
+    /// <summary>§7.4: a new order for <paramref name="names"/>, each authorized; stops at the first name whose authorization failed.</summary>
+    private async Task<(string OrderUrl, JsonElement Order, (string Name, string Problem)? Failed)> OrderAsync(
+        List<string> names, AcmeChallengeAnswers challenges, CancellationToken cancellationToken)
+    {
+        var identifiers = new JsonArray([.. names.Select(name => (JsonNode)new JsonObject { ["type"] = "dns", ["value"] = name })]);
         var created = await PostAsync(await EndpointAsync("newOrder", cancellationToken), new JsonObject { ["identifiers"] = identifiers }, cancellationToken);
         var orderUrl = created.Location ?? throw new AcmeException("newOrder: the CA gave no order URL (Location)");
         var order = created.Json;
-        LogOrder(string.Join(", ", hostNames));
-
+        LogOrder(string.Join(", ", names));
         foreach (var authorization in order.GetProperty("authorizations").EnumerateArray())
         {
-            await AuthorizeAsync(authorization.GetString()!, challenges, cancellationToken);
+            if (await AuthorizeAsync(authorization.GetString()!, challenges, cancellationToken) is { } failed)
+            {
+                // Only a name of this order may be dropped: anything else is the CA's error.
+                var name = names.FirstOrDefault(n => string.Equals(n, failed.Name, StringComparison.OrdinalIgnoreCase))
+                    ?? throw new AcmeException($"authorization for {failed.Name}, a name not ordered, failed{failed.Problem}");
+                return (orderUrl, order, (name, failed.Problem));
+            }
         }
+        return (orderUrl, order, null);
+    }
 
-        // §7.4: finalize with a CSR naming every identifier, then wait while the CA issues.
-        var request = new CertificateRequest("CN=" + hostNames[0], certificateKey, HashAlgorithmName.SHA256);
-        var names = new SubjectAlternativeNameBuilder();
-        foreach (var name in hostNames)
+    /// <summary>§7.4: finalize with a CSR naming every identifier, wait while the CA issues, download the chain.</summary>
+    private async Task<string> FinalizeAsync(
+        List<string> names, string orderUrl, JsonElement order, ECDsa certificateKey, CancellationToken cancellationToken)
+    {
+        var request = new CertificateRequest("CN=" + names[0], certificateKey, HashAlgorithmName.SHA256);
+        var alternativeNames = new SubjectAlternativeNameBuilder();
+        foreach (var name in names)
         {
-            names.AddDnsName(name);
+            alternativeNames.AddDnsName(name);
         }
-        request.CertificateExtensions.Add(names.Build());
+        request.CertificateExtensions.Add(alternativeNames.Build());
         var finalizeUrl = Text(order, "finalize");
         await PostAsync(finalizeUrl, new JsonObject { ["csr"] = Base64Url.EncodeToString(request.CreateSigningRequest()) }, cancellationToken);
         order = await PollAsync(orderUrl, "order", ["pending", "ready", "processing"], cancellationToken);
@@ -91,25 +128,32 @@ internal sealed partial class AcmeClient(HttpClient http, Uri directoryUrl, Acme
         }
     }
 
-    /// <summary>§7.5, §8.3: proves control of one name by HTTP-01, unless the CA still holds a valid authorization.</summary>
-    private async Task AuthorizeAsync(string authorizationUrl, AcmeHttpChallenges challenges, CancellationToken cancellationToken)
+    /// <summary>
+    /// §7.5, §8.3, RFC 8737: proves control of one name by HTTP-01 or TLS-ALPN-01, unless the CA still holds a valid
+    /// authorization. Returns the name and the CA's words when the CA found it invalid (§7.1.6), null when valid.
+    /// </summary>
+    private async Task<(string Name, string Problem)?> AuthorizeAsync(string authorizationUrl, AcmeChallengeAnswers challenges, CancellationToken cancellationToken)
     {
         var authorization = (await PostAsync(authorizationUrl, payload: null, cancellationToken)).Json;
         var identifier = authorization.TryGetProperty("identifier", out var id) ? Text(id, "value") : authorizationUrl;
         var status = Text(authorization, "status");
         if (status == "valid")
         {
-            return;
+            return null;
+        }
+        if (status == "invalid")
+        {
+            return (identifier, " (the CA holds it invalid)");
         }
         if (status != "pending")
         {
             throw new AcmeException($"authorization for {identifier} is {status}");
         }
         var challenge = authorization.GetProperty("challenges").EnumerateArray()
-            .FirstOrDefault(c => c.TryGetProperty("type", out var type) && type.GetString() == "http-01");
+            .FirstOrDefault(c => c.TryGetProperty("type", out var type) && type.GetString() == challenges.Type);
         if (challenge.ValueKind != JsonValueKind.Object)
         {
-            throw new AcmeException($"authorization for {identifier}: the CA offers no http-01 challenge");
+            throw new AcmeException($"authorization for {identifier}: the CA offers no {challenges.Type} challenge");
         }
         var token = Text(challenge, "token");
         // §8.3: a token is base64url; anything else must not reach a URL path or a file name.
@@ -117,7 +161,7 @@ internal sealed partial class AcmeClient(HttpClient http, Uri directoryUrl, Acme
         {
             throw new AcmeException($"authorization for {identifier}: the challenge token is not base64url");
         }
-        challenges.Add(token, signer.KeyAuthorization(token));
+        challenges.Add(identifier, token, signer.KeyAuthorization(token));
         try
         {
             // §7.5.1: an empty object asks the CA to validate now.
@@ -126,15 +170,17 @@ internal sealed partial class AcmeClient(HttpClient http, Uri directoryUrl, Acme
         }
         finally
         {
-            challenges.Remove(token);
+            challenges.Remove(identifier, token);
         }
-        if (Text(authorization, "status") != "valid")
+        status = Text(authorization, "status");
+        if (status == "valid")
         {
-            var failed = authorization.GetProperty("challenges").EnumerateArray()
-                .FirstOrDefault(c => c.TryGetProperty("token", out var t) && t.GetString() == token);
-            throw new AcmeException($"authorization for {identifier} is {Text(authorization, "status")}"
-                + (failed.ValueKind == JsonValueKind.Object ? ErrorOf(failed) : ""));
+            return null;
         }
+        var failed = authorization.GetProperty("challenges").EnumerateArray()
+            .FirstOrDefault(c => c.TryGetProperty("token", out var t) && t.GetString() == token);
+        var problem = failed.ValueKind == JsonValueKind.Object ? ErrorOf(failed) : "";
+        return status == "invalid" ? (identifier, problem) : throw new AcmeException($"authorization for {identifier} is {status}{problem}");
     }
 
     /// <summary>POST-as-GET <paramref name="url"/> until its status leaves <paramref name="waiting"/>, as often as Retry-After asks (1-10 s).</summary>
@@ -290,6 +336,10 @@ internal sealed partial class AcmeClient(HttpClient http, Uri directoryUrl, Acme
 
     [LoggerMessage(EventId = 1101, Level = LogLevel.Information, Message = "acme: ordering a certificate for {Names}")]
     private partial void LogOrder(string names);
+
+    [LoggerMessage(EventId = 1103, Level = LogLevel.Warning, Message =
+        "acme: {Name} dropped from the certificate, its authorization failed{Problem}; the other names are ordered again and it is tried again at the next renewal")]
+    private partial void LogDropped(string name, string problem);
 
     [LoggerMessage(EventId = 1102, Level = LogLevel.Debug, Message = "acme: the CA refused nonce {Attempt} (badNonce), retrying with a fresh one")]
     private partial void LogBadNonce(int attempt);
