@@ -40,6 +40,7 @@ internal static class SiteStyle
         table { border-collapse: collapse; width: 100%; margin: .5rem 0 1rem; }
         caption { text-align: left; font-weight: 600; padding-bottom: .25rem; }
         th, td { text-align: left; padding: .4rem .5rem; border-bottom: 1px solid #ddd; vertical-align: top; }
+        td { overflow-wrap: anywhere; }
         """;
 
     public static Task AnswerAsync(HttpContext context)

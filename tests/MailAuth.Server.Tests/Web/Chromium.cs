@@ -1,0 +1,80 @@
+using OpenQA.Selenium;
+using OpenQA.Selenium.Chrome;
+
+namespace MailAuth.Server.Tests.Web;
+
+/// <summary>
+/// Debian's chromium, headless, through Debian's chromium-driver (test.sh installs both): a fresh
+/// profile, a phone's width, the server's self-signed certificate accepted, nothing fetched from the
+/// network but the server under test. One per fixture: starting it costs a second or two.
+/// </summary>
+internal sealed class Chromium : IDisposable
+{
+    public const int PhoneWidth = 390;
+
+    private readonly string _profile = Path.Combine(Path.GetTempPath(), "mailauth-chromium-" + Guid.NewGuid().ToString("N"));
+    private readonly string _screenshots;
+    private int _shots;
+
+    public Chromium(string screenshotDirectory)
+    {
+        _screenshots = screenshotDirectory;
+        Directory.CreateDirectory(_screenshots);
+        var options = new ChromeOptions { BinaryLocation = "/usr/bin/chromium", AcceptInsecureCertificates = true };
+        options.AddArguments(
+            "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
+            "--disable-component-update", "--disable-sync", "--ignore-certificate-errors", "--user-data-dir=" + _profile,
+            $"--window-size={PhoneWidth},844");
+        // The driver named outright, so that Selenium Manager never looks for (or downloads) one.
+        var service = ChromeDriverService.CreateDefaultService("/usr/bin", "chromedriver");
+        service.SuppressInitialDiagnosticInformation = true;
+        service.HideCommandPromptWindow = true;
+        Driver = new ChromeDriver(service, options, TimeSpan.FromSeconds(60));
+    }
+
+    public ChromeDriver Driver { get; }
+
+    public IWebElement Field(string id) => Driver.FindElement(By.Id(id));
+
+    public void Type(string id, string text)
+    {
+        var field = Field(id);
+        field.Clear();
+        field.SendKeys(text);
+    }
+
+    public void Submit() => Driver.FindElement(By.CssSelector("main form button[type=submit]")).Click();
+
+    public string MainText => Driver.FindElement(By.Id("main")).Text;
+
+    /// <summary>What the field's <c>aria-describedby</c> points at, as a screen reader reads it.</summary>
+    public string DescriptionOf(string id) =>
+        string.Join(" | ", (Field(id).GetAttribute("aria-describedby") ?? "").Split(' ', StringSplitOptions.RemoveEmptyEntries)
+            .Select(described => Driver.FindElement(By.Id(described)).Text));
+
+    /// <summary>Whether the page fits the window's width (no sideways scrolling on a phone).</summary>
+    public bool FitsWidth() => Convert.ToInt64(Driver.ExecuteScript("return document.documentElement.scrollWidth;"), System.Globalization.CultureInfo.InvariantCulture)
+        <= Convert.ToInt64(Driver.ExecuteScript("return window.innerWidth;"), System.Globalization.CultureInfo.InvariantCulture);
+
+    /// <summary>Saves the page as a PNG under the test output and attaches it to the running test.</summary>
+    public void Screenshot(string name)
+    {
+        var path = Path.Combine(_screenshots, $"{++_shots:00}-{name}.png");
+        Driver.GetScreenshot().SaveAsFile(path);
+        TestContext.AddTestAttachment(path, name);
+    }
+
+    public void Dispose()
+    {
+        Driver.Quit();
+        Driver.Dispose();
+        try
+        {
+            Directory.Delete(_profile, recursive: true);
+        }
+        catch (IOException)
+        {
+            // chromium's last writes may still be landing; the temporary directory is cleaned anyway.
+        }
+    }
+}
