@@ -56,6 +56,8 @@ internal static class WebEndpoints
         routes.MapPost(LoginPage.Path, services.GetRequiredService<LoginPage>().PostAsync);
         routes.MapPost(LoginPage.LogoutPath, services.GetRequiredService<LoginPage>().LogoutAsync);
         routes.MapGet(AccountPage.Path, services.GetRequiredService<AccountPage>().GetAsync);
+        routes.MapGet(ManagedMailboxPasswordPage.Path, services.GetRequiredService<ManagedMailboxPasswordPage>().GetAsync);
+        routes.MapPost(ManagedMailboxPasswordPage.Path, services.GetRequiredService<ManagedMailboxPasswordPage>().PostAsync);
 
         // ACME HTTP-01 challenges (let through on plain HTTP by ServedOverPlainHttp).
         routes.MapAcmeHttpChallenges();

@@ -30,6 +30,8 @@ internal sealed class Chromium : IDisposable
         service.SuppressInitialDiagnosticInformation = true;
         service.HideCommandPromptWindow = true;
         Driver = new ChromeDriver(service, options, TimeSpan.FromSeconds(60));
+        // The next page's elements are looked for until it has loaded.
+        Driver.Manage().Timeouts().ImplicitWait = TimeSpan.FromSeconds(5);
     }
 
     public ChromeDriver Driver { get; }
@@ -43,7 +45,34 @@ internal sealed class Chromium : IDisposable
         field.SendKeys(text);
     }
 
-    public void Submit() => Driver.FindElement(By.CssSelector("main form button[type=submit]")).Click();
+    public void Submit() => Follow(By.CssSelector("main form button[type=submit]"));
+
+    /// <summary>
+    /// Clicks what <paramref name="target"/> finds and waits until the next page replaced this one: a
+    /// click returns once navigation starts, so reading at once could still see the old page.
+    /// </summary>
+    public void Follow(By target)
+    {
+        var old = Driver.FindElement(By.TagName("html"));
+        Driver.FindElement(target).Click();
+        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(20);
+        while (true)
+        {
+            try
+            {
+                _ = old.Enabled;
+            }
+            catch (StaleElementReferenceException)
+            {
+                return;
+            }
+            if (DateTime.UtcNow > deadline)
+            {
+                throw new TimeoutException("the page did not change after clicking " + target);
+            }
+            Thread.Sleep(20);
+        }
+    }
 
     public string MainText => Driver.FindElement(By.Id("main")).Text;
 

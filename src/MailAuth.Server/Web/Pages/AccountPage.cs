@@ -29,6 +29,13 @@ internal sealed class AccountPage(PageForms forms, ManagerAccountService account
         {
             page.Table("Mailboxes this account manages", ["Mailbox", "What this account may do"],
                 account.Grants.Select(grant => (IReadOnlyList<string>)[grant.Mailbox.ToString(), Permissions(account, grant)]));
+            var changeable = account.Grants.Where(grant => grant.CanChangePassword).ToArray();
+            if (changeable.Length > 0)
+            {
+                page.Subheading("Change a mailbox password")
+                    .Choices([.. changeable.Select(grant => (ManagedMailboxPasswordPage.For(grant.Mailbox.ToString()), grant.Mailbox.ToString(),
+                        grant.Mailbox == account.UnifiedMailbox ? "Unified with your account: both change." : "Only the mailbox's password changes, unless you unify."))]);
+            }
         }
         await page
             .Form(LoginPage.LogoutPath, forms.TokenFor(context), "Log out")

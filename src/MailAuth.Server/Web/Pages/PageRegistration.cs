@@ -34,6 +34,7 @@ internal static class PageRegistration
         services.AddSingleton<MailboxPasswordPage>();
         services.AddSingleton<LoginPage>();
         services.AddSingleton<AccountPage>();
+        services.AddSingleton<ManagedMailboxPasswordPage>();
         return services;
     }
 }
