@@ -19,6 +19,11 @@ internal sealed class Chromium : IDisposable
     public Chromium(string screenshotDirectory)
     {
         _screenshots = screenshotDirectory;
+        if (Directory.Exists(_screenshots))
+        {
+            // This run's pages only, numbered in the order they were shown.
+            Directory.Delete(_screenshots, recursive: true);
+        }
         Directory.CreateDirectory(_screenshots);
         var options = new ChromeOptions { BinaryLocation = "/usr/bin/chromium", AcceptInsecureCertificates = true };
         options.AddArguments(
