@@ -16,6 +16,7 @@ command -v fail2ban-regex >/dev/null || need+=(fail2ban)
 command -v promtool >/dev/null || need+=(prometheus)
 command -v systemd-analyze >/dev/null || need+=(systemd)
 command -v pebble >/dev/null || need+=(pebble)
+command -v chromedriver >/dev/null && command -v chromium >/dev/null || need+=(chromium chromium-driver)
 [ -x /usr/lib/postgresql/15/bin/initdb ] || need+=(postgresql)
 if [ ${#need[@]} -gt 0 ]; then
   echo "installing ${need[*]}" >&2

@@ -1,6 +1,7 @@
 using MailAuth.Server.Hosting;
 using MailAuth.Server.Observability;
 using MailAuth.Server.Tls.Acme;
+using MailAuth.Server.Web.Pages;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
 using Microsoft.AspNetCore.Routing;
@@ -43,6 +44,20 @@ internal static class WebEndpoints
         // The mailbox holder's API (issue 16).
         routes.MapPost(MailboxApi.TestPath, api.TestAsync);
         routes.MapPost(MailboxApi.PasswordPath, api.ChangePasswordAsync);
+
+        // The pages of issue 16: HTML forms, no script (Web/Pages/).
+        routes.MapGet(SiteStyle.Path, SiteStyle.AnswerAsync);
+        routes.MapGet(HomePage.Path, HomePage.GetAsync);
+        routes.MapGet(MailboxTestPage.Path, services.GetRequiredService<MailboxTestPage>().GetAsync);
+        routes.MapPost(MailboxTestPage.Path, services.GetRequiredService<MailboxTestPage>().PostAsync);
+        routes.MapGet(MailboxPasswordPage.Path, services.GetRequiredService<MailboxPasswordPage>().GetAsync);
+        routes.MapPost(MailboxPasswordPage.Path, services.GetRequiredService<MailboxPasswordPage>().PostAsync);
+        routes.MapGet(LoginPage.Path, services.GetRequiredService<LoginPage>().GetAsync);
+        routes.MapPost(LoginPage.Path, services.GetRequiredService<LoginPage>().PostAsync);
+        routes.MapPost(LoginPage.LogoutPath, services.GetRequiredService<LoginPage>().LogoutAsync);
+        routes.MapGet(AccountPage.Path, services.GetRequiredService<AccountPage>().GetAsync);
+        routes.MapGet(ManagedMailboxPasswordPage.Path, services.GetRequiredService<ManagedMailboxPasswordPage>().GetAsync);
+        routes.MapPost(ManagedMailboxPasswordPage.Path, services.GetRequiredService<ManagedMailboxPasswordPage>().PostAsync);
 
         // ACME HTTP-01 challenges (let through on plain HTTP by ServedOverPlainHttp).
         routes.MapAcmeHttpChallenges();

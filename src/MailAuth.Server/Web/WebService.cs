@@ -3,11 +3,14 @@ using System.Net;
 using System.Net.Security;
 using System.Security.Authentication;
 using System.Threading.RateLimiting;
+using MailAuth.Core.Accounts;
 using MailAuth.Core.Authentication;
+using MailAuth.Core.Mailboxes;
 using MailAuth.Server.Hosting;
 using MailAuth.Server.Observability;
 using MailAuth.Server.Tls;
 using MailAuth.Server.Tls.Acme;
+using MailAuth.Server.Web.Pages;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Http;
@@ -32,6 +35,9 @@ internal sealed partial class WebService(
     ILogger<WebService> logger) : IHostedService, IAsyncDisposable
 {
     private readonly WebOptions _options = options.Web;
+    public const string ContentSecurityPolicy =
+        "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; frame-ancestors 'none'; base-uri 'none'";
+
     private WebApplication? _app;
 
     public async Task StartAsync(CancellationToken cancellationToken)
@@ -46,10 +52,12 @@ internal sealed partial class WebService(
         var builder = WebApplication.CreateEmptyBuilder(new WebApplicationOptions());
         builder.Services.AddSingleton(loggerFactory);
         builder.Services.AddRouting();
-        foreach (var shared in new[] { typeof(HostedDomainLookup), typeof(MailServerSettings), typeof(MailboxApi), typeof(TimeProvider), typeof(Readiness), typeof(AcmeHttpChallenges) })
+        foreach (var shared in new[] { typeof(HostedDomainLookup), typeof(MailServerSettings), typeof(MailboxApi), typeof(TimeProvider), typeof(Readiness), typeof(AcmeHttpChallenges),
+            typeof(MailboxHolder), typeof(MailboxAdministration), typeof(ManagerAccountService) })
         {
             builder.Services.AddSingleton(shared, services.GetRequiredService(shared));
         }
+        builder.Services.AddPages();
         builder.Services.AddRateLimiter(limiter =>
         {
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
@@ -154,7 +162,8 @@ internal sealed partial class WebService(
     }
 
     /// <summary>
-    /// On HTTPS: HSTS and no MIME sniffing. On plain HTTP: only what clients fetch there; the rest
+    /// On HTTPS: HSTS, no MIME sniffing, and for the pages a strict Content-Security-Policy (this
+    /// origin's style sheet and images, no script at all, forms posted here only, never framed). On plain HTTP: only what clients fetch there; the rest
     /// goes to the same host and path on the HTTPS port (308 keeps a POST a POST).
     /// </summary>
     private Task SecureOrRedirectAsync(HttpContext context, Func<Task> next)
@@ -164,6 +173,9 @@ internal sealed partial class WebService(
         if (context.Request.IsHttps)
         {
             response.Headers.StrictTransportSecurity = "max-age=31536000";
+            response.Headers.ContentSecurityPolicy = ContentSecurityPolicy;
+            response.Headers.XFrameOptions = "DENY";
+            response.Headers["Referrer-Policy"] = "no-referrer";
             return next();
         }
         if (WebEndpoints.ServedOverPlainHttp(context.Request.Path))

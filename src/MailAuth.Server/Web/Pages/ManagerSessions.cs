@@ -1,0 +1,118 @@
+using System.Collections.Concurrent;
+using System.Security.Cryptography;
+using System.Text;
+using Microsoft.AspNetCore.Http;
+
+namespace MailAuth.Server.Web.Pages;
+
+/// <summary>
+/// Manager-account sessions of the web pages, in this process's memory (a restart logs everyone
+/// out). The cookie holds 256 random bits; only their SHA-256 is kept, so a memory dump holds no
+/// usable cookie. A new id at every login (the old one ended: no fixation), ended at logout and when
+/// the account's password changes through these pages; idle and absolute lifetimes bound the rest.
+/// </summary>
+internal sealed class ManagerSessions(TimeProvider clock)
+{
+    /// <summary>The <c>__Host-</c> prefix makes the browser insist on Secure, Path=/ and no Domain.</summary>
+    public const string CookieName = "__Host-mailauth-session";
+
+    /// <summary>A manager page left open this long needs a new login.</summary>
+    public static readonly TimeSpan IdleLifetime = TimeSpan.FromMinutes(30);
+
+    /// <summary>However active, a session ends after this.</summary>
+    public static readonly TimeSpan AbsoluteLifetime = TimeSpan.FromHours(12);
+
+    /// <summary>Sessions kept at once: a bound on memory; logins past it are refused until some expire.</summary>
+    public const int MaxSessions = 100_000;
+
+    private readonly ConcurrentDictionary<string, Session> _sessions = new(StringComparer.Ordinal);
+
+    private sealed record Session(string Identifier, DateTimeOffset Created)
+    {
+        public DateTimeOffset LastSeen { get; set; }
+    }
+
+    /// <summary>The identifier logged in with this request's cookie, or null (no cookie, unknown, expired).</summary>
+    public string? Current(HttpContext context)
+    {
+        if (!context.Request.Cookies.TryGetValue(CookieName, out var id) || string.IsNullOrEmpty(id))
+        {
+            return null;
+        }
+        var key = Key(id);
+        if (!_sessions.TryGetValue(key, out var session))
+        {
+            return null;
+        }
+        var now = clock.GetUtcNow();
+        if (Expired(session, now))
+        {
+            _sessions.TryRemove(key, out _);
+            return null;
+        }
+        session.LastSeen = now;
+        return session.Identifier;
+    }
+
+    /// <summary>Ends this request's session (if any) and starts a new one for <paramref name="identifier"/>; false when full.</summary>
+    public bool Start(HttpContext context, string identifier)
+    {
+        End(context);
+        var now = clock.GetUtcNow();
+        if (_sessions.Count >= MaxSessions)
+        {
+            foreach (var (key, session) in _sessions)
+            {
+                if (Expired(session, now))
+                {
+                    _sessions.TryRemove(key, out _);
+                }
+            }
+            if (_sessions.Count >= MaxSessions)
+            {
+                return false;
+            }
+        }
+        var id = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
+        _sessions[Key(id)] = new Session(identifier, now) { LastSeen = now };
+        context.Response.Cookies.Append(CookieName, id, CookieOptions());
+        return true;
+    }
+
+    /// <summary>Ends this request's session and tells the browser to drop the cookie.</summary>
+    public void End(HttpContext context)
+    {
+        if (context.Request.Cookies.TryGetValue(CookieName, out var id) && !string.IsNullOrEmpty(id))
+        {
+            _sessions.TryRemove(Key(id), out _);
+            context.Response.Cookies.Delete(CookieName, CookieOptions());
+        }
+    }
+
+    /// <summary>Ends every session of the account: its password changed.</summary>
+    public void EndAll(string identifier)
+    {
+        foreach (var (key, session) in _sessions)
+        {
+            if (session.Identifier == identifier)
+            {
+                _sessions.TryRemove(key, out _);
+            }
+        }
+    }
+
+    /// <summary>A session cookie (no Expires): the browser forgets it when closed.</summary>
+    private static CookieOptions CookieOptions() => new()
+    {
+        Path = "/",
+        Secure = true,
+        HttpOnly = true,
+        SameSite = SameSiteMode.Strict,
+        IsEssential = true,
+    };
+
+    private static bool Expired(Session session, DateTimeOffset now) =>
+        now - session.LastSeen > IdleLifetime || now - session.Created > AbsoluteLifetime;
+
+    private static string Key(string id) => Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(id)));
+}
