@@ -2,7 +2,8 @@
 # A large INBOX, MailAuth and Dovecot side by side: builds one Maildir of SIZE messages (varied
 # headers, a third unread), gives each server its own copy, and times the commands a mail client
 # sends on it: LOGIN + SELECT, STATUS from a second connection, NOOP (mean of 10), UID FETCH 1:*
-# (UID FLAGS), COPY of 100 messages into the INBOX, STORE on one message, APPEND of one message.
+# (UID FLAGS), the message list (Thunderbird's FETCH 1:* with ENVELOPE, BODYSTRUCTURE and its header
+# fields), SEARCH FROM, COPY of 100 messages into the INBOX, STORE on one message, APPEND of one message.
 # Each size runs ROUNDS rounds, the servers taking turns to go first, after one unmeasured round
 # (Dovecot builds its index then, MailAuth its own); the table gives the medians and MailAuth / Dovecot.
 #
@@ -208,6 +209,10 @@ def one_round(port, user, round_number):
     results["STATUS INBOX from another connection"] = timed(lambda: other.command("STATUS INBOX (MESSAGES UIDNEXT UNSEEN)"))
     results["NOOP (mean of 10)"] = timed(lambda: [selected.command("NOOP") for _ in range(10)]) / 10
     results["UID FETCH 1:* (UID FLAGS)"] = timed(lambda: selected.command("UID FETCH 1:* (UID FLAGS)"))
+    results["FETCH 1:* (… ENVELOPE) message list"] = timed(lambda: selected.command(
+        "FETCH 1:* (UID FLAGS RFC822.SIZE ENVELOPE BODYSTRUCTURE BODY.PEEK[HEADER.FIELDS (From To Cc Bcc Subject Date "
+        "Message-ID Priority X-Priority References Newsgroups In-Reply-To Content-Type Reply-To)])"))
+    results["SEARCH FROM someone"] = timed(lambda: selected.command('SEARCH FROM "sender42@"'))
     results["COPY 100 messages into INBOX"] = timed(lambda: selected.command("COPY 1:100 INBOX"))
     sign = "+" if round_number % 2 == 0 else "-"
     results["STORE one message"] = timed(lambda: selected.command(f"STORE 7 {sign}FLAGS (\\Flagged)"))
@@ -239,6 +244,7 @@ for operation, size, medians in rows:
     print(f"| {operation} | {size:,} | {' | '.join(ms(m) for m in medians)}{ratio} |")
 PY
 python3 "$work/client.py" "$MAILAUTH_PORT" "$([ "$dovecot" = yes ] && echo "$DOVECOT_PORT" || echo 0)" "$ROUNDS" $SIZES
+echo "MailAuth peak resident memory after those rounds: $(awk '/VmHWM/ {printf "%.0f MiB", $2 / 1024}' /proc/$server/status)"
 
 # After a restart: each server reads what it kept on disk (its index) instead of what it had in memory.
 declare -A first_mailauth first_dovecot

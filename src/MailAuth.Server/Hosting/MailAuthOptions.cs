@@ -216,6 +216,13 @@ internal sealed class ImapOptions : ListenerOptions
 
     public TimeSpan IdlePollInterval => TimeSpan.FromMilliseconds(IdlePollIntervalMilliseconds);
 
+    /// <summary>
+    /// Keep what message lists need (ENVELOPE, BODYSTRUCTURE, the listed header fields) in each
+    /// folder's <c>mailauth-headercache</c>, so that listing or header-searching a folder opens no
+    /// message file once filled; off reads every message file each time.
+    /// </summary>
+    public bool HeaderCache { get; set; } = true;
+
     /// <summary>The shared listener limits, then IMAP's own.</summary>
     public override IEnumerable<string> Validate()
     {

@@ -48,6 +48,13 @@ internal sealed class ImapResponseBuilder
         return this;
     }
 
+    /// <summary>Bytes already formatted for the wire (an ENVELOPE or BODYSTRUCTURE from the header cache).</summary>
+    public ImapResponseBuilder Raw(ReadOnlySpan<byte> bytes)
+    {
+        _buffer.Write(bytes);
+        return this;
+    }
+
     /// <summary>NIL, a quoted string, or a literal holding the bytes unchanged.</summary>
     public ImapResponseBuilder NString(string? latin1)
     {

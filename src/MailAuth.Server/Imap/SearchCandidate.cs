@@ -12,16 +12,22 @@ namespace MailAuth.Server.Imap;
 /// whole message once, decoded, looking for all of the command's strings at once
 /// (<paramref name="foldedTexts"/>). Everything is read, parsed, decoded and upper-cased at most
 /// once, whatever the number of keys; the command's time budget is checked before each search.
+/// Keys on the fields the folder's header cache keeps (FROM, TO, CC, BCC, SUBJECT, SENT*, HEADER
+/// of such a field) read the cached fields instead of the file when <paramref name="headerCache"/>
+/// is given, and a message read from its file is added to the cache.
 /// </summary>
 internal sealed class SearchCandidate(
     MaildirFolder folder, MaildirMessage message, uint sequence, uint largestSequence, uint largestUid, bool recent, SearchBudget budget,
-    IReadOnlyList<string> foldedTexts)
+    IReadOnlyList<string> foldedTexts, HeaderCacheReader? headerCache = null)
 {
     /// <summary>Header keys look at the first MiB of the header: a hostile header costs no more memory than that.</summary>
     private const int MaxHeaderBytes = 1024 * 1024;
 
     private MimeEntity? _header;
     private bool _headerLoaded;
+    private MimeEntity? _cachedFields;
+    private bool _cachedFieldsLoaded;
+    private List<(string Name, string FoldedValue)>? _foldedCachedFields;
     private string? _foldedHeaderText;
     private List<(string Name, string FoldedValue)>? _foldedHeaders;
     private Dictionary<string, List<string>>? _foldedAddresses;
@@ -65,9 +71,39 @@ internal sealed class SearchCandidate(
         }
     }
 
-    /// <summary>Header fields with their values decoded (RFC 2047) and upper-cased, once per message.</summary>
+    /// <summary>
+    /// The header to look up <paramref name="field"/> in: the cached fields when the cache keeps that
+    /// field (they hold every occurrence of it, as written), else the header read from the file.
+    /// </summary>
+    private MimeEntity? HeaderFor(string field)
+    {
+        if (headerCache is null || !MessageListItems.Covers(field))
+        {
+            return Header;
+        }
+        if (!_cachedFieldsLoaded)
+        {
+            _cachedFieldsLoaded = true;
+            if (headerCache.Find(message, CachedPart.Header) is { } payload && MessageListItems.Split(payload) is { } items)
+            {
+                _cachedFields = MessageListItems.ParseFields(items.Second);
+            }
+            else if (Header is { } header && MessageListItems.HeaderPayload(header) is { } made)
+            {
+                headerCache.Add(message, CachedPart.Header, made);
+            }
+        }
+        return _cachedFields ?? Header;
+    }
+
+    /// <summary>Header fields with their values decoded (RFC 2047) and upper-cased, once per message (and once for the cached fields).</summary>
     private List<(string Name, string FoldedValue)> FoldedHeaders(MimeEntity parsed) =>
-        _foldedHeaders ??= [.. parsed.Headers.Select(h => (h.Name, MessageFormatter.SearchableText(h.Value).ToUpperInvariant()))];
+        ReferenceEquals(parsed, _cachedFields)
+            ? _foldedCachedFields ??= Folded(parsed)
+            : _foldedHeaders ??= Folded(parsed);
+
+    private static List<(string Name, string FoldedValue)> Folded(MimeEntity parsed) =>
+        [.. parsed.Headers.Select(h => (h.Name, MessageFormatter.SearchableText(h.Value).ToUpperInvariant()))];
 
     /// <summary>
     /// The addresses (<c>mailbox@host</c>) and display names of one address field, comments removed
@@ -102,7 +138,7 @@ internal sealed class SearchCandidate(
         DateOnly day;
         if (key.Sent)
         {
-            if (Header?.Header("Date") is not { } header || !Rfc5322Date.TryParse(header, out var sent))
+            if (HeaderFor("Date")?.Header("Date") is not { } header || !Rfc5322Date.TryParse(header, out var sent))
             {
                 return false;
             }
@@ -122,7 +158,7 @@ internal sealed class SearchCandidate(
 
     private bool MatchesHeader(SearchHeader key)
     {
-        if (Header is not { } parsed)
+        if (HeaderFor(key.Field) is not { } parsed)
         {
             return false;
         }

@@ -1,4 +1,5 @@
 using MailAuth.Server.Imap.Parsing;
+using MailAuth.Server.Maildir;
 
 namespace MailAuth.Server.Imap;
 
@@ -15,14 +16,14 @@ internal static class SearchMatcher
     public const string BadCharsetCode = "BADCHARSET (US-ASCII UTF-8)";
 
     /// <summary>Indexes (0-based, ascending) of the messages of the session's view that match <paramref name="key"/>.</summary>
-    public static List<int> Matching(SelectedFolder selected, SearchKey key, SearchBudget budget)
+    public static List<int> Matching(SelectedFolder selected, SearchKey key, SearchBudget budget, HeaderCacheReader? headerCache = null)
     {
         var matches = new List<int>();
         var foldedTexts = SearchKey.FoldedTexts(key);
         for (var i = 0; i < selected.Count; i++)
         {
             budget.Check();
-            if (Matches(selected, i, key, budget, foldedTexts))
+            if (Matches(selected, i, key, budget, foldedTexts, headerCache))
             {
                 matches.Add(i);
             }
@@ -31,7 +32,8 @@ internal static class SearchMatcher
     }
 
     /// <summary>Whether the message at <paramref name="index"/> matches; a message expunged meanwhile does not.</summary>
-    public static bool Matches(SelectedFolder selected, int index, SearchKey key, SearchBudget budget, IReadOnlyList<string>? foldedTexts = null)
+    public static bool Matches(SelectedFolder selected, int index, SearchKey key, SearchBudget budget, IReadOnlyList<string>? foldedTexts = null,
+        HeaderCacheReader? headerCache = null)
     {
         var uid = selected.Uids[index];
         if (selected.Message(uid) is not { } message)
@@ -39,7 +41,7 @@ internal static class SearchMatcher
             return false;
         }
         var largestUid = selected.Uids[^1];
-        var candidate = new SearchCandidate(selected.Folder, message, (uint)(index + 1), (uint)selected.Count, largestUid, selected.IsRecent(uid), budget, foldedTexts ?? SearchKey.FoldedTexts(key));
+        var candidate = new SearchCandidate(selected.Folder, message, (uint)(index + 1), (uint)selected.Count, largestUid, selected.IsRecent(uid), budget, foldedTexts ?? SearchKey.FoldedTexts(key), headerCache);
         return candidate.Matches(key);
     }
 }

@@ -81,9 +81,13 @@ internal sealed class MaildirFolder
         _mailbox = mailbox;
         _keywords = new MaildirKeywordFile(path);
         _index = new FolderIndexFile(path);
+        HeaderCache = new HeaderCache(path);
     }
 
     public string Path { get; }
+
+    /// <summary>ENVELOPE, BODYSTRUCTURE and list header fields of the folder's messages, shared by every session on it.</summary>
+    public HeaderCache HeaderCache { get; }
 
     public string CurPath => System.IO.Path.Combine(Path, "cur");
 

@@ -88,6 +88,7 @@ internal sealed class FetchCommand(bool byUid) : IImapCommand
     public static async Task<FetchWriteResult> WriteAsync(ImapSession session, SelectedFolder selected, IEnumerable<int> indexes, IReadOnlyList<FetchAttribute> attributes, IReadOnlySet<uint> seenNow, CancellationToken cancellationToken)
     {
         long pending = 0;
+        using var cache = CachedFetch.For(session, selected, attributes);
         foreach (var index in indexes)
         {
             var uid = selected.Uids[index];
@@ -101,8 +102,13 @@ internal sealed class FetchCommand(bool byUid) : IImapCommand
             try
             {
                 response.Append($"* {index + 1} FETCH (");
+                var outcome = cache?.TryWrite(response, attributes, message, selected) ?? CachedFetchOutcome.NotCached;
+                if (outcome == CachedFetchOutcome.Gone)
+                {
+                    continue; // Its file went away before it was cached, as below.
+                }
                 var available = true;
-                for (var i = 0; i < attributes.Count && available; i++)
+                for (var i = 0; i < attributes.Count && available && outcome == CachedFetchOutcome.NotCached; i++)
                 {
                     var attribute = attributes[i];
                     if (NeedsContent(attribute))
@@ -242,7 +248,8 @@ internal sealed class FetchCommand(bool byUid) : IImapCommand
         }
     }
 
-    private static void Write(ImapResponseBuilder response, FetchAttribute attribute, MaildirMessage message, MimeEntity? parsed, FileStream? file, SelectedFolder selected)
+    /// <summary>One item of a FETCH response; <paramref name="parsed"/> and <paramref name="file"/> may be null for the items the index holds.</summary>
+    internal static void Write(ImapResponseBuilder response, FetchAttribute attribute, MaildirMessage message, MimeEntity? parsed, FileStream? file, SelectedFolder selected)
     {
         switch (attribute.Kind)
         {

@@ -30,7 +30,11 @@ internal sealed class SearchCommand(bool byUid) : IImapCommand
         var key = SearchKey.ParseProgram(arguments, session.Options.MaxSearchKeys);
         var selected = session.RequireSelected();
         var budget = new SearchBudget(session.Options.MaxSearchTime);
-        var indexes = SearchMatcher.Matching(selected, key, budget);
+        List<int> indexes;
+        using (var headerCache = CachedFetch.Reader(session, selected))
+        {
+            indexes = SearchMatcher.Matching(selected, key, budget, headerCache);
+        }
         var results = indexes.Select(i => byUid ? selected.Uids[i] : (uint)(i + 1)).ToList();
         Dictionary<uint, ulong>? modSeqs = null;
         if (SearchKey.UsesModSeq(key))
