@@ -170,6 +170,10 @@ public sealed partial class MailAuthenticator
         }
     }
 
+    /// <summary>Forgets the failures every node shares of an IP address or a mailbox address (<c>throttle clear</c>); 0 on one machine.</summary>
+    public async Task<int> ClearSharedFailuresAsync(string ipOrAddress, CancellationToken cancellationToken) =>
+        _cluster is null ? 0 : await _cluster.ClearAsync(ipOrAddress, cancellationToken);
+
     private async Task<MailboxCredential?> FindAsync(EmailAddress address, CancellationToken cancellationToken)
     {
         var started = Stopwatch.GetTimestamp();

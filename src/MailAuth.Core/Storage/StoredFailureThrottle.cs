@@ -158,6 +158,29 @@ internal sealed class StoredFailureThrottle(StoreDatabase database, ThrottleOpti
         await ThrottleScoreTable.AddAsync(connection, transaction, realm, Network, network, amount, ThrottlePolicy.Cap(options.NetworkFailures), now, HalfLife, cancellationToken);
     }
 
+    /// <summary>Forgets the failures of an IP address (its network) or of an identifier, as <see cref="FailureThrottle.Clear"/> does; returns the rows that went.</summary>
+    public async Task<int> ClearAsync(string ipOrIdentifier, CancellationToken cancellationToken)
+    {
+        var network = IPAddress.TryParse(ipOrIdentifier, out var ip) ? ClientNetwork.Of(ip).ToString() : null;
+        await using var connection = database.Open();
+        await using var transaction = await database.BeginWriteAsync(connection, cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        // substr, not LIKE: an address may hold LIKE's wildcards.
+        command.CommandText = network is not null
+            ? "DELETE FROM throttle_scores WHERE realm = @realm AND ((kind = @own AND key = @key) OR (kind = @pair AND substr(key, 1, length(@part)) = @part))"
+            : "DELETE FROM throttle_scores WHERE realm = @realm AND ((kind = @own AND key = @key) OR (kind = @pair AND substr(key, length(key) - length(@part) + 1) = @part))";
+        var key = network ?? ipOrIdentifier.ToLowerInvariant();
+        command.AddParameter("@realm", realm);
+        command.AddParameter("@own", network is not null ? Network : Identifier);
+        command.AddParameter("@key", key);
+        command.AddParameter("@pair", Pair);
+        command.AddParameter("@part", network is not null ? key + " " : " " + key);
+        var removed = await command.ExecuteNonQueryAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return removed;
+    }
+
     private static string PairKey(string network, string identifier) => network + " " + identifier;
 
     private sealed record Scores(string Network, string Identifier, double Pair, double PerIdentifier, double PerNetwork, bool RecentlySucceeded);

@@ -71,6 +71,13 @@ public sealed class PostgresClusterTests
         Assert.That(Count("reason=wrong-password protocol=imap"), Is.EqualTo(5), "five Argon2 verifications in all, then refusals on both nodes");
         Assert.That(Count(_nodeA, "reason=throttled"), Is.GreaterThan(0));
         Assert.That(Count(_nodeB, "reason=throttled"), Is.GreaterThan(0));
+
+        // Lifted on node A, lifted everywhere: the right password then logs in on node B.
+        var clear = await _cliA.RunAsync("throttle", "clear", "127.0.0.1");
+        Assert.That(clear.ExitCode, Is.Zero, clear.ToString());
+        Assert.That(clear.Stdout, Is.EqualTo("cleared 4 entr(y/ies) for 127.0.0.1\n"), "the pair and the network, in node A's memory and in the store");
+        await using var afterClear = await ImapTestClient.ConnectAsync(_nodeB);
+        Assert.That((await afterClear.CommandAsync("l", $"LOGIN {Address} {Password}"))[^1], Does.StartWith("l OK"));
     }
 
     [Test]
