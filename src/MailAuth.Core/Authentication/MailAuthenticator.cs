@@ -80,8 +80,10 @@ public sealed partial class MailAuthenticator
         {
             return await AuthenticateAsync(attempt, password, cancellationToken);
         }
-        catch (DbException e)
+        catch (DbException e) when (e.IsTransient)
         {
+            // Unreachable, restarting, failing over, busy: the client should retry. Anything else
+            // (a broken schema) stays an internal error of the command (IMAP NO [SERVERBUG]).
             LogStoreUnavailable(e.GetType().Name, e.Message);
             return Finish(attempt, AuthenticationStatus.TemporarilyUnavailable, AuthenticationFailure.StoreUnavailable, "", 0);
         }
