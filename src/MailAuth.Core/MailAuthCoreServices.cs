@@ -118,6 +118,10 @@ public static class MailAuthCoreServices
             provider.GetRequiredService<IMailboxCredentialStore>(),
             provider.GetRequiredService<CredentialVerifier>(),
             provider.GetRequiredService<FailureThrottle>(),
+            // Several nodes share a PostgreSQL store: they share the failure counts too.
+            provider.GetRequiredService<StoreDatabase>() is PostgresDatabase shared
+                ? new StoredFailureThrottle(shared, authentication.Throttle, provider.GetRequiredService<TimeProvider>(), MailAuthenticator.ClusterThrottleRealm)
+                : null,
             provider.GetRequiredService<VerifiedLoginCache>(),
             provider.GetRequiredService<ILogger<MailAuthenticator>>(),
             provider.GetRequiredService<MailAuthMetrics>()));

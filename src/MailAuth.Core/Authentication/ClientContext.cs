@@ -72,6 +72,9 @@ public enum AuthenticationFailure
     PasswordTooLong,
     Busy,
 
+    /// <summary>The store did not answer (PostgreSQL down or unreachable): a temporary failure, never a wrong password.</summary>
+    StoreUnavailable,
+
     /// <summary>Refused before verification: too many recent failures (see <see cref="FailureThrottle"/>).</summary>
     Throttled,
 }

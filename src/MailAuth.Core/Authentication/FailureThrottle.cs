@@ -55,7 +55,10 @@ public sealed class FailureThrottle
             return ThrottleTicket.Unthrottled;
         }
         var network = ClientNetwork.Of(remote);
-        return new ThrottleTicket(this, network, address, Decide(network, address, charge: false));
+        return new ThrottleTicket(this, network, address, Decide(network, address, charge: false))
+        {
+            KnownNetwork = _successes.Contains(network, address, _clock.GetUtcNow()),
+        };
     }
 
     internal ThrottleDecision Decide(IPAddress network, string address, bool charge)
@@ -86,20 +89,19 @@ public sealed class FailureThrottle
         return ThrottleDecision.Allowed;
     }
 
-    /// <summary>A charged attempt failed: it stays charged, unless it repeated a wrong password already counted.</summary>
-    internal void Fail(IPAddress network, string address, string password)
+    /// <summary>A charged attempt failed: it stays charged, unless it repeated a wrong password already counted (then false).</summary>
+    internal bool Fail(IPAddress network, string address, string password)
     {
         var (pair, perAddress, perNetwork) = Entries(network, address);
         pair.Release();
         if (pair.RememberWrongPassword(WrongPasswordDigest(password)))
         {
             pair.Score.Add(_clock.GetUtcNow(), HalfLife, 1, cap: ThrottlePolicy.Cap(_options.PairFailures));
+            return true;
         }
-        else
-        {
-            // The same stale password again (a phone retrying): it taught the client nothing new.
-            Charge(perAddress, perNetwork, _clock.GetUtcNow(), -1);
-        }
+        // The same stale password again (a phone retrying): it taught the client nothing new.
+        Charge(perAddress, perNetwork, _clock.GetUtcNow(), -1);
+        return false;
     }
 
     /// <summary>A charged attempt that ended without an outcome (the hashing pool was full, the client left): refunded.</summary>
@@ -344,6 +346,12 @@ public sealed class ThrottleTicket : IDisposable
 
     public bool Blocked => Decision.Blocked;
 
+    /// <summary>An attempt from a trusted network, which no throttle holds back.</summary>
+    internal bool IsUnthrottled => _throttle is null;
+
+    /// <summary>The network logged in to the address recently, as far as this node remembers.</summary>
+    internal bool KnownNetwork { get; init; }
+
     /// <summary>
     /// Counts this attempt as a failure in flight before its verification runs; false (and
     /// <see cref="Blocked"/>) when that would pass a limit, with the attempts already in flight.
@@ -378,15 +386,18 @@ public sealed class ThrottleTicket : IDisposable
         _stage = Stage.Settled;
     }
 
-    /// <summary>The verification this attempt ran failed: it stays counted (a repeated stale password counts once).</summary>
-    public void Failed(string password)
+    /// <summary>
+    /// The verification this attempt ran failed: it stays counted, and true; a repeated stale
+    /// password counts once, so its repeats are refunded (false).
+    /// </summary>
+    public bool Failed(string password)
     {
         if (_stage != Stage.Verifying)
         {
             throw new InvalidOperationException("only an attempt that ran its own verification can fail");
         }
-        _throttle?.Fail(_network, _address, password);
         _stage = Stage.Settled;
+        return _throttle?.Fail(_network, _address, password) ?? true;
     }
 
     public void Dispose()

@@ -4,6 +4,7 @@ using MailAuth.Core.Addresses;
 using MailAuth.Core.Mailboxes;
 using MailAuth.Core.Observability;
 using MailAuth.Core.Passwords;
+using MailAuth.Core.Storage;
 using Microsoft.Extensions.Logging;
 
 namespace MailAuth.Core.Authentication;
@@ -14,12 +15,16 @@ namespace MailAuth.Core.Authentication;
 /// unknown or malformed address is verified against a dummy hash, a disabled mailbox against its
 /// real hash. A throttled attempt costs no hashing at all; a repeat of a recently verified password
 /// costs one HMAC; logins arriving while the same password is being verified wait for that one.
+/// With several nodes on one database, a second throttle keeps the failure counts in the database,
+/// so guesses spread over the nodes count as on one; a cached login writes nothing there. When the
+/// store does not answer, the login is a temporary failure, never a wrong password.
 /// </summary>
 public sealed partial class MailAuthenticator
 {
     private readonly IMailboxCredentialStore _store;
     private readonly CredentialVerifier _verifier;
     private readonly FailureThrottle _throttle;
+    private readonly StoredFailureThrottle? _cluster;
     private readonly VerifiedLoginCache _cache;
     private readonly SharedVerifications _shared = new();
     private readonly ILogger<MailAuthenticator> _logger;
@@ -33,14 +38,31 @@ public sealed partial class MailAuthenticator
         VerifiedLoginCache cache,
         ILogger<MailAuthenticator> logger,
         MailAuthMetrics? metrics = null)
+        : this(store, verifier, throttle, null, cache, logger, metrics)
+    {
+    }
+
+    /// <param name="cluster">The failure counts every node shares (<see cref="ClusterThrottleRealm"/>); none on one machine.</param>
+    internal MailAuthenticator(
+        IMailboxCredentialStore store,
+        CredentialVerifier verifier,
+        FailureThrottle throttle,
+        StoredFailureThrottle? cluster,
+        VerifiedLoginCache cache,
+        ILogger<MailAuthenticator> logger,
+        MailAuthMetrics? metrics = null)
     {
         _store = store;
         _verifier = verifier;
         _throttle = throttle;
+        _cluster = cluster;
         _cache = cache;
         _logger = logger;
         _metrics = metrics;
     }
+
+    /// <summary>The realm of the mail logins' failure counts in the store's throttle tables.</summary>
+    public const string ClusterThrottleRealm = "mail-login";
 
     /// <summary>Without throttling or cache: every attempt runs Argon2.</summary>
     public MailAuthenticator(IMailboxCredentialStore store, IPasswordHasher hasher, HashingPool pool, ILogger<MailAuthenticator> logger)
@@ -54,10 +76,34 @@ public sealed partial class MailAuthenticator
         string address, string password, ClientContext client, CancellationToken cancellationToken)
     {
         var attempt = new LoginAttempt(address, client);
+        try
+        {
+            return await AuthenticateAsync(attempt, password, cancellationToken);
+        }
+        catch (DbException e) when (e.IsTransient)
+        {
+            // Unreachable, restarting, failing over, busy: the client should retry. Anything else
+            // (a broken schema) stays an internal error of the command (IMAP NO [SERVERBUG]).
+            LogStoreUnavailable(e.GetType().Name, e.Message);
+            return Finish(attempt, AuthenticationStatus.TemporarilyUnavailable, AuthenticationFailure.StoreUnavailable, "", 0);
+        }
+    }
+
+    private async Task<AuthenticationResult> AuthenticateAsync(LoginAttempt attempt, string password, CancellationToken cancellationToken)
+    {
+        var client = attempt.Client;
         using var ticket = _throttle.Admit(client.RemoteAddress, attempt.ThrottleKey, client.TrustedNetworksApply);
         if (ticket.Blocked)
         {
             return await RefuseThrottledAsync(attempt, ticket.Decision, cancellationToken);
+        }
+        // The node's own counts first (no round trip for a client it already refuses), then every node's.
+        await using var shared = _cluster is null || ticket.IsUnthrottled
+            ? null
+            : await _cluster.AdmitAsync(client.RemoteAddress, attempt.ThrottleKey, cancellationToken, ticket.KnownNetwork);
+        if (shared is { Blocked: true })
+        {
+            return await RefuseThrottledAsync(attempt, shared.Decision, cancellationToken);
         }
 
         var credential = attempt.Address is null ? null : await FindAsync(attempt.Address, cancellationToken);
@@ -67,7 +113,7 @@ public sealed partial class MailAuthenticator
             _metrics?.LoginCacheLookup(hit);
             if (hit)
             {
-                ticket.Succeeded();
+                await SucceededAsync(ticket, shared, cancellationToken);
                 return Succeeded(attempt, credential, "cached");
             }
         }
@@ -82,13 +128,17 @@ public sealed partial class MailAuthenticator
             {
                 return Failed(attempt, joinedFailure);
             }
-            ticket.Succeeded();
+            await SucceededAsync(ticket, shared, cancellationToken);
             return Succeeded(attempt, credential!, "joined");
         }
 
         if (!ticket.TryStartVerification())
         {
             return await RefuseThrottledAsync(attempt, ticket.Decision, cancellationToken);
+        }
+        if (shared is not null && !await shared.TryStartVerificationAsync(cancellationToken))
+        {
+            return await RefuseThrottledAsync(attempt, shared.Decision, cancellationToken);
         }
         if (!_verifier.TryStart(credential?.PasswordHash, password, cancellationToken, out var verification))
         {
@@ -100,14 +150,31 @@ public sealed partial class MailAuthenticator
         var failure = Judge(attempt, credential, password, check);
         if (failure != AuthenticationFailure.None)
         {
-            ticket.Failed(password);
+            var counted = ticket.Failed(password);
+            if (shared is not null)
+            {
+                await (counted ? shared.FailedAsync(null, cancellationToken) : shared.FailedAgainAsync(cancellationToken));
+            }
             return Failed(attempt, failure);
         }
         var verified = check.NeedsRehash ? await UpgradeHashAsync(credential!, password, cancellationToken) : credential!;
         _cache.Remember(verified, password);
-        ticket.Succeeded();
+        await SucceededAsync(ticket, shared, cancellationToken);
         return Succeeded(attempt, credential!, "verified");
     }
+
+    private static async Task SucceededAsync(ThrottleTicket ticket, StoredThrottleTicket? shared, CancellationToken cancellationToken)
+    {
+        ticket.Succeeded();
+        if (shared is not null)
+        {
+            await shared.SucceededAsync(cancellationToken);
+        }
+    }
+
+    /// <summary>Forgets the failures every node shares of an IP address or a mailbox address (<c>throttle clear</c>); 0 on one machine.</summary>
+    public async Task<int> ClearSharedFailuresAsync(string ipOrAddress, CancellationToken cancellationToken) =>
+        _cluster is null ? 0 : await _cluster.ClearAsync(ipOrAddress, cancellationToken);
 
     private async Task<MailboxCredential?> FindAsync(EmailAddress address, CancellationToken cancellationToken)
     {
@@ -180,7 +247,7 @@ public sealed partial class MailAuthenticator
             client.Mechanism,
             result,
             reasonText,
-            reason is AuthenticationFailure.Throttled or AuthenticationFailure.Busy ? "refused" : success == "cached" ? "cached" : "cold",
+            reason is AuthenticationFailure.Throttled or AuthenticationFailure.Busy or AuthenticationFailure.StoreUnavailable ? "refused" : success == "cached" ? "cached" : "cold",
             Stopwatch.GetElapsedTime(attempt.Started));
         LogAttempt(
             result,
@@ -205,6 +272,7 @@ public sealed partial class MailAuthenticator
         AuthenticationFailure.Disabled => "disabled",
         AuthenticationFailure.PasswordTooLong => "password-too-long",
         AuthenticationFailure.Busy => "busy",
+        AuthenticationFailure.StoreUnavailable => "store-unavailable",
         AuthenticationFailure.Throttled => "throttled",
         _ => reason.ToString(),
     };
@@ -255,4 +323,7 @@ public sealed partial class MailAuthenticator
 
     [LoggerMessage(EventId = 2, Level = LogLevel.Information, Message = "rehash address={Address} stored={Stored}")]
     private partial void LogRehash(string address, bool stored);
+
+    [LoggerMessage(EventId = 3, Level = LogLevel.Warning, Message = "auth store unavailable: {Error}: {Message}")]
+    private partial void LogStoreUnavailable(string error, string message);
 }

@@ -22,53 +22,84 @@ internal sealed class StoredFailureThrottle(StoreDatabase database, ThrottleOpti
 
     private TimeSpan HalfLife => options.HalfLife;
 
-    /// <summary>Decides, before any password work, whether this attempt may go on; nothing is charged yet.</summary>
-    public async Task<StoredThrottleTicket> AdmitAsync(IPAddress remote, string identifier, CancellationToken cancellationToken)
+    /// <summary>
+    /// Decides, before any password work, whether this attempt may go on; nothing is charged yet.
+    /// Only reads, unless the attempt is refused (that refusal counts too).
+    /// </summary>
+    /// <param name="knownNetwork">The caller already knows the network logged in to the identifier recently (a node's own memory).</param>
+    public async Task<StoredThrottleTicket> AdmitAsync(
+        IPAddress remote, string identifier, CancellationToken cancellationToken, bool knownNetwork = false)
     {
         var network = ClientNetwork.Of(remote).ToString();
-        var decision = await DecideAsync(network, identifier, charge: false, cancellationToken);
-        return new StoredThrottleTicket(this, network, identifier, decision);
+        var scores = await ReadScoresAsync(network, identifier, cancellationToken);
+        var decision = ThrottleDecision.Allowed;
+        if (Over(scores, knownNetwork) is { } over)
+        {
+            await using var connection = database.Open();
+            await using var transaction = await database.BeginWriteAsync(connection, cancellationToken);
+            decision = await BlockAsync(connection, transaction, over, clock.GetUtcNow(), cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+        }
+        return new StoredThrottleTicket(this, network, identifier, decision, knownNetwork, scores.Pair > 0);
     }
 
-    internal async Task<ThrottleDecision> DecideAsync(string network, string identifier, bool charge, CancellationToken cancellationToken)
+    internal async Task<ThrottleDecision> DecideAsync(string network, string identifier, bool knownNetwork, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
         await using var transaction = await database.BeginWriteAsync(connection, cancellationToken);
         var now = clock.GetUtcNow();
-        var pairKey = PairKey(network, identifier);
-        var exempt = await ThrottleScoreTable.SucceededSinceAsync(
-            connection, transaction, realm, network, identifier, now - options.RecentSuccess, cancellationToken);
-        var limits = new (string Kind, string Key, int Limit, string What, bool Applies)[]
+        var scores = await ReadScoresAsync(connection, transaction, network, identifier, now, cancellationToken);
+        if (Over(scores, knownNetwork) is { } over)
         {
-            (Pair, pairKey, options.PairFailures, "identifier from this network", true),
-            (Identifier, identifier, options.AddressFailures, "identifier", !exempt),
-            (Network, network, options.NetworkFailures, "network", !exempt),
-        };
-        foreach (var (kind, key, limit, what, applies) in limits)
-        {
-            var score = await ThrottleScoreTable.ReadAsync(connection, transaction, realm, kind, key, now, HalfLife, cancellationToken);
-            if (applies && ThrottlePolicy.Reached(score, limit))
-            {
-                // Over the limit: this attempt counts too, so a client hammering stays blocked.
-                await ThrottleScoreTable.AddAsync(connection, transaction, realm, kind, key, 1, ThrottlePolicy.Cap(limit), now, HalfLife, cancellationToken);
-                await transaction.CommitAsync(cancellationToken);
-                return ThrottlePolicy.Block(score - limit, options.MaxDelay, what);
-            }
+            var blocked = await BlockAsync(connection, transaction, over, now, cancellationToken);
+            await transaction.CommitAsync(cancellationToken);
+            return blocked;
         }
-        if (charge)
+        await ChargeAsync(connection, transaction, network, identifier, +1, cancellationToken);
+        if (Random.Shared.Next(PruneEvery) == 0)
         {
-            foreach (var (kind, key, limit, _, _) in limits)
-            {
-                await ThrottleScoreTable.AddAsync(connection, transaction, realm, kind, key, 1, ThrottlePolicy.Cap(limit), now, HalfLife, cancellationToken);
-            }
-            if (Random.Shared.Next(PruneEvery) == 0)
-            {
-                await ThrottleScoreTable.PruneAsync(connection, transaction, realm, now, HalfLife, options.RecentSuccess, cancellationToken);
-            }
+            await ThrottleScoreTable.PruneAsync(connection, transaction, realm, now, HalfLife, options.RecentSuccess, cancellationToken);
         }
         await transaction.CommitAsync(cancellationToken);
         return ThrottleDecision.Allowed;
     }
+
+    /// <summary>The first limit <paramref name="scores"/> reach, in the order pair, identifier, network; null when none.</summary>
+    private Limit? Over(Scores scores, bool knownNetwork)
+    {
+        var exempt = knownNetwork || scores.RecentlySucceeded;
+        var limits = new Limit[]
+        {
+            new(Pair, PairKey(scores.Network, scores.Identifier), scores.Pair, options.PairFailures, "identifier from this network", true),
+            new(Identifier, scores.Identifier, scores.PerIdentifier, options.AddressFailures, "identifier", !exempt),
+            new(Network, scores.Network, scores.PerNetwork, options.NetworkFailures, "network", !exempt),
+        };
+        return limits.FirstOrDefault(l => l.Applies && ThrottlePolicy.Reached(l.Score, l.Failures));
+    }
+
+    /// <summary>Over the limit: this attempt counts too, so a client hammering stays blocked.</summary>
+    private async Task<ThrottleDecision> BlockAsync(
+        DbConnection connection, DbTransaction transaction, Limit over, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await ThrottleScoreTable.AddAsync(connection, transaction, realm, over.Kind, over.Key, 1, ThrottlePolicy.Cap(over.Failures), now, HalfLife, cancellationToken);
+        return ThrottlePolicy.Block(over.Score - over.Failures, options.MaxDelay, over.What);
+    }
+
+    private async Task<Scores> ReadScoresAsync(string network, string identifier, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        return await ReadScoresAsync(connection, null, network, identifier, clock.GetUtcNow(), cancellationToken);
+    }
+
+    private async Task<Scores> ReadScoresAsync(
+        DbConnection connection, DbTransaction? transaction, string network, string identifier, DateTimeOffset now, CancellationToken cancellationToken) =>
+        new(
+            network,
+            identifier,
+            await ThrottleScoreTable.ReadAsync(connection, transaction, realm, Pair, PairKey(network, identifier), now, HalfLife, cancellationToken),
+            await ThrottleScoreTable.ReadAsync(connection, transaction, realm, Identifier, identifier, now, HalfLife, cancellationToken),
+            await ThrottleScoreTable.ReadAsync(connection, transaction, realm, Network, network, now, HalfLife, cancellationToken),
+            await ThrottleScoreTable.SucceededSinceAsync(connection, transaction, realm, network, identifier, now - options.RecentSuccess, cancellationToken));
 
     /// <summary>
     /// A charged attempt failed: its charge stays. It always writes (the pair's score is stored
@@ -97,9 +128,16 @@ internal sealed class StoredFailureThrottle(StoreDatabase database, ThrottleOpti
         await transaction.CommitAsync(cancellationToken);
     }
 
-    /// <summary>A success: any charge refunded, the pair's failures forgotten, the network known to the identifier.</summary>
-    internal async Task SucceedAsync(string network, string identifier, bool charged, CancellationToken cancellationToken)
+    /// <summary>
+    /// A success: any charge refunded, the pair's failures forgotten, the network known to the
+    /// identifier. An uncharged success (a cached login) on a pair without failures writes nothing.
+    /// </summary>
+    internal async Task SucceedAsync(string network, string identifier, bool charged, bool pairFailed, CancellationToken cancellationToken)
     {
+        if (!charged && !pairFailed)
+        {
+            return;
+        }
         await using var connection = database.Open();
         await using var transaction = await database.BeginWriteAsync(connection, cancellationToken);
         if (charged)
@@ -120,7 +158,34 @@ internal sealed class StoredFailureThrottle(StoreDatabase database, ThrottleOpti
         await ThrottleScoreTable.AddAsync(connection, transaction, realm, Network, network, amount, ThrottlePolicy.Cap(options.NetworkFailures), now, HalfLife, cancellationToken);
     }
 
+    /// <summary>Forgets the failures of an IP address (its network) or of an identifier, as <see cref="FailureThrottle.Clear"/> does; returns the rows that went.</summary>
+    public async Task<int> ClearAsync(string ipOrIdentifier, CancellationToken cancellationToken)
+    {
+        var network = IPAddress.TryParse(ipOrIdentifier, out var ip) ? ClientNetwork.Of(ip).ToString() : null;
+        await using var connection = database.Open();
+        await using var transaction = await database.BeginWriteAsync(connection, cancellationToken);
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        // substr, not LIKE: an address may hold LIKE's wildcards.
+        command.CommandText = network is not null
+            ? "DELETE FROM throttle_scores WHERE realm = @realm AND ((kind = @own AND key = @key) OR (kind = @pair AND substr(key, 1, length(@part)) = @part))"
+            : "DELETE FROM throttle_scores WHERE realm = @realm AND ((kind = @own AND key = @key) OR (kind = @pair AND substr(key, length(key) - length(@part) + 1) = @part))";
+        var key = network ?? ipOrIdentifier.ToLowerInvariant();
+        command.AddParameter("@realm", realm);
+        command.AddParameter("@own", network is not null ? Network : Identifier);
+        command.AddParameter("@key", key);
+        command.AddParameter("@pair", Pair);
+        command.AddParameter("@part", network is not null ? key + " " : " " + key);
+        var removed = await command.ExecuteNonQueryAsync(cancellationToken);
+        await transaction.CommitAsync(cancellationToken);
+        return removed;
+    }
+
     private static string PairKey(string network, string identifier) => network + " " + identifier;
+
+    private sealed record Scores(string Network, string Identifier, double Pair, double PerIdentifier, double PerNetwork, bool RecentlySucceeded);
+
+    private sealed record Limit(string Kind, string Key, double Score, int Failures, string What, bool Applies);
 }
 
 /// <summary>
@@ -133,13 +198,18 @@ internal sealed class StoredThrottleTicket : IAsyncDisposable
     private readonly StoredFailureThrottle _throttle;
     private readonly string _network;
     private readonly string _identifier;
+    private readonly bool _knownNetwork;
+    private readonly bool _pairFailed;
     private Stage _stage;
 
-    internal StoredThrottleTicket(StoredFailureThrottle throttle, string network, string identifier, ThrottleDecision decision)
+    internal StoredThrottleTicket(
+        StoredFailureThrottle throttle, string network, string identifier, ThrottleDecision decision, bool knownNetwork, bool pairFailed)
     {
         _throttle = throttle;
         _network = network;
         _identifier = identifier;
+        _knownNetwork = knownNetwork;
+        _pairFailed = pairFailed;
         Decision = decision;
         _stage = decision.Blocked ? Stage.Settled : Stage.Admitted;
     }
@@ -162,7 +232,7 @@ internal sealed class StoredThrottleTicket : IAsyncDisposable
         {
             throw new InvalidOperationException("a verification can start once, on an admitted attempt");
         }
-        Decision = await _throttle.DecideAsync(_network, _identifier, charge: true, cancellationToken);
+        Decision = await _throttle.DecideAsync(_network, _identifier, _knownNetwork, cancellationToken);
         _stage = Decision.Blocked ? Stage.Settled : Stage.Verifying;
         return !Decision.Blocked;
     }
@@ -173,7 +243,7 @@ internal sealed class StoredThrottleTicket : IAsyncDisposable
         {
             throw new InvalidOperationException("the attempt is already settled");
         }
-        await _throttle.SucceedAsync(_network, _identifier, charged: _stage == Stage.Verifying, cancellationToken);
+        await _throttle.SucceedAsync(_network, _identifier, charged: _stage == Stage.Verifying, _pairFailed, cancellationToken);
         _stage = Stage.Settled;
     }
 
@@ -186,6 +256,20 @@ internal sealed class StoredThrottleTicket : IAsyncDisposable
         }
         await _throttle.FailAsync(_network, _identifier, alsoInTransaction, cancellationToken);
         _stage = Stage.Settled;
+    }
+
+    /// <summary>
+    /// The verification failed with a wrong password the caller already counted for this pair
+    /// recently (a phone retrying a stale password): it taught the client nothing, so it is refunded.
+    /// </summary>
+    public async Task FailedAgainAsync(CancellationToken cancellationToken)
+    {
+        if (_stage != Stage.Verifying)
+        {
+            throw new InvalidOperationException("only an attempt that ran its own verification can fail");
+        }
+        _stage = Stage.Settled;
+        await _throttle.RefundAsync(_network, _identifier, cancellationToken);
     }
 
     public async ValueTask DisposeAsync()

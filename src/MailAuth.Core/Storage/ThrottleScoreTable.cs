@@ -15,7 +15,7 @@ internal static class ThrottleScoreTable
     private const int ForgottenAfterHalfLives = 10;
 
     public static async Task<double> ReadAsync(
-        DbConnection connection, DbTransaction transaction, string realm, string kind, string key, DateTimeOffset now, TimeSpan halfLife,
+        DbConnection connection, DbTransaction? transaction, string realm, string kind, string key, DateTimeOffset now, TimeSpan halfLife,
         CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();
@@ -65,7 +65,7 @@ internal static class ThrottleScoreTable
     }
 
     public static async Task<bool> SucceededSinceAsync(
-        DbConnection connection, DbTransaction transaction, string realm, string network, string key, DateTimeOffset since,
+        DbConnection connection, DbTransaction? transaction, string realm, string network, string key, DateTimeOffset since,
         CancellationToken cancellationToken)
     {
         await using var command = connection.CreateCommand();

@@ -17,6 +17,7 @@ internal static class CommandLine
             AccountCommands.Create(),
             ThrottleCommands.Create(),
             DnsCommands.Create(),
+            StoreCopyCommand.Create(),
         };
         foreach (var journal in JournalCommands.Create())
         {

@@ -39,6 +39,10 @@ internal static class ThrottleCommands
                 throw new CredentialOperationException("give one IP address or mailbox address");
             }
             using var answer = JsonDocument.Parse(await ControlSocketClient.AskAsync(services, "throttle-clear " + target, ct));
+            if (answer.RootElement.TryGetProperty("error", out var error))
+            {
+                return CliContext.Fail(parse, error.GetString() ?? "the server refused", ExitCodes.Refused);
+            }
             await parse.Output().WriteLineAsync($"cleared {answer.RootElement.GetProperty("cleared").GetInt32()} entr(y/ies) for {target}");
             return ExitCodes.Success;
         }));

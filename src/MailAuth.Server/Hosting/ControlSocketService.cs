@@ -17,7 +17,8 @@ namespace MailAuth.Server.Hosting;
 /// One request line per connection, one JSON answer.
 /// </summary>
 internal sealed partial class ControlSocketService(
-    MailAuthOptions options, FailureThrottle throttle, MailboxSessions sessions, ILogger<ControlSocketService> logger)
+    MailAuthOptions options, FailureThrottle throttle, MailboxSessions sessions, ILogger<ControlSocketService> logger,
+    MailAuthenticator authenticator)
     : BackgroundService
 {
     public const string FileName = "control.sock";
@@ -79,7 +80,7 @@ internal sealed partial class ControlSocketService(
             object answer = request switch
             {
                 ["throttle-list"] => throttle.Snapshot(),
-                ["throttle-clear", var key] => new { cleared = throttle.Clear(key) },
+                ["throttle-clear", var key] => await ClearAsync(key, timeout.Token),
                 ["kick", var address] => Kick(address),
                 _ => new { error = "unknown request" },
             };
@@ -92,6 +93,20 @@ internal sealed partial class ControlSocketService(
         catch (Exception e) when (e is OperationCanceledException or SocketException)
         {
             // A client that went away or stalled: nothing to answer.
+        }
+    }
+
+    /// <summary>This node's counts, and those every node shares (several nodes on PostgreSQL).</summary>
+    private async Task<object> ClearAsync(string key, CancellationToken cancellationToken)
+    {
+        var cleared = throttle.Clear(key);
+        try
+        {
+            return new { cleared = cleared + await authenticator.ClearSharedFailuresAsync(key, cancellationToken) };
+        }
+        catch (System.Data.Common.DbException e)
+        {
+            return new { error = $"cleared {cleared} on this node, but the store did not answer: {e.Message}" };
         }
     }
 

@@ -73,7 +73,7 @@ internal sealed class StoreOptions
         | UnixFileMode.OtherRead | UnixFileMode.OtherWrite | UnixFileMode.OtherExecute;
 
     /// <summary>The file holds a password: only its owner may read it.</summary>
-    private static string? CheckFile(string path)
+    internal static string? CheckFile(string path)
     {
         if (!Path.IsPathFullyQualified(path))
         {

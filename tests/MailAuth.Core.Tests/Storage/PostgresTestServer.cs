@@ -18,6 +18,7 @@ internal static class PostgresTestServer
     private static readonly Lock Gate = new();
     private static string? _directory;
     private static int _port;
+    private static string _options = "";
 
     public static bool Started => _directory is not null;
 
@@ -80,11 +81,30 @@ internal static class PostgresTestServer
             AsPostgres($"{Binaries}/initdb", "-D", data, "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-locale", "--no-sync");
             var port = FreePort();
             // A test server: durability is not what is being tested, speed is.
-            AsPostgres($"{Binaries}/pg_ctl", "-D", data, "-l", Path.Combine(directory, "server.log"), "-w", "-o",
-                $"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200",
-                "start");
+            _options = $"-p {port} -k {sockets} -c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off -c full_page_writes=off -c max_connections=200";
+            AsPostgres($"{Binaries}/pg_ctl", "-D", data, "-l", Path.Combine(directory, "server.log"), "-w", "-o", _options, "start");
             _directory = directory;
             _port = port;
+        }
+    }
+
+    /// <summary>
+    /// Stops the server as an outage would (every connection cut), keeping its data: <see cref="Resume"/>
+    /// starts it again on the same port. For tests of what clients of the store do meanwhile.
+    /// </summary>
+    public static void Pause()
+    {
+        lock (Gate)
+        {
+            AsPostgres($"{Binaries}/pg_ctl", "-D", Path.Combine(_directory!, "data"), "-m", "immediate", "-w", "stop");
+        }
+    }
+
+    public static void Resume()
+    {
+        lock (Gate)
+        {
+            AsPostgres($"{Binaries}/pg_ctl", "-D", Path.Combine(_directory!, "data"), "-l", Path.Combine(_directory!, "server.log"), "-w", "-o", _options, "start");
         }
     }
 
