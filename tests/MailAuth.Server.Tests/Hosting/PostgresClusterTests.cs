@@ -13,6 +13,7 @@ namespace MailAuth.Server.Tests.Hosting;
 [TestFixture]
 [Category("External")]
 [Category("PostgreSQL")]
+[NonParallelizable] // it stops the PostgreSQL that other fixtures share
 public sealed class PostgresClusterTests
 {
     private const string Address = "julie@family.example";
