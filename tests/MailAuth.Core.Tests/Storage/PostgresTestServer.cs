@@ -105,6 +105,8 @@ internal static class PostgresTestServer
         lock (Gate)
         {
             AsPostgres($"{Binaries}/pg_ctl", "-D", Path.Combine(_directory!, "data"), "-l", Path.Combine(_directory!, "server.log"), "-w", "-o", _options, "start");
+            // The pooled connections of this process died with the old server; later fixtures need fresh ones.
+            NpgsqlConnection.ClearAllPools();
         }
     }
 

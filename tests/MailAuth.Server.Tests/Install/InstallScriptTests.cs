@@ -1,7 +1,9 @@
 using System.Diagnostics;
 using System.Globalization;
 
-namespace MailAuth.Server.Tests.Install;
+// In the root test namespace with Order(0): the longest fixture (a real publish) starts first, so
+// that the other fixtures run beside it instead of after it.
+namespace MailAuth.Server.Tests;
 
 /// <summary>
 /// Issue 20: the real <c>install.sh</c> (publish included) into a temporary root: the layout and
@@ -10,6 +12,7 @@ namespace MailAuth.Server.Tests.Install;
 /// </summary>
 [TestFixture]
 [Category("External")]
+[Order(0)]
 public sealed class InstallScriptTests
 {
     private static string Repository => Path.GetFullPath(Path.Combine(AppContext.BaseDirectory, "..", "..", "..", "..", ".."));
