@@ -28,6 +28,21 @@ internal sealed class MailAuthProcess : IDisposable
         Environment["MailAuth__Hashing__Iterations"] = "1";
     }
 
+    /// <summary>
+    /// A CLI (and, through <see cref="RunningServer"/>, a server) on a PostgreSQL store: the connection
+    /// string goes into a 0600 file, as an operator would give it.
+    /// </summary>
+    public static MailAuthProcess OnPostgres(string connectionString)
+    {
+        var cli = new MailAuthProcess();
+        var file = Path.Combine(cli.WorkingDirectory, "store.conn");
+        File.WriteAllText(file, connectionString + "\n");
+        File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
+        cli.Environment["MailAuth__Store__Provider"] = "postgresql";
+        cli.Environment["MailAuth__Store__ConnectionStringFile"] = file;
+        return cli;
+    }
+
     public string WorkingDirectory { get; }
 
     public string DataDirectory { get; }

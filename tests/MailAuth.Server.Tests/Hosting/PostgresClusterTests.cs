@@ -47,13 +47,7 @@ public sealed class PostgresClusterTests
 
     private static MailAuthProcess OnStore(string connectionString)
     {
-        var cli = new MailAuthProcess();
-        Directory.CreateDirectory(cli.WorkingDirectory);
-        var file = Path.Combine(cli.WorkingDirectory, "store.conn");
-        File.WriteAllText(file, connectionString + "\n");
-        File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        cli.Environment["MailAuth__Store__Provider"] = "postgresql";
-        cli.Environment["MailAuth__Store__ConnectionStringFile"] = file;
+        var cli = MailAuthProcess.OnPostgres(connectionString);
         // Refusals answer at once: the test counts them, it does not wait for them.
         cli.Environment["MailAuth__Authentication__Throttle__MaxDelaySeconds"] = "0";
         return cli;

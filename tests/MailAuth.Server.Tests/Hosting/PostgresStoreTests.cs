@@ -18,17 +18,7 @@ public sealed class PostgresStoreTests
 {
     private const string Domain = "family.example";
 
-    private static MailAuthProcess OnPostgres()
-    {
-        var cli = new MailAuthProcess();
-        Directory.CreateDirectory(cli.WorkingDirectory);
-        var file = Path.Combine(cli.WorkingDirectory, "store.conn");
-        File.WriteAllText(file, PostgresTestServer.CreateSchema() + "\n");
-        File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        cli.Environment["MailAuth__Store__Provider"] = "postgresql";
-        cli.Environment["MailAuth__Store__ConnectionStringFile"] = file;
-        return cli;
-    }
+    private static MailAuthProcess OnPostgres() => MailAuthProcess.OnPostgres(PostgresTestServer.CreateSchema());
 
     [Test]
     public async Task CliVerbsWorkAgainstPostgreSql()

@@ -126,13 +126,8 @@ public sealed class PostfixLmtpTests
         _storeRole = "r_" + Guid.NewGuid().ToString("N");
         var schema = new NpgsqlConnectionStringBuilder(PostgresTestServer.CreateSchema()).SearchPath!;
         await PostgresAdminAsync($"CREATE ROLE {_storeRole} LOGIN; ALTER SCHEMA {schema} OWNER TO {_storeRole}");
-        var cli = new MailAuthProcess();
-        var file = Path.Combine(cli.WorkingDirectory, "store.conn");
         var connection = new NpgsqlConnectionStringBuilder(PostgresTestServer.AdminConnectionString) { Username = _storeRole, SearchPath = schema };
-        await File.WriteAllTextAsync(file, connection + "\n");
-        File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        cli.Environment["MailAuth__Store__Provider"] = "postgresql";
-        cli.Environment["MailAuth__Store__ConnectionStringFile"] = file;
+        var cli = MailAuthProcess.OnPostgres(connection.ToString());
         return await LmtpServer.StartAsync(cli: cli, domain: StoreDomain);
     }
 

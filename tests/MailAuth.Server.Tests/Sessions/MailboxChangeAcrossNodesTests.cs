@@ -15,6 +15,7 @@ namespace MailAuth.Server.Tests.Sessions;
 [TestFixture]
 [Category("External")]
 [Category("PostgreSQL")]
+[NonParallelizable] // it ends every change-listener connection on the shared PostgreSQL, other fixtures' too
 public sealed class MailboxChangeAcrossNodesTests
 {
     private const string Address = "julie@family.example";
@@ -30,8 +31,8 @@ public sealed class MailboxChangeAcrossNodesTests
     public async Task StartTwoNodes()
     {
         _store = PostgresTestServer.CreateSchema();
-        _cliA = OnStore(_store);
-        _cliB = OnStore(_store);
+        _cliA = MailAuthProcess.OnPostgres(_store);
+        _cliB = MailAuthProcess.OnPostgres(_store);
         _nodeA = await RunningServer.StartAsync(existing: _cliA);
         _nodeB = await RunningServer.StartAsync(existing: _cliB);
         Expect(await _cliA.RunAsync("domain", "add", "family.example"), 0, "domain family.example added");
@@ -47,18 +48,6 @@ public sealed class MailboxChangeAcrossNodesTests
         await _nodeA.DisposeAsync();
         _cliB.Dispose();
         _cliA.Dispose();
-    }
-
-    private static MailAuthProcess OnStore(string connectionString)
-    {
-        var cli = new MailAuthProcess();
-        Directory.CreateDirectory(cli.WorkingDirectory);
-        var file = Path.Combine(cli.WorkingDirectory, "store.conn");
-        File.WriteAllText(file, connectionString + "\n");
-        File.SetUnixFileMode(file, UnixFileMode.UserRead | UnixFileMode.UserWrite);
-        cli.Environment["MailAuth__Store__Provider"] = "postgresql";
-        cli.Environment["MailAuth__Store__ConnectionStringFile"] = file;
-        return cli;
     }
 
     [Test]
