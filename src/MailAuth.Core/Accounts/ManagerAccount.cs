@@ -22,7 +22,8 @@ public sealed record ManagerAccount(
     string SecondaryEmail,
     bool TwoFactorEnabled,
     IReadOnlyList<AccountGrant> Grants,
-    EmailAddress? UnifiedMailbox)
+    EmailAddress? UnifiedMailbox,
+    long CredentialVersion = 0)
 {
     public AccountState State => Login is null ? AccountState.InRecovery : AccountState.Active;
 

@@ -26,7 +26,11 @@ public enum AccountLoginStatus
     TemporarilyUnavailable,
 }
 
-public sealed record AccountLoginResult(AccountLoginStatus Status, string? Identifier);
+/// <summary>
+/// A login's outcome; <paramref name="CredentialVersion"/> is the account's at that moment, so a
+/// session can tell when the password, 2FA or identifier changed afterwards.
+/// </summary>
+public sealed record AccountLoginResult(AccountLoginStatus Status, string? Identifier, long CredentialVersion = 0);
 
 /// <summary>
 /// The manager-account realm (docs: the rules): accounts, grants, password unification with a
@@ -170,13 +174,13 @@ public sealed partial class ManagerAccountService
         }
         await ticket.SucceededAsync(cancellationToken);
         return account.Login is null
-            ? Finish(AccountLoginStatus.MustCompleteRecovery, "recovery username", account.Identifier)
-            : Finish(AccountLoginStatus.Succeeded, "ok", account.Identifier);
+            ? Finish(AccountLoginStatus.MustCompleteRecovery, "recovery username", account.Identifier, account.CredentialVersion)
+            : Finish(AccountLoginStatus.Succeeded, "ok", account.Identifier, account.CredentialVersion);
 
-        AccountLoginResult Finish(AccountLoginStatus status, string reason, string? loggedIn)
+        AccountLoginResult Finish(AccountLoginStatus status, string reason, string? loggedIn, long version = 0)
         {
             LogLogin(AddressNormalizer.Printable(identifier), client, status, reason);
-            return new AccountLoginResult(status, loggedIn);
+            return new AccountLoginResult(status, loggedIn, version);
         }
     }
 

@@ -157,7 +157,7 @@ internal sealed partial class ManagerAccountStore(StoreDatabase database, StoreJ
         var unified = await UnifiedMailboxAsync(connection, null, account.Id, cancellationToken);
         return new ManagerAccount(
             account.Login, account.RecoveryUsername, formerLogin is null ? null : EmailAddress.Parse(formerLogin),
-            account.Name, account.Phone, account.SecondaryEmail, account.TotpSecret is not null, grants, unified?.Address);
+            account.Name, account.Phone, account.SecondaryEmail, account.TotpSecret is not null, grants, unified?.Address, account.CredentialVersion);
     }
 
     private async Task<AccountRecord?> FindAsync(

@@ -62,7 +62,7 @@ public sealed class WebPagesHttpTests
     }
 
     [Test]
-    public async Task AManagerSessionGetsANewIdAtLoginAndEndsAtLogout()
+    public async Task AManagerSessionGetsANewIdAtLoginAndEndsAtLogoutAndAtAPasswordChangeElsewhere()
     {
         await using var web = await WebServer.StartAsync();
         var cli = web.Server.Cli;
@@ -106,5 +106,12 @@ public sealed class WebPagesHttpTests
         browser.Cookies["__Host-mailauth-session"] = secondSession;
         Assert.That((await browser.GetAsync("/account")).Location, Is.EqualTo("/login"));
         Assert.That(await web.Server.LoggedAsync($"account login identifier={Account} remote=127.0.0.1 result=Succeeded"), Is.True);
+
+        // The password changed elsewhere (the admin's CLI): the open session ends at its next page.
+        await browser.GetAsync("/login");
+        await browser.PostAsync("/login", true, ("identifier", Account), ("password", AccountPassword), ("totp", ""));
+        Assert.That((await browser.GetAsync("/account")).Status, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That((await cli.RunWithInputAsync("account password 2\n", "account", "passwd", Account)).ExitCode, Is.Zero);
+        Assert.That((await browser.GetAsync("/account")) is { Status: HttpStatusCode.SeeOther, Location: "/login" });
     }
 }

@@ -49,21 +49,30 @@ internal sealed class AccountPage(PageForms forms, ManagerAccountService account
 
     /// <summary>
     /// The account of this request's session, or null once the browser has been sent to the login
-    /// page: no session, an expired one, or an account that no longer has that identifier.
+    /// page: no session, an expired one, an account that no longer has that identifier, or one whose
+    /// credentials changed since the session's login.
     /// </summary>
     public static async Task<ManagerAccount?> LoggedInAccountAsync(HttpContext context, ManagerAccountService accounts, ManagerSessions sessions)
     {
-        if (sessions.Current(context) is { } identifier)
+        if (sessions.Current(context) is { } session)
         {
+            ManagerAccount? account;
             try
             {
-                return await accounts.ShowAsync(identifier, context.RequestAborted);
+                account = await accounts.ShowAsync(session.Identifier, context.RequestAborted);
             }
             catch (CredentialOperationException)
             {
-                sessions.EndAll(identifier);
-                sessions.End(context);
+                account = null;
             }
+            if (account is not null && account.CredentialVersion == session.CredentialVersion)
+            {
+                return account;
+            }
+            // Gone, renamed, or its password or 2FA changed since this session's login (anywhere:
+            // the CLI, a reset, another node): every session of it ends.
+            sessions.EndAll(session.Identifier);
+            sessions.End(context);
         }
         context.Response.StatusCode = StatusCodes.Status303SeeOther;
         context.Response.Headers.Location = LoginPage.Path;

@@ -29,7 +29,7 @@ internal sealed class LoginPage(PageForms forms, ManagerAccountService accounts,
         var login = await accounts.LoginAsync(identifier, PageForms.Field(form, "password"), code.Length == 0 ? null : code, client, context.RequestAborted);
         switch (login.Status)
         {
-            case AccountLoginStatus.Succeeded when sessions.Start(context, login.Identifier!):
+            case AccountLoginStatus.Succeeded when sessions.Start(context, login.Identifier!, login.CredentialVersion):
                 context.Response.StatusCode = StatusCodes.Status303SeeOther;
                 context.Response.Headers.Location = AccountPage.Path;
                 return;

@@ -9,7 +9,9 @@ namespace MailAuth.Server.Web.Pages;
 /// Manager-account sessions of the web pages, in this process's memory (a restart logs everyone
 /// out). The cookie holds 256 random bits; only their SHA-256 is kept, so a memory dump holds no
 /// usable cookie. A new id at every login (the old one ended: no fixation), ended at logout and when
-/// the account's password changes through these pages; idle and absolute lifetimes bound the rest.
+/// the account's credentials change, here or anywhere else (the CLI, a reset, another node: the
+/// session keeps the account's credential version of its login, and a page that finds the stored
+/// one moved on ends it); idle and absolute lifetimes bound the rest.
 /// </summary>
 internal sealed class ManagerSessions(TimeProvider clock)
 {
@@ -27,13 +29,13 @@ internal sealed class ManagerSessions(TimeProvider clock)
 
     private readonly ConcurrentDictionary<string, Session> _sessions = new(StringComparer.Ordinal);
 
-    private sealed record Session(string Identifier, DateTimeOffset Created)
+    private sealed record Session(string Identifier, long CredentialVersion, DateTimeOffset Created)
     {
         public DateTimeOffset LastSeen { get; set; }
     }
 
-    /// <summary>The identifier logged in with this request's cookie, or null (no cookie, unknown, expired).</summary>
-    public string? Current(HttpContext context)
+    /// <summary>The account logged in with this request's cookie and its credential version then, or null (no cookie, unknown, expired).</summary>
+    public (string Identifier, long CredentialVersion)? Current(HttpContext context)
     {
         if (!context.Request.Cookies.TryGetValue(CookieName, out var id) || string.IsNullOrEmpty(id))
         {
@@ -51,11 +53,11 @@ internal sealed class ManagerSessions(TimeProvider clock)
             return null;
         }
         session.LastSeen = now;
-        return session.Identifier;
+        return (session.Identifier, session.CredentialVersion);
     }
 
     /// <summary>Ends this request's session (if any) and starts a new one for <paramref name="identifier"/>; false when full.</summary>
-    public bool Start(HttpContext context, string identifier)
+    public bool Start(HttpContext context, string identifier, long credentialVersion)
     {
         End(context);
         var now = clock.GetUtcNow();
@@ -74,7 +76,7 @@ internal sealed class ManagerSessions(TimeProvider clock)
             }
         }
         var id = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
-        _sessions[Key(id)] = new Session(identifier, now) { LastSeen = now };
+        _sessions[Key(id)] = new Session(identifier, credentialVersion, now) { LastSeen = now };
         context.Response.Cookies.Append(CookieName, id, CookieOptions());
         return true;
     }
@@ -89,7 +91,7 @@ internal sealed class ManagerSessions(TimeProvider clock)
         }
     }
 
-    /// <summary>Ends every session of the account: its password changed.</summary>
+    /// <summary>Ends every session of the account: its credentials changed.</summary>
     public void EndAll(string identifier)
     {
         foreach (var (key, session) in _sessions)
