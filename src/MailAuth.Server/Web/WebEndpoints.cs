@@ -58,6 +58,8 @@ internal static class WebEndpoints
         routes.MapGet(AccountPage.Path, services.GetRequiredService<AccountPage>().GetAsync);
         routes.MapGet(ManagedMailboxPasswordPage.Path, services.GetRequiredService<ManagedMailboxPasswordPage>().GetAsync);
         routes.MapPost(ManagedMailboxPasswordPage.Path, services.GetRequiredService<ManagedMailboxPasswordPage>().PostAsync);
+        routes.MapGet(AccountPasswordPage.Path, services.GetRequiredService<AccountPasswordPage>().GetAsync);
+        routes.MapPost(AccountPasswordPage.Path, services.GetRequiredService<AccountPasswordPage>().PostAsync);
 
         // ACME HTTP-01 challenges (let through on plain HTTP by ServedOverPlainHttp).
         routes.MapAcmeHttpChallenges();

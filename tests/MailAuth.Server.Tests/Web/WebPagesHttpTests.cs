@@ -114,4 +114,63 @@ public sealed class WebPagesHttpTests
         Assert.That((await cli.RunWithInputAsync("account password 2\n", "account", "passwd", Account)).ExitCode, Is.Zero);
         Assert.That((await browser.GetAsync("/account")) is { Status: HttpStatusCode.SeeOther, Location: "/login" });
     }
+
+    [Test]
+    public async Task TheAccountPasswordPageChecksTheCurrentOneEndsEverySessionAndTheUnifiedMailboxFollows()
+    {
+        const string Unified = "unified password 1";
+        const string Changed = "unified password 2";
+        await using var web = await WebServer.StartAsync();
+        var cli = web.Server.Cli;
+        Assert.That((await cli.RunWithInputAsync(AccountPassword + "\n", "account", "add", Account, "--name", "Alice Smith",
+            "--phone", "+41791234567", "--secondary-email", "alice@elsewhere.example")).ExitCode, Is.Zero);
+        Assert.That((await cli.RunAsync("account", "grant", Account, Account, "--can-change-password")).ExitCode, Is.Zero);
+        Assert.That((await cli.RunWithInputAsync(Unified + "\n", "account", "set-mailbox-password", Account, Account, "--unify")).ExitCode, Is.Zero);
+        using var browser = new WebPageClient(web);
+        using var otherBrowser = new WebPageClient(web);
+        foreach (var client in new[] { otherBrowser, browser })
+        {
+            await client.GetAsync("/login");
+            Assert.That((await client.PostAsync("/login", true, ("identifier", Account), ("password", Unified), ("totp", ""))).Location, Is.EqualTo("/account"));
+        }
+        Assert.That((await browser.GetAsync("/account")).Body, Does.Contain("<a href=\"/account/password\">Change your account password</a>"));
+
+        var form = await browser.GetAsync("/account/password");
+        Assert.That(form.Status, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(form.Body, Does.Contain($"unified with the mailbox {Account}: its password will change too")
+            .And.Contain("name=\"password\" id=\"password\" autocomplete=\"current-password\"")
+            .And.Contain("name=\"new-password\" id=\"new-password\" autocomplete=\"new-password\"")
+            .And.Contain("name=\"confirm-new-password\" id=\"confirm-new-password\" autocomplete=\"new-password\"").And.Not.Contain("name=\"totp\""));
+        Assert.That((await browser.PostAsync("/account/password", withToken: false, ("password", Unified), ("new-password", Changed),
+            ("confirm-new-password", Changed))).Status, Is.EqualTo(HttpStatusCode.BadRequest));
+
+        // A wrong current password goes through the login's throttled path and changes nothing.
+        var wrong = await browser.PostAsync("/account/password", true, ("password", "not it"), ("new-password", Changed), ("confirm-new-password", Changed));
+        Assert.That(wrong.Status, Is.EqualTo(HttpStatusCode.Forbidden));
+        Assert.That(wrong.Body, Does.Contain("role=\"alert\">The current password is wrong.</p>")
+            .And.Contain("name=\"password\" id=\"password\" aria-describedby=\"form-error\" aria-invalid=\"true\""));
+        Assert.That(await web.Server.LoggedAsync($"account login identifier={Account} remote=127.0.0.1 result=Failed reason=wrong password"), Is.True);
+
+        var refused = await browser.PostAsync("/account/password", true, ("password", Unified), ("new-password", "tab\there"), ("confirm-new-password", "tab\there"));
+        Assert.That(refused.Status, Is.EqualTo(HttpStatusCode.BadRequest));
+        Assert.That(refused.Body, Does.Contain("<p class=\"error\" id=\"new-password-error\">Not accepted: the password contains control characters")
+            .And.Contain("name=\"new-password\" id=\"new-password\" aria-describedby=\"new-password-error\" aria-invalid=\"true\""));
+
+        var changed = await browser.PostAsync("/account/password", true, ("password", Unified), ("new-password", Changed), ("confirm-new-password", Changed));
+        Assert.That(changed.Status, Is.EqualTo(HttpStatusCode.OK));
+        Assert.That(changed.Body, Does.Contain($"and so is the password of {Account}: they are unified.")
+            .And.Contain("Log in again with the new password."));
+        Assert.That(browser.Cookies.ContainsKey("__Host-mailauth-session"), Is.False);
+        foreach (var client in new[] { browser, otherBrowser })
+        {
+            Assert.That((await client.GetAsync("/account")) is { Status: HttpStatusCode.SeeOther, Location: "/login" });
+        }
+
+        await browser.GetAsync("/login");
+        Assert.That((await browser.PostAsync("/login", true, ("identifier", Account), ("password", Unified), ("totp", ""))).Status, Is.EqualTo(HttpStatusCode.Forbidden));
+        Assert.That((await browser.PostAsync("/login", true, ("identifier", Account), ("password", Changed), ("totp", ""))).Location, Is.EqualTo("/account"));
+        var mailbox = await cli.RunWithInputAsync(Changed + "\n", "auth", "test", Account);
+        Assert.That((mailbox.ExitCode, mailbox.Stdout.Trim()), Is.EqualTo((0, $"ok: {Account} accepts this password")));
+        Assert.That((await cli.RunWithInputAsync(Unified + "\n", "auth", "test", Account)).ExitCode, Is.EqualTo(1));
+    }
 }

@@ -37,6 +37,9 @@ internal sealed class AccountPage(PageForms forms, ManagerAccountService account
                         grant.Mailbox == account.UnifiedMailbox ? "Unified with your account: both change." : "Only the mailbox's password changes, unless you unify."))]);
             }
         }
+        page.Subheading("Your account password")
+            .Choices((AccountPasswordPage.Path, "Change your account password",
+                account.UnifiedMailbox is { } unified ? $"Unified with {unified}: its password follows." : "Your mailboxes' passwords stay as they are."));
         await page
             .Form(LoginPage.LogoutPath, forms.TokenFor(context), "Log out")
             .WriteAsync(context);

@@ -35,6 +35,7 @@ internal static class PageRegistration
         services.AddSingleton<LoginPage>();
         services.AddSingleton<AccountPage>();
         services.AddSingleton<ManagedMailboxPasswordPage>();
+        services.AddSingleton<AccountPasswordPage>();
         return services;
     }
 }
