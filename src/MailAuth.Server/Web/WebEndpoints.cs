@@ -60,6 +60,10 @@ internal static class WebEndpoints
         routes.MapPost(ManagedMailboxPasswordPage.Path, services.GetRequiredService<ManagedMailboxPasswordPage>().PostAsync);
         routes.MapGet(AccountPasswordPage.Path, services.GetRequiredService<AccountPasswordPage>().GetAsync);
         routes.MapPost(AccountPasswordPage.Path, services.GetRequiredService<AccountPasswordPage>().PostAsync);
+        routes.MapGet(ForgotLoginPage.Path, services.GetRequiredService<ForgotLoginPage>().GetAsync);
+        routes.MapPost(ForgotLoginPage.Path, services.GetRequiredService<ForgotLoginPage>().PostAsync);
+        routes.MapGet(RecoveryPage.Path, services.GetRequiredService<RecoveryPage>().GetAsync);
+        routes.MapPost(RecoveryPage.Path, services.GetRequiredService<RecoveryPage>().PostAsync);
 
         // ACME HTTP-01 challenges (let through on plain HTTP by ServedOverPlainHttp).
         routes.MapAcmeHttpChallenges();

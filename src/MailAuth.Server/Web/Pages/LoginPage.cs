@@ -41,6 +41,7 @@ internal sealed class LoginPage(PageForms forms, ManagerAccountService accounts,
                 await new HtmlPage("Choose a new login identifier")
                     .Heading("Choose a new login identifier")
                     .Alert(MailboxRefusal.AlertId, "You used a recovery username: your former login identifier no longer works here. A new login identifier must be chosen before you can log in.")
+                    .Link(RecoveryPage.Path, "Choose a new login identifier")
                     .Link(HomePage.Path, "Back to the start page")
                     .WriteAsync(context, StatusCodes.Status403Forbidden);
                 return;
@@ -86,6 +87,8 @@ internal sealed class LoginPage(PageForms forms, ManagerAccountService accounts,
                     Required = false,
                     DescribedBy = alert,
                 })
+            .Link(ForgotLoginPage.Path, "Forgot your login identifier?")
+            .Link(RecoveryPage.Path, "Log in with a recovery username")
             .WriteAsync(context, status);
     }
 }
