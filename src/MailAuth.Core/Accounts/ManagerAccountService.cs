@@ -285,10 +285,18 @@ public sealed partial class ManagerAccountService
         return (account.Identifier, unified);
     }
 
-    /// <summary>Sends each account's login identifier to its phone and secondary email; never shows it to the asker.</summary>
-    public async Task SendLoginIdentifierAsync(string phone, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sends each account's login identifier to its phone and secondary email; never shows it to the
+    /// asker. Limited per phone number and per <paramref name="requester"/> network (null: the admin's
+    /// CLI, per number only), known number or not, so that nobody can flood a phone with messages.
+    /// </summary>
+    public async Task SendLoginIdentifierAsync(string phone, IPAddress? requester, CancellationToken cancellationToken)
     {
         var normalized = ContactDetails.NormalizePhone(phone);
+        if (!await _store.TryChargeLoginIdentifierRequestAsync(normalized, requester is null ? null : ClientNetwork.Of(requester).ToString(), cancellationToken))
+        {
+            throw new CredentialOperationException("too many login identifier requests for this phone number or from this address; try again later");
+        }
         foreach (var account in await _store.FindByPhoneAsync(normalized, cancellationToken))
         {
             var text = account.Login is null

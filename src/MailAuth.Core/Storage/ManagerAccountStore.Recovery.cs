@@ -56,24 +56,11 @@ internal sealed partial class ManagerAccountStore
     {
         await using var connection = database.Open();
         await using var transaction = await database.BeginWriteAsync(connection, cancellationToken);
-        var now = clock.GetUtcNow();
-        var limits = new (string Kind, string Key, int Limit)[]
+        if (!await ChargeRecoveryRequestAsync(connection, transaction,
+            [("identifier", identifierKey, ResetRequestsPerIdentifier), ("requester", requesterNetwork, ResetRequestsPerRequester)], cancellationToken))
         {
-            ("identifier", identifierKey, ResetRequestsPerIdentifier),
-            ("requester", requesterNetwork, ResetRequestsPerRequester),
-        };
-        foreach (var (kind, key, limit) in limits)
-        {
-            var score = await ThrottleScoreTable.ReadAsync(connection, transaction, ResetRealm, kind, key, now, ResetRequestHalfLife, cancellationToken);
-            if (ThrottlePolicy.Reached(score, limit))
-            {
-                await transaction.RollbackAsync(cancellationToken);
-                return false;
-            }
-        }
-        foreach (var (kind, key, limit) in limits)
-        {
-            await ThrottleScoreTable.AddAsync(connection, transaction, ResetRealm, kind, key, 1, ThrottlePolicy.Cap(limit), now, ResetRequestHalfLife, cancellationToken);
+            await transaction.RollbackAsync(cancellationToken);
+            return false;
         }
         if (account is null)
         {
@@ -112,6 +99,53 @@ internal sealed partial class ManagerAccountStore
     public static readonly TimeSpan ResetRequestHalfLife = TimeSpan.FromHours(1);
 
     private const string ResetRealm = "reset-request";
+
+    /// <summary>Login-identifier requests per phone number (on file or not) before more are refused.</summary>
+    public const int LoginIdentifierRequestsPerPhone = 3;
+
+    /// <summary>
+    /// A forgot-login request, limited like a reset request: per phone number, and per requesting
+    /// network in the same budget as reset requests (each sends an SMS and an email somewhere). False,
+    /// nothing charged, when a limit is reached; a null <paramref name="requesterNetwork"/> (the
+    /// admin's CLI) is limited per number only.
+    /// </summary>
+    public async Task<bool> TryChargeLoginIdentifierRequestAsync(string phone, string? requesterNetwork, CancellationToken cancellationToken)
+    {
+        await using var connection = database.Open();
+        await using var transaction = await database.BeginWriteAsync(connection, cancellationToken);
+        List<(string Kind, string Key, int Limit)> limits = [("phone", phone, LoginIdentifierRequestsPerPhone)];
+        if (requesterNetwork is not null)
+        {
+            limits.Add(("requester", requesterNetwork, ResetRequestsPerRequester));
+        }
+        if (!await ChargeRecoveryRequestAsync(connection, transaction, limits, cancellationToken))
+        {
+            await transaction.RollbackAsync(cancellationToken);
+            return false;
+        }
+        await transaction.CommitAsync(cancellationToken);
+        return true;
+    }
+
+    /// <summary>Checks every limit, then charges each one request; false (nothing charged) when one is reached.</summary>
+    private async Task<bool> ChargeRecoveryRequestAsync(
+        DbConnection connection, DbTransaction transaction, IReadOnlyList<(string Kind, string Key, int Limit)> limits, CancellationToken cancellationToken)
+    {
+        var now = clock.GetUtcNow();
+        foreach (var (kind, key, limit) in limits)
+        {
+            var score = await ThrottleScoreTable.ReadAsync(connection, transaction, ResetRealm, kind, key, now, ResetRequestHalfLife, cancellationToken);
+            if (ThrottlePolicy.Reached(score, limit))
+            {
+                return false;
+            }
+        }
+        foreach (var (kind, key, limit) in limits)
+        {
+            await ThrottleScoreTable.AddAsync(connection, transaction, ResetRealm, kind, key, 1, ThrottlePolicy.Cap(limit), now, ResetRequestHalfLife, cancellationToken);
+        }
+        return true;
+    }
 
     /// <summary>Every unused token of the account stops working (a newer request, a password change).</summary>
     private async Task InvalidateResetTokensAsync(

@@ -262,7 +262,7 @@ internal static class AccountCommands
         };
         findLogin.SetAction(CliContext.Verb(async (parse, services, ct) =>
         {
-            await Accounts(services).SendLoginIdentifierAsync(parse.GetRequiredValue(phoneNumber), ct);
+            await Accounts(services).SendLoginIdentifierAsync(parse.GetRequiredValue(phoneNumber), requester: null, ct);
             await parse.Output().WriteLineAsync("if an account has this phone number, its login identifier was sent to it");
             return ExitCodes.Success;
         }));

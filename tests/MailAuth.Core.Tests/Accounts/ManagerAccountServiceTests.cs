@@ -283,7 +283,7 @@ public sealed partial class ManagerAccountServiceTests(StoreProvider provider)
     [Test]
     public async Task LoginIdentifierIsSentToThePhoneNeverShown()
     {
-        await _world.Accounts.SendLoginIdentifierAsync("+41 (79) 123-45-67", default);
+        await _world.Accounts.SendLoginIdentifierAsync("+41 (79) 123-45-67", null, default);
         var sent = (await _world.OutboxAsync()).Select(m => m.Notification).ToList();
         Assert.That(sent.Select(n => (n.Channel, n.Recipient)), Is.EquivalentTo(new[]
         {
@@ -291,9 +291,29 @@ public sealed partial class ManagerAccountServiceTests(StoreProvider provider)
             (NotificationChannel.Email, "julie.martin@yahoo.example"),
         }));
         Assert.That(sent, Has.All.Property(nameof(Notification.Body)).Contains(Julie));
-        await _world.Accounts.SendLoginIdentifierAsync("+41 79 000 00 00", default);
+        await _world.Accounts.SendLoginIdentifierAsync("+41 79 000 00 00", null, default);
         Assert.That(await _world.OutboxAsync(), Has.Count.EqualTo(2), "an unknown number queues nothing");
-        Assert.ThrowsAsync<CredentialOperationException>(() => _world.Accounts.SendLoginIdentifierAsync("0791234567", default));
+        Assert.ThrowsAsync<CredentialOperationException>(() => _world.Accounts.SendLoginIdentifierAsync("0791234567", null, default));
+    }
+
+    [Test]
+    public async Task LoginIdentifierRequestsAreLimitedPerNumberAndPerRequesterSoNoPhoneCanBeFlooded()
+    {
+        var requester = System.Net.IPAddress.Parse("203.0.113.9");
+        for (var i = 0; i < ManagerAccountStore.LoginIdentifierRequestsPerPhone; i++)
+        {
+            await _world.Accounts.SendLoginIdentifierAsync("+41 79 123 45 67", requester, default);
+        }
+        var refused = Assert.ThrowsAsync<CredentialOperationException>(() => _world.Accounts.SendLoginIdentifierAsync("+41791234567", requester, default));
+        Assert.That(refused!.Message, Does.StartWith("too many login identifier requests"));
+        Assert.That(await _world.OutboxAsync(), Has.Count.EqualTo(2 * ManagerAccountStore.LoginIdentifierRequestsPerPhone), "nothing queued once refused");
+
+        // Numbers not on file cost the requester the same: its budget is shared with reset requests.
+        for (var i = 0; i < ManagerAccountStore.ResetRequestsPerRequester - ManagerAccountStore.LoginIdentifierRequestsPerPhone; i++)
+        {
+            await _world.Accounts.SendLoginIdentifierAsync($"+41 79 000 00 {i:00}", requester, default);
+        }
+        Assert.ThrowsAsync<CredentialOperationException>(() => _world.Accounts.SendLoginIdentifierAsync("+41 79 000 00 99", requester, default));
     }
 
     [Test]

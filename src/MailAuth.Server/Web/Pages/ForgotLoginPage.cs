@@ -1,3 +1,4 @@
+using System.Net;
 using MailAuth.Core;
 using MailAuth.Core.Accounts;
 using Microsoft.AspNetCore.Http;
@@ -27,11 +28,12 @@ internal sealed class ForgotLoginPage(PageForms forms, ManagerAccountService acc
         var phone = PageForms.Field(form, "phone");
         try
         {
-            await accounts.SendLoginIdentifierAsync(phone, context.RequestAborted);
+            await accounts.SendLoginIdentifierAsync(phone, context.Connection.RemoteIpAddress ?? IPAddress.IPv6None, context.RequestAborted);
         }
         catch (CredentialOperationException e)
         {
-            // Only the number's form is refused here (before any lookup): it says nothing about accounts.
+            // Only the number's form and the request limits are refused here (before any lookup, the
+            // same for a number on file or not): it says nothing about accounts.
             await Render(context, StatusCodes.Status400BadRequest, phone, "Not accepted: " + e.Message + ".");
             return;
         }
