@@ -44,6 +44,7 @@ internal static class WebEndpoints
         // The mailbox holder's API (issue 16).
         routes.MapPost(MailboxApi.TestPath, api.TestAsync);
         routes.MapPost(MailboxApi.PasswordPath, api.ChangePasswordAsync);
+        routes.MapGet(OpenApiDocument.Path, OpenApiDocument.AnswerAsync);
 
         // The pages of issue 16: HTML forms, no script (Web/Pages/).
         routes.MapGet(SiteStyle.Path, SiteStyle.AnswerAsync);
