@@ -60,6 +60,8 @@ internal static class WebEndpoints
         routes.MapPost(ManagedMailboxPasswordPage.Path, services.GetRequiredService<ManagedMailboxPasswordPage>().PostAsync);
         routes.MapGet(AccountPasswordPage.Path, services.GetRequiredService<AccountPasswordPage>().GetAsync);
         routes.MapPost(AccountPasswordPage.Path, services.GetRequiredService<AccountPasswordPage>().PostAsync);
+        routes.MapGet(AccountTwoFactorPage.Path, services.GetRequiredService<AccountTwoFactorPage>().GetAsync);
+        routes.MapPost(AccountTwoFactorPage.Path, services.GetRequiredService<AccountTwoFactorPage>().PostAsync);
 
         // ACME HTTP-01 challenges (let through on plain HTTP by ServedOverPlainHttp).
         routes.MapAcmeHttpChallenges();

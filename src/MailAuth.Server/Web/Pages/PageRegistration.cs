@@ -36,6 +36,7 @@ internal static class PageRegistration
         services.AddSingleton<AccountPage>();
         services.AddSingleton<ManagedMailboxPasswordPage>();
         services.AddSingleton<AccountPasswordPage>();
+        services.AddSingleton<AccountTwoFactorPage>();
         return services;
     }
 }
