@@ -11,7 +11,7 @@ namespace MailAuth.Core.Storage;
 /// <summary>2FA: the sealed TOTP secrets, the one use of each code, and the lock after wrong codes.</summary>
 internal sealed partial class ManagerAccountStore
 {
-    public async Task SetTotpSecretAsync(AccountRecord account, byte[]? secret, Actor actor, CancellationToken cancellationToken)
+    public async Task SetTotpSecretAsync(AccountRecord account, byte[]? secret, Actor actor, CancellationToken cancellationToken, string detail = "admin request")
     {
         await using var connection = database.Open();
         await using var transaction = await database.BeginWriteAsync(connection, cancellationToken);
@@ -28,7 +28,7 @@ internal sealed partial class ManagerAccountStore
             await command.ExecuteNonQueryAsync(cancellationToken);
         }
         await journal.AuditAsync(connection, transaction, actor, secret is null ? "account.2fa-disabled" : "account.2fa-enabled",
-            account.Identifier, "admin request", cancellationToken);
+            account.Identifier, detail, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
 

@@ -65,6 +65,8 @@ internal static class WebEndpoints
         routes.MapPost(ForgotLoginPage.Path, services.GetRequiredService<ForgotLoginPage>().PostAsync);
         routes.MapGet(RecoveryPage.Path, services.GetRequiredService<RecoveryPage>().GetAsync);
         routes.MapPost(RecoveryPage.Path, services.GetRequiredService<RecoveryPage>().PostAsync);
+        routes.MapGet(AccountTwoFactorPage.Path, services.GetRequiredService<AccountTwoFactorPage>().GetAsync);
+        routes.MapPost(AccountTwoFactorPage.Path, services.GetRequiredService<AccountTwoFactorPage>().PostAsync);
 
         // ACME HTTP-01 challenges (let through on plain HTTP by ServedOverPlainHttp).
         routes.MapAcmeHttpChallenges();

@@ -40,6 +40,9 @@ internal sealed class AccountPage(PageForms forms, ManagerAccountService account
         page.Subheading("Your account password")
             .Choices((AccountPasswordPage.Path, "Change your account password",
                 account.UnifiedMailbox is { } unified ? $"Unified with {unified}: its password follows." : "Your mailboxes' passwords stay as they are."));
+        page.Subheading("Two-factor authentication")
+            .Choices((AccountTwoFactorPage.Path, account.TwoFactorEnabled ? "Turn 2FA off" : "Turn 2FA on",
+                account.TwoFactorEnabled ? "Needs a current code from your authenticator app." : "Scan a QR code with an authenticator app and confirm with its first code."));
         await page
             .Form(LoginPage.LogoutPath, forms.TokenFor(context), "Log out")
             .WriteAsync(context);

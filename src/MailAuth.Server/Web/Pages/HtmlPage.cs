@@ -30,6 +30,9 @@ internal sealed class HtmlPage(string title)
 
     public HtmlPage Success(string text) => Append($"<p class=\"success\" role=\"status\">{Encode(text)}</p>");
 
+    /// <summary>A QR code of <paramref name="text"/> as inline SVG (<see cref="QrCodeSvg"/>), described by <paramref name="label"/>.</summary>
+    public HtmlPage QrCode(string text, string label) => Append($"<p>{QrCodeSvg.Render(text, label)}</p>");
+
     public HtmlPage Link(string href, string text) => Append($"<p><a href=\"{Encode(href)}\">{Encode(text)}</a></p>");
 
     /// <summary>A list of links, each with a line saying what it is for.</summary>

@@ -38,6 +38,7 @@ internal static class PageRegistration
         services.AddSingleton<AccountPasswordPage>();
         services.AddSingleton<ForgotLoginPage>();
         services.AddSingleton<RecoveryPage>();
+        services.AddSingleton<AccountTwoFactorPage>();
         return services;
     }
 }
