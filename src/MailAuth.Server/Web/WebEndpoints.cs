@@ -60,6 +60,10 @@ internal static class WebEndpoints
         routes.MapPost(ManagedMailboxPasswordPage.Path, services.GetRequiredService<ManagedMailboxPasswordPage>().PostAsync);
         routes.MapGet(AccountPasswordPage.Path, services.GetRequiredService<AccountPasswordPage>().GetAsync);
         routes.MapPost(AccountPasswordPage.Path, services.GetRequiredService<AccountPasswordPage>().PostAsync);
+        routes.MapGet(ForgotPasswordPage.Path, services.GetRequiredService<ForgotPasswordPage>().GetAsync);
+        routes.MapPost(ForgotPasswordPage.Path, services.GetRequiredService<ForgotPasswordPage>().PostAsync);
+        routes.MapGet(ResetPasswordPage.Path, services.GetRequiredService<ResetPasswordPage>().GetAsync);
+        routes.MapPost(ResetPasswordPage.Path, services.GetRequiredService<ResetPasswordPage>().PostAsync);
 
         // ACME HTTP-01 challenges (let through on plain HTTP by ServedOverPlainHttp).
         routes.MapAcmeHttpChallenges();

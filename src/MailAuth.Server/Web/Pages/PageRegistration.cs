@@ -36,6 +36,8 @@ internal static class PageRegistration
         services.AddSingleton<AccountPage>();
         services.AddSingleton<ManagedMailboxPasswordPage>();
         services.AddSingleton<AccountPasswordPage>();
+        services.AddSingleton<ForgotPasswordPage>();
+        services.AddSingleton<ResetPasswordPage>();
         return services;
     }
 }
