@@ -230,13 +230,23 @@ public sealed partial class ManagerAccountService
     /// way). Requests are limited per identifier and per <paramref name="requester"/> network; over a
     /// limit, known or not, the request is refused.
     /// </summary>
-    public async Task RequestPasswordResetAsync(string identifier, IPAddress requester, CancellationToken cancellationToken)
+    public Task RequestPasswordResetAsync(string identifier, IPAddress requester, CancellationToken cancellationToken) =>
+        RequestPasswordResetAsync(identifier, requester, resetPage: null, cancellationToken);
+
+    /// <summary>
+    /// As above; with <paramref name="resetPage"/> (a front end's page, absolute) the message carries
+    /// a link, <c>{resetPage}?token=…</c>, instead of the bare token. Core knows no web address of its own.
+    /// </summary>
+    public async Task RequestPasswordResetAsync(string identifier, IPAddress requester, Uri? resetPage, CancellationToken cancellationToken)
     {
         var account = await FindAsync(identifier, cancellationToken);
         var token = Base64Url(RandomNumberGenerator.GetBytes(32));
         var expires = _clock.GetUtcNow() + ResetTokenLifetime;
+        var secret = resetPage is null
+            ? $"Reset token (single use, valid until {expires:u}): {Notification.SecretPlaceholder}."
+            : $"Reset link (single use, valid until {expires:u}): {resetPage.AbsoluteUri}?token={Notification.SecretPlaceholder}";
         var text = $"A password reset was requested for your manager account {account?.Identifier ?? identifier}. " +
-                   $"Reset token (single use, valid until {expires:u}): {Notification.SecretPlaceholder}. If you did not ask for this, ignore this message.";
+                   $"{secret} If you did not ask for this, ignore this message.";
         IReadOnlyList<Notification> notifications = account is null
             ? []
             :
@@ -284,6 +294,13 @@ public sealed partial class ManagerAccountService
         var unified = await _store.CompleteResetAsync(tokenHash, account, accountHash, mailboxHash, cancellationToken);
         return (account.Identifier, unified);
     }
+
+    /// <summary>
+    /// What a reset form must ask: null when the token is unknown, used or expired; otherwise whether
+    /// its account has 2FA on (then <see cref="CompletePasswordResetAsync"/> needs a code).
+    /// </summary>
+    public async Task<bool?> ResetNeedsSecondFactorAsync(string token, CancellationToken cancellationToken) =>
+        await _store.FindByResetTokenAsync(HashToken(token.Trim()), cancellationToken) is { } account ? account.TotpSecret is not null : null;
 
     /// <summary>
     /// Sends each account's login identifier to its phone and secondary email; never shows it to the

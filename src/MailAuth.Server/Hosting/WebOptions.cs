@@ -49,6 +49,12 @@ internal sealed class WebOptions
     /// </summary>
     public int MaxRequestsPerMinutePerAddress { get; set; } = 120;
 
+    /// <summary>
+    /// The address people reach the pages at (<c>https://mail.example.net</c>, behind a proxy its
+    /// public one), for links in messages; empty: the https origin of the request that asked.
+    /// </summary>
+    public string PublicUrl { get; set; } = "";
+
     public bool Enabled => Port != 0;
 
     public IEnumerable<string> Validate()
@@ -69,6 +75,10 @@ internal sealed class WebOptions
         if (BindAddress != "*" && !IPAddress.TryParse(BindAddress, out _))
         {
             errors.Add($"{Key}:BindAddress must be * or an IP address, not '{BindAddress}'");
+        }
+        if (PublicUrl.Length > 0 && !(Uri.TryCreate(PublicUrl, UriKind.Absolute, out var url) && url.Scheme == Uri.UriSchemeHttps && url.Query.Length == 0))
+        {
+            errors.Add($"{Key}:PublicUrl must be an https:// address without a query, not '{PublicUrl}'");
         }
         if (HttpPort != 0 && Port == 0)
         {

@@ -67,6 +67,10 @@ internal static class WebEndpoints
         routes.MapPost(RecoveryPage.Path, services.GetRequiredService<RecoveryPage>().PostAsync);
         routes.MapGet(AccountTwoFactorPage.Path, services.GetRequiredService<AccountTwoFactorPage>().GetAsync);
         routes.MapPost(AccountTwoFactorPage.Path, services.GetRequiredService<AccountTwoFactorPage>().PostAsync);
+        routes.MapGet(ForgotPasswordPage.Path, services.GetRequiredService<ForgotPasswordPage>().GetAsync);
+        routes.MapPost(ForgotPasswordPage.Path, services.GetRequiredService<ForgotPasswordPage>().PostAsync);
+        routes.MapGet(ResetPasswordPage.Path, services.GetRequiredService<ResetPasswordPage>().GetAsync);
+        routes.MapPost(ResetPasswordPage.Path, services.GetRequiredService<ResetPasswordPage>().PostAsync);
 
         // ACME HTTP-01 challenges (let through on plain HTTP by ServedOverPlainHttp).
         routes.MapAcmeHttpChallenges();

@@ -57,6 +57,7 @@ internal sealed partial class WebService(
         {
             builder.Services.AddSingleton(shared, services.GetRequiredService(shared));
         }
+        builder.Services.AddSingleton(_options);
         builder.Services.AddPages();
         builder.Services.AddRateLimiter(limiter =>
         {

@@ -39,6 +39,8 @@ internal static class PageRegistration
         services.AddSingleton<ForgotLoginPage>();
         services.AddSingleton<RecoveryPage>();
         services.AddSingleton<AccountTwoFactorPage>();
+        services.AddSingleton<ForgotPasswordPage>();
+        services.AddSingleton<ResetPasswordPage>();
         return services;
     }
 }
