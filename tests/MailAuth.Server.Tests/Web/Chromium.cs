@@ -76,6 +76,11 @@ internal sealed class Chromium : IDisposable
             {
                 return;
             }
+            catch (UnknownErrorException e) when (e.Message.Contains("does not belong to the document", StringComparison.Ordinal))
+            {
+                // chromium's other word for stale, when asked while the next document replaces this one.
+                return;
+            }
             if (DateTime.UtcNow > deadline)
             {
                 throw new TimeoutException("the page did not change after clicking " + target);
