@@ -7,15 +7,43 @@ namespace MailAuth.Server.Tests.Web;
 /// A browser's part at the HTTP level: it keeps the cookies the server sets (by name, as a
 /// browser would) and posts forms with the antiforgery token of the page it last fetched.
 /// </summary>
-internal sealed partial class WebPageClient(WebServer web) : IDisposable
+/// <remarks>
+/// With <paramref name="source"/> (a loopback address such as 127.0.0.7), it connects from that
+/// address: another client network for the server's throttles and request limits.
+/// </remarks>
+internal sealed partial class WebPageClient(WebServer web, IPAddress? source = null) : IDisposable
 {
-    private readonly HttpClient _http = new(new HttpClientHandler
+    private readonly HttpClient _http = new(source is null
+        ? new HttpClientHandler
+        {
+            ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator,
+            AllowAutoRedirect = false,
+            UseCookies = false,
+        }
+        : From(source))
+    { Timeout = TimeSpan.FromSeconds(20) };
+
+    private static SocketsHttpHandler From(IPAddress source) => new()
     {
-        ServerCertificateCustomValidationCallback = HttpClientHandler.DangerousAcceptAnyServerCertificateValidator,
+        SslOptions = { RemoteCertificateValidationCallback = (_, _, _, _) => true },
         AllowAutoRedirect = false,
         UseCookies = false,
-    })
-    { Timeout = TimeSpan.FromSeconds(20) };
+        ConnectCallback = async (context, cancellationToken) =>
+        {
+            var socket = new System.Net.Sockets.Socket(source.AddressFamily, System.Net.Sockets.SocketType.Stream, System.Net.Sockets.ProtocolType.Tcp);
+            try
+            {
+                socket.Bind(new IPEndPoint(source, 0));
+                await socket.ConnectAsync(IPAddress.Parse(context.DnsEndPoint.Host), context.DnsEndPoint.Port, cancellationToken);
+                return new System.Net.Sockets.NetworkStream(socket, ownsSocket: true);
+            }
+            catch
+            {
+                socket.Dispose();
+                throw;
+            }
+        },
+    };
 
     public Dictionary<string, string> Cookies { get; } = new(StringComparer.Ordinal);
 

@@ -62,6 +62,7 @@ public sealed class WebPagesBrowserTests
         Assert.That(_browser.Driver.Title, Is.EqualTo("Mail and account · MailAuth"));
         Assert.That(_browser.FitsWidth(), Is.True);
         _browser.Screenshot("start");
+        _browser.DocumentationShot("home", phone: true);
         _browser.Follow(OpenQA.Selenium.By.LinkText("Test an email address and password"));
         Assert.That(_browser.Driver.Url, Is.EqualTo(_web.Https("/test").ToString()));
 
@@ -78,6 +79,7 @@ public sealed class WebPagesBrowserTests
             .And.Contain($"{WebServer.HostName} {_web.Server.ImapPort} STARTTLS {WebServer.Address}"));
         Assert.That(_browser.FitsWidth(), Is.True);
         _browser.Screenshot("test-settings");
+        _browser.DocumentationShot("test-settings");
     }
 
     [Test]
@@ -110,6 +112,7 @@ public sealed class WebPagesBrowserTests
         _browser.Driver.Navigate().GoToUrl(_web.Https("/account"));
         Assert.That(_browser.Driver.Url, Is.EqualTo(_web.Https("/login").ToString()));
         Assert.That(_browser.Field("totp").GetAttribute("autocomplete"), Is.EqualTo("one-time-code"));
+        _browser.DocumentationShot("login");
         _browser.Type("identifier", WebServer.Address);
         _browser.Type("password", AccountPassword);
         _browser.Submit();
@@ -125,6 +128,7 @@ public sealed class WebPagesBrowserTests
             .And.Contain($"{Bob} See it (changing its password is not allowed)."));
         Assert.That(_browser.FitsWidth(), Is.True);
         _browser.Screenshot("account");
+        _browser.DocumentationShot("account", phone: true);
 
         _browser.Submit();
         Assert.That(_browser.MainText, Does.Contain("You are logged out"));
@@ -141,6 +145,7 @@ public sealed class WebPagesBrowserTests
         Assert.That(_browser.MainText, Does.Contain("Unification offered").And.Contain("one password for the manager and for mail"));
         Assert.That(_browser.Field("unify").GetAttribute("type"), Is.EqualTo("checkbox"));
         _browser.Screenshot("unification-offered");
+        _browser.DocumentationShot("unification-offered");
         _browser.Type("new-password", Unified);
         _browser.Type("confirm-new-password", Unified);
         _browser.Field("unify").Click();

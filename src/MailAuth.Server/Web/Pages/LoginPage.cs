@@ -87,6 +87,7 @@ internal sealed class LoginPage(PageForms forms, ManagerAccountService accounts,
                     Required = false,
                     DescribedBy = alert,
                 })
+            .Link(ForgotPasswordPage.Path, "Forgot your password?")
             .Link(ForgotLoginPage.Path, "Forgot your login identifier?")
             .Link(RecoveryPage.Path, "Log in with a recovery username")
             .WriteAsync(context, status);
