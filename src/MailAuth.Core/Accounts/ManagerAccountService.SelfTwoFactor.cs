@@ -60,7 +60,7 @@ public sealed partial class ManagerAccountService
             await ticket.FailedAsync(null, cancellationToken);
             return Finish(TwoFactorChangeStatus.Refused);
         }
-        await _store.SetTotpSecretAsync(account, secret, Actor.Account(account.Identifier), cancellationToken, "confirmed with a first code");
+        await _store.SetTotpSecretAsync(account, secret, Actor.Account(account.Identifier), cancellationToken, "confirmed with a first code" + From(client));
         // The confirming code is spent, so that it cannot also open a login within its window.
         if (await _store.FindAsync(account.Identifier, cancellationToken) is { } enabled)
         {
@@ -97,7 +97,7 @@ public sealed partial class ManagerAccountService
             await ticket.FailedAsync(refusal.CountsAsWrongCode ? (c, t) => _store.RecordWrongTotpAsync(c, t, account, cancellationToken) : null, cancellationToken);
             return Finish(TwoFactorChangeStatus.Refused);
         }
-        await _store.SetTotpSecretAsync(account, null, Actor.Account(account.Identifier), cancellationToken, "disabled with a current code");
+        await _store.SetTotpSecretAsync(account, null, Actor.Account(account.Identifier), cancellationToken, "disabled with a current code" + From(client));
         await ticket.SucceededAsync(cancellationToken);
         return Finish(TwoFactorChangeStatus.Changed);
 

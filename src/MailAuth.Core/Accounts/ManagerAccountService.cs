@@ -15,10 +15,16 @@ public enum AccountLoginStatus
     Succeeded,
 
     /// <summary>
-    /// Unknown identifier, wrong password, 2FA code missing or wrong, 2FA locked, or throttled: one
-    /// answer for all, so that nothing tells a guesser that the password was right.
+    /// Unknown identifier, wrong password, 2FA code missing or wrong, or 2FA locked: one answer for
+    /// all, so that nothing tells a guesser that the password was right.
     /// </summary>
     Failed,
+
+    /// <summary>
+    /// Too many failures for this identifier or from this network: nothing was verified (so this
+    /// says nothing about the password, nor whether the identifier exists: unknown ones count too).
+    /// </summary>
+    Throttled,
 
     /// <summary>Logged in with the recovery username: a new login identifier must be chosen first.</summary>
     MustCompleteRecovery,
@@ -43,6 +49,9 @@ public sealed partial class ManagerAccountService
     public const string TotpIssuer = "MailAuth";
     public const string LoginRealm = "account-login";
     public static readonly TimeSpan ResetTokenLifetime = TimeSpan.FromMinutes(30);
+
+    /// <summary>When to ask again past a reset or login-identifier request limit: their budgets halve hourly.</summary>
+    public static readonly TimeSpan RequestLimitRetryAfter = TimeSpan.FromHours(1);
 
     private readonly ManagerAccountStore _store;
     private readonly CredentialVerifier _verifier;
@@ -82,14 +91,17 @@ public sealed partial class ManagerAccountService
     public async Task<ManagerAccount> ShowAsync(string identifier, CancellationToken cancellationToken) =>
         await _store.DescribeAsync(await RequireAsync(identifier, cancellationToken), cancellationToken);
 
-    /// <summary>Sets the account's own password; a unified mailbox follows. Returns that mailbox, if any.</summary>
-    public async Task<EmailAddress?> SetPasswordAsync(string identifier, string password, CancellationToken cancellationToken)
+    /// <summary>
+    /// Sets the account's own password; a unified mailbox follows. Returns that mailbox, if any.
+    /// <paramref name="client"/>: the holder's address (a web request), for the audit log.
+    /// </summary>
+    public async Task<EmailAddress?> SetPasswordAsync(string identifier, string password, CancellationToken cancellationToken, IPAddress? client = null)
     {
         var account = await RequireAsync(identifier, cancellationToken);
         PasswordPolicy.EnsureAcceptable(password);
         var (accountHash, mailboxHash) = await TwoHashesAsync(password, cancellationToken);
         return await _store.SetAccountPasswordAsync(
-            account, accountHash, mailboxHash, Actor.Account(account.Identifier), "changed by the account holder", cancellationToken);
+            account, accountHash, mailboxHash, Actor.Account(account.Identifier), "changed by the account holder" + From(client), cancellationToken);
     }
 
     public async Task GrantAsync(string identifier, string mailbox, bool canChangePassword, CancellationToken cancellationToken)
@@ -106,21 +118,21 @@ public sealed partial class ManagerAccountService
 
     /// <summary>The account holder changes a mailbox password, accepting unification when <paramref name="unify"/>.</summary>
     public async Task<MailboxPasswordOutcome> SetMailboxPasswordAsync(
-        string identifier, string mailbox, string password, bool unify, CancellationToken cancellationToken)
+        string identifier, string mailbox, string password, bool unify, CancellationToken cancellationToken, IPAddress? client = null)
     {
         var account = await RequireAsync(identifier, cancellationToken);
         if (account.Login is null)
         {
-            throw new CredentialOperationException("the account is in recovery: choose a new login identifier first");
+            throw new CredentialOperationException("the account is in recovery: choose a new login identifier first", CredentialRefusal.NotAllowed);
         }
         var address = EmailAddress.Parse(mailbox);
         PasswordPolicy.EnsureAcceptable(password);
         var (mailboxHash, accountHash) = await TwoHashesAsync(password, cancellationToken);
-        var outcome = await _store.SetMailboxPasswordAsync(account, address, mailboxHash, accountHash, unify, cancellationToken);
+        var outcome = await _store.SetMailboxPasswordAsync(account, address, mailboxHash, accountHash, unify, cancellationToken, From(client));
         if (outcome.Result == MailboxPasswordResult.UnificationRefused)
         {
             await _store.QueueAsync([], Actor.Account(account.Identifier), "unification.refused", $"{account.Identifier} = {address}",
-                string.Join("; ", outcome.Conditions.Failed), cancellationToken);
+                string.Join("; ", outcome.Conditions.Failed) + From(client), cancellationToken);
         }
         return outcome;
     }
@@ -145,13 +157,13 @@ public sealed partial class ManagerAccountService
         if (ticket.Blocked)
         {
             await Task.Delay(ticket.Decision.Delay, cancellationToken);
-            return Finish(AccountLoginStatus.Failed, "throttled", null);
+            return Finish(AccountLoginStatus.Throttled, "throttled", null);
         }
         var account = await FindAsync(identifier, cancellationToken);
         if (!await ticket.TryStartVerificationAsync(cancellationToken))
         {
             await Task.Delay(ticket.Decision.Delay, cancellationToken);
-            return Finish(AccountLoginStatus.Failed, "throttled", null);
+            return Finish(AccountLoginStatus.Throttled, "throttled", null);
         }
         if (!_verifier.TryStart(account?.PasswordHash, password, cancellationToken, out var verification))
         {
@@ -213,14 +225,16 @@ public sealed partial class ManagerAccountService
             case AccountLoginStatus.MustCompleteRecovery:
                 break;
             case AccountLoginStatus.Succeeded:
-                throw new CredentialOperationException("the account is not in recovery");
+                throw new CredentialOperationException("the account is not in recovery", CredentialRefusal.NotAllowed);
             case AccountLoginStatus.TemporarilyUnavailable:
-                throw new CredentialOperationException("the server is too busy to verify now; try again shortly");
+                throw new CredentialOperationException("the server is too busy to verify now; try again shortly", CredentialRefusal.Busy);
+            case AccountLoginStatus.Throttled:
+                throw new CredentialOperationException("too many failed attempts for this username or from this address; try again later", CredentialRefusal.Throttled);
             default:
-                throw new CredentialOperationException("login with the recovery username failed (wrong username, password or 2FA code)");
+                throw new CredentialOperationException("login with the recovery username failed (wrong username, password or 2FA code)", CredentialRefusal.FailedCredentials);
         }
         var account = (await _store.FindAsync(login.Identifier!, cancellationToken))!;
-        await _store.CompleteRecoveryAsync(account, identifier, cancellationToken);
+        await _store.CompleteRecoveryAsync(account, identifier, cancellationToken, From(client));
         return identifier;
     }
 
@@ -259,7 +273,8 @@ public sealed partial class ManagerAccountService
         if (!accepted)
         {
             LogResetRefused(AddressNormalizer.Printable(identifier), requester);
-            throw new CredentialOperationException("too many password reset requests for this identifier or from this address; try again later");
+            throw new CredentialOperationException("too many password reset requests for this identifier or from this address; try again later",
+                CredentialRefusal.Throttled, RequestLimitRetryAfter);
         }
         if (account is null)
         {
@@ -273,11 +288,11 @@ public sealed partial class ManagerAccountService
     /// stolen phone, a read of the outbox) does not open a 2FA-protected account.
     /// </summary>
     public async Task<(string Identifier, EmailAddress? UnifiedMailbox)> CompletePasswordResetAsync(
-        string token, string password, string? totpCode, CancellationToken cancellationToken)
+        string token, string password, string? totpCode, CancellationToken cancellationToken, IPAddress? client = null)
     {
         var tokenHash = HashToken(token.Trim());
         var account = await _store.FindByResetTokenAsync(tokenHash, cancellationToken)
-            ?? throw new CredentialOperationException("the reset token is invalid, used or expired");
+            ?? throw new CredentialOperationException("the reset token is invalid, used or expired", CredentialRefusal.FailedCredentials);
         PasswordPolicy.EnsureAcceptable(password);
         if (account.TotpSecret is { } secret && await CheckSecondFactorAsync(account, secret, totpCode, cancellationToken) is { } refusal)
         {
@@ -288,10 +303,10 @@ public sealed partial class ManagerAccountService
             LogResetSecondFactorRefused(account.Identifier, refusal.Reason);
             throw new CredentialOperationException(refusal.CountsAsWrongCode
                 ? "the 2FA code is wrong; the reset token stays valid until it expires"
-                : $"this account has 2FA on: give the current code ({refusal.Reason})");
+                : $"this account has 2FA on: give the current code ({refusal.Reason})", CredentialRefusal.FailedCredentials);
         }
         var (accountHash, mailboxHash) = await TwoHashesAsync(password, cancellationToken);
-        var unified = await _store.CompleteResetAsync(tokenHash, account, accountHash, mailboxHash, cancellationToken);
+        var unified = await _store.CompleteResetAsync(tokenHash, account, accountHash, mailboxHash, cancellationToken, From(client));
         return (account.Identifier, unified);
     }
 
@@ -312,7 +327,8 @@ public sealed partial class ManagerAccountService
         var normalized = ContactDetails.NormalizePhone(phone);
         if (!await _store.TryChargeLoginIdentifierRequestAsync(normalized, requester is null ? null : ClientNetwork.Of(requester).ToString(), cancellationToken))
         {
-            throw new CredentialOperationException("too many login identifier requests for this phone number or from this address; try again later");
+            throw new CredentialOperationException("too many login identifier requests for this phone number or from this address; try again later",
+                CredentialRefusal.Throttled, RequestLimitRetryAfter);
         }
         foreach (var account in await _store.FindByPhoneAsync(normalized, cancellationToken))
         {
@@ -323,7 +339,7 @@ public sealed partial class ManagerAccountService
             [
                 new Notification(NotificationChannel.Sms, account.Phone, "Your login identifier", text),
                 new Notification(NotificationChannel.Email, account.SecondaryEmail, "Your login identifier", text),
-            ], Actor.System, "account.login-identifier-sent", account.Identifier, "requested with the phone number on file", cancellationToken);
+            ], Actor.System, "account.login-identifier-sent", account.Identifier, "requested with the phone number on file" + From(requester), cancellationToken);
         }
     }
 
@@ -341,14 +357,14 @@ public sealed partial class ManagerAccountService
         var account = await RequireAsync(identifier, cancellationToken);
         if (account.TotpSecret is null)
         {
-            throw new CredentialOperationException($"account {account.Identifier} has no 2FA");
+            throw new CredentialOperationException($"account {account.Identifier} has no 2FA", CredentialRefusal.NotAllowed);
         }
         await _store.SetTotpSecretAsync(account, null, Actor.Admin, cancellationToken);
     }
 
     private async Task<AccountRecord> RequireAsync(string identifier, CancellationToken cancellationToken) =>
         await FindAsync(identifier, cancellationToken)
-        ?? throw new CredentialOperationException($"no manager account '{AddressNormalizer.Printable(identifier)}'");
+        ?? throw new CredentialOperationException($"no manager account '{AddressNormalizer.Printable(identifier)}'", CredentialRefusal.NotFound);
 
     /// <summary>An email-form identifier is normalised like an address; anything else is a recovery username.</summary>
     private async Task<AccountRecord?> FindAsync(string identifier, CancellationToken cancellationToken)
@@ -376,6 +392,9 @@ public sealed partial class ManagerAccountService
         identifier.Contains('@', StringComparison.Ordinal) && AddressNormalizer.TryNormalize(identifier, out var address, out _)
             ? address.ToString()
             : AddressNormalizer.Printable(identifier).Trim().ToLowerInvariant();
+
+    /// <summary>Where a change came from, for its audit entry (" from ADDRESS"); empty for the admin's CLI.</summary>
+    private static string From(IPAddress? client) => client is null ? "" : $" from {client}";
 
     private static byte[] HashToken(string token) => SHA256.HashData(System.Text.Encoding.UTF8.GetBytes(token));
 

@@ -27,5 +27,5 @@ public sealed class CredentialVerifier(IPasswordHasher hasher, HashingPool pool)
     /// <summary>A new hash for a password being set; refused as busy only when the pool's queue is full.</summary>
     public async Task<string> HashAsync(string password, CancellationToken cancellationToken) =>
         await TryHashAsync(password, cancellationToken)
-        ?? throw new CredentialOperationException("the server is too busy to hash a password now; try again shortly");
+        ?? throw new CredentialOperationException("the server is too busy to hash a password now; try again shortly", CredentialRefusal.Busy);
 }

@@ -50,7 +50,7 @@ internal sealed class MailboxStore : IMailboxCredentialStore, IMailboxDirectory
         }
         catch (DbException e) when (_database.IsUniqueViolation(e))
         {
-            throw new CredentialOperationException($"domain {domain} already exists");
+            throw new CredentialOperationException($"domain {domain} already exists", CredentialRefusal.Conflict);
         }
         await _journal.AuditAsync(connection, transaction, Actor.Admin, "domain.added", domain, "admin request", cancellationToken);
         await transaction.CommitAsync(cancellationToken);
@@ -61,7 +61,7 @@ internal sealed class MailboxStore : IMailboxCredentialStore, IMailboxDirectory
         await using var connection = _database.Open();
         await using var transaction = await _database.BeginWriteAsync(connection, cancellationToken);
         var domainId = await FindDomainIdAsync(connection, transaction, domain, cancellationToken)
-            ?? throw new CredentialOperationException($"domain {domain} does not exist");
+            ?? throw new CredentialOperationException($"domain {domain} does not exist", CredentialRefusal.NotFound);
 
         var mailboxes = new List<MailboxRow>();
         await using (var select = connection.CreateCommand())
@@ -140,7 +140,7 @@ internal sealed class MailboxStore : IMailboxCredentialStore, IMailboxDirectory
             }
             catch (DbException e) when (_database.IsUniqueViolation(e))
             {
-                throw new CredentialOperationException($"mailbox {address} already exists");
+                throw new CredentialOperationException($"mailbox {address} already exists", CredentialRefusal.Conflict);
             }
         }
         await _journal.AuditAsync(connection, transaction, Actor.Admin, "mailbox.added", address.ToString(), "admin request", cancellationToken);
@@ -189,7 +189,7 @@ internal sealed class MailboxStore : IMailboxCredentialStore, IMailboxDirectory
         await using var connection = _database.Open();
         await using var transaction = await _database.BeginWriteAsync(connection, cancellationToken);
         var id = await FindMailboxIdAsync(connection, transaction, address, cancellationToken)
-            ?? throw new CredentialOperationException($"mailbox {address} does not exist");
+            ?? throw new CredentialOperationException($"mailbox {address} does not exist", CredentialRefusal.NotFound);
         await RemoveMailboxRowsAsync(connection, transaction, [new MailboxRow(id, address)], "mailbox deleted", cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
@@ -268,7 +268,7 @@ internal sealed class MailboxStore : IMailboxCredentialStore, IMailboxDirectory
             }
             catch (DbException e) when (_database.IsUniqueViolation(e))
             {
-                throw new CredentialOperationException($"mailbox {mailbox.Address} already exists");
+                throw new CredentialOperationException($"mailbox {mailbox.Address} already exists", CredentialRefusal.Conflict);
             }
             if ((i + 1) % 1000 == 0)
             {
@@ -326,7 +326,7 @@ internal sealed class MailboxStore : IMailboxCredentialStore, IMailboxDirectory
         command.AddParameter("@address", address.ToString());
         return await command.ExecuteScalarAsync(cancellationToken) is long id
             ? new MailboxRow(id, address)
-            : throw new CredentialOperationException($"mailbox {address} does not exist");
+            : throw new CredentialOperationException($"mailbox {address} does not exist", CredentialRefusal.NotFound);
     }
 
     private async Task<IReadOnlyList<Mailbox>> QueryMailboxesAsync(string where, string? filter, CancellationToken cancellationToken)

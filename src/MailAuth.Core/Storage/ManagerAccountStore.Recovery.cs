@@ -13,7 +13,7 @@ namespace MailAuth.Core.Storage;
 internal sealed partial class ManagerAccountStore
 {
     /// <summary>Ends recovery: the account gets <paramref name="newLogin"/> and is back to normal.</summary>
-    public async Task CompleteRecoveryAsync(AccountRecord account, EmailAddress newLogin, CancellationToken cancellationToken)
+    public async Task CompleteRecoveryAsync(AccountRecord account, EmailAddress newLogin, CancellationToken cancellationToken, string from = "")
     {
         await using var connection = database.Open();
         await using var transaction = await database.BeginWriteAsync(connection, cancellationToken);
@@ -31,16 +31,16 @@ internal sealed partial class ManagerAccountStore
             {
                 if (await command.ExecuteNonQueryAsync(cancellationToken) == 0)
                 {
-                    throw new CredentialOperationException("the account is not in recovery");
+                    throw new CredentialOperationException("the account is not in recovery", CredentialRefusal.NotAllowed);
                 }
             }
             catch (DbException e) when (database.IsUniqueViolation(e))
             {
-                throw new CredentialOperationException($"the login identifier {newLogin} is already used by another account");
+                throw new CredentialOperationException($"the login identifier {newLogin} is already used by another account", CredentialRefusal.Conflict);
             }
         }
         await journal.AuditAsync(connection, transaction, Actor.Account(account.Identifier), "account.recovery-completed",
-            account.Identifier, $"new login identifier {newLogin}", cancellationToken);
+            account.Identifier, $"new login identifier {newLogin}{from}", cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
 
@@ -175,7 +175,7 @@ internal sealed partial class ManagerAccountStore
 
     /// <summary>Uses the token and sets the password in one transaction; false when the token was used or expired meanwhile.</summary>
     public async Task<EmailAddress?> CompleteResetAsync(
-        byte[] tokenHash, AccountRecord account, string accountHash, string mailboxHash, CancellationToken cancellationToken)
+        byte[] tokenHash, AccountRecord account, string accountHash, string mailboxHash, CancellationToken cancellationToken, string from = "")
     {
         await using var connection = database.Open();
         await using var transaction = await database.BeginWriteAsync(connection, cancellationToken);
@@ -191,7 +191,7 @@ internal sealed partial class ManagerAccountStore
             use.AddParameter("@account", account.Id);
             if (await use.ExecuteNonQueryAsync(cancellationToken) == 0)
             {
-                throw new CredentialOperationException("the reset token is invalid, used or expired");
+                throw new CredentialOperationException("the reset token is invalid, used or expired", CredentialRefusal.FailedCredentials);
             }
         }
         await SetAccountHashAsync(connection, transaction, account.Id, accountHash, cancellationToken);
@@ -201,7 +201,7 @@ internal sealed partial class ManagerAccountStore
             await SetMailboxHashAsync(connection, transaction, mailbox.Id, mailboxHash, cancellationToken);
         }
         await journal.AuditAsync(connection, transaction, Actor.Account(account.Identifier), "account.password-reset", account.Identifier,
-            unified is null ? "reset with a single-use token" : $"reset with a single-use token; unified mailbox {unified.Value.Address} changed too",
+            (unified is null ? "reset with a single-use token" : $"reset with a single-use token; unified mailbox {unified.Value.Address} changed too") + from,
             cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return unified?.Address;

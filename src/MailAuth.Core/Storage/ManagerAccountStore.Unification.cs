@@ -14,7 +14,7 @@ internal sealed partial class ManagerAccountStore
     {
         await using var connection = database.Open();
         var mailboxId = await FindMailboxIdAsync(connection, null, mailbox, cancellationToken)
-            ?? throw new CredentialOperationException($"mailbox {mailbox} does not exist");
+            ?? throw new CredentialOperationException($"mailbox {mailbox} does not exist", CredentialRefusal.NotFound);
         return await EvaluateAsync(connection, null, account, mailbox, mailboxId, cancellationToken);
     }
 
@@ -23,7 +23,7 @@ internal sealed partial class ManagerAccountStore
         await using var connection = database.Open();
         await using var transaction = await database.BeginWriteAsync(connection, cancellationToken);
         var mailboxId = await FindMailboxIdAsync(connection, transaction, mailbox, cancellationToken)
-            ?? throw new CredentialOperationException($"mailbox {mailbox} does not exist");
+            ?? throw new CredentialOperationException($"mailbox {mailbox} does not exist", CredentialRefusal.NotFound);
         await using (var command = connection.CreateCommand())
         {
             command.Transaction = transaction;
@@ -55,7 +55,7 @@ internal sealed partial class ManagerAccountStore
         await using var connection = database.Open();
         await using var transaction = await database.BeginWriteAsync(connection, cancellationToken);
         var mailboxId = await FindMailboxIdAsync(connection, transaction, mailbox, cancellationToken)
-            ?? throw new CredentialOperationException($"mailbox {mailbox} does not exist");
+            ?? throw new CredentialOperationException($"mailbox {mailbox} does not exist", CredentialRefusal.NotFound);
         await DissolveAsync(connection, transaction, "mailbox_id = @mailbox AND account_id = @account", account.Id, mailboxId,
             actor, "the account's access to the mailbox was revoked", cancellationToken);
         await using (var command = connection.CreateCommand())
@@ -66,7 +66,7 @@ internal sealed partial class ManagerAccountStore
             command.AddParameter("@mailbox", mailboxId);
             if (await command.ExecuteNonQueryAsync(cancellationToken) == 0)
             {
-                throw new CredentialOperationException($"account {account.Identifier} has no access to {mailbox}");
+                throw new CredentialOperationException($"account {account.Identifier} has no access to {mailbox}", CredentialRefusal.NotAllowed);
             }
         }
         await journal.AuditAsync(connection, transaction, actor, "account.revoked", $"{account.Identifier} -> {mailbox}", "access removed", cancellationToken);
@@ -78,13 +78,14 @@ internal sealed partial class ManagerAccountStore
     /// written when the holder lacks the permission or asks to unify where a condition fails.
     /// </summary>
     public async Task<MailboxPasswordOutcome> SetMailboxPasswordAsync(
-        AccountRecord account, EmailAddress mailbox, string mailboxHash, string accountHash, bool unify, CancellationToken cancellationToken)
+        AccountRecord account, EmailAddress mailbox, string mailboxHash, string accountHash, bool unify, CancellationToken cancellationToken,
+        string from = "")
     {
         var actor = Actor.Account(account.Identifier);
         await using var connection = database.Open();
         await using var transaction = await database.BeginWriteAsync(connection, cancellationToken);
         var mailboxId = await FindMailboxIdAsync(connection, transaction, mailbox, cancellationToken)
-            ?? throw new CredentialOperationException($"mailbox {mailbox} does not exist");
+            ?? throw new CredentialOperationException($"mailbox {mailbox} does not exist", CredentialRefusal.NotFound);
         var conditions = await EvaluateAsync(connection, transaction, account, mailbox, mailboxId, cancellationToken);
         if (unify && !conditions.AllHold)
         {
@@ -93,7 +94,7 @@ internal sealed partial class ManagerAccountStore
         }
         if (!conditions.MayChangePassword)
         {
-            throw new CredentialOperationException($"account {account.Identifier} has no permission to change the password of {mailbox}");
+            throw new CredentialOperationException($"account {account.Identifier} has no permission to change the password of {mailbox}", CredentialRefusal.NotAllowed);
         }
 
         await SetMailboxHashAsync(connection, transaction, mailboxId, mailboxHash, cancellationToken);
@@ -112,7 +113,7 @@ internal sealed partial class ManagerAccountStore
                 insert.AddParameter("@now", Now());
                 await insert.ExecuteNonQueryAsync(cancellationToken);
                 await journal.AuditAsync(connection, transaction, actor, "unification.accepted", $"{account.Identifier} = {mailbox}",
-                    "all three conditions hold and the holder accepted", cancellationToken);
+                    "all three conditions hold and the holder accepted" + from, cancellationToken);
             }
             result = alreadyUnified ? MailboxPasswordResult.BothChangedWhileUnified : MailboxPasswordResult.Unified;
         }
@@ -129,7 +130,7 @@ internal sealed partial class ManagerAccountStore
             result = conditions.AllHold ? MailboxPasswordResult.ChangedUnificationOffered : MailboxPasswordResult.Changed;
         }
         await journal.AuditAsync(connection, transaction, actor, "mailbox.password-changed", mailbox.ToString(),
-            "changed by the account holder", cancellationToken);
+            "changed by the account holder" + from, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
         return new MailboxPasswordOutcome(result, conditions);
     }

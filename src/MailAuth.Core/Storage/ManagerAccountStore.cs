@@ -52,7 +52,7 @@ internal sealed partial class ManagerAccountStore(StoreDatabase database, StoreJ
             }
             catch (DbException e) when (database.IsUniqueViolation(e))
             {
-                throw new CredentialOperationException($"an account with login identifier {login} already exists");
+                throw new CredentialOperationException($"an account with login identifier {login} already exists", CredentialRefusal.Conflict);
             }
         }
         await journal.AuditAsync(connection, transaction, actor, "account.added", login.ToString(), "account created", cancellationToken);

@@ -194,6 +194,9 @@ internal static class AccountCommands
                 case AccountLoginStatus.TemporarilyUnavailable:
                     await parse.Output().WriteLineAsync("failed: too busy to verify now, try again");
                     return ExitCodes.Refused;
+                case AccountLoginStatus.Throttled:
+                    await parse.Output().WriteLineAsync("failed: too many failed attempts for this identifier or from this address, try again later");
+                    return ExitCodes.Refused;
                 default:
                     // One answer whatever was wrong, as for any other client (the log says which).
                     await parse.Output().WriteLineAsync("failed: wrong identifier, password or 2FA code (with 2FA on, give the current code with --totp)");

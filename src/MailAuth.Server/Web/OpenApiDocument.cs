@@ -3,8 +3,9 @@ using Microsoft.AspNetCore.Http;
 namespace MailAuth.Server.Web;
 
 /// <summary>
-/// <c>GET /api/v1/openapi.json</c>: the OpenAPI 3.1 description of <see cref="MailboxApi"/>, a file
-/// written by hand (<c>Web/openapi.json</c>, embedded in the program) and kept true by a test that
+/// <c>GET /api/v1/openapi.json</c>: the OpenAPI 3.1 description of every route of <see cref="Api.ApiRoutes"/>
+/// (the mailbox holder's and the manager account's), a file written by hand (<c>Web/openapi.json</c>,
+/// embedded in the program) and kept true by a test that compares it with that table both ways and
 /// calls every operation it lists. Served on HTTPS only, like the rest of the API.
 /// </summary>
 internal static class OpenApiDocument

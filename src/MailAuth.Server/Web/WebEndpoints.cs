@@ -1,6 +1,7 @@
 using MailAuth.Server.Hosting;
 using MailAuth.Server.Observability;
 using MailAuth.Server.Tls.Acme;
+using MailAuth.Server.Web.Api;
 using MailAuth.Server.Web.Pages;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Http;
@@ -41,9 +42,8 @@ internal static class WebEndpoints
             context => OutlookAutodiscover.AnswerAsync(context, domains, settings, clock));
         routes.MapGet(AppleProfile.Path, api.AppleProfileAsync);
 
-        // The mailbox holder's API (issue 16).
-        routes.MapPost(MailboxApi.TestPath, api.TestAsync);
-        routes.MapPost(MailboxApi.PasswordPath, api.ChangePasswordAsync);
+        // The JSON API (issue 16): the mailbox holder's and the manager account's, one table (Web/Api/ApiRoutes.cs).
+        ApiRoutes.Map(routes);
         routes.MapGet(OpenApiDocument.Path, OpenApiDocument.AnswerAsync);
 
         // The pages of issue 16: HTML forms, no script (Web/Pages/).

@@ -10,6 +10,7 @@ using MailAuth.Server.Hosting;
 using MailAuth.Server.Observability;
 using MailAuth.Server.Tls;
 using MailAuth.Server.Tls.Acme;
+using MailAuth.Server.Web.Api;
 using MailAuth.Server.Web.Pages;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
@@ -59,6 +60,7 @@ internal sealed partial class WebService(
         }
         builder.Services.AddSingleton(_options);
         builder.Services.AddPages();
+        builder.Services.AddManagerApi();
         builder.Services.AddRateLimiter(limiter =>
         {
             limiter.RejectionStatusCode = StatusCodes.Status429TooManyRequests;
@@ -74,7 +76,11 @@ internal sealed partial class WebService(
             limiter.OnRejected = (rejected, _) =>
             {
                 rejected.HttpContext.Response.Headers.RetryAfter = "60";
-                return ValueTask.CompletedTask;
+                // The API's refusals all have one JSON shape, this one too.
+                return rejected.HttpContext.Request.Path.StartsWithSegments("/api", StringComparison.OrdinalIgnoreCase)
+                    ? new ValueTask(WebAnswers.JsonAsync(rejected.HttpContext, StatusCodes.Status429TooManyRequests,
+                        new { result = "throttled", message = "too many requests from this network this minute; try again later" }))
+                    : ValueTask.CompletedTask;
             };
         });
         if (metricsHere)

@@ -132,8 +132,9 @@ public sealed partial class AccountCommandTests
             Refused(await _cli.RunWithInputAsync($"guess-{i}\n", "account", "login", Julie), 1, null,
                 "failed: wrong identifier, password or 2FA code (with 2FA on, give the current code with --totp)");
         }
+        // Throttled, the right password is not verified; saying so tells nothing about it.
         Refused(await _cli.RunWithInputAsync("Account-1\n", "account", "login", Julie), 1, null,
-            "failed: wrong identifier, password or 2FA code (with 2FA on, give the current code with --totp)");
+            "failed: too many failed attempts for this identifier or from this address, try again later");
         Assert.That((await _cli.RunAsync("audit", "list")).Stdout, Does.Not.Contain("guess-"));
     }
 

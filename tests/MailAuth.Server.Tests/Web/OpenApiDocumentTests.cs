@@ -3,6 +3,7 @@ using System.Reflection;
 using System.Text;
 using System.Text.Json;
 using MailAuth.Server.Web;
+using MailAuth.Server.Web.Api;
 
 namespace MailAuth.Server.Tests.Web;
 
@@ -48,6 +49,11 @@ public sealed class OpenApiDocumentTests
 
         var documented = paths.EnumerateObject().Select(path => path.Name).ToHashSet();
         Assert.That(documented, Is.EquivalentTo(ApiPathsOfTheProgram()));
+        // Both ways: every route the program maps under /api/v1/ is documented with its method, and every documented operation is mapped.
+        var operations = paths.EnumerateObject()
+            .SelectMany(path => path.Value.EnumerateObject().Where(o => Methods.Contains(o.Name)).Select(o => $"{o.Name.ToUpperInvariant()} {path.Name}"))
+            .ToHashSet();
+        Assert.That(operations, Is.EquivalentTo(ApiRoutes.All.Select(route => $"{route.Method} {route.Path}")));
 
         var calls = new List<string>();
         foreach (var path in paths.EnumerateObject())
@@ -56,15 +62,19 @@ public sealed class OpenApiDocumentTests
             {
                 var name = $"{operation.Name.ToUpperInvariant()} {path.Name}";
                 var responses = operation.Value.GetProperty("responses");
-                var schema = Resolve(root, operation.Value.GetProperty("requestBody")).GetProperty("content").GetProperty("application/json").GetProperty("schema");
-                var body = BodyFrom(root, schema);
-                var probes = new (string What, HttpContent Content)[]
+                var probes = new List<(string What, HttpContent? Content)>();
+                if (operation.Value.TryGetProperty("requestBody", out var requestBody))
                 {
-                    ("text/plain", new StringContent(body, Encoding.UTF8, "text/plain")),
-                    ("broken JSON", new StringContent(body[..^1], Encoding.UTF8, "application/json")),
-                    ("too large", new StringContent(JsonSerializer.Serialize(new { address = new string('a', 20_000) }), Encoding.UTF8, "application/json")),
-                    ("from the schema", new StringContent(body, Encoding.UTF8, "application/json")),
-                };
+                    var body = BodyFrom(root, Resolve(root, requestBody).GetProperty("content").GetProperty("application/json").GetProperty("schema"));
+                    probes.Add(("text/plain", new StringContent(body, Encoding.UTF8, "text/plain")));
+                    probes.Add(("broken JSON", new StringContent(body[..^1], Encoding.UTF8, "application/json")));
+                    probes.Add(("too large", new StringContent(JsonSerializer.Serialize(new { address = new string('a', 20_000) }), Encoding.UTF8, "application/json")));
+                    probes.Add(("from the schema", new StringContent(body, Encoding.UTF8, "application/json")));
+                }
+                else
+                {
+                    probes.Add(("without a body", null));
+                }
                 foreach (var (what, content) in probes)
                 {
                     using var request = new HttpRequestMessage(new HttpMethod(operation.Name.ToUpperInvariant()), web.Https(path.Name)) { Content = content };
@@ -90,10 +100,15 @@ public sealed class OpenApiDocumentTests
                 }
             }
         }
-        // The schema-built bodies reach the success answers (the test first, then the change).
+        // The schema-built bodies reach the success answers (the test first, then the change), and the manager
+        // calls without a session their 401 (the manager API's successes: ManagerApiTests, ManagerApiRecoveryTests).
         Assert.That(calls, Does.Contain("POST /api/v1/mailbox/test from the schema: 200")
             .And.Contain("POST /api/v1/mailbox/password from the schema: 200")
-            .And.Contain("POST /api/v1/mailbox/test too large: 413"), string.Join("\n", calls));
+            .And.Contain("POST /api/v1/mailbox/test too large: 413")
+            .And.Contain("POST /api/v1/account/forgot-password from the schema: 200")
+            .And.Contain("POST /api/v1/account/forgot-login from the schema: 200")
+            .And.Contain("POST /api/v1/account/login from the schema: 401")
+            .And.Contain("GET /api/v1/account without a body: 401"), string.Join("\n", calls));
     }
 
     /// <summary>Every path constant of the program under <c>/api/v1/</c> (the paths WebEndpoints maps are these constants).</summary>

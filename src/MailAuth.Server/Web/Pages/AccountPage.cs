@@ -1,4 +1,3 @@
-using MailAuth.Core;
 using MailAuth.Core.Accounts;
 using Microsoft.AspNetCore.Http;
 
@@ -62,22 +61,10 @@ internal sealed class AccountPage(PageForms forms, ManagerAccountService account
     {
         if (sessions.Current(context) is { } session)
         {
-            ManagerAccount? account;
-            try
-            {
-                account = await accounts.ShowAsync(session.Identifier, context.RequestAborted);
-            }
-            catch (CredentialOperationException)
-            {
-                account = null;
-            }
-            if (account is not null && account.CredentialVersion == session.CredentialVersion)
+            if (await sessions.AccountAsync(session, accounts, context.RequestAborted) is { } account)
             {
                 return account;
             }
-            // Gone, renamed, or its password or 2FA changed since this session's login (anywhere:
-            // the CLI, a reset, another node): every session of it ends.
-            sessions.EndAll(session.Identifier);
             sessions.End(context);
         }
         context.Response.StatusCode = StatusCodes.Status303SeeOther;

@@ -49,9 +49,12 @@ internal sealed class AccountPasswordPage(PageForms forms, ManagerAccountService
             case AccountLoginStatus.Succeeded:
                 break;
             case AccountLoginStatus.TemporarilyUnavailable:
-                context.Response.Headers.RetryAfter = "5";
-                await Render(context, StatusCodes.Status503ServiceUnavailable, account,
+                await Render(context, RefusalAnswer.Prepare(context, CredentialRefusal.Busy, api: false), account,
                     new Answers { Refusal = "The server is too busy to check your password now. Try again in a moment." });
+                return;
+            case AccountLoginStatus.Throttled:
+                await Render(context, RefusalAnswer.Prepare(context, CredentialRefusal.Throttled, api: false), account,
+                    new Answers { Refusal = "Too many failed attempts for this account or from your network. Wait a few minutes and try again." });
                 return;
             default:
                 await Render(context, StatusCodes.Status403Forbidden, account, new Answers
@@ -63,11 +66,11 @@ internal sealed class AccountPasswordPage(PageForms forms, ManagerAccountService
         EmailAddress? unified;
         try
         {
-            unified = await accounts.SetPasswordAsync(account.Identifier, newPassword, context.RequestAborted);
+            unified = await accounts.SetPasswordAsync(account.Identifier, newPassword, context.RequestAborted, client);
         }
         catch (CredentialOperationException e)
         {
-            await Render(context, StatusCodes.Status400BadRequest, account, new Answers { NewPasswordError = "Not accepted: " + e.Message + "." });
+            await Render(context, RefusalAnswer.Prepare(context, e, api: false), account, new Answers { NewPasswordError = "Not accepted: " + e.Message + "." });
             return;
         }
         // The account password changed: every session of the account ends, this one included.

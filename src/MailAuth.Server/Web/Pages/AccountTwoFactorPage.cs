@@ -1,7 +1,6 @@
 using System.Net;
-using System.Security.Cryptography;
+using MailAuth.Core;
 using MailAuth.Core.Accounts;
-using Microsoft.AspNetCore.DataProtection;
 using Microsoft.AspNetCore.Http;
 
 namespace MailAuth.Server.Web.Pages;
@@ -12,19 +11,10 @@ namespace MailAuth.Server.Web.Pages;
 /// through Core's <see cref="ManagerAccountService"/>, on the login's throttle. Afterwards every
 /// session of the account ends (the credential version changed).
 /// </summary>
-/// <remarks>
-/// The pending secret lives in a hidden field sealed with the listener's data protection
-/// (authenticated encryption), bound to the account and valid 10 minutes: nothing is stored before a
-/// code confirms it, a restart or another node does not need shared session state, and a sealed
-/// value cannot be altered, read or used by another account.
-/// </remarks>
-internal sealed class AccountTwoFactorPage(PageForms forms, ManagerAccountService accounts, ManagerSessions sessions, IDataProtectionProvider protection)
+/// <remarks>The pending secret lives in a hidden field sealed by <see cref="TwoFactorEnrolmentSeal"/>.</remarks>
+internal sealed class AccountTwoFactorPage(PageForms forms, ManagerAccountService accounts, ManagerSessions sessions, TwoFactorEnrolmentSeal seal)
 {
     public const string Path = "/account/2fa";
-
-    private static readonly TimeSpan EnrolmentLifetime = TimeSpan.FromMinutes(10);
-
-    private readonly ITimeLimitedDataProtector _sealer = protection.CreateProtector("MailAuth.Web.TwoFactorEnrolment").ToTimeLimitedDataProtector();
 
     public async Task GetAsync(HttpContext context)
     {
@@ -57,10 +47,10 @@ internal sealed class AccountTwoFactorPage(PageForms forms, ManagerAccountServic
                 await Done(context, account, "2FA is off", "Two-factor authentication is off: your account password alone now logs in.");
                 return;
             }
-            await RenderDisable(context, Status(disabled), Refusal(disabled));
+            await RenderDisable(context, Status(context, disabled), Refusal(disabled));
             return;
         }
-        if (Unseal(PageForms.Field(form, "enrolment"), account.Identifier) is not { } enrolment)
+        if (seal.Unseal(PageForms.Field(form, "enrolment"), account.Identifier) is not { } enrolment)
         {
             await RenderEnrol(context, StatusCodes.Status400BadRequest, account, await accounts.NewTwoFactorEnrolmentAsync(account.Identifier, context.RequestAborted),
                 "This enrolment expired or was not this page's: scan this new code (remove the old entry from your app) and type its code.");
@@ -72,11 +62,11 @@ internal sealed class AccountTwoFactorPage(PageForms forms, ManagerAccountServic
             await Done(context, account, "2FA is on", "Two-factor authentication is on: every login now asks for a code from your authenticator app.");
             return;
         }
-        await RenderEnrol(context, Status(enabled), account, enrolment, Refusal(enabled));
+        await RenderEnrol(context, Status(context, enabled), account, enrolment, Refusal(enabled));
     }
 
-    private static int Status(TwoFactorChangeStatus status) =>
-        status == TwoFactorChangeStatus.Throttled ? StatusCodes.Status429TooManyRequests : StatusCodes.Status403Forbidden;
+    private static int Status(HttpContext context, TwoFactorChangeStatus status) =>
+        RefusalAnswer.Prepare(context, status == TwoFactorChangeStatus.Throttled ? CredentialRefusal.Throttled : CredentialRefusal.FailedCredentials, api: false);
 
     private static string Refusal(TwoFactorChangeStatus status) =>
         status == TwoFactorChangeStatus.Throttled
@@ -104,7 +94,7 @@ internal sealed class AccountTwoFactorPage(PageForms forms, ManagerAccountServic
             .Paragraph($"Secret: {enrolment.Base32Secret}")
             .Paragraph("2FA turns on only once the code is right. Every session of your account ends then: you log in again, with a code.");
         return page.Form(Path, forms.TokenFor(context), "Turn 2FA on",
-                new FormField("enrolment", "", FieldKind.Hidden) { Value = Seal(enrolment, account.Identifier) },
+                new FormField("enrolment", "", FieldKind.Hidden) { Value = seal.Seal(enrolment, account.Identifier) },
                 new FormField("totp", "Code from your app", FieldKind.OneTimeCode, "one-time-code") { Error = error })
             .Link(AccountPage.Path, "Back to your account")
             .WriteAsync(context, status);
@@ -118,24 +108,4 @@ internal sealed class AccountTwoFactorPage(PageForms forms, ManagerAccountServic
                 new FormField("totp", "Code from your app", FieldKind.OneTimeCode, "one-time-code") { Error = error })
             .Link(AccountPage.Path, "Back to your account")
             .WriteAsync(context, status);
-
-    private string Seal(TwoFactorEnrolment enrolment, string identifier) =>
-        _sealer.Protect(identifier + "\n" + Convert.ToBase64String(enrolment.Secret) + "\n" + enrolment.Base32Secret + "\n" + enrolment.ProvisioningUri, EnrolmentLifetime);
-
-    private TwoFactorEnrolment? Unseal(string sealedValue, string identifier)
-    {
-        string plain;
-        try
-        {
-            plain = _sealer.Unprotect(sealedValue);
-        }
-        catch (Exception e) when (e is CryptographicException or FormatException)
-        {
-            return null;
-        }
-        var parts = plain.Split('\n');
-        return parts.Length == 4 && parts[0] == identifier
-            ? new TwoFactorEnrolment(Convert.FromBase64String(parts[1]), parts[2], parts[3])
-            : null;
-    }
 }

@@ -34,7 +34,7 @@ internal sealed class ForgotLoginPage(PageForms forms, ManagerAccountService acc
         {
             // Only the number's form and the request limits are refused here (before any lookup, the
             // same for a number on file or not): it says nothing about accounts.
-            await Render(context, StatusCodes.Status400BadRequest, phone, "Not accepted: " + e.Message + ".");
+            await Render(context, RefusalAnswer.Prepare(context, e, api: false), phone, "Not accepted: " + e.Message + ".");
             return;
         }
         await new HtmlPage("Login identifier sent")

@@ -1,7 +1,6 @@
 using System.Net;
 using MailAuth.Core;
 using MailAuth.Core.Accounts;
-using MailAuth.Server.Hosting;
 using Microsoft.AspNetCore.Http;
 
 namespace MailAuth.Server.Web.Pages;
@@ -13,7 +12,7 @@ namespace MailAuth.Server.Web.Pages;
 /// for the secondary email and phone. The answer is the same page and status whether or not the
 /// account exists; only the request limits (per identifier, per network) refuse, alike for both.
 /// </summary>
-internal sealed class ForgotPasswordPage(PageForms forms, ManagerAccountService accounts, WebOptions web, MailServerSettings server)
+internal sealed class ForgotPasswordPage(PageForms forms, ManagerAccountService accounts, ResetLink link)
 {
     public const string Path = "/forgot-password";
 
@@ -34,13 +33,13 @@ internal sealed class ForgotPasswordPage(PageForms forms, ManagerAccountService 
         var client = context.Connection.RemoteIpAddress ?? IPAddress.IPv6None;
         try
         {
-            await accounts.RequestPasswordResetAsync(identifier, client, ResetPage(), context.RequestAborted);
+            await accounts.RequestPasswordResetAsync(identifier, client, link.Page(), context.RequestAborted);
         }
-        catch (CredentialOperationException)
+        catch (CredentialOperationException e)
         {
-            context.Response.Headers.RetryAfter = "3600";
-            await Render(context, StatusCodes.Status429TooManyRequests, identifier,
-                "Too many password reset requests for this identifier or from your network. Try again later.");
+            await Render(context, RefusalAnswer.Prepare(context, e, api: false), identifier, e.Refusal == CredentialRefusal.Throttled
+                ? "Too many password reset requests for this identifier or from your network. Try again later."
+                : "Not accepted: " + e.Message + ".");
             return;
         }
         await new HtmlPage("Password reset requested")
@@ -50,15 +49,6 @@ internal sealed class ForgotPasswordPage(PageForms forms, ManagerAccountService 
             .Link(LoginPage.Path, "Back to the login page")
             .WriteAsync(context);
     }
-
-    /// <summary>
-    /// The reset page's absolute address: <c>MailAuth:Web:PublicUrl</c> when set, else the server's
-    /// own name (<c>Smtp:HostName</c>) and web port. Never the request's Host header: a client
-    /// chooses that, and a reset asked with a forged one would send the owner a link to another site.
-    /// </summary>
-    private Uri ResetPage() => web.PublicUrl.Length > 0
-        ? new Uri(web.PublicUrl.TrimEnd('/') + ResetPasswordPage.Path)
-        : new UriBuilder(Uri.UriSchemeHttps, server.HostName, web.Port == 443 ? -1 : web.Port, ResetPasswordPage.Path).Uri;
 
     private Task Render(HttpContext context, int status, string? identifier, string? refusal)
     {

@@ -1,4 +1,5 @@
 using System.Net;
+using MailAuth.Core;
 using MailAuth.Core.Accounts;
 using Microsoft.AspNetCore.Http;
 
@@ -34,8 +35,12 @@ internal sealed class LoginPage(PageForms forms, ManagerAccountService accounts,
                 context.Response.Headers.Location = AccountPage.Path;
                 return;
             case AccountLoginStatus.Succeeded or AccountLoginStatus.TemporarilyUnavailable:
-                context.Response.Headers.RetryAfter = "5";
-                await Render(context, StatusCodes.Status503ServiceUnavailable, identifier, "The server is too busy to log you in now. Try again in a moment.");
+                await Render(context, RefusalAnswer.Prepare(context, CredentialRefusal.Busy, api: false), identifier,
+                    "The server is too busy to log you in now. Try again in a moment.");
+                return;
+            case AccountLoginStatus.Throttled:
+                await Render(context, RefusalAnswer.Prepare(context, CredentialRefusal.Throttled, api: false), identifier,
+                    "Too many failed attempts for this identifier or from your network. Wait a few minutes and try again.");
                 return;
             case AccountLoginStatus.MustCompleteRecovery:
                 await new HtmlPage("Choose a new login identifier")

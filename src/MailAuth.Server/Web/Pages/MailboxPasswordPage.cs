@@ -44,7 +44,7 @@ internal sealed class MailboxPasswordPage(PageForms forms, MailboxHolder holder,
         }
         catch (CredentialOperationException e)
         {
-            await Render(context, StatusCodes.Status400BadRequest, new Answers(address) { NewPasswordError = "Not accepted: " + e.Message + "." });
+            await Render(context, RefusalAnswer.Prepare(context, e, api: false), new Answers(address) { NewPasswordError = "Not accepted: " + e.Message + "." });
             return;
         }
         await new HtmlPage("Mailbox password changed")

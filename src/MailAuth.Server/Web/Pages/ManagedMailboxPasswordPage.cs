@@ -15,12 +15,6 @@ internal sealed class ManagedMailboxPasswordPage(PageForms forms, ManagerAccount
 {
     public const string Path = "/account/mailbox-password";
 
-    private const string Explanation =
-        "Unified, your manager account and this mailbox share one password: one password for the manager and for mail. " +
-        "While unified, a change you make to either changes both. It comes apart by itself when another account gets access " +
-        "to the mailbox, your permission to change its password is withdrawn, someone else (an administrator or another account) " +
-        "changes the mailbox password, your login identifier changes, or the mailbox is removed; the two passwords then stay as they are, separately.";
-
     public static string For(string mailbox) => Path + "?mailbox=" + Uri.EscapeDataString(mailbox);
 
     public async Task GetAsync(HttpContext context)
@@ -51,11 +45,12 @@ internal sealed class ManagedMailboxPasswordPage(PageForms forms, ManagerAccount
         MailboxPasswordOutcome outcome;
         try
         {
-            outcome = await accounts.SetMailboxPasswordAsync(account.Identifier, mailbox, password, unify, context.RequestAborted);
+            outcome = await accounts.SetMailboxPasswordAsync(account.Identifier, mailbox, password, unify, context.RequestAborted,
+                context.Connection.RemoteIpAddress);
         }
         catch (CredentialOperationException e)
         {
-            await Render(context, StatusCodes.Status400BadRequest, account, mailbox, new Answers { Unify = unify, NewPasswordError = "Not accepted: " + e.Message + "." });
+            await Render(context, RefusalAnswer.Prepare(context, e, api: false), account, mailbox, new Answers { Unify = unify, NewPasswordError = "Not accepted: " + e.Message + "." });
             return;
         }
         var page = new HtmlPage("Mailbox password changed");
@@ -72,7 +67,7 @@ internal sealed class ManagedMailboxPasswordPage(PageForms forms, ManagerAccount
                     .Success(outcome.Result == MailboxPasswordResult.Unified
                         ? $"{mailbox} and your manager account are now unified: both have the new password."
                         : $"The password of {mailbox} is changed, and so is your manager account's: they are unified.")
-                    .Paragraph(Explanation)
+                    .Paragraph(UnificationText.Explanation)
                     .Paragraph("Your account password changed, so you are logged out everywhere. Log in again with the new password.")
                     .Link(LoginPage.Path, "Log in");
                 break;
@@ -118,7 +113,7 @@ internal sealed class ManagedMailboxPasswordPage(PageForms forms, ManagerAccount
         if (account.UnifiedMailbox == grant.Mailbox)
         {
             page.Paragraph("This mailbox and your manager account are unified: the new password will be your account password too.")
-                .Paragraph(Explanation);
+                .Paragraph(UnificationText.Explanation);
             await WriteFormAsync(unifyOffer: null);
             return;
         }
@@ -134,7 +129,7 @@ internal sealed class ManagedMailboxPasswordPage(PageForms forms, ManagerAccount
         {
             page.Subheading("Unification offered")
                 .Paragraph("Your login identifier is this address, your account is the only one with access to it, and it may change its password: you can use the new password for your manager account too.")
-                .Paragraph(Explanation);
+                .Paragraph(UnificationText.Explanation);
             await WriteFormAsync(new FormField("unify", "Also use this password for my manager account (unify)", FieldKind.Checkbox)
             {
                 Value = answers.Unify ? "true" : null,

@@ -1,6 +1,8 @@
 using System.Collections.Concurrent;
 using System.Security.Cryptography;
 using System.Text;
+using MailAuth.Core;
+using MailAuth.Core.Accounts;
 using Microsoft.AspNetCore.Http;
 
 namespace MailAuth.Server.Web.Pages;
@@ -11,7 +13,8 @@ namespace MailAuth.Server.Web.Pages;
 /// usable cookie. A new id at every login (the old one ended: no fixation), ended at logout and when
 /// the account's credentials change, here or anywhere else (the CLI, a reset, another node: the
 /// session keeps the account's credential version of its login, and a page that finds the stored
-/// one moved on ends it); idle and absolute lifetimes bound the rest.
+/// one moved on ends it); idle and absolute lifetimes bound the rest. The JSON API's bearer tokens
+/// are sessions of this same kind (<see cref="Api.ApiSession"/>).
 /// </summary>
 internal sealed class ManagerSessions(TimeProvider clock)
 {
@@ -35,13 +38,17 @@ internal sealed class ManagerSessions(TimeProvider clock)
     }
 
     /// <summary>The account logged in with this request's cookie and its credential version then, or null (no cookie, unknown, expired).</summary>
-    public (string Identifier, long CredentialVersion)? Current(HttpContext context)
+    public (string Identifier, long CredentialVersion)? Current(HttpContext context) =>
+        context.Request.Cookies.TryGetValue(CookieName, out var id) ? Current(id) : null;
+
+    /// <summary>The account logged in with this session token (a cookie's or an API bearer token) and its credential version then, or null.</summary>
+    public (string Identifier, long CredentialVersion)? Current(string? token)
     {
-        if (!context.Request.Cookies.TryGetValue(CookieName, out var id) || string.IsNullOrEmpty(id))
+        if (string.IsNullOrEmpty(token))
         {
             return null;
         }
-        var key = Key(id);
+        var key = Key(token);
         if (!_sessions.TryGetValue(key, out var session))
         {
             return null;
@@ -60,6 +67,17 @@ internal sealed class ManagerSessions(TimeProvider clock)
     public bool Start(HttpContext context, string identifier, long credentialVersion)
     {
         End(context);
+        if (Start(identifier, credentialVersion) is not { } id)
+        {
+            return false;
+        }
+        context.Response.Cookies.Append(CookieName, id, CookieOptions());
+        return true;
+    }
+
+    /// <summary>A new session for <paramref name="identifier"/>: its token (shown once, kept only as a hash), or null when full.</summary>
+    public string? Start(string identifier, long credentialVersion)
+    {
         var now = clock.GetUtcNow();
         if (_sessions.Count >= MaxSessions)
         {
@@ -72,13 +90,12 @@ internal sealed class ManagerSessions(TimeProvider clock)
             }
             if (_sessions.Count >= MaxSessions)
             {
-                return false;
+                return null;
             }
         }
         var id = Convert.ToBase64String(RandomNumberGenerator.GetBytes(32)).TrimEnd('=').Replace('+', '-').Replace('/', '_');
         _sessions[Key(id)] = new Session(identifier, credentialVersion, now) { LastSeen = now };
-        context.Response.Cookies.Append(CookieName, id, CookieOptions());
-        return true;
+        return id;
     }
 
     /// <summary>Ends this request's session and tells the browser to drop the cookie.</summary>
@@ -86,9 +103,36 @@ internal sealed class ManagerSessions(TimeProvider clock)
     {
         if (context.Request.Cookies.TryGetValue(CookieName, out var id) && !string.IsNullOrEmpty(id))
         {
-            _sessions.TryRemove(Key(id), out _);
+            End(id);
             context.Response.Cookies.Delete(CookieName, CookieOptions());
         }
+    }
+
+    /// <summary>Ends the session of this token, if any.</summary>
+    public void End(string token) => _sessions.TryRemove(Key(token), out _);
+
+    /// <summary>
+    /// The account of a session, or null when the session must end: the account is gone, renamed, or
+    /// its password, 2FA or identifier changed since the session's login (anywhere: the CLI, a reset,
+    /// another node); then every session of it ends here.
+    /// </summary>
+    public async Task<ManagerAccount?> AccountAsync((string Identifier, long CredentialVersion) session, ManagerAccountService accounts, CancellationToken cancellationToken)
+    {
+        ManagerAccount? account;
+        try
+        {
+            account = await accounts.ShowAsync(session.Identifier, cancellationToken);
+        }
+        catch (CredentialOperationException)
+        {
+            account = null;
+        }
+        if (account is not null && account.CredentialVersion == session.CredentialVersion)
+        {
+            return account;
+        }
+        EndAll(session.Identifier);
+        return null;
     }
 
     /// <summary>Ends every session of the account: its credentials changed.</summary>

@@ -30,6 +30,8 @@ internal static class PageRegistration
         });
         services.AddSingleton<PageForms>();
         services.AddSingleton<ManagerSessions>();
+        services.AddSingleton<ResetLink>();
+        services.AddSingleton<TwoFactorEnrolmentSeal>();
         services.AddSingleton<MailboxTestPage>();
         services.AddSingleton<MailboxPasswordPage>();
         services.AddSingleton<LoginPage>();

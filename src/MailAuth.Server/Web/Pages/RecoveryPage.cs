@@ -41,18 +41,18 @@ internal sealed class RecoveryPage(PageForms forms, ManagerAccountService accoun
         }
         catch (CredentialOperationException e)
         {
-            await Render(context, StatusCodes.Status403Forbidden, answers with { Refusal = "Not accepted: " + e.Message + "." });
+            await Render(context, RefusalAnswer.Prepare(context, e, api: false), answers with { Refusal = "Not accepted: " + e.Message + "." });
             return;
         }
         if (!sessions.Start(context, account.Identifier, account.CredentialVersion))
         {
-            context.Response.Headers.RetryAfter = "5";
+            var busy = RefusalAnswer.Prepare(context, CredentialRefusal.Busy, api: false);
             await new HtmlPage("Recovery complete")
                 .Heading("Recovery complete")
                 .Success($"Your new login identifier is {chosen}.")
                 .Alert(MailboxRefusal.AlertId, "The server is too busy to log you in now: log in with the new identifier in a moment.")
                 .Link(LoginPage.Path, "Log in")
-                .WriteAsync(context, StatusCodes.Status503ServiceUnavailable);
+                .WriteAsync(context, busy);
             return;
         }
         context.Response.StatusCode = StatusCodes.Status303SeeOther;

@@ -51,11 +51,12 @@ internal sealed class ResetPasswordPage(PageForms forms, ManagerAccountService a
         EmailAddress? unified;
         try
         {
-            (identifier, unified) = await accounts.CompletePasswordResetAsync(token, newPassword, code.Length == 0 ? null : code, context.RequestAborted);
+            (identifier, unified) = await accounts.CompletePasswordResetAsync(token, newPassword, code.Length == 0 ? null : code, context.RequestAborted,
+                context.Connection.RemoteIpAddress);
         }
         catch (CredentialOperationException e)
         {
-            await Render(context, StatusCodes.Status400BadRequest, token, secondFactor, new Answers { Refusal = "Not accepted: " + e.Message + "." });
+            await Render(context, RefusalAnswer.Prepare(context, e, api: false), token, secondFactor, new Answers { Refusal = "Not accepted: " + e.Message + "." });
             return;
         }
         // Sessions also end by the credential version at their next page; ending them now frees them.
