@@ -136,10 +136,10 @@ public sealed class HomeNodesThroughNginxTests
             }
             throw new AssertionException("the session through nginx closed without node B's BYE");
         });
+        await using var direct = await LineSession.OpenPlainAsync(_imapB);
         var old = _password;
         _password = "Pass-word-1";
         Expect(await _cliA.RunWithInputAsync(_password + "\n", "mailbox", "passwd", Julie), 0, $"password of {Julie} changed");
-        await using var direct = await LineSession.OpenPlainAsync(_imapB);
         var oldRefused = await direct.CommandAsync("o", $"LOGIN {Julie} {old}");
         var refusedAt = DateTimeOffset.UtcNow;
         var changedAt = await LatestChangeAtAsync();
