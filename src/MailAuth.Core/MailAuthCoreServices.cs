@@ -129,6 +129,7 @@ public static class MailAuthCoreServices
         services.AddSingleton<IMailboxQuotas>(provider => new MailboxQuotaStore(
             provider.GetRequiredService<StoreDatabase>(), provider.GetRequiredService<StoreJournal>()));
         services.AddSingleton<QuotaAdministration>();
+        services.AddSingleton<IMailboxHomes>(provider => new MailboxHomeStore(provider.GetRequiredService<StoreDatabase>()));
         services.AddSingleton<PasswdFileImporter>();
         return services;
     }

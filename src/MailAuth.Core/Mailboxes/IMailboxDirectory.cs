@@ -10,12 +10,18 @@ public interface IMailboxDirectory
 {
     Task AddDomainAsync(string domain, CancellationToken cancellationToken);
 
+    /// <summary>Adds a domain whose new mailboxes are homed on <paramref name="defaultNode"/> (a normalised <see cref="NodeName"/>; null: none).</summary>
+    Task AddDomainAsync(string domain, string? defaultNode, CancellationToken cancellationToken);
+
     /// <summary>Removes a domain; with <paramref name="includingMailboxes"/> its mailboxes too, else it must be empty.</summary>
     Task<IReadOnlyList<EmailAddress>> RemoveDomainAsync(string domain, bool includingMailboxes, CancellationToken cancellationToken);
 
     Task<IReadOnlyList<Domain>> ListDomainsAsync(CancellationToken cancellationToken);
 
     Task AddMailboxAsync(EmailAddress address, string passwordHash, CancellationToken cancellationToken);
+
+    /// <summary>Adds a mailbox homed on <paramref name="homeNode"/> (a normalised <see cref="NodeName"/>; null: its domain's default node).</summary>
+    Task AddMailboxAsync(EmailAddress address, string passwordHash, string? homeNode, CancellationToken cancellationToken);
 
     /// <summary>Sets a new password hash; <paramref name="endSessions"/> says whether the mailbox's open sessions must end.</summary>
     Task SetPasswordHashAsync(EmailAddress address, string passwordHash, bool endSessions, CancellationToken cancellationToken);

@@ -2,12 +2,16 @@ using MailAuth.Core.Addresses;
 
 namespace MailAuth.Core.Mailboxes;
 
-/// <summary>A domain; <see cref="DefaultQuotaBytes"/> is the quota of its mailboxes that have none of their own (null: unlimited).</summary>
-public sealed record Domain(string Name, DateTimeOffset CreatedAt, int MailboxCount, long? DefaultQuotaBytes = null);
+/// <summary>
+/// A domain; <see cref="DefaultQuotaBytes"/> is the quota of its mailboxes that have none of their own
+/// (null: unlimited), <see cref="DefaultNode"/> the home node of those that have none (null: none).
+/// </summary>
+public sealed record Domain(string Name, DateTimeOffset CreatedAt, int MailboxCount, long? DefaultQuotaBytes = null, string? DefaultNode = null);
 
 /// <summary>
 /// A mailbox as the admin sees it; never carries the password hash. <see cref="QuotaBytes"/> is its
-/// own quota, <see cref="DomainQuotaBytes"/> its domain's default, which applies when it has none.
+/// own quota, <see cref="DomainQuotaBytes"/> its domain's default, which applies when it has none;
+/// likewise <see cref="HomeNode"/> and <see cref="DomainNode"/> for the node that holds its Maildir.
 /// </summary>
 public sealed record Mailbox(
     EmailAddress Address,
@@ -16,9 +20,14 @@ public sealed record Mailbox(
     DateTimeOffset CreatedAt,
     DateTimeOffset UpdatedAt,
     long? QuotaBytes = null,
-    long? DomainQuotaBytes = null)
+    long? DomainQuotaBytes = null,
+    string? HomeNode = null,
+    string? DomainNode = null)
 {
     public bool IsDisabled => DisabledReason is not null;
+
+    /// <summary>The node that holds the mailbox (null: none assigned).</summary>
+    public string? EffectiveHomeNode => HomeNode ?? DomainNode;
 
     /// <summary>The quota that applies (null: unlimited).</summary>
     public long? EffectiveQuotaBytes => QuotaBytes ?? DomainQuotaBytes;

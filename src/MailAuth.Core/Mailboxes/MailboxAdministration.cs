@@ -15,10 +15,14 @@ public sealed partial class MailboxAdministration(
 {
     private const int MaxReasonLength = 200;
 
-    public async Task<string> AddDomainAsync(string domain, CancellationToken cancellationToken)
+    public Task<string> AddDomainAsync(string domain, CancellationToken cancellationToken) =>
+        AddDomainAsync(domain, defaultNode: null, cancellationToken);
+
+    /// <summary>Adds a domain whose new mailboxes are homed on <paramref name="defaultNode"/> unless told otherwise (null: none).</summary>
+    public async Task<string> AddDomainAsync(string domain, string? defaultNode, CancellationToken cancellationToken)
     {
         var name = NormalizeDomain(domain);
-        await directory.AddDomainAsync(name, cancellationToken);
+        await directory.AddDomainAsync(name, defaultNode is null ? null : NodeName.Normalize(defaultNode), cancellationToken);
         LogChange("domain added", name);
         return name;
     }
@@ -34,11 +38,15 @@ public sealed partial class MailboxAdministration(
     public Task<IReadOnlyList<Domain>> ListDomainsAsync(CancellationToken cancellationToken) =>
         directory.ListDomainsAsync(cancellationToken);
 
-    public async Task<EmailAddress> AddMailboxAsync(string address, string password, CancellationToken cancellationToken)
+    public Task<EmailAddress> AddMailboxAsync(string address, string password, CancellationToken cancellationToken) =>
+        AddMailboxAsync(address, password, homeNode: null, cancellationToken);
+
+    /// <summary>Adds a mailbox homed on <paramref name="homeNode"/> (null: its domain's default node, if any).</summary>
+    public async Task<EmailAddress> AddMailboxAsync(string address, string password, string? homeNode, CancellationToken cancellationToken)
     {
         var parsed = EmailAddress.Parse(address);
         PasswordPolicy.EnsureAcceptable(password);
-        await directory.AddMailboxAsync(parsed, hasher.Hash(password), cancellationToken);
+        await directory.AddMailboxAsync(parsed, hasher.Hash(password), homeNode is null ? null : NodeName.Normalize(homeNode), cancellationToken);
         LogChange("mailbox added", parsed.ToString());
         return parsed;
     }

@@ -40,13 +40,25 @@ internal sealed class MailboxStore : IMailboxCredentialStore, IMailboxDirectory
     public Task<bool> TryUpgradeHashAsync(MailboxCredential verified, string newHash, CancellationToken cancellationToken) =>
         _credentials.TryUpgradeHashAsync(verified, newHash, cancellationToken);
 
-    public async Task AddDomainAsync(string domain, CancellationToken cancellationToken)
+    public Task AddDomainAsync(string domain, CancellationToken cancellationToken) =>
+        AddDomainAsync(domain, defaultNode: null, cancellationToken);
+
+    public async Task AddDomainAsync(string domain, string? defaultNode, CancellationToken cancellationToken)
     {
         await using var connection = _database.Open();
         await using var transaction = await _database.BeginWriteAsync(connection, cancellationToken);
         try
         {
-            await InsertDomainAsync(connection, transaction, domain, Now(), cancellationToken);
+            var id = await InsertDomainAsync(connection, transaction, domain, Now(), cancellationToken);
+            if (defaultNode is not null)
+            {
+                await using var command = connection.CreateCommand();
+                command.Transaction = transaction;
+                command.CommandText = "UPDATE domains SET default_node = @node WHERE id = @id";
+                command.AddParameter("@node", defaultNode);
+                command.AddParameter("@id", id);
+                await command.ExecuteNonQueryAsync(cancellationToken);
+            }
         }
         catch (DbException e) when (_database.IsUniqueViolation(e))
         {
@@ -104,7 +116,7 @@ internal sealed class MailboxStore : IMailboxCredentialStore, IMailboxDirectory
         await using var connection = _database.Open();
         await using var command = connection.CreateCommand();
         command.CommandText = """
-            SELECT d.name, d.created_at, (SELECT COUNT(*) FROM mailboxes m WHERE m.domain_id = d.id), d.default_quota_bytes
+            SELECT d.name, d.created_at, (SELECT COUNT(*) FROM mailboxes m WHERE m.domain_id = d.id), d.default_quota_bytes, d.default_node
             FROM domains d ORDER BY d.name
             """;
         var domains = new List<Domain>();
@@ -112,12 +124,16 @@ internal sealed class MailboxStore : IMailboxCredentialStore, IMailboxDirectory
         while (await reader.ReadAsync(cancellationToken))
         {
             domains.Add(new Domain(reader.GetString(0), ParseTime(reader.GetString(1)), (int)reader.GetInt64(2),
-                await reader.IsDBNullAsync(3, cancellationToken) ? null : reader.GetInt64(3)));
+                await reader.IsDBNullAsync(3, cancellationToken) ? null : reader.GetInt64(3),
+                await reader.IsDBNullAsync(4, cancellationToken) ? null : reader.GetString(4)));
         }
         return domains;
     }
 
-    public async Task AddMailboxAsync(EmailAddress address, string passwordHash, CancellationToken cancellationToken)
+    public Task AddMailboxAsync(EmailAddress address, string passwordHash, CancellationToken cancellationToken) =>
+        AddMailboxAsync(address, passwordHash, homeNode: null, cancellationToken);
+
+    public async Task AddMailboxAsync(EmailAddress address, string passwordHash, string? homeNode, CancellationToken cancellationToken)
     {
         await using var connection = _database.Open();
         await using var transaction = await _database.BeginWriteAsync(connection, cancellationToken);
@@ -127,10 +143,11 @@ internal sealed class MailboxStore : IMailboxCredentialStore, IMailboxDirectory
         {
             command.Transaction = transaction;
             command.CommandText = """
-                INSERT INTO mailboxes (domain_id, address, password_hash, created_at, updated_at)
-                VALUES (@domain, @address, @hash, @now, @now)
+                INSERT INTO mailboxes (domain_id, address, password_hash, created_at, updated_at, home_node)
+                VALUES (@domain, @address, @hash, @now, @now, @node)
                 """;
             command.AddParameter("@domain", domainId);
+            command.AddParameter("@node", DbType.String).Value = (object?)homeNode ?? DBNull.Value;
             command.AddParameter("@address", address.ToString());
             command.AddParameter("@hash", passwordHash);
             command.AddParameter("@now", Now());
@@ -334,7 +351,8 @@ internal sealed class MailboxStore : IMailboxCredentialStore, IMailboxDirectory
         await using var connection = _database.Open();
         await using var command = connection.CreateCommand();
         command.CommandText = $"""
-            SELECT m.address, m.disabled_reason, m.password_hash, m.created_at, m.updated_at, m.quota_bytes, d.default_quota_bytes
+            SELECT m.address, m.disabled_reason, m.password_hash, m.created_at, m.updated_at, m.quota_bytes, d.default_quota_bytes,
+                m.home_node, d.default_node
             FROM mailboxes m JOIN domains d ON d.id = m.domain_id {where} ORDER BY d.name, m.address
             """;
         if (filter is not null)
@@ -352,7 +370,9 @@ internal sealed class MailboxStore : IMailboxCredentialStore, IMailboxDirectory
                 ParseTime(reader.GetString(3)),
                 ParseTime(reader.GetString(4)),
                 await reader.IsDBNullAsync(5, cancellationToken) ? null : reader.GetInt64(5),
-                await reader.IsDBNullAsync(6, cancellationToken) ? null : reader.GetInt64(6)));
+                await reader.IsDBNullAsync(6, cancellationToken) ? null : reader.GetInt64(6),
+                await reader.IsDBNullAsync(7, cancellationToken) ? null : reader.GetString(7),
+                await reader.IsDBNullAsync(8, cancellationToken) ? null : reader.GetString(8)));
         }
         return mailboxes;
     }

@@ -131,6 +131,13 @@ internal static class SchemaMigrations
         ALTER TABLE mailboxes ADD COLUMN quota_bytes INTEGER CHECK (quota_bytes >= 0);
         ALTER TABLE domains ADD COLUMN default_quota_bytes INTEGER CHECK (default_quota_bytes >= 0);
         """,
+
+        // 6 (home nodes, issue 18): the MailAuth node whose Maildir holds a mailbox, and its domain's
+        // default for new mailboxes; NULL: not assigned (routed by MailAuth:AuthHttp:Backends as before).
+        """
+        ALTER TABLE mailboxes ADD COLUMN home_node TEXT;
+        ALTER TABLE domains ADD COLUMN default_node TEXT;
+        """,
     ];
 
     public static int LatestVersion => Steps.Length;

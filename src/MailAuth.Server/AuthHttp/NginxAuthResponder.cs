@@ -30,6 +30,7 @@ internal sealed partial class NginxAuthResponder(
     MailAuthOptions options,
     MailAuthenticator authenticator,
     MailBackends backends,
+    HomeNodeRouter homeNodes,
     ILogger<NginxAuthResponder> logger)
 {
     private readonly AuthHttpOptions _options = options.AuthHttp;
@@ -70,7 +71,8 @@ internal sealed partial class NginxAuthResponder(
 
         // The backend depends on the domain as written, known or not, so asking for a protocol that
         // is not offered says nothing about whether the mailbox exists, and costs no Argon2.
-        var domain = AddressNormalizer.TryNormalize(request.User, out var written, out _) ? written.Domain : null;
+        var normalized = AddressNormalizer.TryNormalize(request.User, out var written, out _);
+        var domain = normalized ? written.Domain : null;
         var backend = backends.For(domain, request.Protocol);
         if (backend.Port == 0)
         {
@@ -84,6 +86,13 @@ internal sealed partial class NginxAuthResponder(
             TrustedNetworksApply = _options.TrustedNetworksApply,
         };
         var outcome = await _login.VerifyAsync(request.User, request.Password, client, cancellationToken);
+        if (outcome is SaslLoginOutcome.Succeeded && normalized)
+        {
+            // Read only after a good password, so a guess costs no read of the home node.
+            var home = await homeNodes.RouteAsync(written, request.Protocol, backend, cancellationToken);
+            outcome = home is null ? new SaslLoginOutcome.Busy() : outcome;
+            backend = home ?? backend;
+        }
         return Answer(outcome, backend, smtp, mayRetry ? _options.RetryWaitSeconds : null);
     }
 

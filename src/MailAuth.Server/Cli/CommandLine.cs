@@ -18,6 +18,7 @@ internal static class CommandLine
             ThrottleCommands.Create(),
             DnsCommands.Create(),
             StoreCopyCommand.Create(),
+            NodeCommands.Create(),
         };
         foreach (var journal in JournalCommands.Create())
         {

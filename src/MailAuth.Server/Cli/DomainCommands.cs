@@ -13,10 +13,15 @@ internal static class DomainCommands
         var domain = new Command("domain", "Add, remove and list mail domains");
 
         var name = new Argument<string>("name") { Description = "Domain name; internationalised names are stored in ASCII (xn--) form" };
-        var add = new Command("add", "Add a domain") { name };
+        var defaultNode = NodeCommands.Option("The home node of its new mailboxes unless 'mailbox add --node' says otherwise");
+        var add = new Command("add", "Add a domain") { name, defaultNode };
         add.SetAction(CliContext.Verb(async (parse, services, ct) =>
         {
-            var added = await services.GetRequiredService<MailboxAdministration>().AddDomainAsync(parse.GetRequiredValue(name), ct);
+            if (!NodeCommands.TryResolve(parse, defaultNode, services, out var node))
+            {
+                return ExitCodes.Usage;
+            }
+            var added = await services.GetRequiredService<MailboxAdministration>().AddDomainAsync(parse.GetRequiredValue(name), node, ct);
             await parse.Output().WriteLineAsync($"domain {added} added");
             return ExitCodes.Success;
         }));
@@ -44,7 +49,7 @@ internal static class DomainCommands
             if (parse.GetValue(json))
             {
                 await parse.Output().WriteLineAsync(JsonSerializer.Serialize(
-                    domains.Select(d => new { name = d.Name, mailboxes = d.MailboxCount, createdAt = d.CreatedAt, defaultQuotaBytes = d.DefaultQuotaBytes }),
+                    domains.Select(d => new { name = d.Name, mailboxes = d.MailboxCount, createdAt = d.CreatedAt, defaultQuotaBytes = d.DefaultQuotaBytes, defaultNode = d.DefaultNode }),
                     CliContext.Json));
             }
             else

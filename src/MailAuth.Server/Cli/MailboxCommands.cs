@@ -17,16 +17,23 @@ internal static class MailboxCommands
         var address = new Argument<string>("address") { Description = "The mailbox address, e.g. julie@family.example" };
         var generate = new Option<bool>("--generate") { Description = "Generate a strong password and print it once" };
 
-        var add = new Command("add", "Add a mailbox; the password is read from stdin or prompted") { address, generate };
+        var homeNode = NodeCommands.Option("The node that holds its mail (default: the domain's default node, else this node)");
+        var add = new Command("add", "Add a mailbox; the password is read from stdin or prompted") { address, generate, homeNode };
         add.SetAction(CliContext.Verb(async (parse, services, ct) =>
         {
+            if (!NodeCommands.TryResolve(parse, homeNode, services, out var node))
+            {
+                return ExitCodes.Usage;
+            }
             var password = NewPassword(parse, parse.GetValue(generate));
             var parsed = EmailAddress.Parse(parse.GetRequiredValue(address));
+            node ??= await services.GetRequiredService<IMailboxHomes>().FindDomainNodeAsync(parsed.Domain, ct)
+                ?? services.GetRequiredService<Nodes.ClusterNodes>().ThisNode;
             if (await services.GetRequiredService<IMailboxDirectory>().FindMailboxAsync(parsed, ct) is null)
             {
                 SetAsideLeftoverMail(parse.Output(), services, parsed);
             }
-            var added = await Admin(services).AddMailboxAsync(parse.GetRequiredValue(address), password, ct);
+            var added = await Admin(services).AddMailboxAsync(parse.GetRequiredValue(address), password, node, ct);
             await parse.Output().WriteLineAsync($"mailbox {added} added");
             PrintGenerated(parse.Output(), parse.GetValue(generate), password);
             return ExitCodes.Success;
@@ -95,6 +102,7 @@ internal static class MailboxCommands
                         quotaBytes = m.EffectiveQuotaBytes,
                         quotaSource = m.QuotaBytes is not null ? "mailbox" : m.DomainQuotaBytes is not null ? "domain" : null,
                         usedBytes = usage[m.Address],
+                        homeNode = m.EffectiveHomeNode,
                     }),
                     CliContext.Json));
             }
@@ -103,7 +111,7 @@ internal static class MailboxCommands
                 foreach (var m in mailboxes)
                 {
                     var state = m.IsDisabled ? $"disabled ({m.DisabledReason})" : "enabled";
-                    await parse.Output().WriteLineAsync($"{m.Address}\t{state}\t{m.HashScheme}\t{QuotaCommand.Usage(usage[m.Address], m.EffectiveQuotaBytes)}");
+                    await parse.Output().WriteLineAsync($"{m.Address}\t{state}\t{m.HashScheme}\t{QuotaCommand.Usage(usage[m.Address], m.EffectiveQuotaBytes)}\t{m.EffectiveHomeNode ?? "-"}");
                 }
             }
             return ExitCodes.Success;

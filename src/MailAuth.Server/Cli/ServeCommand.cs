@@ -74,6 +74,7 @@ internal static class ServeCommand
                 builder.Services.AddHostedService<MailAuth.Server.SaslService.DovecotAuthService>();
                 builder.Services.AddLmtpAndSocketmap();
                 builder.Services.AddSingleton<MailAuth.Server.AuthHttp.MailBackends>();
+                builder.Services.AddSingleton<MailAuth.Server.AuthHttp.HomeNodeRouter>();
                 builder.Services.AddSingleton<MailAuth.Server.AuthHttp.NginxAuthResponder>();
                 builder.Services.AddHostedService<MailAuth.Server.AuthHttp.AuthHttpService>();
                 builder.Services.AddSingleton<Readiness>();

@@ -37,6 +37,12 @@ internal sealed class MailAuthOptions
     /// <summary>Address the listeners bind to; <c>*</c> means every IPv6 and IPv4 address.</summary>
     public string BindAddress { get; set; } = "*";
 
+    /// <summary>This node's name among several on one store (a mailbox's home node); empty: the host name.</summary>
+    public string NodeName { get; set; } = "";
+
+    /// <summary>Node name → where it is reached (README "Several nodes"); empty: one node, routing by <c>AuthHttp:Backends</c>.</summary>
+    public Dictionary<string, NodeOptions> Nodes { get; set; } = [];
+
     /// <summary>
     /// Every problem with the settings, each as one sentence naming its key: each section reports its
     /// own; what spans sections (socket paths inside the data directory) is checked here.
@@ -75,6 +81,7 @@ internal sealed class MailAuthOptions
         errors.AddRange(Lmtp.Validate());
         CheckSocketPath(errors, "MailAuth:Lmtp:SocketPath", Lmtp.SocketPath);
         errors.AddRange(Socketmap.Validate());
+        errors.AddRange(NodeAddress.Validate(this));
         CheckSocketPath(errors, "MailAuth:Socketmap:SocketPath", Socketmap.SocketPath);
         return errors;
     }

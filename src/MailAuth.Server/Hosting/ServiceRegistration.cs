@@ -18,6 +18,7 @@ internal static class ServiceRegistration
         services.AddSingleton<MaildirArchive>();
         services.AddSingleton<MailboxUsage>();
         services.AddSingleton<MailboxQuota>();
+        services.AddSingleton<Nodes.ClusterNodes>();
         return services;
     }
 }

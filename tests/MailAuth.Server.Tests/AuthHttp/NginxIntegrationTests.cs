@@ -1,6 +1,4 @@
 using System.Globalization;
-using System.Net;
-using System.Net.Sockets;
 using MailAuth.Server.Tests.Imap;
 using MailAuth.Server.Tests.SaslService;
 using static MailAuth.Server.Tests.AuthHttp.AuthHttpServer;
@@ -8,7 +6,7 @@ using static MailAuth.Server.Tests.AuthHttp.AuthHttpServer;
 namespace MailAuth.Server.Tests.AuthHttp;
 
 /// <summary>
-/// Debian's real nginx with libnginx-mod-mail (<c>test.sh</c> installs them) in front of MailAuth:
+/// Debian's real nginx (<see cref="NginxMailProxy"/>) in front of MailAuth:
 /// mail clients log in to nginx over IMAP, nginx asks MailAuth's auth_http endpoint, and proxies
 /// the session to the IMAP backend the answer names. A private instance: its own configuration,
 /// error log, pid file and loopback ports.
@@ -48,17 +46,12 @@ public sealed class NginxIntegrationTests
         """;
 
     private RunningServer _server = null!;
-    private string _work = null!;
-    private string _errorLog = null!;
-    private int _tlsPort;
-    private int _plainPort;
+    private NginxMailProxy _nginx = null!;
     private int _deadBackendPort;
 
     [OneTimeSetUp]
     public async Task StartNginx()
     {
-        Assert.That(File.Exists("/usr/sbin/nginx"), Is.True, "nginx is not installed; ./test.sh installs it");
-        Assert.That(File.Exists("/usr/lib/nginx/modules/ngx_mail_module.so"), Is.True, "libnginx-mod-mail is not installed; ./test.sh installs it");
         _deadBackendPort = RunningServer.FreePort(); // nothing listens there
         int authPort;
         (_server, authPort) = await AuthHttpServer.StartAsync(new Dictionary<string, string>
@@ -72,74 +65,28 @@ public sealed class NginxIntegrationTests
         Assert.That((await _server.Cli.RunWithInputAsync(Password + "\n", "mailbox", "add", ElsewhereAddress)).ExitCode, Is.Zero);
         await ExternalClient.DeliverAsync(_server, Address, "Subject: through nginx\r\n\r\nhello\r\n"u8.ToArray());
 
-        _work = Path.Combine(_server.Cli.WorkingDirectory, "nginx");
-        Directory.CreateDirectory(_work);
-        _errorLog = Path.Combine(_work, "error.log");
-        await File.WriteAllTextAsync(Path.Combine(_work, "client.py"), ImapClient);
-        _tlsPort = RunningServer.FreePort();
-        _plainPort = RunningServer.FreePort();
-        var tls = Path.Combine(_server.Cli.DataDirectory, "tls");
-        // The mail {} block as README shows it, on test ports, with the worker user of Debian's
-        // /etc/nginx/nginx.conf (without it nginx's workers run as nobody, whom MailAuth does not answer).
-        await File.WriteAllTextAsync(Path.Combine(_work, "nginx.conf"), $$"""
-            load_module /usr/lib/nginx/modules/ngx_mail_module.so;
-            user www-data;
-            worker_processes 1;
-            error_log {{_errorLog}} info;
-            pid {{_work}}/nginx.pid;
-            events { worker_connections 64; }
-            mail {
-                server_name mail.family.example;
-                auth_http 127.0.0.1:{{authPort}}/auth;
-                auth_http_header X-MailAuth-Secret "{{Secret}}";
-                ssl_certificate {{tls}}/certificate.pem;
-                ssl_certificate_key {{tls}}/key.pem;
-                imap_capabilities IMAP4rev1 LITERAL+ SASL-IR IDLE UIDPLUS MOVE NAMESPACE UNSELECT SPECIAL-USE CHILDREN;
-                server {
-                    listen 127.0.0.1:{{_tlsPort}} ssl;
-                    protocol imap;
-                }
-                server {
-                    listen 127.0.0.1:{{_plainPort}};
-                    protocol imap;
-                }
-            }
-
-            """);
-        var start = await ExternalClient.RunAsync("/usr/sbin/nginx", "-c", Path.Combine(_work, "nginx.conf"), "-e", _errorLog);
-        Assert.That(start.ExitCode, Is.Zero, $"nginx: {start}\n{ErrorLog()}");
-        var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
-        while (true)
-        {
-            try
-            {
-                using var probe = new TcpClient();
-                await probe.ConnectAsync(IPAddress.Loopback, _tlsPort);
-                break;
-            }
-            catch (SocketException) when (DateTime.UtcNow < deadline)
-            {
-                await Task.Delay(100);
-            }
-        }
+        var work = Path.Combine(_server.Cli.WorkingDirectory, "nginx");
+        Directory.CreateDirectory(work);
+        await File.WriteAllTextAsync(Path.Combine(work, "client.py"), ImapClient);
+        _nginx = await NginxMailProxy.StartAsync(work, authPort, Secret, Path.Combine(_server.Cli.DataDirectory, "tls"));
     }
 
     [OneTimeTearDown]
     public async Task StopNginx()
     {
-        if (_work is not null && File.Exists(Path.Combine(_work, "nginx.pid")))
+        if (_nginx is not null)
         {
-            await ExternalClient.RunAsync("/usr/sbin/nginx", "-c", Path.Combine(_work, "nginx.conf"), "-e", _errorLog, "-s", "stop");
+            await _nginx.DisposeAsync();
         }
         await _server.DisposeAsync();
     }
 
-    private string ErrorLog() => File.Exists(_errorLog) ? File.ReadAllText(_errorLog) : "(no error log)";
+    private string ErrorLog() => _nginx.ErrorLog;
 
     private async Task<string[]> LogInAsync(string tls, string user, string password, int tries = 1)
     {
-        var result = await ExternalClient.RunAsync("python3", Path.Combine(_work, "client.py"),
-            (tls == "tls" ? _tlsPort : _plainPort).ToString(CultureInfo.InvariantCulture),
+        var result = await ExternalClient.RunAsync("python3", Path.Combine(_nginx.Directory, "client.py"),
+            (tls == "tls" ? _nginx.TlsPort : _nginx.PlainPort).ToString(CultureInfo.InvariantCulture),
             Path.Combine(_server.Cli.DataDirectory, "tls", "certificate.pem"), tls, user, password, tries.ToString(CultureInfo.InvariantCulture));
         Assert.That(result.ExitCode, Is.Zero, $"{result}\n{ErrorLog()}");
         return result.Stdout.Trim().Split('\n');

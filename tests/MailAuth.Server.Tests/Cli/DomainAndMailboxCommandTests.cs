@@ -52,7 +52,7 @@ public sealed class DomainAndMailboxCommandTests
 
         Expect(await _cli.RunAsync("mailbox", "disable", "julie@family.example", "--reason", "unpaid invoice"), 0, "mailbox julie@family.example disabled");
         Refused(await _cli.RunWithInputAsync("new secret\n", "auth", "test", "julie@family.example"), 1, null, "failed: the mailbox is disabled");
-        Assert.That((await _cli.RunAsync("mailbox", "list")).Stdout, Is.EqualTo("julie@family.example\tdisabled (unpaid invoice)\tARGON2ID\t0/none\n"));
+        Assert.That((await _cli.RunAsync("mailbox", "list")).Stdout, Is.EqualTo($"julie@family.example\tdisabled (unpaid invoice)\tARGON2ID\t0/none\t{System.Net.Dns.GetHostName().ToLowerInvariant()}\n"));
         Expect(await _cli.RunAsync("mailbox", "enable", "julie@family.example"), 0, "mailbox julie@family.example enabled");
         Expect(await _cli.RunWithInputAsync("new secret\n", "auth", "test", "julie@family.example"), 0, "ok: julie@family.example accepts this password");
 
