@@ -32,6 +32,7 @@ cleanup() {
   rm -rf "$work"
 }
 trap cleanup EXIT
+trap "exit 1" INT TERM
 
 (cd "$TREE" && dotnet build -c Release -v q --nologo src/MailAuth.Server >/dev/null)
 dotnet build -c Release -v q --nologo bench/MailAuth.Bench >/dev/null
