@@ -97,16 +97,30 @@ public sealed partial class MailAuthenticator
         {
             return await RefuseThrottledAsync(attempt, ticket.Decision, cancellationToken);
         }
-        // The node's own counts first (no round trip for a client it already refuses), then every node's.
+        // The node's own counts first (no round trip for a client it already refuses), then every
+        // node's, read in the same round trip as the credential (a refused attempt reads it for nothing).
+        var read = _cluster is null || ticket.IsUnthrottled || attempt.Address is null || _store is not MailboxCredentialStore store
+            ? null
+            : store.ReadOf(attempt.Address);
+        var started = Stopwatch.GetTimestamp();
         await using var shared = _cluster is null || ticket.IsUnthrottled
             ? null
-            : await _cluster.AdmitAsync(client.RemoteAddress, attempt.ThrottleKey, cancellationToken, ticket.KnownNetwork);
+            : await AdmitSharedAsync(attempt, ticket.KnownNetwork, read, cancellationToken);
         if (shared is { Blocked: true })
         {
             return await RefuseThrottledAsync(attempt, shared.Decision, cancellationToken);
         }
 
-        var credential = attempt.Address is null ? null : await FindAsync(attempt.Address, cancellationToken);
+        MailboxCredential? credential;
+        if (read is not null)
+        {
+            _metrics?.StoreQueried("credential", Stopwatch.GetElapsedTime(started));
+            credential = read.Credential;
+        }
+        else
+        {
+            credential = attempt.Address is null ? null : await FindAsync(attempt.Address, cancellationToken);
+        }
         if (credential is { IsDisabled: false } && PasswordPolicy.IsWithinLength(password) && _cache.IsEnabled)
         {
             var hit = _cache.Matches(credential, password);
@@ -172,9 +186,29 @@ public sealed partial class MailAuthenticator
         }
     }
 
+    /// <summary>The failure counts every node shares (<c>throttle list</c>), kinds named as in a node's memory; none on one machine.</summary>
+    public async Task<IReadOnlyList<ThrottleEntry>> SharedFailuresAsync(CancellationToken cancellationToken) =>
+        _cluster is null
+            ? []
+            : [.. (await _cluster.SnapshotAsync(cancellationToken)).Select(e => e.Kind == "identifier" ? e with { Kind = "address" } : e)];
+
     /// <summary>Forgets the failures every node shares of an IP address or a mailbox address (<c>throttle clear</c>); 0 on one machine.</summary>
     public async Task<int> ClearSharedFailuresAsync(string ipOrAddress, CancellationToken cancellationToken) =>
         _cluster is null ? 0 : await _cluster.ClearAsync(ipOrAddress, cancellationToken);
+
+    private async Task<StoredThrottleTicket> AdmitSharedAsync(
+        LoginAttempt attempt, bool knownNetwork, StoreRead? alongside, CancellationToken cancellationToken)
+    {
+        try
+        {
+            return await _cluster!.AdmitAsync(attempt.Client.RemoteAddress, attempt.ThrottleKey, cancellationToken, knownNetwork, alongside);
+        }
+        catch (DbException) when (alongside is not null)
+        {
+            _metrics?.CredentialLookupFailed();
+            throw;
+        }
+    }
 
     private async Task<MailboxCredential?> FindAsync(EmailAddress address, CancellationToken cancellationToken)
     {

@@ -5,8 +5,8 @@ public readonly record struct ThrottleDecision(bool Blocked, TimeSpan Delay, str
     public static readonly ThrottleDecision Allowed = new(false, TimeSpan.Zero, null);
 }
 
-/// <summary>What a throttle holds about one key, for <c>throttle list</c>.</summary>
-public sealed record ThrottleEntry(string Kind, string Key, double Failures, int Limit, bool Blocked);
+/// <summary>What a throttle holds about one key, for <c>throttle list</c>; <paramref name="Shared"/>: kept in the store for every node.</summary>
+public sealed record ThrottleEntry(string Kind, string Key, double Failures, int Limit, bool Blocked, bool Shared = false);
 
 /// <summary>
 /// The arithmetic every throttle shares: failure scores that halve every half-life instead of a

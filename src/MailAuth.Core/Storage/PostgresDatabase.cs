@@ -125,6 +125,14 @@ public sealed class PostgresDatabase : StoreDatabase, IDisposable
         return transaction;
     }
 
+    // Npgsql sends BEGIN with the transaction's first command: no round trip here.
+    internal override async ValueTask<DbTransaction> BeginWriteLockedByFirstCommandAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        await connection.BeginTransactionAsync(cancellationToken);
+
+    // A statement of its own, before the reads: a statement's snapshot is taken when it starts, so a
+    // read in the same statement as the lock could miss what the previous writer committed.
+    internal override string WriteLockSql => $"SELECT pg_advisory_xact_lock({WriteLockKey});\n";
+
     internal override bool IsUniqueViolation(DbException exception) =>
         exception is PostgresException { SqlState: PostgresErrorCodes.UniqueViolation };
 

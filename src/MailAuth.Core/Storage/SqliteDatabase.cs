@@ -117,6 +117,11 @@ public sealed class SqliteDatabase : StoreDatabase
 
     internal override DbTransaction BeginWrite(DbConnection connection) => connection.BeginTransaction();
 
+    internal override ValueTask<DbTransaction> BeginWriteLockedByFirstCommandAsync(DbConnection connection, CancellationToken cancellationToken) =>
+        BeginWriteAsync(connection, cancellationToken);
+
+    internal override string WriteLockSql => "";
+
     internal override bool IsUniqueViolation(DbException exception) =>
         exception is SqliteException { SqliteExtendedErrorCode: SqliteConstraintUnique };
 

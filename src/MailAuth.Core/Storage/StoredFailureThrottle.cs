@@ -24,20 +24,40 @@ internal sealed class StoredFailureThrottle(StoreDatabase database, ThrottleOpti
 
     /// <summary>
     /// Decides, before any password work, whether this attempt may go on; nothing is charged yet.
-    /// Only reads, unless the attempt is refused (that refusal counts too).
+    /// Only reads (one statement, with <paramref name="alongside"/> in the same round trip), unless
+    /// the attempt is refused (that refusal counts too).
     /// </summary>
     /// <param name="knownNetwork">The caller already knows the network logged in to the identifier recently (a node's own memory).</param>
+    /// <param name="alongside">Another read the caller needs whatever the answer (the login's credential).</param>
     public async Task<StoredThrottleTicket> AdmitAsync(
-        IPAddress remote, string identifier, CancellationToken cancellationToken, bool knownNetwork = false)
+        IPAddress remote, string identifier, CancellationToken cancellationToken, bool knownNetwork = false, StoreRead? alongside = null)
     {
         var network = ClientNetwork.Of(remote).ToString();
-        var scores = await ReadScoresAsync(network, identifier, cancellationToken);
+        Scores scores;
+        await using (var connection = database.Open())
+        await using (var command = connection.CreateCommand())
+        {
+            command.CommandText = alongside is null ? ReadScoresSql : ReadScoresSql + ";\n" + alongside.Sql;
+            AddScoreParameters(command, network, identifier);
+            alongside?.AddParameters(command);
+            await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+            scores = await ReadScoresAsync(reader, network, identifier, clock.GetUtcNow(), cancellationToken);
+            if (alongside is not null)
+            {
+                await reader.NextResultAsync(cancellationToken);
+                await alongside.ReadAsync(reader, cancellationToken);
+            }
+        }
         var decision = ThrottleDecision.Allowed;
         if (Over(scores, knownNetwork) is { } over)
         {
             await using var connection = database.Open();
-            await using var transaction = await database.BeginWriteAsync(connection, cancellationToken);
-            decision = await BlockAsync(connection, transaction, over, clock.GetUtcNow(), cancellationToken);
+            await using var transaction = await database.BeginWriteLockedByFirstCommandAsync(connection, cancellationToken);
+            var now = clock.GetUtcNow();
+            var current = await ReadLockedScoresAsync(connection, transaction, network, identifier, now, cancellationToken);
+            var writes = new ThrottleScoreWrites(realm, now);
+            decision = Block(writes, over, current.Of(over.Kind));
+            await writes.ExecuteAsync(connection, transaction, cancellationToken);
             await transaction.CommitAsync(cancellationToken);
         }
         return new StoredThrottleTicket(this, network, identifier, decision, knownNetwork, scores.Pair > 0);
@@ -46,22 +66,26 @@ internal sealed class StoredFailureThrottle(StoreDatabase database, ThrottleOpti
     internal async Task<ThrottleDecision> DecideAsync(string network, string identifier, bool knownNetwork, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
-        await using var transaction = await database.BeginWriteAsync(connection, cancellationToken);
+        await using var transaction = await database.BeginWriteLockedByFirstCommandAsync(connection, cancellationToken);
         var now = clock.GetUtcNow();
-        var scores = await ReadScoresAsync(connection, transaction, network, identifier, now, cancellationToken);
+        var scores = await ReadLockedScoresAsync(connection, transaction, network, identifier, now, cancellationToken);
+        var writes = new ThrottleScoreWrites(realm, now);
+        var decision = ThrottleDecision.Allowed;
         if (Over(scores, knownNetwork) is { } over)
         {
-            var blocked = await BlockAsync(connection, transaction, over, now, cancellationToken);
-            await transaction.CommitAsync(cancellationToken);
-            return blocked;
+            decision = Block(writes, over, over.Score);
         }
-        await ChargeAsync(connection, transaction, network, identifier, +1, cancellationToken);
-        if (Random.Shared.Next(PruneEvery) == 0)
+        else
         {
-            await ThrottleScoreTable.PruneAsync(connection, transaction, realm, now, HalfLife, options.RecentSuccess, cancellationToken);
+            Charge(writes, scores, +1);
+            if (Random.Shared.Next(PruneEvery) == 0)
+            {
+                writes.Prune(HalfLife, options.RecentSuccess);
+            }
         }
+        await writes.ExecuteAsync(connection, transaction, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
-        return ThrottleDecision.Allowed;
+        return decision;
     }
 
     /// <summary>The first limit <paramref name="scores"/> reach, in the order pair, identifier, network; null when none.</summary>
@@ -77,29 +101,71 @@ internal sealed class StoredFailureThrottle(StoreDatabase database, ThrottleOpti
         return limits.FirstOrDefault(l => l.Applies && ThrottlePolicy.Reached(l.Score, l.Failures));
     }
 
-    /// <summary>Over the limit: this attempt counts too, so a client hammering stays blocked.</summary>
-    private async Task<ThrottleDecision> BlockAsync(
-        DbConnection connection, DbTransaction transaction, Limit over, DateTimeOffset now, CancellationToken cancellationToken)
+    /// <summary>Over the limit: this attempt counts too (on <paramref name="current"/>, the score now), so a client hammering stays blocked.</summary>
+    private ThrottleDecision Block(ThrottleScoreWrites writes, Limit over, double current)
     {
-        await ThrottleScoreTable.AddAsync(connection, transaction, realm, over.Kind, over.Key, 1, ThrottlePolicy.Cap(over.Failures), now, HalfLife, cancellationToken);
+        writes.Set(over.Kind, over.Key, Math.Clamp(current + 1, 0, ThrottlePolicy.Cap(over.Failures)));
         return ThrottlePolicy.Block(over.Score - over.Failures, options.MaxDelay, over.What);
     }
 
-    private async Task<Scores> ReadScoresAsync(string network, string identifier, CancellationToken cancellationToken)
+    /// <summary>
+    /// One statement for everything an attempt is judged on: its three scores and when its network
+    /// last logged in to its identifier (a row of kind <c>success</c>).
+    /// </summary>
+    private const string ReadScoresSql = $"""
+        SELECT kind, score, at FROM throttle_scores
+        WHERE realm = @realm AND ((kind = '{Pair}' AND key = @pair_key) OR (kind = '{Identifier}' AND key = @identifier) OR (kind = '{Network}' AND key = @network))
+        UNION ALL
+        SELECT 'success', 0, at FROM throttle_successes WHERE realm = @realm AND network = @network AND key = @identifier
+        """;
+
+    private void AddScoreParameters(DbCommand command, string network, string identifier)
     {
-        await using var connection = database.Open();
-        return await ReadScoresAsync(connection, null, network, identifier, clock.GetUtcNow(), cancellationToken);
+        command.AddParameter("@realm", realm);
+        command.AddParameter("@pair_key", PairKey(network, identifier));
+        command.AddParameter("@identifier", identifier);
+        command.AddParameter("@network", network);
+    }
+
+    /// <summary>The scores, read after taking the writers' turn in <paramref name="transaction"/> (its first command).</summary>
+    private async Task<Scores> ReadLockedScoresAsync(
+        DbConnection connection, DbTransaction transaction, string network, string identifier, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        await using var command = connection.CreateCommand();
+        command.Transaction = transaction;
+        command.CommandText = database.WriteLockSql + ReadScoresSql;
+        AddScoreParameters(command, network, identifier);
+        await using var reader = await database.ReadAfterWriteLockAsync(command, cancellationToken);
+        return await ReadScoresAsync(reader, network, identifier, now, cancellationToken);
     }
 
     private async Task<Scores> ReadScoresAsync(
-        DbConnection connection, DbTransaction? transaction, string network, string identifier, DateTimeOffset now, CancellationToken cancellationToken) =>
-        new(
-            network,
-            identifier,
-            await ThrottleScoreTable.ReadAsync(connection, transaction, realm, Pair, PairKey(network, identifier), now, HalfLife, cancellationToken),
-            await ThrottleScoreTable.ReadAsync(connection, transaction, realm, Identifier, identifier, now, HalfLife, cancellationToken),
-            await ThrottleScoreTable.ReadAsync(connection, transaction, realm, Network, network, now, HalfLife, cancellationToken),
-            await ThrottleScoreTable.SucceededSinceAsync(connection, transaction, realm, network, identifier, now - options.RecentSuccess, cancellationToken));
+        DbDataReader reader, string network, string identifier, DateTimeOffset now, CancellationToken cancellationToken)
+    {
+        double pair = 0, perIdentifier = 0, perNetwork = 0;
+        var recentlySucceeded = false;
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var at = ThrottleScoreTable.ParseTime(reader.GetString(2));
+            var score = ThrottlePolicy.Decayed(reader.GetDouble(1), at, now, HalfLife);
+            switch (reader.GetString(0))
+            {
+                case Pair:
+                    pair = score;
+                    break;
+                case Identifier:
+                    perIdentifier = score;
+                    break;
+                case Network:
+                    perNetwork = score;
+                    break;
+                default:
+                    recentlySucceeded = at > now - options.RecentSuccess;
+                    break;
+            }
+        }
+        return new Scores(network, identifier, pair, perIdentifier, perNetwork, recentlySucceeded);
+    }
 
     /// <summary>
     /// A charged attempt failed: its charge stays. It always writes (the pair's score is stored
@@ -109,9 +175,12 @@ internal sealed class StoredFailureThrottle(StoreDatabase database, ThrottleOpti
         string network, string identifier, Func<DbConnection, DbTransaction, Task>? alsoInTransaction, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
-        await using var transaction = await database.BeginWriteAsync(connection, cancellationToken);
-        await ThrottleScoreTable.AddAsync(connection, transaction, realm, Pair, PairKey(network, identifier), 0, ThrottlePolicy.Cap(options.PairFailures),
-            clock.GetUtcNow(), HalfLife, cancellationToken);
+        await using var transaction = await database.BeginWriteLockedByFirstCommandAsync(connection, cancellationToken);
+        var now = clock.GetUtcNow();
+        var scores = await ReadLockedScoresAsync(connection, transaction, network, identifier, now, cancellationToken);
+        var writes = new ThrottleScoreWrites(realm, now);
+        writes.Set(Pair, PairKey(network, identifier), Math.Clamp(scores.Pair, 0, ThrottlePolicy.Cap(options.PairFailures)));
+        await writes.ExecuteAsync(connection, transaction, cancellationToken);
         if (alsoInTransaction is not null)
         {
             await alsoInTransaction(connection, transaction);
@@ -123,8 +192,12 @@ internal sealed class StoredFailureThrottle(StoreDatabase database, ThrottleOpti
     internal async Task RefundAsync(string network, string identifier, CancellationToken cancellationToken)
     {
         await using var connection = database.Open();
-        await using var transaction = await database.BeginWriteAsync(connection, cancellationToken);
-        await ChargeAsync(connection, transaction, network, identifier, -1, cancellationToken);
+        await using var transaction = await database.BeginWriteLockedByFirstCommandAsync(connection, cancellationToken);
+        var now = clock.GetUtcNow();
+        var scores = await ReadLockedScoresAsync(connection, transaction, network, identifier, now, cancellationToken);
+        var writes = new ThrottleScoreWrites(realm, now);
+        Charge(writes, scores, -1);
+        await writes.ExecuteAsync(connection, transaction, cancellationToken);
         await transaction.CommitAsync(cancellationToken);
     }
 
@@ -139,23 +212,56 @@ internal sealed class StoredFailureThrottle(StoreDatabase database, ThrottleOpti
             return;
         }
         await using var connection = database.Open();
-        await using var transaction = await database.BeginWriteAsync(connection, cancellationToken);
+        await using var transaction = await database.BeginWriteLockedByFirstCommandAsync(connection, cancellationToken);
+        var now = clock.GetUtcNow();
+        var writes = new ThrottleScoreWrites(realm, now);
+        var locked = false;
         if (charged)
         {
-            await ChargeAsync(connection, transaction, network, identifier, -1, cancellationToken);
+            var scores = await ReadLockedScoresAsync(connection, transaction, network, identifier, now, cancellationToken);
+            locked = true;
+            writes.Set(Identifier, identifier, Math.Clamp(scores.PerIdentifier - 1, 0, ThrottlePolicy.Cap(options.AddressFailures)));
+            writes.Set(Network, network, Math.Clamp(scores.PerNetwork - 1, 0, ThrottlePolicy.Cap(options.NetworkFailures)));
         }
-        await ThrottleScoreTable.DeleteAsync(connection, transaction, realm, Pair, PairKey(network, identifier), cancellationToken);
-        await ThrottleScoreTable.RecordSuccessAsync(connection, transaction, realm, network, identifier, clock.GetUtcNow(), cancellationToken);
+        writes.Set(Pair, PairKey(network, identifier), 0);
+        writes.RecordSuccess(network, identifier);
+        await writes.ExecuteAsync(connection, transaction, cancellationToken, locked ? "" : database.WriteLockSql);
         await transaction.CommitAsync(cancellationToken);
     }
 
-    private async Task ChargeAsync(
-        DbConnection connection, DbTransaction transaction, string network, string identifier, int amount, CancellationToken cancellationToken)
+    private void Charge(ThrottleScoreWrites writes, Scores scores, int amount)
+    {
+        writes.Set(Pair, PairKey(scores.Network, scores.Identifier), Math.Clamp(scores.Pair + amount, 0, ThrottlePolicy.Cap(options.PairFailures)));
+        writes.Set(Identifier, scores.Identifier, Math.Clamp(scores.PerIdentifier + amount, 0, ThrottlePolicy.Cap(options.AddressFailures)));
+        writes.Set(Network, scores.Network, Math.Clamp(scores.PerNetwork + amount, 0, ThrottlePolicy.Cap(options.NetworkFailures)));
+    }
+
+    /// <summary>
+    /// Every stored score of the realm with failures left, as <see cref="FailureThrottle.Snapshot"/>
+    /// lists a node's memory: kinds <c>pair</c>, <c>identifier</c> and <c>network</c>, marked shared.
+    /// </summary>
+    public async Task<IReadOnlyList<ThrottleEntry>> SnapshotAsync(CancellationToken cancellationToken)
     {
         var now = clock.GetUtcNow();
-        await ThrottleScoreTable.AddAsync(connection, transaction, realm, Pair, PairKey(network, identifier), amount, ThrottlePolicy.Cap(options.PairFailures), now, HalfLife, cancellationToken);
-        await ThrottleScoreTable.AddAsync(connection, transaction, realm, Identifier, identifier, amount, ThrottlePolicy.Cap(options.AddressFailures), now, HalfLife, cancellationToken);
-        await ThrottleScoreTable.AddAsync(connection, transaction, realm, Network, network, amount, ThrottlePolicy.Cap(options.NetworkFailures), now, HalfLife, cancellationToken);
+        var entries = new List<ThrottleEntry>();
+        await using var connection = database.Open();
+        await using var command = connection.CreateCommand();
+        command.CommandText = "SELECT kind, key, score, at FROM throttle_scores WHERE realm = @realm";
+        command.AddParameter("@realm", realm);
+        await using var reader = await command.ExecuteReaderAsync(cancellationToken);
+        while (await reader.ReadAsync(cancellationToken))
+        {
+            var kind = reader.GetString(0);
+            var failures = ThrottlePolicy.Decayed(reader.GetDouble(2), ThrottleScoreTable.ParseTime(reader.GetString(3)), now, HalfLife);
+            var limit = kind switch
+            {
+                Pair => options.PairFailures,
+                Identifier => options.AddressFailures,
+                _ => options.NetworkFailures,
+            };
+            entries.Add(new ThrottleEntry(kind, reader.GetString(1), Math.Round(failures, 2), limit, ThrottlePolicy.Reached(failures, limit), Shared: true));
+        }
+        return [.. entries.Where(e => e.Failures >= 0.05).OrderByDescending(e => e.Failures / e.Limit)];
     }
 
     /// <summary>Forgets the failures of an IP address (its network) or of an identifier, as <see cref="FailureThrottle.Clear"/> does; returns the rows that went.</summary>
@@ -183,7 +289,15 @@ internal sealed class StoredFailureThrottle(StoreDatabase database, ThrottleOpti
 
     private static string PairKey(string network, string identifier) => network + " " + identifier;
 
-    private sealed record Scores(string Network, string Identifier, double Pair, double PerIdentifier, double PerNetwork, bool RecentlySucceeded);
+    private sealed record Scores(string Network, string Identifier, double Pair, double PerIdentifier, double PerNetwork, bool RecentlySucceeded)
+    {
+        public double Of(string kind) => kind switch
+        {
+            StoredFailureThrottle.Pair => Pair,
+            StoredFailureThrottle.Identifier => PerIdentifier,
+            _ => PerNetwork,
+        };
+    }
 
     private sealed record Limit(string Kind, string Key, double Score, int Failures, string What, bool Applies);
 }

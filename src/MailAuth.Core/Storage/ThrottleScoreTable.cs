@@ -12,7 +12,7 @@ namespace MailAuth.Core.Storage;
 internal static class ThrottleScoreTable
 {
     /// <summary>Rows left untouched this many half-lives hold less than a thousandth of their cap: they go.</summary>
-    private const int ForgottenAfterHalfLives = 10;
+    internal const int ForgottenAfterHalfLives = 10;
 
     public static async Task<double> ReadAsync(
         DbConnection connection, DbTransaction? transaction, string realm, string kind, string key, DateTimeOffset now, TimeSpan halfLife,
@@ -52,66 +52,7 @@ internal static class ThrottleScoreTable
         await command.ExecuteNonQueryAsync(cancellationToken);
     }
 
-    public static async Task DeleteAsync(
-        DbConnection connection, DbTransaction transaction, string realm, string kind, string key, CancellationToken cancellationToken)
-    {
-        await using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = "DELETE FROM throttle_scores WHERE realm = @realm AND kind = @kind AND key = @key";
-        command.AddParameter("@realm", realm);
-        command.AddParameter("@kind", kind);
-        command.AddParameter("@key", key);
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
+    internal static string FormatTime(DateTimeOffset time) => time.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
 
-    public static async Task<bool> SucceededSinceAsync(
-        DbConnection connection, DbTransaction? transaction, string realm, string network, string key, DateTimeOffset since,
-        CancellationToken cancellationToken)
-    {
-        await using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = "SELECT at FROM throttle_successes WHERE realm = @realm AND network = @network AND key = @key";
-        command.AddParameter("@realm", realm);
-        command.AddParameter("@network", network);
-        command.AddParameter("@key", key);
-        return await command.ExecuteScalarAsync(cancellationToken) is string at && ParseTime(at) > since;
-    }
-
-    public static async Task RecordSuccessAsync(
-        DbConnection connection, DbTransaction transaction, string realm, string network, string key, DateTimeOffset now,
-        CancellationToken cancellationToken)
-    {
-        await using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = """
-            INSERT INTO throttle_successes (realm, network, key, at) VALUES (@realm, @network, @key, @at)
-            ON CONFLICT (realm, network, key) DO UPDATE SET at = excluded.at
-            """;
-        command.AddParameter("@realm", realm);
-        command.AddParameter("@network", network);
-        command.AddParameter("@key", key);
-        command.AddParameter("@at", FormatTime(now));
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    /// <summary>Forgets the realm's scores faded to nothing and its successes older than <paramref name="successLifetime"/>.</summary>
-    public static async Task PruneAsync(
-        DbConnection connection, DbTransaction transaction, string realm, DateTimeOffset now, TimeSpan halfLife, TimeSpan successLifetime,
-        CancellationToken cancellationToken)
-    {
-        await using var command = connection.CreateCommand();
-        command.Transaction = transaction;
-        command.CommandText = """
-            DELETE FROM throttle_scores WHERE realm = @realm AND at < @faded;
-            DELETE FROM throttle_successes WHERE realm = @realm AND at < @expired;
-            """;
-        command.AddParameter("@realm", realm);
-        command.AddParameter("@faded", FormatTime(now - halfLife * ForgottenAfterHalfLives));
-        command.AddParameter("@expired", FormatTime(now - successLifetime));
-        await command.ExecuteNonQueryAsync(cancellationToken);
-    }
-
-    private static string FormatTime(DateTimeOffset time) => time.ToUniversalTime().ToString("O", CultureInfo.InvariantCulture);
-
-    private static DateTimeOffset ParseTime(string text) => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
+    internal static DateTimeOffset ParseTime(string text) => DateTimeOffset.Parse(text, CultureInfo.InvariantCulture, DateTimeStyles.RoundtripKind);
 }

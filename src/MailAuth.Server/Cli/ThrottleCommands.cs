@@ -12,7 +12,7 @@ internal static class ThrottleCommands
     {
         var throttle = new Command("throttle", "See and lift the running server's login throttling");
         var json = new Option<bool>("--json") { Description = "Print JSON" };
-        var list = new Command("list", "Networks and addresses with recent failures, most throttled first") { json };
+        var list = new Command("list", "Networks and addresses with recent failures, most throttled first (this node's, then those all nodes share)") { json };
         list.SetAction(CliContext.Verb(async (parse, services, ct) =>
         {
             var answer = await ControlSocketClient.AskAsync(services, "throttle-list", ct);
@@ -24,7 +24,7 @@ internal static class ThrottleCommands
             }
             foreach (var entry in entries)
             {
-                await parse.Output().WriteLineAsync($"{entry.Kind}\t{entry.Key}\t{entry.Failures:0.##}/{entry.Limit}{(entry.Blocked ? "\tblocked" : "")}");
+                await parse.Output().WriteLineAsync($"{entry.Kind}\t{entry.Key}\t{entry.Failures:0.##}/{entry.Limit}{(entry.Blocked ? "\tblocked" : "")}{(entry.Shared ? "\tshared" : "")}");
             }
             return ExitCodes.Success;
         }));

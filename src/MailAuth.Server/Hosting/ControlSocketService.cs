@@ -79,7 +79,7 @@ internal sealed partial class ControlSocketService(
             var request = Encoding.UTF8.GetString(buffer, 0, length).Trim().Split(' ', 2, StringSplitOptions.RemoveEmptyEntries);
             object answer = request switch
             {
-                ["throttle-list"] => throttle.Snapshot(),
+                ["throttle-list"] => await ListAsync(timeout.Token),
                 ["throttle-clear", var key] => await ClearAsync(key, timeout.Token),
                 ["kick", var address] => Kick(address),
                 _ => new { error = "unknown request" },
@@ -93,6 +93,21 @@ internal sealed partial class ControlSocketService(
         catch (Exception e) when (e is OperationCanceledException or SocketException)
         {
             // A client that went away or stalled: nothing to answer.
+        }
+    }
+
+    /// <summary>This node's counts, then those every node shares (several nodes on PostgreSQL), marked shared.</summary>
+    private async Task<IReadOnlyList<ThrottleEntry>> ListAsync(CancellationToken cancellationToken)
+    {
+        var own = throttle.Snapshot();
+        try
+        {
+            return [.. own, .. await authenticator.SharedFailuresAsync(cancellationToken)];
+        }
+        catch (System.Data.Common.DbException e)
+        {
+            LogSharedUnavailable(e.Message);
+            return own;
         }
     }
 
@@ -126,6 +141,9 @@ internal sealed partial class ControlSocketService(
 
     [LoggerMessage(EventId = 121, Level = LogLevel.Warning, Message = "control socket accept failed: {Error}")]
     private partial void LogAcceptFailed(SocketError error);
+
+    [LoggerMessage(EventId = 122, Level = LogLevel.Warning, Message = "throttle list: the shared counts could not be read: {Error}")]
+    private partial void LogSharedUnavailable(string error);
 
     [LoggerMessage(EventId = 120, Level = LogLevel.Information, Message = "throttle cleared for {Key} by the admin")]
     private partial void LogCleared(string key);
