@@ -30,11 +30,15 @@ internal sealed class CachedFetch : IDisposable
     private readonly bool _needsHeader;
     private readonly bool _needsStructure;
 
-    private CachedFetch(HeaderCacheReader reader, bool needsHeader, bool needsStructure)
+    /// <summary>Per item of the FETCH, the fields a HEADER.FIELDS item names (field numbers), worked out once per command.</summary>
+    private readonly ulong[] _fieldMasks;
+
+    private CachedFetch(HeaderCacheReader reader, bool needsHeader, bool needsStructure, ulong[] fieldMasks)
     {
         _reader = reader;
         _needsHeader = needsHeader;
         _needsStructure = needsStructure;
+        _fieldMasks = fieldMasks;
     }
 
     /// <summary>The header cache's reader for a search or fetch of this session, or null when <c>HeaderCache</c> is off.</summary>
@@ -45,8 +49,10 @@ internal sealed class CachedFetch : IDisposable
     public static CachedFetch? For(ImapSession session, SelectedFolder selected, IReadOnlyList<FetchAttribute> attributes)
     {
         var (header, structure) = (false, false);
-        foreach (var attribute in attributes)
+        var fieldMasks = new ulong[attributes.Count];
+        for (var i = 0; i < attributes.Count; i++)
         {
+            var attribute = attributes[i];
             switch (attribute.Kind)
             {
                 case FetchKind.Flags or FetchKind.Uid or FetchKind.InternalDate or FetchKind.Rfc822Size or FetchKind.ModSeq:
@@ -60,13 +66,14 @@ internal sealed class CachedFetch : IDisposable
                 case FetchKind.Section when attribute.Section is { Part.Count: 0, Text: SectionText.HeaderFields } section
                     && MessageListItems.CoversAll(section.Fields):
                     header = true;
+                    fieldMasks[i] = MessageListItems.MaskOf(section.Fields);
                     break;
                 default:
                     return null;
             }
         }
         return (header || structure) && session.Options.HeaderCache
-            ? new CachedFetch(selected.Folder.HeaderCache.Open(selected.Snapshot.UidValidity, selected.Snapshot.Messages), header, structure)
+            ? new CachedFetch(selected.Folder.HeaderCache.Open(selected.Snapshot.UidValidity, selected.Snapshot.Messages), header, structure, fieldMasks)
             : null;
     }
 
@@ -83,13 +90,12 @@ internal sealed class CachedFetch : IDisposable
                 return outcome;
             }
         }
-        var headerItems = header is { } h ? MessageListItems.Split(h) : null;
+        var headerItems = header is { } h ? CachedHeader.Read(h) : null;
         var structureItems = structure is { } s ? MessageListItems.Split(s) : null;
         if ((_needsHeader && headerItems is null) || (_needsStructure && structureItems is null))
         {
             return CachedFetchOutcome.NotCached;
         }
-        MimeEntity? fields = null;
         for (var i = 0; i < attributes.Count; i++)
         {
             var attribute = attributes[i];
@@ -97,7 +103,7 @@ internal sealed class CachedFetch : IDisposable
             switch (attribute.Kind)
             {
                 case FetchKind.Envelope:
-                    response.Append("ENVELOPE ").Raw(headerItems!.Value.First.Span);
+                    response.Append("ENVELOPE ").Raw(headerItems!.Value.Envelope.Span);
                     break;
                 case FetchKind.BodyStructure:
                     response.Append("BODYSTRUCTURE ").Raw(structureItems!.Value.First.Span);
@@ -111,9 +117,7 @@ internal sealed class CachedFetch : IDisposable
                     {
                         response.Append("<" + ImapFormat.Number(offset) + ">");
                     }
-                    fields ??= MessageListItems.ParseFields(headerItems!.Value.Second);
-                    var content = MessageFormatter.Locate(fields, attribute.Section!).Partial(attribute.PartialOffset, attribute.PartialLength);
-                    response.Append(" ").Literal(content.ToArray(fields.Source));
+                    headerItems!.Value.WriteHeaderFields(response, _fieldMasks[i], attribute.PartialOffset, attribute.PartialLength);
                     break;
                 default:
                     FetchCommand.Write(response, attribute, message, null, null, selected);

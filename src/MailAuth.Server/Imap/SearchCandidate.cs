@@ -13,8 +13,9 @@ namespace MailAuth.Server.Imap;
 /// (<paramref name="foldedTexts"/>). Everything is read, parsed, decoded and upper-cased at most
 /// once, whatever the number of keys; the command's time budget is checked before each search.
 /// Keys on the fields the folder's header cache keeps (FROM, TO, CC, BCC, SUBJECT, SENT*, HEADER
-/// of such a field) read the cached fields instead of the file when <paramref name="headerCache"/>
-/// is given, and a message read from its file is added to the cache.
+/// of such a field) compare with the cached search-ready text (<see cref="HeaderSearchText"/>,
+/// nothing decoded per message) instead of the file when <paramref name="headerCache"/> is given,
+/// and a message read from its file is added to the cache.
 /// </summary>
 internal sealed class SearchCandidate(
     MaildirFolder folder, MaildirMessage message, uint sequence, uint largestSequence, uint largestUid, bool recent, SearchBudget budget,
@@ -25,9 +26,8 @@ internal sealed class SearchCandidate(
 
     private MimeEntity? _header;
     private bool _headerLoaded;
-    private MimeEntity? _cachedFields;
-    private bool _cachedFieldsLoaded;
-    private List<(string Name, string FoldedValue)>? _foldedCachedFields;
+    private CachedHeader? _cached;
+    private bool _cachedLoaded;
     private string? _foldedHeaderText;
     private List<(string Name, string FoldedValue)>? _foldedHeaders;
     private Dictionary<string, List<string>>? _foldedAddresses;
@@ -72,35 +72,32 @@ internal sealed class SearchCandidate(
     }
 
     /// <summary>
-    /// The header to look up <paramref name="field"/> in: the cached fields when the cache keeps that
-    /// field (they hold every occurrence of it, as written), else the header read from the file.
+    /// The message's Header record from the cache, made from its header block and added when the
+    /// cache lacks it; null when the cache is off or the message cannot be cached.
     /// </summary>
-    private MimeEntity? HeaderFor(string field)
+    private CachedHeader? Cached
     {
-        if (headerCache is null || !MessageListItems.Covers(field))
+        get
         {
-            return Header;
-        }
-        if (!_cachedFieldsLoaded)
-        {
-            _cachedFieldsLoaded = true;
-            if (headerCache.Find(message, CachedPart.Header) is { } payload && MessageListItems.Split(payload) is { } items)
+            if (!_cachedLoaded && headerCache is not null)
             {
-                _cachedFields = MessageListItems.ParseFields(items.Second);
+                _cachedLoaded = true;
+                if (headerCache.Find(message, CachedPart.Header) is { } payload)
+                {
+                    _cached = CachedHeader.Read(payload);
+                }
+                if (_cached is null && Header is { } header && MessageListItems.HeaderPayload(header) is { } made)
+                {
+                    headerCache.Add(message, CachedPart.Header, made);
+                    _cached = CachedHeader.Read(made);
+                }
             }
-            else if (Header is { } header && MessageListItems.HeaderPayload(header) is { } made)
-            {
-                headerCache.Add(message, CachedPart.Header, made);
-            }
+            return _cached;
         }
-        return _cachedFields ?? Header;
     }
 
-    /// <summary>Header fields with their values decoded (RFC 2047) and upper-cased, once per message (and once for the cached fields).</summary>
-    private List<(string Name, string FoldedValue)> FoldedHeaders(MimeEntity parsed) =>
-        ReferenceEquals(parsed, _cachedFields)
-            ? _foldedCachedFields ??= Folded(parsed)
-            : _foldedHeaders ??= Folded(parsed);
+    /// <summary>Header fields with their values decoded (RFC 2047) and upper-cased, once per message.</summary>
+    private List<(string Name, string FoldedValue)> FoldedHeaders(MimeEntity parsed) => _foldedHeaders ??= Folded(parsed);
 
     private static List<(string Name, string FoldedValue)> Folded(MimeEntity parsed) =>
         [.. parsed.Headers.Select(h => (h.Name, MessageFormatter.SearchableText(h.Value).ToUpperInvariant()))];
@@ -136,9 +133,17 @@ internal sealed class SearchCandidate(
     private bool MatchesDate(SearchDate key)
     {
         DateOnly day;
-        if (key.Sent)
+        if (key.Sent && Cached is { } cached)
         {
-            if (HeaderFor("Date")?.Header("Date") is not { } header || !Rfc5322Date.TryParse(header, out var sent))
+            if (HeaderSearchText.Sent(cached.SearchText.Span) is not { } cachedDay)
+            {
+                return false;
+            }
+            day = cachedDay;
+        }
+        else if (key.Sent)
+        {
+            if (Header?.Header("Date") is not { } header || !Rfc5322Date.TryParse(header, out var sent))
             {
                 return false;
             }
@@ -158,7 +163,12 @@ internal sealed class SearchCandidate(
 
     private bool MatchesHeader(SearchHeader key)
     {
-        if (HeaderFor(key.Field) is not { } parsed)
+        if (key.CachedField >= 0 && Cached is { } cached)
+        {
+            budget.Check();
+            return HeaderSearchText.Matches(cached.SearchText.Span, key.CachedField, key.FoldedUtf8, key.Addresses);
+        }
+        if (Header is not { } parsed)
         {
             return false;
         }

@@ -87,6 +87,10 @@ internal sealed class FetchCommand(bool byUid) : IImapCommand
     /// </summary>
     public static async Task<FetchWriteResult> WriteAsync(ImapSession session, SelectedFolder selected, IEnumerable<int> indexes, IReadOnlyList<FetchAttribute> attributes, IReadOnlySet<uint> seenNow, CancellationToken cancellationToken)
     {
+        if (IndexItemsFetch.Covers(attributes, seenNow))
+        {
+            return await IndexItemsFetch.WriteAsync(session, selected, indexes, attributes, cancellationToken) ? FetchWriteResult.Written : FetchWriteResult.Failed;
+        }
         long pending = 0;
         using var cache = CachedFetch.For(session, selected, attributes);
         foreach (var index in indexes)

@@ -35,7 +35,11 @@ internal sealed class SortCommand(bool byUid) : IImapCommand
             return Task.CompletedTask;
         }
         var budget = new SearchBudget(session.Options.MaxSearchTime);
-        var sorted = MessageSorter.Sort(selected, SearchMatcher.Matching(selected, key, budget), criteria, budget);
+        List<int> sorted;
+        using (var headerCache = CachedFetch.Reader(session, selected))
+        {
+            sorted = MessageSorter.Sort(selected, SearchMatcher.Matching(selected, key, budget, headerCache), criteria, budget, headerCache);
+        }
         var results = sorted.Select(i => byUid ? selected.Uids[i] : (uint)(i + 1)).ToList();
         if (options is null)
         {

@@ -31,7 +31,8 @@ internal sealed class ThreadCommand(bool byUid) : IImapCommand
         var selected = session.RequireSelected();
         var budget = new SearchBudget(session.Options.MaxSearchTime);
         var messages = new List<ThreadMessage>();
-        foreach (var index in SearchMatcher.Matching(selected, key, budget))
+        using var headerCache = CachedFetch.Reader(session, selected);
+        foreach (var index in SearchMatcher.Matching(selected, key, budget, headerCache))
         {
             budget.Check();
             var uid = selected.Uids[index];
@@ -39,7 +40,7 @@ internal sealed class ThreadCommand(bool byUid) : IImapCommand
             {
                 continue;
             }
-            var headers = HeaderBlock.Parse(selected.Folder.FilePathOf(uid), HeaderBlock.SortKeyBytes);
+            var headers = SortHeaders.Of(selected, message, headerCache);
             var (subject, replyOrForward) = BaseSubject.FromHeader(headers?.Header("Subject"));
             var references = MessageIds.Parse(headers?.Header("References"));
             if (references.Count == 0 && MessageIds.First(headers?.Header("In-Reply-To")) is { } inReplyTo)

@@ -199,6 +199,12 @@ internal sealed record SearchHeader(string Field, string Value) : SearchKey
 
     /// <summary>The value upper-cased once, compared ordinally with text upper-cased once per message.</summary>
     internal string Folded { get; } = Value.ToUpperInvariant();
+
+    /// <summary><see cref="Folded"/> as UTF-8, compared with the header cache's search-ready text (<see cref="HeaderSearchText"/>).</summary>
+    internal byte[] FoldedUtf8 { get; } = System.Text.Encoding.UTF8.GetBytes(Value.ToUpperInvariant());
+
+    /// <summary>The field's number in the header cache's records, or -1 when the cache does not keep it.</summary>
+    internal int CachedField { get; } = MessageListItems.NumberOf(Field);
 }
 
 internal sealed record SearchText(string Value, bool IncludeHeaders) : SearchKey

@@ -1,4 +1,5 @@
 using MailAuth.Server.Imap.Mime;
+using MailAuth.Server.Maildir;
 
 namespace MailAuth.Server.Imap.Sorting;
 
@@ -10,7 +11,8 @@ namespace MailAuth.Server.Imap.Sorting;
 internal static class MessageSorter
 {
     /// <summary>The 0-based <paramref name="indexes"/> of the session's view, sorted.</summary>
-    public static List<int> Sort(SelectedFolder selected, IReadOnlyList<int> indexes, IReadOnlyList<SortCriterion> criteria, SearchBudget budget)
+    public static List<int> Sort(SelectedFolder selected, IReadOnlyList<int> indexes, IReadOnlyList<SortCriterion> criteria, SearchBudget budget,
+        HeaderCacheReader? headerCache = null)
     {
         var readsHeaders = criteria.Any(c => c.Key is not (SortKey.Arrival or SortKey.Size));
         var items = new Item[indexes.Count];
@@ -20,7 +22,7 @@ internal static class MessageSorter
             var index = indexes[n];
             var uid = selected.Uids[index];
             var message = selected.Message(uid);
-            var headers = readsHeaders && message is not null ? HeaderBlock.Parse(selected.Folder.FilePathOf(uid), HeaderBlock.SortKeyBytes) : null;
+            var headers = readsHeaders && message is not null ? SortHeaders.Of(selected, message, headerCache) : null;
             var text = new string[criteria.Count];
             var numbers = new long[criteria.Count];
             for (var c = 0; c < criteria.Count; c++)
