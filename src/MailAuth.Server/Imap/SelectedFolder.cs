@@ -41,9 +41,9 @@ internal sealed class SelectedFolder
         _reportedModSeq = Snapshot.HighestModSeq;
         _keywords = Snapshot.Keywords;
         _uids.Capacity = Snapshot.Messages.Count;
-        foreach (var message in Snapshot.Messages)
+        for (var i = 0; i < Snapshot.Messages.Count; i++)
         {
-            _uids.Add(message.Uid);
+            _uids.Add(MessageList.UidAt(Snapshot.Messages, i));
         }
         // EXAMINE shows \Recent without taking it: a later SELECT still sees the messages as recent (RFC 3501 §6.3.2).
         _recent.UnionWith(readOnly ? folder.PeekRecent(Snapshot.UidNext) : folder.ClaimRecent(Snapshot.UidNext));
@@ -232,11 +232,11 @@ internal sealed class SelectedFolder
         for (var i = _uids.Count - 1; i >= 0; i--)
         {
             var uid = _uids[i];
-            while (next >= 0 && messages[next].Uid > uid)
+            while (next >= 0 && MessageList.UidAt(messages, next) > uid)
             {
                 next--;
             }
-            if (next >= 0 && messages[next].Uid == uid)
+            if (next >= 0 && MessageList.UidAt(messages, next) == uid)
             {
                 continue;
             }
@@ -267,10 +267,15 @@ internal sealed class SelectedFolder
     /// <summary>FETCH FLAGS for the messages whose mod-sequence moved past what this session reported.</summary>
     private void WriteFlagChanges(ImapSession session, IReadOnlyList<MaildirMessage> messages)
     {
-        foreach (var message in messages)
+        for (var i = 0; i < messages.Count; i++)
         {
-            if (message.ModSeq <= _reportedModSeq
-                || (_reportedAbove.TryGetValue(message.Uid, out var reported) && reported == message.ModSeq))
+            // The mod-sequence first: after a restart most messages were never made into objects, and need not be.
+            if (MessageList.ModSeqAt(messages, i) <= _reportedModSeq)
+            {
+                continue;
+            }
+            var message = messages[i];
+            if (_reportedAbove.TryGetValue(message.Uid, out var reported) && reported == message.ModSeq)
             {
                 continue;
             }

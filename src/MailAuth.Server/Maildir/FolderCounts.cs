@@ -22,10 +22,22 @@ internal sealed class FolderCounts
     {
         var unseen = 0;
         long bytes = 0;
-        foreach (var message in messages)
+        if (messages is MessageList list)
         {
-            unseen += IsUnseen(message) ? 1 : 0;
-            bytes += SizeOf(message);
+            // Straight from the index snapshot's arrays where the message was not made yet.
+            for (var i = 0; i < list.Count; i++)
+            {
+                unseen += list.IsUnseenAt(i) ? 1 : 0;
+                bytes += Math.Max(0, list.SizeAt(i));
+            }
+        }
+        else
+        {
+            foreach (var message in messages)
+            {
+                unseen += IsUnseen(message) ? 1 : 0;
+                bytes += SizeOf(message);
+            }
         }
         (Unseen, _seenPrefix, Bytes) = (unseen, 0, bytes);
     }
@@ -73,7 +85,7 @@ internal sealed class FolderCounts
         {
             return -1;
         }
-        while (_seenPrefix < messages.Count && !IsUnseen(messages[_seenPrefix]))
+        while (_seenPrefix < messages.Count && !(messages is MessageList list ? list.IsUnseenAt(_seenPrefix) : IsUnseen(messages[_seenPrefix])))
         {
             _seenPrefix++;
         }

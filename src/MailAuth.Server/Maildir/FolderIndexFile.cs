@@ -19,6 +19,10 @@ internal sealed record VanishedRange(uint First, uint Last, ulong ModSeq);
 internal sealed record IndexContents(
     int Version, uint UidValidity, uint NextUid, ulong HighestModSeq, Dictionary<uint, IndexEntry> Messages, List<VanishedRange> Vanished, long CurStamp);
 
+/// <summary>What <see cref="FolderIndexFile.Load"/> found, the messages in UID order.</summary>
+internal sealed record LoadedIndex(
+    int Version, uint UidValidity, uint NextUid, ulong HighestModSeq, MessageList Messages, List<VanishedRange> Vanished, long CurStamp);
+
 /// <summary>
 /// <c>mailauth-uidlist</c> version 3: a journal. The header names UIDVALIDITY; each change appends
 /// records (a message added, its flags changed, UIDs expunged) and ends with a state record (next UID,
@@ -28,7 +32,9 @@ internal sealed record IndexContents(
 /// and the file is cut back to the last whole record before the next append. Once the journal holds
 /// more records than the folder has messages it is compacted: the current state written to a new
 /// file, flushed and renamed over. Versions 1 and 2 (one line per message, rewritten on each change)
-/// are still read, and replaced by a version 3 file on the first change.
+/// are still read, and replaced by a version 3 file on the first change. Each compaction also writes
+/// a binary snapshot of the state (<see cref="FolderIndexSnapshot"/>), which a load reads instead of the
+/// journal's records up to there.
 /// </summary>
 internal sealed class FolderIndexFile(string folderPath)
 {
@@ -46,8 +52,130 @@ internal sealed class FolderIndexFile(string folderPath)
     private long _validLength = -1;
     private long _records;
 
+    /// <summary>The records the snapshot covers: those after it are replayed on each load, so the journal is compacted before they grow many.</summary>
+    private long _snapshotRecords;
+
+    /// <summary>The journal was read without a usable snapshot: the next commit compacts it, which writes one.</summary>
+    private bool _snapshotWanted;
+
     /// <summary>False until the file was read or written as version 3: the next append writes it whole.</summary>
     public bool Written => _validLength >= 0;
+
+    /// <summary>True when the next <see cref="Append"/> should compact the journal even with nothing to append (to write a snapshot).</summary>
+    public bool SnapshotWanted => _snapshotWanted;
+
+    /// <summary>
+    /// The index for a folder's load: from the snapshot and the journal records appended after it when
+    /// they match, else from the journal alone (<see cref="Read"/>); null when there is no index to trust.
+    /// </summary>
+    public LoadedIndex? Load()
+    {
+        if (ReadSnapshot() is { } loaded)
+        {
+            _snapshotWanted = false;
+            return loaded;
+        }
+        var contents = Read();
+        _snapshotRecords = 0;
+        _snapshotWanted = contents is { Version: 3 };
+        return contents is null ? null
+            : new LoadedIndex(contents.Version, contents.UidValidity, contents.NextUid, contents.HighestModSeq, MessageList.Of(MessagesOf(contents)),
+                contents.Vanished, contents.CurStamp);
+    }
+
+    /// <summary>
+    /// The snapshot with the journal's newer records replayed on it; null when there is no snapshot, it
+    /// is not the state of this journal's first bytes (another compaction since, a journal replaced or
+    /// cut), or a newer record is one a snapshot cannot take: the journal is then read whole.
+    /// </summary>
+    private LoadedIndex? ReadSnapshot()
+    {
+        if (FolderIndexSnapshot.Read(folderPath) is not { } snapshot)
+        {
+            return null;
+        }
+        var expectedHeader = Encoding.ASCII.GetBytes($"{HeaderV3} {snapshot.UidValidity}\n");
+        var covered = snapshot.JournalLength;
+        byte[] end;
+        try
+        {
+            using var file = new FileStream(_path, FileMode.Open, FileAccess.Read, FileShare.ReadWrite | FileShare.Delete);
+            if (covered < expectedHeader.Length || file.Length < covered || file.Length - covered > int.MaxValue - FolderIndexSnapshot.TailBytes)
+            {
+                return null;
+            }
+            var header = new byte[expectedHeader.Length];
+            file.ReadExactly(header);
+            if (!header.AsSpan().SequenceEqual(expectedHeader))
+            {
+                return null;
+            }
+            var tailStart = Math.Max(0, covered - FolderIndexSnapshot.TailBytes);
+            end = new byte[file.Length - tailStart];
+            file.Position = tailStart;
+            file.ReadExactly(end);
+            covered -= tailStart;
+        }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            return null;
+        }
+        if (FolderIndexSnapshot.JournalTail(end.AsSpan(0, (int)covered)) != snapshot.JournalTailHash)
+        {
+            return null;
+        }
+        var tail = new FolderIndexTail(snapshot);
+        var position = (int)covered;
+        long records = 0;
+        while (position < end.Length)
+        {
+            var lineEnd = Array.IndexOf(end, (byte)'\n', position);
+            if (lineEnd < 0 || !Verified(end.AsSpan(position, lineEnd - position), out var record) || !tail.Apply(record))
+            {
+                if (tail.Unsupported || (lineEnd >= 0 && HasWholeRecordAfter(end, lineEnd + 1)))
+                {
+                    return null; // damaged (or a record only the whole read applies): Read decides
+                }
+                break; // a record torn by a crash: the next append cuts it off
+            }
+            records++;
+            position = lineEnd + 1;
+        }
+        _validLength = snapshot.JournalLength + (position - (int)covered);
+        _records = snapshot.JournalRecords + records;
+        _snapshotRecords = snapshot.JournalRecords;
+        return tail.Finish();
+    }
+
+    /// <summary>
+    /// The messages as the journal lists them, in UID order; <c>Size</c> -1 when the list is older than
+    /// version 3 (the folder's rescan fills it in). Each distinct info text is parsed once.
+    /// </summary>
+    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
+    private static MaildirMessage[] MessagesOf(IndexContents contents)
+    {
+        var messages = new MaildirMessage[contents.Messages.Count];
+        var flagsOf = new Dictionary<string, (MessageFlags Flags, string Other)>(StringComparer.Ordinal);
+        var (count, ordered) = (0, true);
+        foreach (var entry in contents.Messages.Values)
+        {
+            if (!flagsOf.TryGetValue(entry.Info, out var parsed))
+            {
+                // The index writes info letters in canonical order (MaildirFlags.ToInfo), so the letters parsed back are too.
+                var (_, flags, other) = MaildirFlags.Parse(entry.Info);
+                flagsOf[entry.Info] = parsed = (flags, other);
+            }
+            messages[count] = new MaildirMessage(entry.Uid, entry.BaseName, entry.BaseName + entry.Info, parsed.Flags, parsed.Other,
+                entry.Size ?? -1, entry.Date ?? default, entry.ModSeq);
+            ordered &= count == 0 || messages[count - 1].Uid < entry.Uid;
+            count++;
+        }
+        if (!ordered)
+        {
+            Array.Sort(messages, (a, b) => a.Uid.CompareTo(b.Uid));
+        }
+        return messages;
+    }
 
     /// <summary>The index as on disk, or null when there is none or it cannot be trusted (a new UID epoch then).</summary>
     public IndexContents? Read()
@@ -117,7 +245,7 @@ internal sealed class FolderIndexFile(string folderPath)
         return new IndexContents(3, validity, nextUid, highest, messages, vanished, curStamp);
     }
 
-    private static bool HasWholeRecordAfter(byte[] bytes, int position)
+    internal static bool HasWholeRecordAfter(byte[] bytes, int position)
     {
         while (position < bytes.Length)
         {
@@ -137,7 +265,7 @@ internal sealed class FolderIndexFile(string folderPath)
 
     /// <summary>True, with the record's text, when the line's checksum matches: <c>xxxxxxxx text</c>.</summary>
     [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static bool Verified(ReadOnlySpan<byte> line, out ReadOnlySpan<byte> record)
+    internal static bool Verified(ReadOnlySpan<byte> line, out ReadOnlySpan<byte> record)
     {
         record = line.Length >= 10 ? line[9..] : default;
         return line.Length >= 10 && line[8] == ' '
@@ -198,7 +326,7 @@ internal sealed class FolderIndexFile(string folderPath)
     }
 
     /// <summary>The text up to the next space (which <paramref name="rest"/> then starts after); false when there is no space.</summary>
-    private static bool Field(ref ReadOnlySpan<byte> rest, out ReadOnlySpan<byte> field)
+    internal static bool Field(ref ReadOnlySpan<byte> rest, out ReadOnlySpan<byte> field)
     {
         var space = rest.IndexOf((byte)' ');
         field = space < 0 ? default : rest[..space];
@@ -283,7 +411,7 @@ internal sealed class FolderIndexFile(string folderPath)
     }
 
     /// <summary>Expunge line: <c>V first:last modseq</c>.</summary>
-    private static VanishedRange? ParseVanished(string line)
+    internal static VanishedRange? ParseVanished(string line)
     {
         var parts = line.Split(' ');
         if (parts is not ["V", var range, var modSeq] || range.Split(':') is not [var first, var last])
@@ -314,9 +442,13 @@ internal sealed class FolderIndexFile(string folderPath)
     /// the folder's state (<paramref name="messages"/> and <paramref name="vanished"/>).
     /// </summary>
     public void Append(IReadOnlyList<string> records, uint uidValidity, uint nextUid, ulong highestModSeq, long curStamp,
-        IReadOnlyList<MaildirMessage> messages, IReadOnlyList<VanishedRange> vanished)
+        MessageList messages, IReadOnlyList<VanishedRange> vanished)
     {
-        if (_validLength < 0 || _records + records.Count > 2L * (messages.Count + vanished.Count) + CompactionSlack || !File.Exists(_path))
+        // Past the snapshot, every record is replayed by the next load: a few thousand (or an eighth of
+        // the folder) cost a few milliseconds there, and the compaction that ends them some tens.
+        var sinceSnapshot = _records - _snapshotRecords + records.Count;
+        if (_validLength < 0 || _snapshotWanted || _records + records.Count > 2L * (messages.Count + vanished.Count) + CompactionSlack
+            || sinceSnapshot > Math.Max(CompactionSlack, messages.Count / 8) || !File.Exists(_path))
         {
             Compact(uidValidity, nextUid, highestModSeq, curStamp, messages, vanished);
             return;
@@ -341,7 +473,7 @@ internal sealed class FolderIndexFile(string folderPath)
     }
 
     /// <summary>Writes the whole state as a new file (flushed, then renamed over the old one).</summary>
-    public void Compact(uint uidValidity, uint nextUid, ulong highestModSeq, long curStamp, IReadOnlyList<MaildirMessage> messages, IReadOnlyList<VanishedRange> vanished)
+    public void Compact(uint uidValidity, uint nextUid, ulong highestModSeq, long curStamp, MessageList messages, IReadOnlyList<VanishedRange> vanished)
     {
         var text = new StringBuilder();
         text.Append(CultureInfo.InvariantCulture, $"{HeaderV3} {uidValidity}\n");
@@ -351,9 +483,9 @@ internal sealed class FolderIndexFile(string folderPath)
         {
             AppendLine(text, Expunged(range));
         }
-        foreach (var message in messages)
+        for (var i = 0; i < messages.Count; i++)
         {
-            AppendLine(text, Added(message));
+            AppendLine(text, Added(messages.Peek(i)));
         }
         AppendLine(text, State(nextUid, highestModSeq, curStamp));
         var bytes = Encoding.UTF8.GetBytes(text.ToString());
@@ -367,6 +499,10 @@ internal sealed class FolderIndexFile(string folderPath)
         MaildirDelivery.SyncDirectory(folderPath);
         _validLength = bytes.Length;
         _records = messages.Count + vanished.Count + 1;
+        // After the journal is durably in place: a snapshot is never newer than the journal it names.
+        FolderIndexSnapshot.Write(folderPath, bytes, _records, uidValidity, nextUid, highestModSeq, curStamp, messages, vanished);
+        _snapshotRecords = _records;
+        _snapshotWanted = false;
     }
 
     private static void AppendLine(StringBuilder text, string record) =>

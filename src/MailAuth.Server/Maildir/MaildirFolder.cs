@@ -59,7 +59,7 @@ internal sealed class MaildirFolder
 
     /// <summary>Index records of changes made but not yet appended (<see cref="Commit"/>).</summary>
     private readonly List<string> _pending = [];
-    private MaildirMessage[] _messages = [];
+    private MessageList _messages = MessageList.Empty;
     private uint _uidValidity;
     private uint _nextUid = 1;
     private ulong _highestModSeq = 1;
@@ -209,9 +209,9 @@ internal sealed class MaildirFolder
         lock (_gate)
         {
             var recent = new HashSet<uint>();
-            for (var i = FirstAbove(_messages, _recentClaimedUpTo); i < _messages.Length && _messages[i].Uid < uidNext; i++)
+            for (var i = FirstAbove(_messages, _recentClaimedUpTo); i < _messages.Count && _messages.UidAt(i) < uidNext; i++)
             {
-                recent.Add(_messages[i].Uid);
+                recent.Add(_messages.UidAt(i));
             }
             return recent;
         }
@@ -224,7 +224,7 @@ internal sealed class MaildirFolder
         {
             lock (_gate)
             {
-                return _messages.Length - FirstAbove(_messages, _recentClaimedUpTo);
+                return _messages.Count - FirstAbove(_messages, _recentClaimedUpTo);
             }
         }
     }
@@ -285,7 +285,7 @@ internal sealed class MaildirFolder
             }
             MaildirDelivery.SyncDirectory(CurPath);
             OwnChange(before);
-            _messages = [.. _messages, .. added];
+            _messages = _messages.Append(added);
             _counts.Appended(added);
             _pending.AddRange(added.Select(FolderIndexFile.Added));
             Commit();
@@ -320,8 +320,7 @@ internal sealed class MaildirFolder
             EnsureCurrent();
             var updated = new List<MaildirMessage>();
             var modified = new List<uint>();
-            MaildirMessage[]? messages = null;
-            var changedAt = new List<int>();
+            var changes = new List<(int Position, MaildirMessage Message)>();
             var before = MaildirFiles.Stamp(CurPath);
             ulong modSeq = 0;
             foreach (var uid in uids.Distinct().Order())
@@ -353,21 +352,19 @@ internal sealed class MaildirFolder
                     // One mod-sequence for the whole command: RFC 7162 §3.1 asks only that it grow.
                     modSeq = modSeq == 0 ? ++_highestModSeq : modSeq;
                     message = message with { Flags = flags, OtherLetters = other, FileName = fileName, ModSeq = modSeq };
-                    messages ??= (MaildirMessage[])_messages.Clone();
-                    changedAt.Add(i);
-                    messages[i] = message;
+                    changes.Add((i, message));
                     _pending.Add(FolderIndexFile.FlagsChanged(message));
                 }
                 updated.Add(message);
             }
-            if (messages is not null)
+            if (changes.Count > 0)
             {
                 OwnChange(before);
-                foreach (var at in changedAt)
+                foreach (var (at, now) in changes)
                 {
-                    _counts.FlagsChanged(at, _messages[at], messages[at]);
+                    _counts.FlagsChanged(at, _messages[at], now);
                 }
-                _messages = messages;
+                _messages = _messages.Replace(changes);
                 Commit();
                 Changed();
             }
@@ -384,8 +381,8 @@ internal sealed class MaildirFolder
             var before = MaildirFiles.Stamp(CurPath);
             var removed = new List<uint>();
             var removedAt = new List<int>();
-            var kept = new List<MaildirMessage>(_messages.Length);
-            for (var i = 0; i < _messages.Length; i++)
+            var kept = new List<MaildirMessage>(_messages.Count);
+            for (var i = 0; i < _messages.Count; i++)
             {
                 var message = _messages[i];
                 if (remove(message))
@@ -406,7 +403,7 @@ internal sealed class MaildirFolder
                 {
                     _counts.Removed(at, _messages[at]);
                 }
-                _messages = [.. kept];
+                _messages = MessageList.Of([.. kept]);
                 RecordVanished(removed, ++_highestModSeq);
                 Commit();
                 Changed();
@@ -424,7 +421,11 @@ internal sealed class MaildirFolder
         lock (_gate)
         {
             EnsureCurrent();
-            var live = _messages.Select(m => m.Uid).ToArray(); // ascending
+            var live = new uint[_messages.Count]; // ascending
+            for (var i = 0; i < live.Length; i++)
+            {
+                live[i] = _messages.UidAt(i);
+            }
             var result = new List<(uint First, uint Last)>();
             foreach (var range in _vanished.Where(v => v.ModSeq > modSeq).OrderBy(v => v.First))
             {
@@ -621,7 +622,7 @@ internal sealed class MaildirFolder
             RescanCur();
         }
         TakeNew();
-        if (_pending.Count > 0 || !_index.Written)
+        if (_pending.Count > 0 || !_index.Written || _index.SnapshotWanted)
         {
             Commit();
         }
@@ -637,20 +638,20 @@ internal sealed class MaildirFolder
         MaildirDirectories.CreateSubdirectories(Path);
         _keywords.Reload();
         var stamp = MaildirFiles.Stamp(CurPath);
-        var contents = _index.Read();
+        var contents = _index.Load();
         _vanished.Clear();
         if (contents is null)
         {
             // A new (or unreadable) list starts a new UID epoch: clients must forget cached UIDs and mod-sequences.
             (_uidValidity, _nextUid, _highestModSeq) = (NewUidValidity(), 1, 1);
-            _messages = [];
+            _messages = MessageList.Empty;
         }
         else
         {
             (_uidValidity, _nextUid, _highestModSeq) = (contents.UidValidity, contents.NextUid, contents.HighestModSeq);
             _vanished.AddRange(contents.Vanished);
             MergeOldestVanished();
-            _messages = MessagesOf(contents);
+            _messages = contents.Messages;
         }
         _counts.Recount(_messages);
         _loaded = true;
@@ -664,36 +665,6 @@ internal sealed class MaildirFolder
         }
         // Messages found in cur/ at load were seen by an earlier process; those in new/ are \Recent.
         _recentClaimedUpTo = _nextUid - 1;
-    }
-
-    /// <summary>
-    /// The messages as the index lists them, in UID order; <c>Size</c> -1 when the list is older than
-    /// version 3 (<see cref="RescanCur"/> fills it in). Each distinct info text is parsed once.
-    /// </summary>
-    [MethodImpl(MethodImplOptions.AggressiveOptimization)]
-    private static MaildirMessage[] MessagesOf(IndexContents contents)
-    {
-        var messages = new MaildirMessage[contents.Messages.Count];
-        var flagsOf = new Dictionary<string, (MessageFlags Flags, string Other)>(StringComparer.Ordinal);
-        var (count, ordered) = (0, true);
-        foreach (var entry in contents.Messages.Values)
-        {
-            if (!flagsOf.TryGetValue(entry.Info, out var parsed))
-            {
-                // The index writes info letters in canonical order (MaildirFlags.ToInfo), so the letters parsed back are too.
-                var (_, flags, other) = MaildirFlags.Parse(entry.Info);
-                flagsOf[entry.Info] = parsed = (flags, other);
-            }
-            messages[count] = new MaildirMessage(entry.Uid, entry.BaseName, entry.BaseName + entry.Info, parsed.Flags, parsed.Other,
-                entry.Size ?? -1, entry.Date ?? default, entry.ModSeq);
-            ordered &= count == 0 || messages[count - 1].Uid < entry.Uid;
-            count++;
-        }
-        if (!ordered)
-        {
-            Array.Sort(messages, (a, b) => a.Uid.CompareTo(b.Uid));
-        }
-        return messages;
     }
 
     private static MaildirMessage FromFile(FileInfo file)
@@ -713,7 +684,7 @@ internal sealed class MaildirFolder
         var stamp = MaildirFiles.Stamp(CurPath);
         var names = MaildirFiles.Names(CurPath);
         Dictionary<string, string>? byBase = null;
-        var kept = new List<MaildirMessage>(_messages.Length);
+        var kept = new List<MaildirMessage>(_messages.Count);
         var gone = new List<uint>();
         var changed = false;
         ulong modSeq = 0;
@@ -752,7 +723,7 @@ internal sealed class MaildirFolder
         _curStamp = stamp;
         if (!changed && gone.Count == 0 && arrived.Count == 0)
         {
-            _messages = [.. kept];
+            _messages = MessageList.Of([.. kept]);
             // Sizes missing from an index older than version 3 were just read.
             _counts.Recount(_messages);
             return false;
@@ -763,7 +734,7 @@ internal sealed class MaildirFolder
         }
         var numbered = arrived.Count > 0 ? NumberNew(arrived, Bump()) : [];
         _pending.AddRange(numbered.Select(FolderIndexFile.Added));
-        _messages = [.. kept, .. numbered];
+        _messages = MessageList.Of([.. kept, .. numbered]);
         _counts.Recount(_messages);
         Changed();
         return true;
@@ -815,7 +786,7 @@ internal sealed class MaildirFolder
         OwnChange(before);
         var numbered = NumberNew(arrived, ++_highestModSeq);
         _pending.AddRange(numbered.Select(FolderIndexFile.Added));
-        _messages = [.. _messages, .. numbered];
+        _messages = _messages.Append(numbered);
         _counts.Appended(numbered);
         Changed();
     }
@@ -855,7 +826,7 @@ internal sealed class MaildirFolder
         while (low <= high)
         {
             var middle = low + ((high - low) / 2);
-            var at = messages[middle].Uid;
+            var at = MessageList.UidAt(messages, middle);
             if (at == uid)
             {
                 return middle;
@@ -872,7 +843,7 @@ internal sealed class MaildirFolder
         while (low < high)
         {
             var middle = low + ((high - low) / 2);
-            (low, high) = messages[middle].Uid <= uid ? (middle + 1, high) : (low, middle);
+            (low, high) = MessageList.UidAt(messages, middle) <= uid ? (middle + 1, high) : (low, middle);
         }
         return low;
     }
