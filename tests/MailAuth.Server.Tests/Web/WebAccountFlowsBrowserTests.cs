@@ -42,7 +42,7 @@ public sealed partial class WebAccountFlowsBrowserTests
         Assert.That((await cli.RunWithInputAsync(AlicePassword + "\n", "account", "add", Alice, "--name", "Alice Smith",
             "--phone", AlicePhone, "--secondary-email", AliceEmail)).ExitCode, Is.Zero);
         var enabled = await cli.RunAsync("account", "2fa", "enable", Alice);
-        _aliceSecret = Base32Decode(enabled.Stdout.Split("secret=")[1].Split('&')[0]);
+        _aliceSecret = Base32Text.Decode(enabled.Stdout.Split("secret=")[1].Split('&')[0]);
         Assert.That((await cli.RunWithInputAsync(CarolPassword + "\n", "account", "add", Carol, "--name", "Carol Jones",
             "--phone", "+41797778899", "--secondary-email", "carol@yahoo.example")).ExitCode, Is.Zero);
         // The seeds' example: julie's mailbox, and her manager account with the same address.
@@ -243,7 +243,7 @@ public sealed partial class WebAccountFlowsBrowserTests
         Assert.That(_browser.FitsWidth(), Is.True);
         _browser.Screenshot("2fa-enrol");
         _browser.DocumentationShot("account-2fa-enrol", phone: true);
-        var secret = Base32Decode(SecretShown().Match(_browser.MainText).Groups[1].Value);
+        var secret = Base32Text.Decode(SecretShown().Match(_browser.MainText).Groups[1].Value);
         Assert.That(secret, Has.Length.EqualTo(Totp.SecretBytes));
 
         _browser.Type("totp", WrongCode(secret));
@@ -311,26 +311,6 @@ public sealed partial class WebAccountFlowsBrowserTests
         var now = Totp.StepAt(DateTimeOffset.UtcNow);
         var accepted = Enumerable.Range(-2, 5).Select(drift => Totp.Code(secret, now + drift)).ToHashSet();
         return Enumerable.Range(0, 10).Select(n => new string((char)('0' + n), Totp.Digits)).First(code => !accepted.Contains(code));
-    }
-
-    /// <summary>RFC 4648 base32, as on the page and in the otpauth:// URI.</summary>
-    private static byte[] Base32Decode(string text)
-    {
-        const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-        var bytes = new List<byte>();
-        int buffer = 0, bits = 0;
-        foreach (var c in text.TrimEnd('='))
-        {
-            buffer = (buffer << 5) | Alphabet.IndexOf(c, StringComparison.Ordinal);
-            bits += 5;
-            if (bits >= 8)
-            {
-                bits -= 8;
-                bytes.Add((byte)(buffer >> bits));
-                buffer &= (1 << bits) - 1;
-            }
-        }
-        return [.. bytes];
     }
 
     [GeneratedRegex("username ([a-z]+[0-9]+) ")]

@@ -35,7 +35,7 @@ public sealed class WebPagesBrowserTests
         Assert.That((await cli.RunAsync("account", "grant", WebServer.Address, Bob)).ExitCode, Is.Zero);
         var enabled = await cli.RunAsync("account", "2fa", "enable", WebServer.Address);
         var secret = enabled.Stdout.Split("secret=")[1].Split('&')[0];
-        _totpSecret = Base32Decode(secret);
+        _totpSecret = Base32Text.Decode(secret);
         // The seeds' example: julie's mailbox, and a manager account with the same address.
         Assert.That((await cli.RunAsync("domain", "add", "entreprise-familiale.xyz")).ExitCode, Is.Zero);
         Assert.That((await cli.RunWithInputAsync("123-Abc\n", "mailbox", "add", Julie)).ExitCode, Is.Zero);
@@ -188,25 +188,5 @@ public sealed class WebPagesBrowserTests
         _browser.Type("password", password);
         _browser.Submit();
         Assert.That(_browser.Driver.Url, Is.EqualTo(_web.Https("/account").ToString()), _browser.MainText);
-    }
-
-    /// <summary>RFC 4648 base32, as in the otpauth:// URI the CLI prints.</summary>
-    private static byte[] Base32Decode(string text)
-    {
-        const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-        var bytes = new List<byte>();
-        int buffer = 0, bits = 0;
-        foreach (var c in text.TrimEnd('='))
-        {
-            buffer = (buffer << 5) | Alphabet.IndexOf(c, StringComparison.Ordinal);
-            bits += 5;
-            if (bits >= 8)
-            {
-                bits -= 8;
-                bytes.Add((byte)(buffer >> bits));
-                buffer &= (1 << bits) - 1;
-            }
-        }
-        return [.. bytes];
     }
 }

@@ -35,7 +35,7 @@ public sealed partial class WebTwoFactorPagesTests
         Assert.That(enrol.Status, Is.EqualTo(HttpStatusCode.OK));
         Assert.That(enrol.Body, Does.Contain("<svg class=\"qr\"").And.Contain("<path fill=\"#000\" d=\"M").And.Not.Contain("style=").And.Not.Contain("data:")
             .And.Contain("autocomplete=\"one-time-code\""));
-        var secret = Base32Decode(SecretShown().Match(enrol.Body).Groups[1].Value);
+        var secret = Base32Text.Decode(SecretShown().Match(enrol.Body).Groups[1].Value);
         Assert.That(secret, Has.Length.EqualTo(Totp.SecretBytes));
         var enrolment = HiddenEnrolment().Match(enrol.Body).Groups[1].Value;
 
@@ -86,24 +86,6 @@ public sealed partial class WebTwoFactorPagesTests
     }
 
     private static string Base32(byte[] secret) => Core.Accounts.Base32.Encode(secret);
-
-    private static byte[] Base32Decode(string text)
-    {
-        const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-        var output = new List<byte>();
-        int buffer = 0, bits = 0;
-        foreach (var c in text)
-        {
-            buffer = (buffer << 5) | Alphabet.IndexOf(c, StringComparison.Ordinal);
-            bits += 5;
-            if (bits >= 8)
-            {
-                output.Add((byte)(buffer >> (bits - 8)));
-                bits -= 8;
-            }
-        }
-        return [.. output];
-    }
 
     [GeneratedRegex("<p>Secret: ([A-Z2-7]+)</p>")]
     private static partial Regex SecretShown();

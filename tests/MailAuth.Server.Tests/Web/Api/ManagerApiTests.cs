@@ -144,7 +144,7 @@ public sealed partial class ManagerApiTests
         var enrol = await api.PostAsync("/api/v1/account/2fa/enrol", new { }, token);
         Assert.That(enrol.Status, Is.EqualTo(HttpStatusCode.OK), enrol.Text);
         Assert.That(enrol["otpauthUri"].GetString(), Does.StartWith("otpauth://totp/MailAuth:"));
-        var secret = Base32Decode(enrol["secret"].GetString()!);
+        var secret = Base32Text.Decode(enrol["secret"].GetString()!);
         var enrolment = enrol["enrolment"].GetString()!;
         var now = Totp.StepAt(DateTimeOffset.UtcNow);
         var badCode = await api.PostAsync("/api/v1/account/2fa/confirm", new { enrolment, totp = WrongCode(secret) }, token);
@@ -291,24 +291,6 @@ public sealed partial class ManagerApiTests
         var step = Totp.StepAt(DateTimeOffset.UtcNow);
         var right = new[] { step - 1, step, step + 1 }.Select(s => Totp.Code(secret, s)).ToHashSet();
         return Enumerable.Range(0, 1000).Select(i => i.ToString("000000", System.Globalization.CultureInfo.InvariantCulture)).First(code => !right.Contains(code));
-    }
-
-    internal static byte[] Base32Decode(string text)
-    {
-        const string Alphabet = "ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
-        var bytes = new List<byte>();
-        int buffer = 0, bits = 0;
-        foreach (var c in text.TrimEnd('='))
-        {
-            buffer = (buffer << 5) | Alphabet.IndexOf(c, StringComparison.Ordinal);
-            bits += 5;
-            if (bits >= 8)
-            {
-                bits -= 8;
-                bytes.Add((byte)(buffer >> bits));
-            }
-        }
-        return [.. bytes];
     }
 
     [GeneratedRegex("username ([a-z]+[0-9]+) ")]
