@@ -281,48 +281,33 @@ internal sealed class FolderIndexFile(string folderPath)
     private static bool Apply(ReadOnlySpan<byte> record, InfoStrings infos, Dictionary<uint, IndexEntry> messages, List<VanishedRange> vanished,
         ref uint nextUid, ref ulong highest, ref long curStamp)
     {
-        var rest = record;
-        if (!Field(ref rest, out _))
+        if (!FolderIndexRecord.TryParse(record, out var parsed))
         {
             return false;
         }
-        switch (record[0])
+        switch (parsed.Kind)
         {
-            case (byte)'A' when Field(ref rest, out var uid) && Field(ref rest, out var modSeq) && Field(ref rest, out var size)
-                && Field(ref rest, out var ticks) && Field(ref rest, out var info)
-                && uint.TryParse(uid, NumberStyles.None, CultureInfo.InvariantCulture, out var u)
-                && ulong.TryParse(modSeq, NumberStyles.None, CultureInfo.InvariantCulture, out var m)
-                && long.TryParse(size, NumberStyles.None, CultureInfo.InvariantCulture, out var s)
-                && long.TryParse(ticks, NumberStyles.None, CultureInfo.InvariantCulture, out var t)
-                && t <= DateTimeOffset.MaxValue.UtcTicks
-                && info.StartsWith(":2,"u8) && u > 0:
-                messages[u] = new IndexEntry(u, m, infos.Get(info), Encoding.UTF8.GetString(rest), s, new DateTimeOffset(t, TimeSpan.Zero));
-                (nextUid, highest) = (Math.Max(nextUid, u + 1), Math.Max(highest, m));
-                return true;
-            case (byte)'F' when Field(ref rest, out var uid) && Field(ref rest, out var modSeq) && rest.IndexOf((byte)' ') < 0
-                && uint.TryParse(uid, NumberStyles.None, CultureInfo.InvariantCulture, out var u)
-                && ulong.TryParse(modSeq, NumberStyles.None, CultureInfo.InvariantCulture, out var m)
-                && rest.StartsWith(":2,"u8):
-                if (messages.TryGetValue(u, out var entry))
+            case FolderIndexRecord.Added:
+                messages[parsed.Uid] = new IndexEntry(parsed.Uid, parsed.ModSeq, infos.Get(parsed.Info), Encoding.UTF8.GetString(parsed.BaseName), parsed.Size, parsed.InternalDate);
+                nextUid = Math.Max(nextUid, parsed.Uid + 1);
+                break;
+            case FolderIndexRecord.FlagsChanged:
+                if (messages.TryGetValue(parsed.Uid, out var entry))
                 {
-                    messages[u] = entry with { ModSeq = m, Info = infos.Get(rest) };
+                    messages[parsed.Uid] = entry with { ModSeq = parsed.ModSeq, Info = infos.Get(parsed.Info) };
                 }
-                highest = Math.Max(highest, m);
-                return true;
-            case (byte)'V' when ParseVanished(Encoding.UTF8.GetString(record)) is { } range:
-                RemoveRange(messages, range.First, range.Last);
-                vanished.Add(range);
-                (nextUid, highest) = (Math.Max(nextUid, range.Last + 1), Math.Max(highest, range.ModSeq));
-                return true;
-            case (byte)'S' when Field(ref rest, out var next) && Field(ref rest, out var modSeq) && rest.IndexOf((byte)' ') < 0
-                && uint.TryParse(next, NumberStyles.None, CultureInfo.InvariantCulture, out var n)
-                && ulong.TryParse(modSeq, NumberStyles.None, CultureInfo.InvariantCulture, out var m)
-                && long.TryParse(rest, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var c):
-                (nextUid, highest, curStamp) = (Math.Max(nextUid, n), Math.Max(highest, m), c);
-                return true;
+                break;
+            case FolderIndexRecord.Vanished:
+                RemoveRange(messages, parsed.Range!.First, parsed.Range.Last);
+                vanished.Add(parsed.Range);
+                nextUid = Math.Max(nextUid, parsed.Range.Last + 1);
+                break;
             default:
-                return false;
+                (nextUid, curStamp) = (Math.Max(nextUid, parsed.NextUid), parsed.CurStamp);
+                break;
         }
+        highest = Math.Max(highest, parsed.ModSeq);
+        return true;
     }
 
     /// <summary>The text up to the next space (which <paramref name="rest"/> then starts after); false when there is no space.</summary>

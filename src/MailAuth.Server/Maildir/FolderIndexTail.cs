@@ -25,50 +25,34 @@ internal sealed class FolderIndexTail(SnapshotData snapshot)
     /// <summary>Applies one verified record; false when it is none of the kinds the journal writes (or <see cref="Unsupported"/>).</summary>
     public bool Apply(ReadOnlySpan<byte> record)
     {
-        var rest = record;
-        if (!FolderIndexFile.Field(ref rest, out _))
+        if (!FolderIndexRecord.TryParse(record, out var parsed))
         {
             return false;
         }
-        switch (record[0])
+        switch (parsed.Kind)
         {
-            case (byte)'A' when FolderIndexFile.Field(ref rest, out var uid) && FolderIndexFile.Field(ref rest, out var modSeq)
-                && FolderIndexFile.Field(ref rest, out var size) && FolderIndexFile.Field(ref rest, out var ticks) && FolderIndexFile.Field(ref rest, out var info)
-                && uint.TryParse(uid, NumberStyles.None, CultureInfo.InvariantCulture, out var u)
-                && ulong.TryParse(modSeq, NumberStyles.None, CultureInfo.InvariantCulture, out var m)
-                && long.TryParse(size, NumberStyles.None, CultureInfo.InvariantCulture, out var s)
-                && long.TryParse(ticks, NumberStyles.None, CultureInfo.InvariantCulture, out var t)
-                && t <= DateTimeOffset.MaxValue.UtcTicks
-                && info.StartsWith(":2,"u8) && u > 0:
-                if (u <= LastUid)
+            case FolderIndexRecord.Added:
+                if (parsed.Uid <= LastUid)
                 {
                     Unsupported = true;
                     return false;
                 }
-                var baseName = Encoding.UTF8.GetString(rest);
-                var infoText = Encoding.UTF8.GetString(info);
+                var baseName = Encoding.UTF8.GetString(parsed.BaseName);
+                var infoText = Encoding.UTF8.GetString(parsed.Info);
                 var (_, flags, other) = MaildirFlags.Parse(infoText);
-                _added.Add(new MaildirMessage(u, baseName, baseName + infoText, flags, other, s, new DateTimeOffset(t, TimeSpan.Zero), m));
-                (_nextUid, _highest) = (Math.Max(_nextUid, u + 1), Math.Max(_highest, m));
+                _added.Add(new MaildirMessage(parsed.Uid, baseName, baseName + infoText, flags, other, parsed.Size, parsed.InternalDate, parsed.ModSeq));
+                (_nextUid, _highest) = (Math.Max(_nextUid, parsed.Uid + 1), Math.Max(_highest, parsed.ModSeq));
                 return true;
-            case (byte)'F' when FolderIndexFile.Field(ref rest, out var uid) && FolderIndexFile.Field(ref rest, out var modSeq) && rest.IndexOf((byte)' ') < 0
-                && uint.TryParse(uid, NumberStyles.None, CultureInfo.InvariantCulture, out var u)
-                && ulong.TryParse(modSeq, NumberStyles.None, CultureInfo.InvariantCulture, out var m)
-                && rest.StartsWith(":2,"u8):
-                return FlagsChanged(u, m, Encoding.UTF8.GetString(rest));
-            case (byte)'V' when FolderIndexFile.ParseVanished(Encoding.UTF8.GetString(record)) is { } range:
-                Remove(range.First, range.Last);
-                snapshot.Vanished.Add(range);
-                (_nextUid, _highest) = (Math.Max(_nextUid, range.Last + 1), Math.Max(_highest, range.ModSeq));
-                return true;
-            case (byte)'S' when FolderIndexFile.Field(ref rest, out var next) && FolderIndexFile.Field(ref rest, out var modSeq) && rest.IndexOf((byte)' ') < 0
-                && uint.TryParse(next, NumberStyles.None, CultureInfo.InvariantCulture, out var n)
-                && ulong.TryParse(modSeq, NumberStyles.None, CultureInfo.InvariantCulture, out var m)
-                && long.TryParse(rest, NumberStyles.AllowLeadingSign, CultureInfo.InvariantCulture, out var c):
-                (_nextUid, _highest, _curStamp) = (Math.Max(_nextUid, n), Math.Max(_highest, m), c);
+            case FolderIndexRecord.FlagsChanged:
+                return FlagsChanged(parsed.Uid, parsed.ModSeq, Encoding.UTF8.GetString(parsed.Info));
+            case FolderIndexRecord.Vanished:
+                Remove(parsed.Range!.First, parsed.Range.Last);
+                snapshot.Vanished.Add(parsed.Range);
+                (_nextUid, _highest) = (Math.Max(_nextUid, parsed.Range.Last + 1), Math.Max(_highest, parsed.ModSeq));
                 return true;
             default:
-                return false;
+                (_nextUid, _highest, _curStamp) = (Math.Max(_nextUid, parsed.NextUid), Math.Max(_highest, parsed.ModSeq), parsed.CurStamp);
+                return true;
         }
     }
 
