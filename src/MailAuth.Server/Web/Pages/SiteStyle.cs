@@ -24,7 +24,8 @@ internal static class SiteStyle
         label { display: block; font-weight: 600; margin-bottom: .25rem; }
         input[type=text], input[type=email], input[type=password] { width: 100%; padding: .6rem; font: inherit; border: 1px solid #767676; border-radius: 4px; }
         .checkbox { display: flex; gap: .5rem; align-items: baseline; flex-wrap: wrap; }
-        .checkbox label { display: inline; }
+        .checkbox label { display: inline; flex: 1 1 0; min-width: 0; }
+        .checkbox .hint, .checkbox .error { flex-basis: 100%; }
         input[aria-invalid=true] { border-color: var(--bad); border-width: 2px; }
         :focus-visible { outline: 3px solid #f2a900; outline-offset: 2px; }
         button { font: inherit; font-weight: 600; padding: .6rem 1.2rem; border: 0; border-radius: 4px; background: var(--accent); color: #fff; cursor: pointer; }
