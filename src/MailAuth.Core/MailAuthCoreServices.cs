@@ -130,6 +130,8 @@ public static class MailAuthCoreServices
             provider.GetRequiredService<StoreDatabase>(), provider.GetRequiredService<StoreJournal>()));
         services.AddSingleton<QuotaAdministration>();
         services.AddSingleton<IMailboxHomes>(provider => new MailboxHomeStore(provider.GetRequiredService<StoreDatabase>()));
+        services.AddSingleton<IMailboxMoves>(provider => new MailboxMoveStore(
+            provider.GetRequiredService<StoreDatabase>(), provider.GetRequiredService<StoreJournal>(), provider.GetRequiredService<TimeProvider>()));
         services.AddSingleton<PasswdFileImporter>();
         return services;
     }

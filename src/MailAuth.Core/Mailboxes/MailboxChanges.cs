@@ -9,6 +9,9 @@ public enum MailboxChangeKind
     Disabled,
     Enabled,
     Removed,
+
+    /// <summary>A move of the mailbox's Maildir to another node began or ended (<c>mailbox move</c>).</summary>
+    Moved,
 }
 
 /// <summary>

@@ -98,6 +98,7 @@ internal sealed class MailboxChangeLog(StoreDatabase database, TimeProvider cloc
         MailboxChangeKind.PasswordChanged => "password",
         MailboxChangeKind.Disabled => "disabled",
         MailboxChangeKind.Enabled => "enabled",
+        MailboxChangeKind.Moved => "moved",
         _ => "removed",
     };
 
@@ -106,6 +107,7 @@ internal sealed class MailboxChangeLog(StoreDatabase database, TimeProvider cloc
         "password" => MailboxChangeKind.PasswordChanged,
         "disabled" => MailboxChangeKind.Disabled,
         "enabled" => MailboxChangeKind.Enabled,
+        "moved" => MailboxChangeKind.Moved,
         _ => MailboxChangeKind.Removed,
     };
 }

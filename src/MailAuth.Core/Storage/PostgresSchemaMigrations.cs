@@ -139,6 +139,16 @@ internal static class PostgresSchemaMigrations
         ALTER TABLE mailboxes ADD COLUMN home_node text COLLATE "C";
         ALTER TABLE domains ADD COLUMN default_node text COLLATE "C";
         """,
+
+        // 7 (mailbox move, issue 18): the node a mailbox is being moved to (deliveries to it answer a
+        // temporary failure meanwhile) and what its Maildir held when the move began; NULL: not moving.
+        """
+        ALTER TABLE mailboxes ADD COLUMN moving_to text COLLATE "C";
+        ALTER TABLE mailboxes ADD COLUMN moving_messages bigint;
+        ALTER TABLE mailboxes ADD COLUMN moving_bytes bigint;
+        ALTER TABLE mailbox_changes DROP CONSTRAINT mailbox_changes_kind_check,
+            ADD CONSTRAINT mailbox_changes_kind_check CHECK (kind IN ('password', 'disabled', 'enabled', 'removed', 'moved'));
+        """,
     ];
 
     public static int LatestVersion => Steps.Length;

@@ -138,6 +138,30 @@ internal static class SchemaMigrations
         ALTER TABLE mailboxes ADD COLUMN home_node TEXT;
         ALTER TABLE domains ADD COLUMN default_node TEXT;
         """,
+
+        // 7 (mailbox move, issue 18): the node a mailbox is being moved to (deliveries to it answer a
+        // temporary failure meanwhile) and what its Maildir held when the move began; NULL: not moving.
+        """
+        ALTER TABLE mailboxes ADD COLUMN moving_to TEXT;
+        ALTER TABLE mailboxes ADD COLUMN moving_messages INTEGER;
+        ALTER TABLE mailboxes ADD COLUMN moving_bytes INTEGER;
+        -- The change log learns the kind 'moved' (its sessions end on every node). SQLite changes a
+        -- CHECK only by rebuilding the table; the AUTOINCREMENT position goes along (the rename
+        -- carries its sqlite_sequence row), so no change position is ever reused.
+        CREATE TABLE mailbox_changes_7 (
+            id             INTEGER PRIMARY KEY AUTOINCREMENT,
+            address        TEXT NOT NULL,
+            kind           TEXT NOT NULL CHECK (kind IN ('password', 'disabled', 'enabled', 'removed', 'moved')),
+            ends_sessions  INTEGER NOT NULL,
+            at             TEXT NOT NULL
+        ) STRICT;
+        INSERT INTO mailbox_changes_7 (id, address, kind, ends_sessions, at) SELECT id, address, kind, ends_sessions, at FROM mailbox_changes;
+        DELETE FROM sqlite_sequence WHERE name = 'mailbox_changes_7';
+        INSERT INTO sqlite_sequence (name, seq) SELECT 'mailbox_changes_7', seq FROM sqlite_sequence WHERE name = 'mailbox_changes';
+        DROP TABLE mailbox_changes;
+        ALTER TABLE mailbox_changes_7 RENAME TO mailbox_changes;
+        CREATE INDEX mailbox_changes_by_address ON mailbox_changes(address, id);
+        """,
     ];
 
     public static int LatestVersion => Steps.Length;

@@ -151,6 +151,7 @@ internal static class MailboxCommands
         mailbox.Add(enable);
         mailbox.Add(kick);
         mailbox.Add(quota);
+        mailbox.Add(MailboxMoveCommand.Create(address));
         mailbox.Add(ImportCommand.Create());
         return mailbox;
     }

@@ -1,14 +1,18 @@
+using System.Data.Common;
 using System.Runtime.InteropServices;
 using MailAuth.Core.Addresses;
+using MailAuth.Core.Mailboxes;
 
 namespace MailAuth.Server.Maildir;
 
 /// <summary>
 /// Delivers a message into a mailbox's INBOX the Maildir way: written and fsynced in tmp/, then
 /// renamed into new/ and the directory fsynced, so that a delivery reported as done survives a
-/// crash or power cut, and a reader never sees half a message.
+/// crash or power cut, and a reader never sees half a message. A mailbox being moved to another
+/// node refuses the copy with <see cref="MailboxMovingException"/> (<paramref name="moves"/> is null
+/// only in tests that deliver without a store).
 /// </summary>
-internal sealed partial class MaildirDelivery(MaildirLocator locator, MaildirFolders folders)
+internal sealed partial class MaildirDelivery(MaildirLocator locator, MaildirFolders folders, IMailboxMoves? moves = null)
 {
     private static long _sequence;
 
@@ -28,6 +32,7 @@ internal sealed partial class MaildirDelivery(MaildirLocator locator, MaildirFol
                 size = file.Length;
                 DurableFile.FlushToDisk(file);
             }
+            await RefuseIfMovingAsync(recipient, cancellationToken);
             // ",S=" is the Maildir++ size hint readers use to skip a stat().
             var final = Path.Combine(root, "new", $"{unique},S={size}");
             File.Move(temporary, final);
@@ -39,6 +44,28 @@ internal sealed partial class MaildirDelivery(MaildirLocator locator, MaildirFol
         {
             File.Delete(temporary);
             throw;
+        }
+    }
+
+    /// <summary>
+    /// Asked once the copy is in tmp/, just before the rename that makes it count: <c>mailbox move</c>
+    /// sets the mark, then renames the Maildir aside, so a delivery that asked before the mark fails
+    /// its own rename (its tmp/ went along) and none can land in a Maildir already copied.
+    /// </summary>
+    private async Task RefuseIfMovingAsync(EmailAddress recipient, CancellationToken cancellationToken)
+    {
+        bool moving;
+        try
+        {
+            moving = moves is not null && await moves.IsMovingAsync(recipient, cancellationToken);
+        }
+        catch (DbException e)
+        {
+            throw new IOException($"cannot tell whether {recipient} is being moved: the store does not answer", e);
+        }
+        if (moving)
+        {
+            throw new MailboxMovingException(recipient);
         }
     }
 
