@@ -1,5 +1,6 @@
 using MailAuth.Core.Observability;
 using MailAuth.Server.Maildir;
+using MailAuth.Server.Nodes;
 using Microsoft.Extensions.Logging;
 
 namespace MailAuth.Server.Smtp.Delivery;
@@ -17,7 +18,8 @@ namespace MailAuth.Server.Smtp.Delivery;
 /// </list>
 /// </summary>
 internal sealed partial class SmtpDelivery(
-    MaildirDelivery maildir, MailboxQuota quota, SmtpRelayClient? relay, MailAuthMetrics metrics, ILogger<SmtpDelivery> logger)
+    MaildirDelivery maildir, MailboxQuota quota, SmtpRelayClient? relay, MailAuthMetrics metrics, ILogger<SmtpDelivery> logger,
+    HomeNodeDelivery homeNodes)
 {
     public async Task<string> DeliverAsync(SmtpTransaction transaction, Stream message, string id, CancellationToken cancellationToken)
     {
@@ -58,6 +60,16 @@ internal sealed partial class SmtpDelivery(
             }
             metrics.Message("relayed", message.Length);
         }
+
+        // Mailboxes homed on another node, after the relay and before any copy here: that node's
+        // refusal, or its silence (4xx), ends the transaction as the relay's does.
+        var elsewhere = await homeNodes.HandOverAsync(local.Select(r => r.Address), message, transaction.MailFrom, id, cancellationToken);
+        if (elsewhere.Values.FirstOrDefault(reply => !reply.StartsWith('2')) is { } refused)
+        {
+            metrics.Message("refused", message.Length);
+            return refused;
+        }
+        local = [.. local.Where(r => !elsewhere.ContainsKey(r.Address))];
 
         var written = new List<string>();
         foreach (var recipient in local)
