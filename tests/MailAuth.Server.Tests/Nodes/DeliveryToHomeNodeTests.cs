@@ -1,4 +1,6 @@
 using System.Globalization;
+using System.Net;
+using System.Net.Sockets;
 using MailAuth.Core.Tests.Storage;
 using MailAuth.Server.Tests.Hostile;
 using MailAuth.Server.Tests.Imap;
@@ -29,6 +31,7 @@ public sealed class DeliveryToHomeNodeTests
     private RunningServer _nodeB = null!;
     private bool _nodeBStopped;
     private int _lmtpA;
+    private int _lmtpB;
 
     [OneTimeSetUp]
     public async Task StartTwoNodes()
@@ -37,11 +40,11 @@ public sealed class DeliveryToHomeNodeTests
         _cliA = MailAuthProcess.OnPostgres(store);
         _cliB = MailAuthProcess.OnPostgres(store);
         _lmtpA = RunningServer.FreePort();
-        var lmtpB = RunningServer.FreePort();
+        _lmtpB = RunningServer.FreePort();
         var nodes = new Dictionary<string, string>
         {
             ["MailAuth__Nodes__node-a__Address"] = $"127.0.0.1 lmtp={_lmtpA}",
-            ["MailAuth__Nodes__node-b__Address"] = $"127.0.0.1 lmtp={lmtpB}",
+            ["MailAuth__Nodes__node-b__Address"] = $"127.0.0.1 lmtp={_lmtpB}",
         };
         _nodeA = await RunningServer.StartAsync(new Dictionary<string, string>(nodes)
         {
@@ -49,10 +52,11 @@ public sealed class DeliveryToHomeNodeTests
             ["MailAuth__Lmtp__TcpPort"] = _lmtpA.ToString(CultureInfo.InvariantCulture),
             ["MailAuth__Smtp__RelayTimeoutSeconds"] = "5",
         }, _cliA);
+        // Node B takes the hand-overs on its port for the other nodes, as across machines.
         _nodeB = await RunningServer.StartAsync(new Dictionary<string, string>(nodes)
         {
             ["MailAuth__NodeName"] = "node-b",
-            ["MailAuth__Lmtp__TcpPort"] = lmtpB.ToString(CultureInfo.InvariantCulture),
+            ["MailAuth__Lmtp__NodePort"] = _lmtpB.ToString(CultureInfo.InvariantCulture),
         }, _cliB);
         Expect(await _cliA.RunAsync("domain", "add", "family.example"), 0, "domain family.example added");
         Expect(await _cliA.RunWithInputAsync(Password + "\n", "mailbox", "add", Julie, "--node", "node-b"), 0, $"mailbox {Julie} added");
@@ -98,6 +102,13 @@ public sealed class DeliveryToHomeNodeTests
         }
         Assert.That(Messages(_cliB, Julie).Count(m => m.Contains("Subject: submitted at node A", StringComparison.Ordinal)), Is.EqualTo(1));
         Assert.That(Messages(_cliA, Julie), Is.Empty, "nothing for node B's mailbox on node A");
+
+        // Node B's port for the other nodes answers only the addresses MailAuth:Nodes lists.
+        using var stranger = new TcpClient(new IPEndPoint(IPAddress.Parse("127.0.0.2"), 0));
+        await stranger.ConnectAsync(IPAddress.Loopback, _lmtpB);
+        var buffer = new byte[64];
+        Assert.That(await stranger.GetStream().ReadAsync(buffer).AsTask().WaitAsync(TimeSpan.FromSeconds(10)), Is.Zero, "closed unanswered");
+        Assert.That(await _nodeB.LoggedAsync("lmtp for the other nodes: connection from 127.0.0.2:"), Is.True, _nodeB.Log);
     }
 
     [Test]
