@@ -11,6 +11,8 @@ namespace MailAuth.Server.Smtp.Delivery;
 /// <list type="number">
 /// <item>the relay first (when the transaction has remote recipients): a refusal or an unreachable
 /// relay ends the transaction before anything is written locally (451 4.4.1 / 554 5.4.0);</item>
+/// <item>then each mailbox homed on another node, handed to its LMTP (<see cref="HomeNodeDelivery"/>):
+/// its refusal or silence is the transaction's answer, again before anything is written here;</item>
 /// <item>then each local mailbox, atomically and durably (Maildir tmp → fsync → new/ → fsync). If
 /// one fails, the copies already written for this transaction are removed and the client gets
 /// 452 4.3.1, so that its retry does not duplicate them locally. The relay's copy, if any, is
