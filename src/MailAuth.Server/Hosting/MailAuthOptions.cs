@@ -433,6 +433,9 @@ internal sealed class LmtpOptions
     /// <summary>TCP port on 127.0.0.1 only: the caller is the MTA, trusted with the envelope; 0 turns it off.</summary>
     public int TcpPort { get; set; }
 
+    /// <summary>TCP port on <c>MailAuth:BindAddress</c> for the other nodes' hand-overs, served only to <c>MailAuth:Nodes</c> addresses; 0 turns it off.</summary>
+    public int NodePort { get; set; }
+
     /// <summary>
     /// Users (names or numeric uids) whose processes may connect, besides root and the server's own
     /// user: whoever connects can put mail in any mailbox. Null until configured (the binder
@@ -465,6 +468,7 @@ internal sealed class LmtpOptions
         var errors = new List<string?>
         {
             OptionRules.Port(Section + ":TcpPort", TcpPort),
+            OptionRules.Port(Section + ":NodePort", NodePort),
             OptionRules.AtLeast(Section + ":MaxMessageSize", MaxMessageSize, 1),
             OptionRules.AtLeast(Section + ":IdleTimeoutSeconds", IdleTimeoutSeconds, 1),
             OptionRules.AtLeast(Section + ":MaxConnections", MaxConnections, 1),

@@ -37,7 +37,8 @@ internal sealed record NodeAddress(IPAddress Address, int ImapPort, int Pop3Port
             ["imap"] = defaults.Imap.Port,
             ["pop3"] = defaults.AuthHttp.DefaultBackend.Pop3Port ?? 0,
             ["smtp"] = defaults.AuthHttp.DefaultBackend.SmtpPort ?? 0,
-            ["lmtp"] = defaults.Lmtp.TcpPort,
+            // The port for the other nodes when this node has one; Lmtp:TcpPort is on 127.0.0.1 only.
+            ["lmtp"] = defaults.Lmtp.NodePort != 0 ? defaults.Lmtp.NodePort : defaults.Lmtp.TcpPort,
         };
         var seen = new HashSet<string>(StringComparer.Ordinal);
         foreach (var word in words.Skip(1))

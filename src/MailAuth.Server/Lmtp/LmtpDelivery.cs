@@ -3,6 +3,7 @@ using System.Text;
 using MailAuth.Core.Addresses;
 using MailAuth.Core.Observability;
 using MailAuth.Server.Maildir;
+using MailAuth.Server.Nodes;
 using MailAuth.Server.Smtp;
 using MailAuth.Server.Smtp.Delivery;
 using Microsoft.Extensions.Logging;
@@ -17,13 +18,16 @@ namespace MailAuth.Server.Lmtp;
 /// only that recipient is retried by the MTA.
 /// </summary>
 internal sealed partial class LmtpDelivery(
-    MaildirDelivery maildir, RecipientResolver recipients, MailboxQuota quota, MailAuthMetrics metrics, ILogger<LmtpDelivery> logger)
+    MaildirDelivery maildir, RecipientResolver recipients, MailboxQuota quota, MailAuthMetrics metrics, ILogger<LmtpDelivery> logger,
+    HomeNodeDelivery homeNodes)
 {
     /// <summary>One reply per accepted RCPT, in their order; <paramref name="message"/> is the spooled message with our Received header.</summary>
     public async Task<IReadOnlyList<string>> DeliverAsync(LmtpTransaction transaction, Stream message, string id, CancellationToken cancellationToken)
     {
-        var replies = new Dictionary<EmailAddress, string>();
-        foreach (var recipient in transaction.Recipients.Distinct())
+        // A mailbox homed on another node gets that node's answer, and no copy here.
+        var replies = new Dictionary<EmailAddress, string>(
+            await homeNodes.HandOverAsync(transaction.Recipients, message, transaction.MailFrom, id, cancellationToken));
+        foreach (var recipient in transaction.Recipients.Distinct().Where(recipient => !replies.ContainsKey(recipient)))
         {
             replies[recipient] = await DeliverOneAsync(transaction.MailFrom.ReversePath, recipient, message, id, cancellationToken);
         }

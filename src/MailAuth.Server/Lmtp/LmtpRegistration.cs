@@ -10,6 +10,7 @@ internal static class LmtpRegistration
     {
         services.AddSingleton<LmtpDelivery>();
         services.AddHostedService<LmtpService>();
+        services.AddHostedService<NodeLmtpService>();
         services.AddSingleton<SocketmapLookup>();
         services.AddHostedService<SocketmapService>();
         return services;

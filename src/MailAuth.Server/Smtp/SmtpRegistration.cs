@@ -20,9 +20,13 @@ internal static class SmtpRegistration
         services.TryAddSingleton<MailboxSessions>();
         services.AddSingleton<RecipientResolver>();
         services.AddSingleton<MessageSpool>();
+        // Submission and LMTP hand mail for a mailbox homed on another node to that node (Several nodes).
+        services.AddSingleton(new Nodes.NodeLmtpClient(SmtpProtocolHandler.HostNameOf(options.Smtp), options.Smtp.RelayTimeout));
+        services.AddSingleton<Nodes.HomeNodeDelivery>();
         services.AddSingleton(provider => new SmtpDelivery(
             provider.GetRequiredService<Maildir.MaildirDelivery>(), provider.GetRequiredService<Maildir.MailboxQuota>(), relay,
-            provider.GetRequiredService<MailAuth.Core.Observability.MailAuthMetrics>(), provider.GetRequiredService<ILogger<SmtpDelivery>>()));
+            provider.GetRequiredService<MailAuth.Core.Observability.MailAuthMetrics>(), provider.GetRequiredService<ILogger<SmtpDelivery>>(),
+            provider.GetRequiredService<Nodes.HomeNodeDelivery>()));
         services.AddSingleton<SmtpProtocolHandler>();
 
         // One limiter for both ports: a client's connections count together whichever port it uses.

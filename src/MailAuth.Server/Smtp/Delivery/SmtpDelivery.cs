@@ -1,5 +1,6 @@
 using MailAuth.Core.Observability;
 using MailAuth.Server.Maildir;
+using MailAuth.Server.Nodes;
 using Microsoft.Extensions.Logging;
 
 namespace MailAuth.Server.Smtp.Delivery;
@@ -10,6 +11,8 @@ namespace MailAuth.Server.Smtp.Delivery;
 /// <list type="number">
 /// <item>the relay first (when the transaction has remote recipients): a refusal or an unreachable
 /// relay ends the transaction before anything is written locally (451 4.4.1 / 554 5.4.0);</item>
+/// <item>then each mailbox homed on another node, handed to its LMTP (<see cref="HomeNodeDelivery"/>):
+/// its refusal or silence is the transaction's answer, again before anything is written here;</item>
 /// <item>then each local mailbox, atomically and durably (Maildir tmp → fsync → new/ → fsync). If
 /// one fails, the copies already written for this transaction are removed and the client gets
 /// 452 4.3.1, so that its retry does not duplicate them locally. The relay's copy, if any, is
@@ -17,7 +20,8 @@ namespace MailAuth.Server.Smtp.Delivery;
 /// </list>
 /// </summary>
 internal sealed partial class SmtpDelivery(
-    MaildirDelivery maildir, MailboxQuota quota, SmtpRelayClient? relay, MailAuthMetrics metrics, ILogger<SmtpDelivery> logger)
+    MaildirDelivery maildir, MailboxQuota quota, SmtpRelayClient? relay, MailAuthMetrics metrics, ILogger<SmtpDelivery> logger,
+    HomeNodeDelivery homeNodes)
 {
     public async Task<string> DeliverAsync(SmtpTransaction transaction, Stream message, string id, CancellationToken cancellationToken)
     {
@@ -58,6 +62,16 @@ internal sealed partial class SmtpDelivery(
             }
             metrics.Message("relayed", message.Length);
         }
+
+        // Mailboxes homed on another node, after the relay and before any copy here: that node's
+        // refusal, or its silence (4xx), ends the transaction as the relay's does.
+        var elsewhere = await homeNodes.HandOverAsync(local.Select(r => r.Address), message, transaction.MailFrom, id, cancellationToken);
+        if (elsewhere.Values.FirstOrDefault(reply => !reply.StartsWith('2')) is { } refused)
+        {
+            metrics.Message("refused", message.Length);
+            return refused;
+        }
+        local = [.. local.Where(r => !elsewhere.ContainsKey(r.Address))];
 
         var written = new List<string>();
         foreach (var recipient in local)

@@ -170,12 +170,12 @@ internal sealed class SmtpRelayClient(RelayEndpoint endpoint, string hostName, T
         reply.Code is >= 400 and < 500 ? RelayStatus.TemporaryFailure : RelayStatus.PermanentFailure,
         $"relay host answered {step} with {reply.Text}");
 
-    private sealed record Reply(int Code, IReadOnlyList<string> Lines)
+    internal sealed record Reply(int Code, IReadOnlyList<string> Lines)
     {
         public string Text => SmtpCommandParser.Printable($"{Code} {Lines[^1]}");
     }
 
-    private sealed class Conversation(Stream stream, TimeSpan timeout, CancellationTokenSource deadline) : IAsyncDisposable
+    internal sealed class Conversation(Stream stream, TimeSpan timeout, CancellationTokenSource deadline) : IAsyncDisposable
     {
         private Stream _stream = stream;
         private PipeReader _input = PipeReader.Create(stream, new StreamPipeReaderOptions(leaveOpen: true));
@@ -213,13 +213,13 @@ internal sealed class SmtpRelayClient(RelayEndpoint endpoint, string hostName, T
                 var line = await LineReader.ReadLineAsync(_input, MaxReplyLineLength, deadline.Token);
                 if (line.Status != LineStatus.Line)
                 {
-                    throw new IOException("the relay host closed the connection or sent an over-long line");
+                    throw new IOException("the server closed the connection or sent an over-long line");
                 }
                 var text = Encoding.UTF8.GetString(line.Line);
                 if (text.Length < 3 || !int.TryParse(text.AsSpan(0, 3), NumberStyles.None, CultureInfo.InvariantCulture, out var code)
                     || text.Length > 3 && text[3] is not (' ' or '-'))
                 {
-                    throw new InvalidDataException("the relay host sent a malformed reply");
+                    throw new InvalidDataException("the server sent a malformed reply");
                 }
                 lines.Add(text.Length > 4 ? text[4..] : "");
                 if (text.Length == 3 || text[3] == ' ')
@@ -227,7 +227,7 @@ internal sealed class SmtpRelayClient(RelayEndpoint endpoint, string hostName, T
                     return new Reply(code, lines);
                 }
             }
-            throw new InvalidDataException("the relay host sent too long a reply");
+            throw new InvalidDataException("the server sent too long a reply");
         }
 
         /// <summary>RFC 5321 §4.5.2: a "." at the start of a line is doubled; then CRLF "." CRLF.</summary>
