@@ -22,11 +22,13 @@ internal sealed partial class LmtpDelivery(
     HomeNodeDelivery homeNodes)
 {
     /// <summary>One reply per accepted RCPT, in their order; <paramref name="message"/> is the spooled message with our Received header.</summary>
-    public async Task<IReadOnlyList<string>> DeliverAsync(LmtpTransaction transaction, Stream message, string id, CancellationToken cancellationToken)
+    /// <remarks>A message another node handed over (<paramref name="fromOtherNode"/>) is never handed on.</remarks>
+    public async Task<IReadOnlyList<string>> DeliverAsync(
+        LmtpTransaction transaction, Stream message, string id, bool fromOtherNode, CancellationToken cancellationToken)
     {
         // A mailbox homed on another node gets that node's answer, and no copy here.
         var replies = new Dictionary<EmailAddress, string>(
-            await homeNodes.HandOverAsync(transaction.Recipients, message, transaction.MailFrom, id, cancellationToken));
+            await homeNodes.HandOverAsync(transaction.Recipients, message, transaction.MailFrom, id, mayHandOn: !fromOtherNode, cancellationToken));
         foreach (var recipient in transaction.Recipients.Distinct().Where(recipient => !replies.ContainsKey(recipient)))
         {
             replies[recipient] = await DeliverOneAsync(transaction.MailFrom.ReversePath, recipient, message, id, cancellationToken);

@@ -45,7 +45,8 @@ internal sealed partial class LmtpSession(
     MessageSpool spool,
     LmtpDelivery delivery,
     TimeProvider clock,
-    ILogger logger)
+    ILogger logger,
+    bool fromOtherNode = false)
 {
     private LmtpState _state = LmtpState.Connected;
     private string _clientName = "";
@@ -272,7 +273,7 @@ internal sealed partial class LmtpSession(
                 case DataReadStatus.StorageFailed:
                     return ReplyEach(transaction, LmtpReply.InsufficientStorage);
             }
-            foreach (var reply in await delivery.DeliverAsync(transaction, file, id, cancellationToken))
+            foreach (var reply in await delivery.DeliverAsync(transaction, file, id, fromOtherNode, cancellationToken))
             {
                 Reply(reply);
             }

@@ -83,7 +83,7 @@ internal sealed partial class NodeLmtpService : BackgroundService
                 try
                 {
                     var session = new LmtpSession(
-                        input, output, $"node [{remote.Address}]", _options.Lmtp, _hostName, _recipients, _spool, _delivery, _clock, _logger);
+                        input, output, $"node [{remote.Address}]", _options.Lmtp, _hostName, _recipients, _spool, _delivery, _clock, _logger, fromOtherNode: true);
                     await session.RunAsync(stoppingToken);
                 }
                 finally

@@ -22,11 +22,19 @@ internal sealed partial class HomeNodeDelivery(ClusterNodes nodes, IMailboxHomes
     public const string HomeUnknown = "451 4.3.0 Mailbox database unavailable, try again later";
 
     /// <summary>
+    /// RFC 3463 §3.5 X.4.6, transient: a node handed a message here for a mailbox this node does not
+    /// hold either (the nodes' stores or settings disagree, e.g. during a move). Handing it on could
+    /// loop, so the first node keeps it queued and retries.
+    /// </summary>
+    public static string NotHomedHere(string home) => $"451 4.4.6 Mailbox homed on node {home}, not here; try again later";
+
+    /// <summary>
     /// The answers for the recipients homed on another node (handed over, or a 4xx); a recipient
-    /// not in the result is to be delivered here.
+    /// not in the result is to be delivered here. Without <paramref name="mayHandOn"/> (the message came
+    /// from another node) such a recipient gets <see cref="NotHomedHere"/> instead of a hand-over.
     /// </summary>
     public async Task<IReadOnlyDictionary<EmailAddress, string>> HandOverAsync(
-        IEnumerable<EmailAddress> recipients, Stream message, MailFromArguments mailFrom, string id, CancellationToken cancellationToken)
+        IEnumerable<EmailAddress> recipients, Stream message, MailFromArguments mailFrom, string id, bool mayHandOn, CancellationToken cancellationToken)
     {
         var replies = new Dictionary<EmailAddress, string>();
         if (!nodes.Listed)
@@ -49,6 +57,12 @@ internal sealed partial class HomeNodeDelivery(ClusterNodes nodes, IMailboxHomes
             }
             if (home is null || home == nodes.ThisNode)
             {
+                continue;
+            }
+            if (!mayHandOn)
+            {
+                LogNotHandedOn(id, recipient.ToString(), home);
+                replies[recipient] = NotHomedHere(home);
                 continue;
             }
             if (!byNode.TryGetValue(home, out var list))
@@ -88,6 +102,10 @@ internal sealed partial class HomeNodeDelivery(ClusterNodes nodes, IMailboxHomes
     [LoggerMessage(EventId = 1761, Level = LogLevel.Warning,
         Message = "home node: message id={Id}: {Count} recipient(s) homed on node {Node}, which MailAuth:Nodes does not list with an lmtp port; answered a temporary failure")]
     private partial void LogNotListed(string id, string node, int count);
+
+    [LoggerMessage(EventId = 1767, Level = LogLevel.Warning,
+        Message = "home node: message id={Id} to={Recipient} was handed here by another node but is homed on node {Node}; not handed on (a loop), answered a temporary failure")]
+    private partial void LogNotHandedOn(string id, string recipient, string node);
 
     [LoggerMessage(EventId = 1762, Level = LogLevel.Error,
         Message = "home node: message id={Id} to={Recipient}: the home node could not be read ({Reason}); answered a temporary failure")]

@@ -65,7 +65,7 @@ internal sealed partial class SmtpDelivery(
 
         // Mailboxes homed on another node, after the relay and before any copy here: that node's
         // refusal, or its silence (4xx), ends the transaction as the relay's does.
-        var elsewhere = await homeNodes.HandOverAsync(local.Select(r => r.Address), message, transaction.MailFrom, id, cancellationToken);
+        var elsewhere = await homeNodes.HandOverAsync(local.Select(r => r.Address), message, transaction.MailFrom, id, mayHandOn: true, cancellationToken);
         if (elsewhere.Values.FirstOrDefault(reply => !reply.StartsWith('2')) is { } refused)
         {
             metrics.Message("refused", message.Length);
