@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace MailAuth.Server.Maildir;
 
@@ -6,7 +8,7 @@ namespace MailAuth.Server.Maildir;
 /// The one <see cref="MaildirFolder"/> per folder directory in this process, so that every
 /// session (and every store opened on the same Maildir) shares its lock and state.
 /// </summary>
-internal sealed class MaildirFolders
+internal sealed class MaildirFolders(ILogger<MaildirFolders>? logger = null)
 {
     private readonly ConcurrentDictionary<string, MaildirFolder> _folders = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lock> _mailboxGates = new(StringComparer.Ordinal);
@@ -20,6 +22,9 @@ internal sealed class MaildirFolders
 
     /// <summary>The changes to the mailbox at <paramref name="root"/> made in this process (<see cref="MailboxSignal"/>).</summary>
     public MailboxSignal Signal(string root) => _signals.GetOrAdd(Path.GetFullPath(root), _ => new MailboxSignal());
+
+    /// <summary>The watches on selected folders' new/ (<see cref="NewMailWatchers"/>).</summary>
+    public NewMailWatchers Watchers { get; } = new(logger ?? (ILogger)NullLogger.Instance);
 
     public MaildirFolder Get(string path)
     {
