@@ -36,16 +36,24 @@ internal sealed class MaildirFolders(ILogger<MaildirFolders>? logger = null)
     private static string MailboxRoot(string folderPath) =>
         Path.GetFileName(folderPath).StartsWith('.') ? Path.GetDirectoryName(folderPath)! : folderPath;
 
-    /// <summary>Drops the state of a folder (and its sub-folders) that was deleted or renamed.</summary>
-    public void Forget(string path)
+    /// <summary>
+    /// Drops the state of a folder (and its sub-folders) about to be deleted or renamed; the caller
+    /// wakes the returned folders' waiting sessions (IDLE) once it is gone, so they find it gone at once.
+    /// </summary>
+    public List<MaildirFolder> Forget(string path)
     {
+        var forgotten = new List<MaildirFolder>();
         var full = Path.GetFullPath(path);
         foreach (var key in _folders.Keys)
         {
             if (key == full || key.StartsWith(full + ".", StringComparison.Ordinal))
             {
-                _folders.TryRemove(key, out _);
+                if (_folders.TryRemove(key, out var folder))
+                {
+                    forgotten.Add(folder);
+                }
             }
         }
+        return forgotten;
     }
 }
