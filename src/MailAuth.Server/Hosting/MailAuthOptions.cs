@@ -215,9 +215,10 @@ internal sealed class ImapOptions : ListenerOptions
     public TimeSpan MaxSearchTime => TimeSpan.FromMilliseconds(MaxSearchMilliseconds);
 
     /// <summary>
-    /// How often an IDLE session looks for mail delivered into new/ (changes made through this server
-    /// wake it at once); one second feels instant and costs one directory read. At least 100: more
-    /// often would make idling sessions a steady load on the disk.
+    /// How often an IDLE session looks for mail delivered into new/ when its folder has no inotify
+    /// watch (changes made through this server, and deliveries a watch sees, wake it at once); one
+    /// second feels instant and costs one directory read. At least 100: more often would make idling
+    /// sessions a steady load on the disk.
     /// </summary>
     public int IdlePollIntervalMilliseconds { get; set; } = 1000;
 

@@ -149,6 +149,7 @@ internal sealed partial class ImapSession(
         finally
         {
             Selected = null;
+            WatchNewMail(folders, null);
             _mailbox?.Dispose();
             _readCancellation?.Dispose();
         }
@@ -344,12 +345,14 @@ internal sealed partial class ImapSession(
     public void Select(SelectedFolder folder)
     {
         Selected = folder;
+        WatchNewMail(folders, folder);
         State = ImapState.Selected;
     }
 
     public void Deselect()
     {
         Selected = null;
+        WatchNewMail(folders, null);
         if (State == ImapState.Selected)
         {
             State = ImapState.Authenticated;

@@ -183,12 +183,15 @@ internal sealed class MaildirFolder
         _mailbox?.Pulse();
     }
 
-    /// <summary>Completes when the folder changes after <paramref name="version"/> (another session's APPEND, STORE, EXPUNGE…).</summary>
+    /// <summary>
+    /// Completes when the folder changes after <paramref name="version"/> (another session's APPEND,
+    /// STORE, EXPUNGE…), at once when a delivery signalled since the last synchronisation is pending.
+    /// </summary>
     public Task WaitForChangeAsync(long version, CancellationToken cancellationToken)
     {
         lock (_gate)
         {
-            return _version != version ? Task.CompletedTask : _changed.Task.WaitAsync(cancellationToken);
+            return _version != version || _deliveryPending ? Task.CompletedTask : _changed.Task.WaitAsync(cancellationToken);
         }
     }
 

@@ -1,4 +1,6 @@
 using System.Collections.Concurrent;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Abstractions;
 
 namespace MailAuth.Server.Maildir;
 
@@ -6,7 +8,7 @@ namespace MailAuth.Server.Maildir;
 /// The one <see cref="MaildirFolder"/> per folder directory in this process, so that every
 /// session (and every store opened on the same Maildir) shares its lock and state.
 /// </summary>
-internal sealed class MaildirFolders
+internal sealed class MaildirFolders(ILogger<MaildirFolders>? logger = null)
 {
     private readonly ConcurrentDictionary<string, MaildirFolder> _folders = new(StringComparer.Ordinal);
     private readonly ConcurrentDictionary<string, Lock> _mailboxGates = new(StringComparer.Ordinal);
@@ -21,6 +23,9 @@ internal sealed class MaildirFolders
     /// <summary>The changes to the mailbox at <paramref name="root"/> made in this process (<see cref="MailboxSignal"/>).</summary>
     public MailboxSignal Signal(string root) => _signals.GetOrAdd(Path.GetFullPath(root), _ => new MailboxSignal());
 
+    /// <summary>The watches on selected folders' new/ (<see cref="NewMailWatchers"/>).</summary>
+    public NewMailWatchers Watchers { get; } = new(logger ?? (ILogger)NullLogger.Instance);
+
     public MaildirFolder Get(string path)
     {
         var full = Path.GetFullPath(path);
@@ -31,16 +36,24 @@ internal sealed class MaildirFolders
     private static string MailboxRoot(string folderPath) =>
         Path.GetFileName(folderPath).StartsWith('.') ? Path.GetDirectoryName(folderPath)! : folderPath;
 
-    /// <summary>Drops the state of a folder (and its sub-folders) that was deleted or renamed.</summary>
-    public void Forget(string path)
+    /// <summary>
+    /// Drops the state of a folder (and its sub-folders) about to be deleted or renamed; the caller
+    /// wakes the returned folders' waiting sessions (IDLE) once it is gone, so they find it gone at once.
+    /// </summary>
+    public List<MaildirFolder> Forget(string path)
     {
+        var forgotten = new List<MaildirFolder>();
         var full = Path.GetFullPath(path);
         foreach (var key in _folders.Keys)
         {
             if (key == full || key.StartsWith(full + ".", StringComparison.Ordinal))
             {
-                _folders.TryRemove(key, out _);
+                if (_folders.TryRemove(key, out var folder))
+                {
+                    forgotten.Add(folder);
+                }
             }
         }
+        return forgotten;
     }
 }

@@ -208,8 +208,9 @@ internal sealed class MaildirStore(string root, MaildirFolders folders)
     public void Delete(string name)
     {
         var path = PathOf(name);
-        folders.Forget(path);
+        var forgotten = folders.Forget(path);
         Directory.Delete(path, recursive: true);
+        forgotten.ForEach(folder => folder.Delivered());
         Signal.Record(MailboxEventKind.Deleted, name, null, this);
     }
 
@@ -223,8 +224,9 @@ internal sealed class MaildirStore(string root, MaildirFolders folders)
         {
             Create(to[..parent]);
         }
-        folders.Forget(PathOf(from));
+        var forgotten = folders.Forget(PathOf(from));
         Directory.Move(PathOf(from), PathOf(to));
+        forgotten.ForEach(folder => folder.Delivered());
         Signal.Record(MailboxEventKind.Renamed, to, from, this);
         foreach (var child in children)
         {

@@ -5,8 +5,11 @@ namespace MailAuth.Server.Imap.Commands;
 
 /// <summary>
 /// IDLE (RFC 2177): changes to the selected folder are pushed as they happen. Another session's
-/// APPEND, STORE or EXPUNGE wakes the wait at once; files delivered into new/ are found by
-/// polling the folder every <see cref="Hosting.ImapOptions.IdlePollIntervalMilliseconds"/>.
+/// APPEND, STORE or EXPUNGE wakes the wait at once, and so does a file delivered into new/ by
+/// another program, seen by the folder's watch (<see cref="Maildir.NewMailWatchers"/>). The folder
+/// is still read every <see cref="Hosting.ImapOptions.IdlePollIntervalMilliseconds"/>, or every
+/// <see cref="Maildir.NewMailWatchers.SafetyPollInterval"/> when watched (for cur/ changed by
+/// another program), and a delivery signalled while the session was writing is never waited past.
 /// </summary>
 internal sealed class IdleCommand : IImapCommand
 {
@@ -24,7 +27,6 @@ internal sealed class IdleCommand : IImapCommand
             session.Closing = true;
             return;
         }
-        var poll = session.Options.IdlePollInterval;
         var done = session.Connection.ReadLineAsync(session.Options.MaxLineLength, session.IdleTimeout, cancellationToken).AsTask();
         while (!done.IsCompleted)
         {
@@ -33,7 +35,7 @@ internal sealed class IdleCommand : IImapCommand
             var selected = session.Notifications is null ? session.Selected : null;
             var changed = selected is not null ? selected.Folder.WaitForChangeAsync(selected.Snapshot.Version, wake.Token)
                 : session.Notifications?.WaitAsync(wake.Token) ?? Task.Delay(Timeout.Infinite, wake.Token);
-            await Task.WhenAny(done, changed, Task.Delay(poll, wake.Token));
+            await Task.WhenAny(done, changed, Task.Delay(PollInterval(session), wake.Token));
             await wake.CancelAsync();
             if (session.IsEnded)
             {
@@ -89,5 +91,12 @@ internal sealed class IdleCommand : IImapCommand
                 session.Closing = true;
                 break;
         }
+    }
+
+    private static TimeSpan PollInterval(ImapSession session)
+    {
+        var poll = session.Options.IdlePollInterval;
+        return session.NewMailWatched && session.Notifications is null && poll < Maildir.NewMailWatchers.SafetyPollInterval
+            ? Maildir.NewMailWatchers.SafetyPollInterval : poll;
     }
 }
