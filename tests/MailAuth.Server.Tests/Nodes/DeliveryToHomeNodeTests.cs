@@ -103,6 +103,11 @@ public sealed class DeliveryToHomeNodeTests
         Assert.That(Messages(_cliB, Julie).Count(m => m.Contains("Subject: submitted at node A", StringComparison.Ordinal)), Is.EqualTo(1));
         Assert.That(Messages(_cliA, Julie), Is.Empty, "nothing for node B's mailbox on node A");
 
+        // A hand-over for a mailbox B does not hold either is not handed on (it could loop between nodes).
+        var handedOn = await LmtpAsync(_lmtpB, "Subject: handed to the wrong node\r\n\r\nhello\r\n", Anna);
+        Assert.That(handedOn[0], Is.EqualTo("451 4.4.6 Mailbox homed on node node-a, not here; try again later"), _nodeB.Log);
+        Assert.That(Messages(_cliA, Anna), Has.Length.EqualTo(1), "no second copy reached node A");
+
         // Node B's port for the other nodes answers only the addresses MailAuth:Nodes lists.
         using var stranger = new TcpClient(new IPEndPoint(IPAddress.Parse("127.0.0.2"), 0));
         await stranger.ConnectAsync(IPAddress.Loopback, _lmtpB);
