@@ -23,9 +23,6 @@ public interface IMailboxMoves
 
     /// <summary>Makes the move's target the mailbox's home node and clears the mark; refused (Conflict) when no move to <paramref name="node"/> is under way.</summary>
     Task FinishAsync(EmailAddress address, string node, CancellationToken cancellationToken);
-
-    /// <summary>Clears the mark, the home node unchanged (a move that could not be completed).</summary>
-    Task CancelAsync(EmailAddress address, string reason, CancellationToken cancellationToken);
 }
 
 /// <summary>A mailbox's home node (its own or its domain's; null: none) and the move under way, if any.</summary>

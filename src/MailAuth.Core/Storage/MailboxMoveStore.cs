@@ -67,10 +67,6 @@ internal sealed class MailboxMoveStore(StoreDatabase database, StoreJournal jour
             node, "mailbox.moved", $"to node {node} from {state?.HomeNode ?? "(none)"}: {state?.Contents} copied and checked", cancellationToken);
     }
 
-    public Task CancelAsync(EmailAddress address, string reason, CancellationToken cancellationToken) =>
-        ChangeAsync(address, "moving_to = NULL, moving_messages = NULL, moving_bytes = NULL", "", null,
-            "mailbox.move-cancelled", reason, cancellationToken);
-
     private async Task ChangeAsync(
         EmailAddress address, string assignments, string condition, string? node, string auditEvent, string reason,
         CancellationToken cancellationToken)
