@@ -96,6 +96,15 @@ internal static class PostgresTestServer
     {
         lock (Gate)
         {
+            // The server runs with synchronous_commit=off: an immediate stop would lose the last
+            // commits still in its WAL buffers (a mailbox added just before). A checkpoint writes them out.
+            using (var connection = new NpgsqlConnection(AdminConnectionString))
+            {
+                connection.Open();
+                using var checkpoint = new NpgsqlCommand("CHECKPOINT", connection);
+                checkpoint.ExecuteNonQuery();
+            }
+            NpgsqlConnection.ClearPool(new NpgsqlConnection(AdminConnectionString));
             AsPostgres($"{Binaries}/pg_ctl", "-D", Path.Combine(_directory!, "data"), "-m", "immediate", "-w", "stop");
         }
     }
