@@ -84,7 +84,7 @@ internal static class AuthHttpServer
     /// <summary>Sends <paramref name="request"/> as Latin-1 bytes over TCP and reads the status code and headers.</summary>
     public static async Task<HttpAnswer> SendAsync(int port, string request)
     {
-        await using var connection = await RawConnection.OpenAsync(port);
+        await using var connection = await LineConnection.OpenAsync(port);
         await connection.SendAsync(System.Text.Encoding.Latin1.GetBytes(request));
         var status = await connection.ReadLineAsync() ?? throw new IOException("closed without an answer");
         var headers = new Dictionary<string, string>(StringComparer.OrdinalIgnoreCase);

@@ -245,7 +245,7 @@ public sealed class AuthHttpTranscriptTests
     [Test]
     public async Task GarbageIsAnsweredWithBadRequestAndClosed()
     {
-        await using var connection = await RawConnection.OpenAsync(_port);
+        await using var connection = await LineConnection.OpenAsync(_port);
         await connection.SendAsync("\u0001\u0002 HELLO\r\n\r\n");
 
         Assert.That(await connection.ReadLineAsync(), Does.StartWith("HTTP/1.1 400"));

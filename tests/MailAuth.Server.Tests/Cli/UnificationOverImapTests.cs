@@ -39,7 +39,7 @@ public sealed class UnificationOverImapTests
 
     private static async Task<string?> ImapLoginAsync(RunningServer server, string password)
     {
-        await using var imap = await RawConnection.OpenAsync(server.ImapsPort, tls: true);
+        await using var imap = await LineConnection.OpenAsync(server.ImapsPort, tls: true);
         await imap.ReadLineAsync();
         await imap.SendAsync($"a LOGIN {Julie} \"{password}\"\r\n");
         while (await imap.ReadLineAsync() is { } line)

@@ -42,13 +42,13 @@ public sealed class ExhaustionTests
     public async Task AHundredUnauthenticatedWorstCaseCommandsCostOnlyAFewMegabytes()
     {
         const int Connections = 100;
-        var clients = new List<RawConnection>();
+        var clients = new List<LineConnection>();
         var before = _server.ResidentMemoryMiB();
         try
         {
             for (var i = 0; i < Connections; i++)
             {
-                var client = await RawConnection.OpenAsync(_server.ImapPort);
+                var client = await LineConnection.OpenAsync(_server.ImapPort);
                 clients.Add(client);
                 Assert.That(await client.ReadLineAsync(), Does.StartWith("* OK"));
             }
@@ -164,7 +164,7 @@ public sealed class ExhaustionTests
     }
 
     /// <summary>Sends while the server may hang up halfway (it is meant to): the reset is not a failure.</summary>
-    private static async Task SendIgnoringResetAsync(RawConnection client, string text)
+    private static async Task SendIgnoringResetAsync(LineConnection client, string text)
     {
         try
         {

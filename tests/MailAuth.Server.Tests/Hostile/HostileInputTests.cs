@@ -245,7 +245,7 @@ public sealed partial class HostileInputTests
     [TestCase("submissions")]
     public async Task GarbageInPlaceOfATlsHandshakeIsDisconnected(string listener)
     {
-        await using var client = await RawConnection.OpenAsync(_server.Ports[listener]);
+        await using var client = await LineConnection.OpenAsync(_server.Ports[listener]);
         await client.SendAsync(RandomNumberGenerator.GetBytes(4096));
         Assert.That(await client.ClosedWithinAsync(Slack), Is.True);
     }
@@ -256,7 +256,7 @@ public sealed partial class HostileInputTests
     [TestCase("submission")]
     public async Task HalfOpenConnectionsAreClosed(string listener)
     {
-        await using var client = await RawConnection.OpenAsync(_server.Ports[listener]);
+        await using var client = await LineConnection.OpenAsync(_server.Ports[listener]);
         // Connect, read whatever comes (a greeting on the plain ports) and never say anything.
         Assert.That(await client.ClosedWithinAsync(TimeSpan.FromSeconds(3) + Slack), Is.True);
     }
@@ -271,12 +271,12 @@ public sealed partial class HostileInputTests
 
         for (var i = 0; i < 3; i++)
         {
-            await using var imap = await RawConnection.OpenAsync(_server.ImapsPort, tls: true);
+            await using var imap = await LineConnection.OpenAsync(_server.ImapsPort, tls: true);
             Assert.That(await imap.ReadLineAsync(), Does.StartWith("* OK"));
             await imap.SendAsync("a1 LOGIN julie@family.example 123-Abc\r\n");
             Assert.That(await ReadTaggedAsync(imap, "a1"), Does.StartWith("a1 OK"));
 
-            await using var smtp = await RawConnection.OpenAsync(_server.SubmissionsPort, tls: true);
+            await using var smtp = await LineConnection.OpenAsync(_server.SubmissionsPort, tls: true);
             Assert.That(await smtp.ReadLineAsync(), Does.StartWith("220"));
             await smtp.SendAsync("EHLO legit.example\r\n");
             while ((await smtp.ReadLineAsync())!.StartsWith("250-", StringComparison.Ordinal))
@@ -301,7 +301,7 @@ public sealed partial class HostileInputTests
             try
             {
                 var protocol = random.Next(2) == 0 ? "imap" : "smtp";
-                await using var client = await RawConnection.OpenAsync(_server.Ports[protocol == "imap" ? "imap" : "submission"]);
+                await using var client = await LineConnection.OpenAsync(_server.Ports[protocol == "imap" ? "imap" : "submission"]);
                 switch (random.Next(4))
                 {
                     case 0:
@@ -326,7 +326,7 @@ public sealed partial class HostileInputTests
         }
     }
 
-    private async Task<RawConnection> LoggedInAsync(string protocol)
+    private async Task<LineConnection> LoggedInAsync(string protocol)
     {
         var client = await GreetedAsync(protocol);
         if (protocol == "imap")
@@ -343,7 +343,7 @@ public sealed partial class HostileInputTests
     }
 
     /// <summary>Sends while the server may hang up halfway (it is meant to): the reset is not a failure.</summary>
-    private static async Task SendIgnoringResetAsync(RawConnection client, string text)
+    private static async Task SendIgnoringResetAsync(LineConnection client, string text)
     {
         try
         {
@@ -355,9 +355,9 @@ public sealed partial class HostileInputTests
         }
     }
 
-    private async Task<RawConnection> GreetedAsync(string protocol)
+    private async Task<LineConnection> GreetedAsync(string protocol)
     {
-        var client = await RawConnection.OpenAsync(protocol == "imap" ? _server.ImapPort : _server.SubmissionPort);
+        var client = await LineConnection.OpenAsync(protocol == "imap" ? _server.ImapPort : _server.SubmissionPort);
         var greeting = await client.ReadLineAsync();
         Assert.That(greeting, Does.StartWith(protocol == "imap" ? "* OK" : "220"));
         if (protocol == "smtp")
@@ -370,14 +370,14 @@ public sealed partial class HostileInputTests
         return client;
     }
 
-    private static async Task AssertStillServesAsync(string protocol, RawConnection client)
+    private static async Task AssertStillServesAsync(string protocol, LineConnection client)
     {
         await client.SendAsync(protocol == "imap" ? "n1 NOOP\r\n" : "NOOP\r\n");
         var answer = protocol == "imap" ? await ReadTaggedAsync(client, "n1") : await client.ReadLineAsync();
         Assert.That(answer, Does.StartWith(protocol == "imap" ? "n1 OK" : "250"), "the session goes on after a refusal");
     }
 
-    private static async Task<string?> ReadTaggedAsync(RawConnection client, string tag)
+    private static async Task<string?> ReadTaggedAsync(LineConnection client, string tag)
     {
         while (await client.ReadLineAsync() is { } line)
         {

@@ -144,7 +144,7 @@ public sealed class LoginDefenceEndToEndTests
 
     private async Task<string> SmtpLoginAsync(string address, string password)
     {
-        await using var client = await RawConnection.OpenAsync(_server.SubmissionsPort, tls: true);
+        await using var client = await LineConnection.OpenAsync(_server.SubmissionsPort, tls: true);
         await client.ReadLineAsync();
         await client.SendAsync("EHLO test.example\r\n");
         while ((await client.ReadLineAsync())!.StartsWith("250-", StringComparison.Ordinal))

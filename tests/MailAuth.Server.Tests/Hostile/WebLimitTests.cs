@@ -24,7 +24,7 @@ public sealed class WebLimitTests
     [Test]
     public async Task HeadersOverTheLimitAreRefusedWith431()
     {
-        await using var connection = await RawConnection.OpenAsync(_web.HttpPort);
+        await using var connection = await LineConnection.OpenAsync(_web.HttpPort);
         await connection.SendAsync("GET /mail/config-v1.1.xml HTTP/1.1\r\nHost: autoconfig.example.org\r\nX-Padding: " + new string('a', 5000) + "\r\n\r\n");
         Assert.That(await connection.ReadLineAsync(TimeSpan.FromSeconds(5)), Is.EqualTo("HTTP/1.1 431 Request Header Fields Too Large"));
     }
@@ -32,7 +32,7 @@ public sealed class WebLimitTests
     [Test]
     public async Task HeadersThatNeverEndAreCutOffByTheTimeout()
     {
-        await using var connection = await RawConnection.OpenAsync(_web.HttpPort);
+        await using var connection = await LineConnection.OpenAsync(_web.HttpPort);
         await connection.SendAsync("GET /mail/config-v1.1.xml HTTP/1.1\r\nHost: autoconfig.example.org\r\n");
         // Kestrel answers 408 and closes; its heartbeat checks each second.
         Assert.That(await connection.ReadLineAsync(TimeSpan.FromSeconds(5)), Is.EqualTo("HTTP/1.1 408 Request Timeout"));
@@ -42,7 +42,7 @@ public sealed class WebLimitTests
     [Test]
     public async Task ASilentConnectionToTheHttpsPortIsClosedAfterTheHandshakeTimeout()
     {
-        await using var connection = await RawConnection.OpenAsync(_web.HttpsPort);
+        await using var connection = await LineConnection.OpenAsync(_web.HttpsPort);
         Assert.That(await connection.ClosedWithinAsync(TimeSpan.FromSeconds(5)), Is.True);
     }
 

@@ -1,48 +1,35 @@
 using System.Net;
 using System.Net.Security;
-using System.Net.Sockets;
 using System.Security.Cryptography.X509Certificates;
-using System.Text;
 
 namespace MailAuth.Server.Tests.Imap;
 
-/// <summary>A raw IMAP transcript client: what it sends and reads is exactly what goes over the wire.</summary>
+/// <summary>A raw IMAP transcript client over <see cref="LineConnection"/>: what it sends and reads is exactly what goes over the wire.</summary>
 internal sealed class ImapTestClient : IAsyncDisposable
 {
     private static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(20);
 
-    private readonly TcpClient _tcp;
+    private readonly LineConnection _connection;
     private readonly string _certificatePath;
-    private Stream _stream;
-    private readonly List<byte> _buffer = [];
 
-    private ImapTestClient(TcpClient tcp, Stream stream, string certificatePath)
+    private ImapTestClient(LineConnection connection, string certificatePath)
     {
-        _tcp = tcp;
-        _stream = stream;
+        _connection = connection;
         _certificatePath = certificatePath;
     }
 
     public string Greeting { get; private set; } = "";
 
+    /// <summary>The certificate the server presented, after a TLS handshake.</summary>
+    public X509Certificate2 ServedCertificate => _connection.ServedCertificate ?? throw new InvalidOperationException("no TLS handshake yet");
+
     /// <summary>Connects and reads the greeting; <paramref name="implicitTls"/> for the imaps port.</summary>
     public static async Task<ImapTestClient> ConnectAsync(RunningServer server, bool implicitTls = false, IPAddress? source = null)
     {
-        var port = implicitTls ? server.ImapsPort : server.ImapPort;
-        TcpClient tcp;
-        if (source is null)
-        {
-            tcp = await server.ConnectAsync(port);
-        }
-        else
-        {
-            // The server listens on loopback only; binding the client's end to another local address
-            // makes the server see a client from that (non-loopback, untrusted) address.
-            tcp = new TcpClient(new IPEndPoint(source, 0));
-            await tcp.ConnectAsync(IPAddress.Loopback, port);
-        }
-        var certificate = Path.Combine(server.Cli.DataDirectory, "tls", "certificate.pem");
-        var client = new ImapTestClient(tcp, tcp.GetStream(), certificate);
+        // The server listens on loopback only; binding the client's end to another local address
+        // makes the server see a client from that (non-loopback, untrusted) address.
+        var connection = await LineConnection.OpenAsync(IPAddress.Loopback, implicitTls ? server.ImapsPort : server.ImapPort, source);
+        var client = new ImapTestClient(connection, Path.Combine(server.Cli.DataDirectory, "tls", "certificate.pem"));
         if (implicitTls)
         {
             await client.UpgradeAsync();
@@ -51,28 +38,31 @@ internal sealed class ImapTestClient : IAsyncDisposable
         return client;
     }
 
+    /// <summary>Connects to an implicit TLS port with <paramref name="serverName"/> as SNI; <paramref name="accept"/> judges the certificate served.</summary>
+    public static async Task<ImapTestClient> ConnectTlsAsync(int port, string serverName, Func<X509Certificate2, X509Chain?, SslPolicyErrors, bool> accept)
+    {
+        var connection = await LineConnection.OpenAsync(IPAddress.Loopback, port);
+        var client = new ImapTestClient(connection, "");
+        try
+        {
+            await connection.StartTlsAsync((_, certificate, chain, errors) =>
+                certificate is not null && accept(X509CertificateLoader.LoadCertificate(certificate.GetRawCertData()), chain, errors), serverName);
+            client.Greeting = await client.ReadLineAsync();
+            return client;
+        }
+        catch
+        {
+            await client.DisposeAsync();
+            throw;
+        }
+    }
 
     /// <summary>TLS handshake that trusts exactly the server's generated certificate.</summary>
-    public async Task UpgradeAsync()
-    {
-        using var expected = X509Certificate2.CreateFromPem(File.ReadAllText(_certificatePath));
-        var tls = new SslStream(_stream, leaveInnerStreamOpen: false, (_, certificate, _, _) =>
-            certificate is not null && certificate.GetRawCertData().AsSpan().SequenceEqual(expected.RawData));
-        await tls.AuthenticateAsClientAsync("localhost");
-        _stream = tls;
-    }
+    public Task UpgradeAsync() => _connection.StartTlsAsync(LineConnection.Pinned(_certificatePath));
 
-    public async Task SendAsync(string text)
-    {
-        await _stream.WriteAsync(Encoding.UTF8.GetBytes(text));
-        await _stream.FlushAsync();
-    }
+    public Task SendAsync(string text) => _connection.SendAsync(text);
 
-    public async Task SendAsync(byte[] bytes)
-    {
-        await _stream.WriteAsync(bytes);
-        await _stream.FlushAsync();
-    }
+    public Task SendAsync(byte[] bytes) => _connection.SendAsync(bytes);
 
     /// <summary>Sends "tag command" and returns every line up to and including the tagged one.</summary>
     public async Task<List<string>> CommandAsync(string tag, string command)
@@ -99,54 +89,11 @@ internal sealed class ImapTestClient : IAsyncDisposable
     public async Task<string> ReadLineAsync() =>
         await TryReadLineAsync() ?? throw new EndOfStreamException("the server closed the connection");
 
-    public async Task<string?> TryReadLineAsync()
-    {
-        using var timeout = new CancellationTokenSource(ReadTimeout);
-        while (true)
-        {
-            var end = _buffer.IndexOf((byte)'\n');
-            if (end >= 0)
-            {
-                var line = Encoding.UTF8.GetString([.. _buffer.Take(end)]).TrimEnd('\r');
-                _buffer.RemoveRange(0, end + 1);
-                return line;
-            }
-            var chunk = new byte[8192];
-            int read;
-            try
-            {
-                read = await _stream.ReadAsync(chunk, timeout.Token);
-            }
-            catch (IOException)
-            {
-                return null;
-            }
-            if (read == 0)
-            {
-                return null;
-            }
-            _buffer.AddRange(chunk.AsSpan(0, read).ToArray());
-        }
-    }
+    /// <summary>One line without CRLF, or null when the server closed the connection.</summary>
+    public Task<string?> TryReadLineAsync() => _connection.ReadLineAsync(ReadTimeout);
 
     /// <summary>Exactly <paramref name="count"/> bytes (a literal's content).</summary>
-    public async Task<byte[]> ReadBytesAsync(int count)
-    {
-        using var timeout = new CancellationTokenSource(ReadTimeout);
-        while (_buffer.Count < count)
-        {
-            var chunk = new byte[8192];
-            var read = await _stream.ReadAsync(chunk, timeout.Token);
-            if (read == 0)
-            {
-                throw new EndOfStreamException("the server closed the connection");
-            }
-            _buffer.AddRange(chunk.AsSpan(0, read).ToArray());
-        }
-        var bytes = _buffer.Take(count).ToArray();
-        _buffer.RemoveRange(0, count);
-        return bytes;
-    }
+    public Task<byte[]> ReadBytesAsync(int count) => _connection.ReadBytesAsync(count, ReadTimeout);
 
     /// <summary>True when the server has closed the connection (reads end) within the timeout.</summary>
     public async Task<bool> IsClosedAsync()
@@ -158,9 +105,5 @@ internal sealed class ImapTestClient : IAsyncDisposable
         return true;
     }
 
-    public async ValueTask DisposeAsync()
-    {
-        await _stream.DisposeAsync();
-        _tcp.Dispose();
-    }
+    public ValueTask DisposeAsync() => _connection.DisposeAsync();
 }

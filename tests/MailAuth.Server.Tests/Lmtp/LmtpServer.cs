@@ -83,9 +83,9 @@ internal sealed class LmtpServer : IAsyncDisposable
     }
 
     /// <summary>Connects to the LMTP port and reads the greeting.</summary>
-    public async Task<RawConnection> ConnectAsync()
+    public async Task<LineConnection> ConnectAsync()
     {
-        var connection = await RawConnection.OpenAsync(LmtpPort);
+        var connection = await LineConnection.OpenAsync(LmtpPort);
         Assert.That(await connection.ReadLineAsync(), Does.StartWith("220 "));
         return connection;
     }
@@ -110,7 +110,7 @@ internal sealed class LmtpServer : IAsyncDisposable
 internal static class LmtpConnectionExtensions
 {
     /// <summary>Reads <paramref name="count"/> reply lines (multi-line replies count each line).</summary>
-    public static async Task<List<string>> ReadLinesAsync(this RawConnection connection, int count)
+    public static async Task<List<string>> ReadLinesAsync(this LineConnection connection, int count)
     {
         var lines = new List<string>();
         for (var i = 0; i < count; i++)

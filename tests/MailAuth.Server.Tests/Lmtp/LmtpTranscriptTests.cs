@@ -128,18 +128,15 @@ public sealed class LmtpTranscriptTests
     [Test]
     public async Task TheUnixSocketServesRoot()
     {
-        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        await socket.ConnectAsync(new UnixDomainSocketEndPoint(_lmtp.SocketPath));
-        await using var stream = new NetworkStream(socket);
-        using var reader = new StreamReader(stream, Encoding.UTF8);
-        Assert.That(await reader.ReadLineAsync(), Does.Match("^220 .* LMTP MailAuth ready$"));
-        await stream.WriteAsync(Encoding.ASCII.GetBytes($"LHLO local\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<{Julie}>\r\nDATA\r\n"));
+        await using var socket = await LineConnection.OpenUnixAsync(_lmtp.SocketPath);
+        Assert.That(await socket.ReadLineAsync(), Does.Match("^220 .* LMTP MailAuth ready$"));
+        await socket.SendAsync($"LHLO local\r\nMAIL FROM:<a@b.example>\r\nRCPT TO:<{Julie}>\r\nDATA\r\n");
         for (var i = 0; i < 9; i++)
         {
-            await reader.ReadLineAsync();
+            await socket.ReadLineAsync();
         }
-        await stream.WriteAsync(Encoding.ASCII.GetBytes("Subject: over the socket\r\n\r\nx\r\n.\r\nQUIT\r\n"));
-        Assert.That(await reader.ReadLineAsync(), Does.StartWith($"250 2.0.0 <{Julie}> "));
+        await socket.SendAsync("Subject: over the socket\r\n\r\nx\r\n.\r\nQUIT\r\n");
+        Assert.That(await socket.ReadLineAsync(), Does.StartWith($"250 2.0.0 <{Julie}> "));
         Assert.That(_lmtp.Inbox(Julie).Single(m => m.Contains("Subject: over the socket", StringComparison.Ordinal)),
             Does.Contain("Received: from local (local socket)\r\n"));
     }

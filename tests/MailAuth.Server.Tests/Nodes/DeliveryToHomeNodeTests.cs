@@ -143,7 +143,7 @@ public sealed class DeliveryToHomeNodeTests
     /// <summary>One LMTP transaction as Postfix sends it; the replies after DATA, one per recipient.</summary>
     private static async Task<List<string>> LmtpAsync(int port, string message, params string[] recipients)
     {
-        await using var lmtp = await RawConnection.OpenAsync(port);
+        await using var lmtp = await LineConnection.OpenAsync(port);
         await lmtp.SendAsync("LHLO mx.example\r\nMAIL FROM:<sender@example.org>\r\n" + string.Concat(recipients.Select(r => $"RCPT TO:<{r}>\r\n")) + "DATA\r\n");
         while (await lmtp.ReadLineAsync() is { } line && !line.StartsWith("354 ", StringComparison.Ordinal))
         {

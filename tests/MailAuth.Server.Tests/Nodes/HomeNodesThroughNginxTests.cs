@@ -184,53 +184,30 @@ public sealed class HomeNodesThroughNginxTests
     /// An IMAP session read line by line: through nginx's TLS port, trusting exactly node A's
     /// certificate (nginx serves it), or plain to a node's own IMAP port on loopback.
     /// </summary>
-    private sealed class LineSession : IAsyncDisposable
+    private sealed class LineSession(LineConnection connection) : IAsyncDisposable
     {
-        private readonly TcpClient _tcp;
-        private readonly Stream _tls;
-        private readonly StreamReader _reader;
-
-        private LineSession(TcpClient tcp, Stream tls)
-        {
-            _tcp = tcp;
-            _tls = tls;
-            _reader = new StreamReader(tls, Encoding.UTF8);
-        }
-
         public static async Task<LineSession> OpenPlainAsync(int port)
         {
-            var tcp = new TcpClient();
-            await tcp.ConnectAsync(System.Net.IPAddress.Loopback, port);
-            var session = new LineSession(tcp, tcp.GetStream());
+            var session = new LineSession(await LineConnection.OpenAsync(port));
             Assert.That(await session.ReadLineAsync(), Does.StartWith("* OK"), "the node's greeting");
             return session;
         }
 
         public static async Task<LineSession> OpenAsync(int port, MailAuthProcess certificateOwner)
         {
-            using var expected = X509Certificate2.CreateFromPem(
-                await File.ReadAllTextAsync(Path.Combine(certificateOwner.DataDirectory, "tls", "certificate.pem")));
-            var tcp = new TcpClient();
-            await tcp.ConnectAsync(System.Net.IPAddress.Loopback, port);
-            var tls = new SslStream(tcp.GetStream(), leaveInnerStreamOpen: false, (_, certificate, _, _) =>
-                certificate is not null && certificate.GetRawCertData().AsSpan().SequenceEqual(expected.RawData));
-            await tls.AuthenticateAsClientAsync("localhost");
-            var session = new LineSession(tcp, tls);
+            var connection = await LineConnection.OpenAsync(port);
+            await connection.StartTlsAsync(LineConnection.Pinned(Path.Combine(certificateOwner.DataDirectory, "tls", "certificate.pem")));
+            var session = new LineSession(connection);
             Assert.That(await session.ReadLineAsync(), Does.StartWith("* OK"), "the greeting nginx sends");
             return session;
         }
 
-        public async Task<string?> ReadLineAsync()
-        {
-            using var timeout = new CancellationTokenSource(TimeSpan.FromSeconds(20));
-            return await _reader.ReadLineAsync(timeout.Token);
-        }
+        public Task<string?> ReadLineAsync() => connection.ReadLineAsync(TimeSpan.FromSeconds(20));
 
         /// <summary>Sends "tag command" and returns every line up to and including the tagged one.</summary>
         public async Task<List<string>> CommandAsync(string tag, string command)
         {
-            await _tls.WriteAsync(Encoding.UTF8.GetBytes($"{tag} {command}\r\n"));
-            await _tls.FlushAsync();
+            await connection.SendAsync($"{tag} {command}\r\n");
             var lines = new List<string>();
             while (await ReadLineAsync() is { } line)
             {
@@ -243,11 +220,6 @@ public sealed class HomeNodesThroughNginxTests
             throw new AssertionException($"closed before the answer to {tag}: {string.Join("\n", lines)}");
         }
 
-        public async ValueTask DisposeAsync()
-        {
-            _reader.Dispose();
-            await _tls.DisposeAsync();
-            _tcp.Dispose();
-        }
+        public ValueTask DisposeAsync() => connection.DisposeAsync();
     }
 }

@@ -128,7 +128,7 @@ public sealed class QuotaTests
     }
 
     /// <summary>One LMTP transaction; the replies after DATA, one per recipient.</summary>
-    private static async Task<List<string>> DeliverAsync(Hostile.RawConnection lmtp, byte[] message, params string[] recipients)
+    private static async Task<List<string>> DeliverAsync(LineConnection lmtp, byte[] message, params string[] recipients)
     {
         await lmtp.SendAsync("LHLO mx.example\r\nMAIL FROM:<a@b.example>\r\n" + string.Concat(recipients.Select(r => $"RCPT TO:<{r}>\r\n")) + "DATA\r\n");
         var setup = await lmtp.ReadLinesAsync(7 + recipients.Length + 1);

@@ -25,7 +25,7 @@ public sealed class DovecotAuthLimitTests
     [Test]
     public async Task AClientThatNeverIdentifiesItselfIsDropped()
     {
-        await using var connection = await RawConnection.OpenAsync(_port);
+        await using var connection = await LineConnection.OpenAsync(_port);
 
         Assert.That(await connection.ClosedWithinAsync(TimeSpan.FromSeconds(5)), Is.True);
         Assert.That(await LogShowsAsync(_server, "closed: no complete handshake in time"), Is.True);
@@ -59,7 +59,7 @@ public sealed class DovecotAuthLimitTests
     [Test]
     public async Task ConnectionsBeyondTheLimitAreClosedAtOnce()
     {
-        var open = new List<RawConnection>();
+        var open = new List<LineConnection>();
         try
         {
             // Connections of earlier tests are released as the server notices they closed: retry
@@ -79,7 +79,7 @@ public sealed class DovecotAuthLimitTests
                 }
             }
             Assert.That(open, Has.Count.EqualTo(3));
-            await using var extra = await RawConnection.OpenAsync(_port);
+            await using var extra = await LineConnection.OpenAsync(_port);
 
             Assert.That(await extra.ReadLineAsync(), Is.Null);
             Assert.That(await LogShowsAsync(_server, "already 3 connections"), Is.True);

@@ -23,7 +23,7 @@ public sealed class DovecotAuthTranscriptTests
     [OneTimeTearDown]
     public async Task StopServer() => await _server.DisposeAsync();
 
-    private async Task<RawConnection> ConnectAsync() => (await SaslServiceServer.ConnectAsync(_port)).Connection;
+    private async Task<LineConnection> ConnectAsync() => (await SaslServiceServer.ConnectAsync(_port)).Connection;
 
     private static string Auth(int id, string mechanism, string rip, string? resp = null, bool secured = true) =>
         $"AUTH\t{id}\t{mechanism}\tservice=smtp\tnologin\tlip=127.0.0.1\trip={rip}" + (secured ? "\tsecured" : "") + (resp is null ? "" : "\tresp=" + resp) + "\n";
@@ -223,7 +223,7 @@ public sealed class DovecotAuthTranscriptTests
     [Test]
     public async Task AuthBeforeTheHandshakeIsRefused()
     {
-        await using var connection = await RawConnection.OpenAsync(_port);
+        await using var connection = await LineConnection.OpenAsync(_port);
         while (await connection.ReadLineAsync() is { } line && line != "DONE")
         {
         }
@@ -238,7 +238,7 @@ public sealed class DovecotAuthTranscriptTests
     [TestCase("CPID\t1\n")]
     public async Task AnUnusableHandshakeClosesTheConnection(string first)
     {
-        await using var connection = await RawConnection.OpenAsync(_port);
+        await using var connection = await LineConnection.OpenAsync(_port);
         while (await connection.ReadLineAsync() is { } line && line != "DONE")
         {
         }
@@ -306,21 +306,18 @@ public sealed class DovecotAuthTranscriptTests
         Assert.That(File.GetUnixFileMode(path), Is.EqualTo(
             UnixFileMode.UserRead | UnixFileMode.UserWrite | UnixFileMode.GroupRead | UnixFileMode.GroupWrite));
 
-        using var socket = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        await socket.ConnectAsync(new UnixDomainSocketEndPoint(path));
-        await using var stream = new NetworkStream(socket);
-        using var reader = new StreamReader(stream, Encoding.UTF8);
+        await using var socket = await LineConnection.OpenUnixAsync(path);
         var lines = new List<string>();
-        while (await reader.ReadLineAsync() is { } line && line != "DONE")
+        while (await socket.ReadLineAsync() is { } line && line != "DONE")
         {
             lines.Add(line);
         }
-        await stream.WriteAsync(Encoding.UTF8.GetBytes(
-            "VERSION\t1\t2\nCPID\t1\n" + Auth(1, "PLAIN", "127.0.0.1", PlainResponse(Address, Password)) + Auth(2, "PLAIN", "192.0.2.14", PlainResponse(Address, "wrong"))));
+        await socket.SendAsync(
+            "VERSION\t1\t2\nCPID\t1\n" + Auth(1, "PLAIN", "127.0.0.1", PlainResponse(Address, Password)) + Auth(2, "PLAIN", "192.0.2.14", PlainResponse(Address, "wrong")));
 
         Assert.That(lines[0], Is.EqualTo("VERSION\t1\t2"));
-        Assert.That(await reader.ReadLineAsync(), Is.EqualTo($"OK\t1\tuser={Address}"));
-        Assert.That(await reader.ReadLineAsync(), Is.EqualTo($"FAIL\t2\t{Failed}"));
+        Assert.That(await socket.ReadLineAsync(), Is.EqualTo($"OK\t1\tuser={Address}"));
+        Assert.That(await socket.ReadLineAsync(), Is.EqualTo($"FAIL\t2\t{Failed}"));
     }
 }
 

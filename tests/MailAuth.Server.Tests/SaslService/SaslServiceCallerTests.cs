@@ -120,18 +120,15 @@ public sealed class SaslServiceCallerTests
         await tcp.SendAsync(Auth(1, "198.51.100.1", Password) + "\n");
         Assert.That(await tcp.ReadLineAsync(), Is.EqualTo($"OK\t1\tuser={Address}"));
 
-        using var unix = new Socket(AddressFamily.Unix, SocketType.Stream, ProtocolType.Unspecified);
-        await unix.ConnectAsync(new UnixDomainSocketEndPoint(_socket));
-        await using var stream = new NetworkStream(unix);
-        var lines = new TestLineReader();
+        await using var unix = await LineConnection.OpenUnixAsync(_socket);
         var handshake = new List<string>();
-        while (handshake.LastOrDefault() != "DONE" && await lines.ReadLineAsync(stream, TimeSpan.FromSeconds(15)) is { } line)
+        while (handshake.LastOrDefault() != "DONE" && await unix.ReadLineAsync() is { } line)
         {
             handshake.Add(line);
         }
         Assert.That(handshake, Does.Contain("DONE"));
-        await stream.WriteAsync(System.Text.Encoding.UTF8.GetBytes("VERSION\t1\t2\nCPID\t1\n" + Auth(2, "198.51.100.1", Password) + "\n"));
-        Assert.That(await lines.ReadLineAsync(stream, TimeSpan.FromSeconds(15)), Is.EqualTo($"OK\t2\tuser={Address}"));
+        await unix.SendAsync("VERSION\t1\t2\nCPID\t1\n" + Auth(2, "198.51.100.1", Password) + "\n");
+        Assert.That(await unix.ReadLineAsync(), Is.EqualTo($"OK\t2\tuser={Address}"));
     }
 
     [Test]

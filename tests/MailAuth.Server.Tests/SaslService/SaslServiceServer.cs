@@ -53,9 +53,9 @@ internal static class SaslServiceServer
     public static string PlainResponse(string user, string password) => Base64($"\0{user}\0{password}");
 
     /// <summary>Connects over TCP, reads the server's handshake up to DONE and sends the client's (not when the server closed at once).</summary>
-    public static async Task<(RawConnection Connection, List<string> Handshake)> ConnectAsync(int port)
+    public static async Task<(LineConnection Connection, List<string> Handshake)> ConnectAsync(int port)
     {
-        var connection = await RawConnection.OpenAsync(port);
+        var connection = await LineConnection.OpenAsync(port);
         var handshake = new List<string>();
         while (await connection.ReadLineAsync() is { } line)
         {

@@ -1,37 +1,29 @@
 using System.Net;
-using System.Net.Security;
-using System.Net.Sockets;
-using System.Security.Cryptography.X509Certificates;
 using System.Text;
 
 namespace MailAuth.Server.Tests.Smtp;
 
 /// <summary>
-/// A raw SMTP conversation over TCP (and TLS), byte for byte, for transcript tests: what the
-/// client sends and exactly what the server answers.
+/// A raw SMTP conversation over <see cref="LineConnection"/> (and TLS), byte for byte, for
+/// transcript tests: what the client sends and exactly what the server answers.
 /// </summary>
 internal sealed class SmtpTranscript : IAsyncDisposable
 {
     private static readonly TimeSpan ReadTimeout = TimeSpan.FromSeconds(20);
 
-    private readonly TcpClient _client;
+    private readonly LineConnection _connection;
     private readonly string _certificateFile;
-    private readonly TestLineReader _lines = new();
-    private Stream _stream;
 
-    private SmtpTranscript(TcpClient client, string certificateFile)
+    private SmtpTranscript(LineConnection connection, string certificateFile)
     {
-        _client = client;
+        _connection = connection;
         _certificateFile = certificateFile;
-        _stream = client.GetStream();
     }
 
     /// <summary>Connects and reads the greeting, after the TLS handshake when <paramref name="implicitTls"/>.</summary>
     public static async Task<SmtpTranscript> ConnectAsync(IPAddress address, int port, bool implicitTls, string certificateFile)
     {
-        var client = new TcpClient();
-        await client.ConnectAsync(address, port);
-        var transcript = new SmtpTranscript(client, certificateFile);
+        var transcript = new SmtpTranscript(await LineConnection.OpenAsync(address, port), certificateFile);
         if (implicitTls)
         {
             await transcript.HandshakeAsync();
@@ -45,18 +37,14 @@ internal sealed class SmtpTranscript : IAsyncDisposable
 
     public string Greeting { get; private set; } = "";
 
-    public bool IsSecure => _stream is SslStream;
+    public bool IsSecure => _connection.IsSecure;
 
-    public string TlsDescription => _stream is SslStream tls ? $"{tls.SslProtocol} {tls.NegotiatedCipherSuite}" : "";
+    public string TlsDescription => _connection.TlsDescription;
 
     /// <summary>Sends <paramref name="raw"/> as it is (several pipelined commands, a message body…).</summary>
-    public async Task SendAsync(string raw) => await SendAsync(Encoding.UTF8.GetBytes(raw));
+    public Task SendAsync(string raw) => _connection.SendAsync(raw);
 
-    public async Task SendAsync(byte[] raw)
-    {
-        await _stream.WriteAsync(raw);
-        await _stream.FlushAsync();
-    }
+    public Task SendAsync(byte[] raw) => _connection.SendAsync(raw);
 
     /// <summary>Sends one command line and returns the whole reply (lines joined by "\n").</summary>
     public async Task<string> CommandAsync(string line)
@@ -71,7 +59,7 @@ internal sealed class SmtpTranscript : IAsyncDisposable
         var lines = new List<string>();
         while (true)
         {
-            var line = await ReadLineAsync() ?? throw new IOException("connection closed; got so far: " + string.Join("\n", lines));
+            var line = await _connection.ReadLineAsync(ReadTimeout) ?? throw new IOException("connection closed; got so far: " + string.Join("\n", lines));
             lines.Add(line);
             if (line.Length < 4 || line[3] == ' ')
             {
@@ -80,7 +68,7 @@ internal sealed class SmtpTranscript : IAsyncDisposable
         }
     }
 
-    /// <summary>EHLO then STARTTLS and the handshake (the certificate pinned to the server's own).</summary>
+    /// <summary>STARTTLS and the handshake (the certificate pinned to the server's own).</summary>
     public async Task StartTlsAsync()
     {
         var reply = await CommandAsync("STARTTLS");
@@ -99,43 +87,12 @@ internal sealed class SmtpTranscript : IAsyncDisposable
     }
 
     /// <summary>True when the server closed the connection (nothing more to read).</summary>
-    public async Task<bool> IsClosedAsync()
-    {
-        try
-        {
-            return await ReadLineAsync() is null;
-        }
-        catch (IOException)
-        {
-            return true;
-        }
-    }
+    public async Task<bool> IsClosedAsync() => await _connection.ReadLineAsync(ReadTimeout) is null;
 
     public static string Base64(string text) => Convert.ToBase64String(Encoding.UTF8.GetBytes(text));
 
-    public async ValueTask DisposeAsync()
-    {
-        await _stream.DisposeAsync();
-        _client.Dispose();
-    }
+    public ValueTask DisposeAsync() => _connection.DisposeAsync();
 
-    private async Task HandshakeAsync()
-    {
-        if (_lines.HasBuffered)
-        {
-            throw new IOException("the server sent data before the TLS handshake");
-        }
-        var expected = X509Certificate2.CreateFromPem(await File.ReadAllTextAsync(_certificateFile));
-        var tls = new SslStream(_stream, leaveInnerStreamOpen: false);
-        await tls.AuthenticateAsClientAsync(new SslClientAuthenticationOptions
-        {
-            TargetHost = "localhost",
-            // Pinned: the test trusts exactly the certificate the server generated.
-            RemoteCertificateValidationCallback = (_, certificate, _, _) =>
-                certificate is not null && certificate.GetCertHashString() == expected.GetCertHashString(),
-        });
-        _stream = tls;
-    }
-
-    private Task<string?> ReadLineAsync() => _lines.ReadLineAsync(_stream, ReadTimeout);
+    // Pinned: the test trusts exactly the certificate the server generated.
+    private Task HandshakeAsync() => _connection.StartTlsAsync(LineConnection.Pinned(_certificateFile));
 }

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using System.Globalization;
 using System.Security.Cryptography;
 using System.Security.Cryptography.X509Certificates;
+using MailAuth.Server.Tests.Imap;
 
 namespace MailAuth.Server.Tests.Tls;
 
@@ -54,10 +55,10 @@ public sealed class CertificateReloadTests
     }
 
     /// <summary>Accepts the self-signed test certificates by name only: what is asserted is which one was served.</summary>
-    private static Task<TlsImapConnection> OpenAsync(RunningServer server) =>
-        TlsImapConnection.OpenAsync(server.ImapsPort, "mail.family.example", (_, _, _) => true);
+    private static Task<ImapTestClient> OpenAsync(RunningServer server) =>
+        ImapTestClient.ConnectTlsAsync(server.ImapsPort, "mail.family.example", (_, _, _) => true);
 
-    private static async Task<TlsImapConnection> LoggedInAsync(RunningServer server)
+    private static async Task<ImapTestClient> LoggedInAsync(RunningServer server)
     {
         var connection = await OpenAsync(server);
         Assert.That((await connection.CommandAsync("a", $"LOGIN reload@family.example \"{Password}\""))[^1], Does.StartWith("a OK"));

@@ -9,6 +9,7 @@ using MailAuth.Server.Tls.Acme;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Logging;
+using MailAuth.Server.Tests.Imap;
 
 namespace MailAuth.Server.Tests.Tls;
 
@@ -114,7 +115,7 @@ public sealed class PebbleAcmeTests
         Assert.That(await server.LoggedAsync("now serving the configured certificate CN=localhost"), Is.True, server.Log);
 
         using var root = await _ca.RootAsync();
-        await using var imaps = await TlsImapConnection.OpenAsync(server.ImapsPort, "localhost", TrustingOnly(root));
+        await using var imaps = await ImapTestClient.ConnectTlsAsync(server.ImapsPort, "localhost", TrustingOnly(root));
         Assert.That(imaps.Greeting, Does.StartWith("* OK"));
         Assert.That(imaps.ServedCertificate.Thumbprint, Is.EqualTo(certificates.Certificate.Thumbprint));
     }
@@ -137,7 +138,7 @@ public sealed class PebbleAcmeTests
             .And.Contains("set VALID by completed challenge"), "pebble's VA fetched the key authorization from the web listener");
 
         using var root = await _ca.RootAsync();
-        await using var imaps = await TlsImapConnection.OpenAsync(server.ImapsPort, "localhost", TrustingOnly(root));
+        await using var imaps = await ImapTestClient.ConnectTlsAsync(server.ImapsPort, "localhost", TrustingOnly(root));
         Assert.That(imaps.Greeting, Does.StartWith("* OK"));
     }
 
@@ -166,10 +167,10 @@ public sealed class PebbleAcmeTests
             Assert.That(Occurrences(server.Log, Dropped), Is.EqualTo(1), server.Log);
 
             using var root = await _ca.RootAsync();
-            await using var imaps = await TlsImapConnection.OpenAsync(server.ImapsPort, "mail.family.example", TrustingOnly(root, "mail.family.example"));
+            await using var imaps = await ImapTestClient.ConnectTlsAsync(server.ImapsPort, "mail.family.example", TrustingOnly(root, "mail.family.example"));
             var first = imaps.ServedCertificate;
             Assert.That(DnsNames(first), Is.EqualTo(new[] { "mail.family.example", "autoconfig.family.example" }));
-            await using (var smtps = await TlsImapConnection.OpenAsync(server.SubmissionsPort, "mail.family.example", TrustingOnly(root, "mail.family.example")))
+            await using (var smtps = await ImapTestClient.ConnectTlsAsync(server.SubmissionsPort, "mail.family.example", TrustingOnly(root, "mail.family.example")))
             {
                 Assert.That(smtps.Greeting, Does.StartWith("220 "));
                 Assert.That(smtps.ServedCertificate.Thumbprint, Is.EqualTo(first.Thumbprint));
@@ -183,10 +184,10 @@ public sealed class PebbleAcmeTests
                 Is.True, server.Log + "\npebble:\n" + _ca.Log);
             Assert.That(Occurrences(server.Log, Dropped), Is.EqualTo(2), "the dropped name is tried again at the renewal\n" + server.Log);
 
-            await using var renewedImaps = await TlsImapConnection.OpenAsync(server.ImapsPort, "autoconfig.second.example", TrustingOnly(root, "autoconfig.second.example"));
+            await using var renewedImaps = await ImapTestClient.ConnectTlsAsync(server.ImapsPort, "autoconfig.second.example", TrustingOnly(root, "autoconfig.second.example"));
             var renewed = renewedImaps.ServedCertificate;
             Assert.That(renewed.Thumbprint, Is.Not.EqualTo(first.Thumbprint));
-            await using (var smtps = await TlsImapConnection.OpenAsync(server.SubmissionsPort, "mail.family.example", TrustingOnly(root, "mail.family.example")))
+            await using (var smtps = await ImapTestClient.ConnectTlsAsync(server.SubmissionsPort, "mail.family.example", TrustingOnly(root, "mail.family.example")))
             {
                 Assert.That(smtps.ServedCertificate.Thumbprint, Is.EqualTo(renewed.Thumbprint));
             }
